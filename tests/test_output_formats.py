@@ -141,7 +141,7 @@ def test_sarif_run_tool_and_rules():
     assert rule["shortDescription"]["text"] == RULES[0].summary
     assert rule["help"]["markdown"] == DOC.strip()
     assert "## " not in rule["help"]["text"] and "`" not in rule["help"]["text"]
-    assert "What it does:" in rule["help"]["text"]
+    assert "What it does:\n" in rule["help"]["text"] and "Why is this bad?\n" in rule["help"]["text"]
     assert "the docs (https://www.postgresql.org/docs/current/sql-altertable.html)" in rule["help"]["text"]
     assert rule["fullDescription"]["text"].startswith("Flags ALTER TABLE ... ADD COLUMN ... DEFAULT")
     assert rule["defaultConfiguration"] == {"level": "error", "enabled": True}

@@ -206,7 +206,8 @@ def markdown_to_text(markdown: str) -> str:
             continue
         heading = re.match(r"#{1,6}\s+(.*?)\s*#*\s*$", stripped)
         if heading:
-            out.append(heading.group(1).rstrip(":") + ":")
+            title = heading.group(1)
+            out.append(title if title.endswith(("?", ":", ".", "!")) else title + ":")
             continue
         text = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", line)
         text = _REF_LINK.sub(r"\1", text)
