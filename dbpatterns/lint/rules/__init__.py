@@ -1,0 +1,3 @@
+"""Every lint rule, one module per family; importing this package registers them."""
+
+from . import alembic, columns, constraints, data, indexes, tables, transactions  # noqa: F401

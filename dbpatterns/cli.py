@@ -1,0 +1,175 @@
+"""The `dbpatterns` command line: thin wiring from argparse to the core."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .findings import InputError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("database-patterns")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dbpatterns", description="Safe PostgreSQL schema changes with Alembic.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    lint = sub.add_parser("lint", help="lint .sql files, Alembic revisions, folders and projects")
+    lint.add_argument("paths", nargs="*", help="files, folders, Alembic projects, or - for stdin")
+    lint.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    lint.add_argument("--pg-version", help="target PostgreSQL major version (default: config or 18)")
+    lint.add_argument("--select", help="comma-separated rule ids to run instead of the default set")
+    lint.add_argument("--extend-select", help="comma-separated rule ids to add to the default set")
+    lint.add_argument("--ignore", help="comma-separated rule ids to skip")
+    lint.add_argument("--project", help="directory whose pyproject.toml holds [tool.dbpatterns]")
+    lint.add_argument("--sql-in-transaction", action="store_true", default=None,
+                      help="SQL files run inside one transaction (as many migration runners do)")
+    lint.add_argument("--offline", action="store_true",
+                      help="also render Alembic revisions through Alembic's offline mode and lint that SQL")
+    lint.add_argument("--no-fix", action="store_true", help="text output without the fix recipes")
+    lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+
+    rules = sub.add_parser("rules", help="list the lint rules, or explain one")
+    rules.add_argument("rule", nargs="?", help="a rule id (or a squawk alias)")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--all", action="store_true", help="include opt-in rules in the list")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except InputError as exc:
+        print(f"dbpatterns: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("dbpatterns: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _run(argv) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        print(f"dbpatterns {_version()}")
+        return EXIT_OK
+    if args.command == "lint":
+        return cmd_lint(args)
+    if args.command == "rules":
+        return cmd_rules(args)
+    parser.print_help()
+    return EXIT_USAGE
+
+
+def _ids(text: str | None, where: str):
+    if text is None:
+        return None
+    from .lint.settings import validate_rule_ids
+
+    return frozenset(validate_rule_ids([t.strip() for t in text.split(",") if t.strip()], where))
+
+
+def cmd_lint(args) -> int:
+    from pathlib import Path
+
+    from .lint import lint_paths, load_settings
+    from .lint.settings import parse_pg_version
+
+    settings = load_settings(Path(args.project) if args.project else None)
+    settings = settings.with_overrides(
+        pg_version=parse_pg_version(args.pg_version, "--pg-version") if args.pg_version else None,
+        select=_ids(args.select, "--select"),
+        extend_select=_ids(args.extend_select, "--extend-select"),
+        ignore=(settings.ignore | _ids(args.ignore, "--ignore")) if args.ignore else None,
+        sql_in_transaction=args.sql_in_transaction,
+    )
+    paths = args.paths or ["."]
+    findings, files = lint_paths(paths, settings, offline=args.offline)
+    _emit_findings(findings, files, args)
+    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
+
+
+def _emit_findings(findings, files, args) -> None:
+    if args.format == "json":
+        from .output.text import render_json
+
+        sys.stdout.write(render_json(findings))
+    elif args.format == "sarif":
+        from .lint.registry import all_rules
+        from .output.sarif import render_sarif
+
+        sys.stdout.write(render_sarif(findings, all_rules(), _version()) + "\n")
+    elif args.format == "github":
+        from .output.github import render_github
+
+        sys.stdout.write(render_github(findings))
+    else:
+        from .output.text import render_text
+
+        sys.stdout.write(render_text(findings, files, show_fix=not args.no_fix))
+
+
+def cmd_rules(args) -> int:
+    import json
+
+    from .lint.registry import all_rules, get_rule
+
+    if args.rule:
+        found = get_rule(args.rule) or next((r for r in all_rules() if args.rule in r.aliases), None)
+        if found is None:
+            raise InputError(f"rules: unknown rule {args.rule!r} (run `dbpatterns rules` for the list)")
+        if args.format == "json":
+            print(json.dumps(_rule_json(found, full=True), indent=2))
+        else:
+            print(render_rule_doc(found))
+        return EXIT_OK
+    rules = [r for r in all_rules() if r.default or args.all or args.format == "json"]
+    if args.format == "json":
+        print(json.dumps({"rules": [_rule_json(r) for r in rules]}, indent=2))
+        return EXIT_OK
+    width = max(len(r.id) for r in rules)
+    for r in rules:
+        alias = f"  (squawk: {', '.join(r.aliases)})" if r.aliases else ""
+        opt = "" if r.default else " [opt-in]"
+        print(f"{r.id:<{width}}  {r.severity:<7} {r.summary}{opt}{alias}")
+    return EXIT_OK
+
+
+def _rule_json(r, full: bool = False) -> dict:
+    data = {"id": r.id, "aliases": list(r.aliases), "severity": r.severity, "summary": r.summary,
+            "default": r.default, "category": r.category}
+    if full:
+        data["doc"] = r.doc
+        data["fix"] = r.fix
+    return data
+
+
+def render_rule_doc(r) -> str:
+    head = f"# {r.id}\n\n{r.summary}.\n\nSeverity: {r.severity}" + ("" if r.default else " (opt-in)")
+    if r.aliases:
+        head += f". Squawk: {', '.join(r.aliases)}"
+    parts = [head, r.doc]
+    if r.fix:
+        parts.append("## Fix\n" + r.fix)
+    return "\n\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

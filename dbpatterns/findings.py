@@ -1,0 +1,37 @@
+"""The one result type every check returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem at one place.
+
+    ``lock`` is the PostgreSQL lock mode the statement takes on ``table`` (e.g. ``ACCESS EXCLUSIVE``) or
+    None; ``rewrites`` is True when the statement rewrites the table; ``fix`` is the safe recipe as text.
+    """
+
+    rule: str
+    severity: str
+    path: str
+    line: int
+    column: int
+    message: str
+    lock: str | None = None
+    table: str | None = None
+    rewrites: bool = False
+    fix: str = ""
+    source: str = field(default="", compare=False)  # the offending source line, for text output
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("source")
+        return data
+
+
+class InputError(Exception):
+    """A usage or input error: the CLI prints it on one line and exits 2."""

@@ -1,0 +1,162 @@
+"""Run the rules over a migration: SQL text or an Alembic revision, statement by statement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..findings import Finding
+from ..sql import parse as sqlparse
+from ..sql.locks import statement_locks
+from ..sql.nodes import bare
+from .registry import Rule, all_rules
+from .settings import Settings
+from .state import MigrationState
+
+
+@dataclass
+class Context:
+    """What a rule's check sees: the statement, the migration so far, and where to report."""
+
+    settings: Settings
+    state: MigrationState
+    path: str
+    rule: Rule | None = None
+    stmt: sqlparse.Statement | None = None
+    table: str | None = None  # the ALTER TABLE target, for subcommand checks
+    location: tuple[int, int] | None = None  # overrides the statement's (an Alembic op's line)
+    source_line: str = ""
+    alembic: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    suppress: frozenset[str] = frozenset()
+
+    @property
+    def pg_version(self) -> int:
+        return self.settings.pg_version
+
+    def is_new(self, table: str | None) -> bool:
+        return self.state.is_new(table)
+
+    def report(
+        self,
+        message: str,
+        *,
+        lock: str | None = None,
+        table: str | None = None,
+        rewrites: bool = False,
+        fix: str = "",
+        rule: str | None = None,
+        exempt_new: bool = True,
+        **fmt,
+    ) -> None:
+        """Add a finding for the current statement; a table created in this migration is exempt."""
+        if exempt_new and table and self.is_new(table):
+            return
+        rule_id = rule or self.rule.id
+        if "*" in self.suppress or rule_id in self.suppress:
+            return
+        meta = self.rule if self.rule and self.rule.id == rule_id else _rule(rule_id)
+        if not _enabled(meta, self.settings, self.path):
+            return
+        if fix == "" and meta.fix:
+            fix = meta.fix
+        values = _Fields(fmt, table=table or "the_table")
+        if "{" in fix:
+            fix = fix.format_map(values)
+        if "{" in message:
+            message = message.format_map(values)
+        line, col = self.location or ((self.stmt.line, self.stmt.column) if self.stmt else (1, 1))
+        self.findings.append(
+            Finding(
+                rule=rule_id,
+                severity=meta.severity,
+                path=self.path,
+                line=line,
+                column=col,
+                message=message,
+                lock=lock,
+                table=table,
+                rewrites=rewrites,
+                fix=fix.strip(),
+                source=self.source_line,
+            )
+        )
+
+
+class _Fields(dict):
+    """Format fields; an unknown {name} stays as written (fix texts hold SQL with braces)."""
+
+    def __init__(self, fmt: dict, **defaults):
+        super().__init__(defaults, **fmt)
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _rule(rule_id: str) -> Rule:
+    from .registry import get_rule
+
+    found = get_rule(rule_id)
+    if found is None:
+        raise KeyError(rule_id)
+    return found
+
+
+def _enabled(rule: Rule, settings: Settings, path: str) -> bool:
+    if rule.id in settings.ignore or rule.id in settings.ignored_for(path):
+        return False
+    if settings.select is not None:
+        return rule.id in settings.select or "ALL" in settings.select or rule.id in settings.extend_select
+    return rule.default or rule.id in settings.extend_select or "ALL" in settings.extend_select
+
+
+_DISPATCH: dict[str, list[Rule]] | None = None
+
+
+def _dispatch() -> dict[str, list[Rule]]:
+    global _DISPATCH
+    if _DISPATCH is None:
+        table: dict[str, list[Rule]] = {}
+        for r in all_rules():
+            for kind in r.on:
+                table.setdefault(kind, []).append(r)
+        _DISPATCH = table
+    return _DISPATCH
+
+
+def run_rules(ctx: Context, kind: str, node: dict) -> None:
+    for r in _dispatch().get(kind, ()):
+        ctx.rule = r
+        r.check(ctx, node)
+
+
+def lint_statement(ctx: Context, stmt: sqlparse.Statement) -> None:
+    """Run every rule on one statement, then record what it did."""
+    ctx.stmt = stmt
+    ctx.table = None
+    state = ctx.state
+    kind, body = stmt.kind, stmt.body
+    run_rules(ctx, kind, body)
+    if kind == "AlterTableStmt":
+        from ..sql.nodes import qualified
+
+        ctx.table = qualified(body.get("relation"))
+        for item in body.get("cmds") or ():
+            cmd = item.get("AlterTableCmd")
+            if cmd is not None:
+                run_rules(ctx, "AlterTableStmt:" + cmd.get("subtype", ""), cmd)
+        ctx.table = None
+    locks = statement_locks(kind, body)
+    if locks:
+        run_rules(ctx, "locks", {"locks": locks})
+    state.after(kind, body, locks)
+
+
+def finish(ctx: Context, end_line: int) -> None:
+    """Checks that run once the whole migration has been read."""
+    ctx.stmt = None
+    ctx.location = (max(ctx.state.begin_line, 1), 1)
+    run_rules(ctx, "file-end", {"end_line": end_line})
+
+
+def bare_name(name: str | None) -> str | None:
+    return bare(name)

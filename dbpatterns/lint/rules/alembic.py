@@ -1,0 +1,116 @@
+"""Alembic revisions as a whole, and problems reading a migration."""
+
+from __future__ import annotations
+
+from ..registry import doc_only_rule, rule
+
+
+@rule(
+    "missing-downgrade",
+    summary="An Alembic revision with no downgrade(), or one that does nothing, cannot be rolled back",
+    on=("revision",),
+    fix="""
+    Write a downgrade() that undoes upgrade() in reverse order (drop what it created, re-create what it
+    dropped). If the change truly cannot be undone (data was destroyed), raise instead of passing silently:
+      def downgrade() -> None:
+          raise NotImplementedError("irreversible: <why>")
+    """,
+)
+def missing_downgrade(ctx, node):
+    """
+    ## What it does
+    Flags an Alembic revision whose `downgrade()` is missing or empty (`pass`, `...`, only a docstring)
+    while its `upgrade()` does something.
+
+    ## Why is this bad?
+    `alembic downgrade` then reports success while the schema stays upgraded: the version table and the
+    schema disagree, and the next upgrade fails or silently skips work. A rollback plan that does nothing
+    is worse than none.
+
+    ## Example
+    ```python
+    def upgrade() -> None:
+        op.add_column("users", sa.Column("plan", sa.Text()))
+
+    def downgrade() -> None:
+        pass
+    ```
+
+    ## Use instead
+    ```python
+    def upgrade() -> None:
+        op.add_column("users", sa.Column("plan", sa.Text()))
+
+    def downgrade() -> None:
+        op.drop_column("users", "plan")
+    ```
+    """
+    revision = node["revision"]
+    if not revision.upgrade:
+        return
+    if revision.downgrade is None and revision.downgrade_line is None:
+        ctx.location = (revision.upgrade_line or 1, 1)
+        ctx.report("revision has no downgrade(): it cannot be rolled back", exempt_new=False)
+    elif revision.downgrade_empty:
+        ctx.report("downgrade() does nothing: rolling back reports success and changes nothing",
+                   exempt_new=False)
+
+
+@rule(
+    "opaque-operation",
+    summary="An Alembic operation the lint cannot read statically (op.execute with a computed string, ...)",
+    on=("opaque-op",),
+    severity="info",
+    default=False,
+    fix="Pass literal SQL to op.execute (or sa.text with a literal) so the migration can be reviewed, or "
+    "run `dbpatterns lint --offline` to lint the SQL Alembic renders.",
+)
+def opaque_operation(ctx, node):
+    """
+    ## What it does
+    Reports `op.*` calls whose SQL the lint cannot know without running Python: `op.execute` with a
+    variable or an f-string, unknown operations. Off by default (`extend_select = ["opaque-operation"]`).
+
+    ## Why is this bad?
+    Nothing checks what they do. `dbpatterns lint --offline` renders the revision through Alembic's
+    offline mode and lints the SQL it emits.
+
+    ## Example
+    ```python
+    op.execute(f"UPDATE {table} SET flag = true")
+    ```
+
+    ## Use instead
+    ```python
+    op.execute("UPDATE users SET flag = true WHERE id BETWEEN 1 AND 5000")
+    ```
+    """
+    op = node["op"]
+    ctx.report(f"op.{op.op} cannot be checked statically: {op.note or 'unknown operation'}",
+               exempt_new=False)
+
+
+doc_only_rule(
+    "syntax-error",
+    summary="SQL or Python that does not parse",
+    fix="Fix the syntax; PostgreSQL would reject the statement (SQL is parsed with PostgreSQL's own parser).",
+    doc="""
+    ## What it does
+    Reports SQL that PostgreSQL's parser (libpg_query, through pglast) rejects, Python that does not
+    compile, and files that are not UTF-8, at the line of the error. The rest of the file and the other
+    files are still linted.
+
+    ## Why is this bad?
+    The migration fails when it runs, possibly halfway through.
+
+    ## Example
+    ```text
+    ALTER TABEL users ADD COLUMN plan text;
+    ```
+
+    ## Use instead
+    ```sql
+    ALTER TABLE users ADD COLUMN plan text;
+    ```
+    """,
+)

@@ -1,0 +1,500 @@
+"""Adding and validating constraints."""
+
+from __future__ import annotations
+
+from ...sql.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
+from ...sql.nodes import bare, constraints_of, qualified, strings
+from ..registry import rule
+
+
+def _constraint(node) -> dict:
+    return node.get("def", {}).get("Constraint", {})
+
+
+@rule(
+    "add-foreign-key",
+    summary="Adding a FOREIGN KEY without NOT VALID scans the table while blocking writes to both tables",
+    on=("AlterTableStmt:AT_AddConstraint", "AlterTableStmt:AT_AddColumn"),
+    aliases=("adding-foreign-key-constraint", "constraint-missing-not-valid"),
+    fix="""
+    Add it NOT VALID (instant), then validate in a separate transaction (SHARE UPDATE EXCLUSIVE on {table},
+    ROW SHARE on {ref}: reads and writes go on):
+      ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY (...) REFERENCES {ref} (...) NOT VALID;
+      -- next migration or after COMMIT:
+      ALTER TABLE {table} VALIDATE CONSTRAINT {name};
+    Index the referencing columns first (CREATE INDEX CONCURRENTLY). `dbpatterns new add-foreign-key`
+    writes the Alembic revisions.
+    """,
+)
+def add_foreign_key(ctx, node):
+    """
+    ## What it does
+    Flags `ADD CONSTRAINT ... FOREIGN KEY` without `NOT VALID`, and `ADD COLUMN ... REFERENCES`, on an
+    existing table.
+
+    ## Why is this bad?
+    PostgreSQL takes SHARE ROW EXCLUSIVE on both the table and the referenced table (writes to both are
+    blocked) and scans the table to check every row while holding it. With `NOT VALID` the constraint is
+    added instantly and enforced for new rows; `VALIDATE CONSTRAINT` later checks old rows under SHARE
+    UPDATE EXCLUSIVE, which blocks neither reads nor writes (PostgreSQL 9.4+).
+
+    ## Example
+    ```sql
+    ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+        FOREIGN KEY (customer_id) REFERENCES customers (id);
+    ```
+
+    ## Use instead
+    ```sql
+    ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+        FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+    -- in a later transaction:
+    ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+    """
+    if node.get("subtype") == "AT_AddColumn":
+        col = node.get("def", {}).get("ColumnDef", {})
+        cons = [c for c in constraints_of(col) if c.get("contype") == "CONSTR_FOREIGN"]
+        name = f"{bare(ctx.table)}_{col.get('colname', 'col')}_fkey"
+    else:
+        con = _constraint(node)
+        cons = [con] if con.get("contype") == "CONSTR_FOREIGN" and not con.get("skip_validation") else []
+        name = con.get("conname") or "the_constraint"
+    for con in cons:
+        ref = qualified(con.get("pktable")) or "the_referenced_table"
+        ctx.report(
+            "FOREIGN KEY on {table} without NOT VALID: SHARE ROW EXCLUSIVE on {table} and {ref} (writes "
+            "blocked) while every row is checked",
+            lock=SHARE_ROW_EXCLUSIVE,
+            table=ctx.table,
+            ref=ref,
+            name=name,
+        )
+
+
+@rule(
+    "add-check-constraint",
+    summary="Adding a CHECK constraint without NOT VALID scans the table under ACCESS EXCLUSIVE",
+    on=("AlterTableStmt:AT_AddConstraint",),
+    aliases=("constraint-missing-not-valid",),
+    fix="""
+    Add it NOT VALID (instant, enforced for new rows), then validate in a separate transaction
+    (SHARE UPDATE EXCLUSIVE: reads and writes go on):
+      ALTER TABLE {table} ADD CONSTRAINT {name} CHECK (...) NOT VALID;
+      -- next migration or after COMMIT:
+      ALTER TABLE {table} VALIDATE CONSTRAINT {name};
+    `dbpatterns new add-check-constraint` writes the Alembic revisions.
+    """,
+)
+def add_check_constraint(ctx, node):
+    """
+    ## What it does
+    Flags `ADD CONSTRAINT ... CHECK (...)` without `NOT VALID` on an existing table.
+
+    ## Why is this bad?
+    PostgreSQL checks every existing row while holding ACCESS EXCLUSIVE: no reads or writes for the length
+    of a full scan. `NOT VALID` skips the scan; `VALIDATE CONSTRAINT` does it later under SHARE UPDATE
+    EXCLUSIVE (PostgreSQL 9.2+ for CHECK).
+
+    ## Example
+    ```sql
+    ALTER TABLE accounts ADD CONSTRAINT positive_balance CHECK (balance >= 0);
+    ```
+
+    ## Use instead
+    ```sql
+    ALTER TABLE accounts ADD CONSTRAINT positive_balance CHECK (balance >= 0) NOT VALID;
+    -- in a later transaction:
+    ALTER TABLE accounts VALIDATE CONSTRAINT positive_balance;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT
+    """
+    con = _constraint(node)
+    if con.get("contype") != "CONSTR_CHECK" or con.get("skip_validation"):
+        return
+    if (bare(ctx.table), _checked_column(con)) in ctx.state.created_columns:
+        return
+    ctx.report(
+        "CHECK constraint on {table} without NOT VALID: every row is checked under ACCESS EXCLUSIVE",
+        lock=ACCESS_EXCLUSIVE,
+        table=ctx.table,
+        name=con.get("conname") or "the_constraint",
+    )
+
+
+def _checked_column(con: dict) -> str | None:
+    from ..state import not_null_check_column
+
+    return not_null_check_column(con)
+
+
+@rule(
+    "validate-in-same-transaction",
+    summary="VALIDATE CONSTRAINT in the transaction that added it keeps the strong lock through the scan",
+    on=("AlterTableStmt:AT_ValidateConstraint",),
+    aliases=("constraint-missing-not-valid",),
+    fix="""
+    Commit between the two steps: add the constraint NOT VALID in one migration (or transaction) and run
+      ALTER TABLE {table} VALIDATE CONSTRAINT {name};
+    in the next. In Alembic, put the VALIDATE in its own revision or in an autocommit_block().
+    """,
+)
+def validate_in_same_transaction(ctx, node):
+    """
+    ## What it does
+    Flags `VALIDATE CONSTRAINT` in the same transaction as the `ADD CONSTRAINT ... NOT VALID` it validates,
+    or in a transaction that already holds ACCESS EXCLUSIVE on the table.
+
+    ## Why is this bad?
+    The point of `NOT VALID` is to scan under the weak SHARE UPDATE EXCLUSIVE lock. When the ADD (ACCESS
+    EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE for a foreign key) is in the same transaction, that lock is
+    still held during the validating scan, so nothing is gained.
+
+    ## Example
+    ```sql
+    BEGIN;
+    ALTER TABLE accounts ADD CONSTRAINT positive_balance CHECK (balance >= 0) NOT VALID;
+    ALTER TABLE accounts VALIDATE CONSTRAINT positive_balance;
+    COMMIT;
+    ```
+
+    ## Use instead
+    ```sql
+    ALTER TABLE accounts ADD CONSTRAINT positive_balance CHECK (balance >= 0) NOT VALID;
+    -- COMMIT, then in a new transaction:
+    ALTER TABLE accounts VALIDATE CONSTRAINT positive_balance;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
+    """
+    state = ctx.state
+    if not state.in_transaction:
+        return
+    table = bare(ctx.table)
+    name = node.get("name", "the_constraint")
+    held = state.held_locks.get(table)
+    if (table, name) in state.not_valid_in_tx or held in (ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE):
+        ctx.report(
+            "VALIDATE CONSTRAINT {name} runs in the transaction that holds {held} on {table}: the "
+            "validating scan keeps it",
+            lock=held or ACCESS_EXCLUSIVE,
+            table=ctx.table,
+            name=name,
+            held=held or "a strong lock",
+        )
+
+
+@rule(
+    "add-unique-constraint",
+    summary="Adding a UNIQUE constraint builds its index under ACCESS EXCLUSIVE",
+    on=("AlterTableStmt:AT_AddConstraint", "AlterTableStmt:AT_AddColumn"),
+    aliases=("disallowed-unique-constraint",),
+    fix="""
+    Build the unique index concurrently, then attach it (instant):
+      CREATE UNIQUE INDEX CONCURRENTLY {name}_idx ON {table} (...);
+      ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}_idx;
+    `dbpatterns new add-unique-constraint` writes the Alembic revision.
+    """,
+)
+def add_unique_constraint(ctx, node):
+    """
+    ## What it does
+    Flags `ADD CONSTRAINT ... UNIQUE (...)` and `ADD COLUMN ... UNIQUE` on an existing table, unless the
+    constraint is attached to an existing index with `USING INDEX`.
+
+    ## Why is this bad?
+    The unique index is built while ACCESS EXCLUSIVE is held: no reads or writes for the whole build.
+    `CREATE UNIQUE INDEX CONCURRENTLY` followed by `ADD CONSTRAINT ... UNIQUE USING INDEX` takes the strong
+    lock only for a catalog update.
+
+    ## Example
+    ```sql
+    ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
+    ```
+
+    ## Use instead
+    ```sql
+    CREATE UNIQUE INDEX CONCURRENTLY users_email_key_idx ON users (email);
+    ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key_idx;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
+    """
+    if node.get("subtype") == "AT_AddColumn":
+        col = node.get("def", {}).get("ColumnDef", {})
+        found = any(c.get("contype") == "CONSTR_UNIQUE" for c in constraints_of(col))
+        name = f"{bare(ctx.table)}_{col.get('colname', 'col')}_key"
+    else:
+        con = _constraint(node)
+        found = con.get("contype") == "CONSTR_UNIQUE" and not con.get("indexname")
+        name = con.get("conname") or f"{bare(ctx.table)}_key"
+    if found:
+        ctx.report(
+            "UNIQUE constraint on {table} builds its index under ACCESS EXCLUSIVE: reads and writes wait",
+            lock=ACCESS_EXCLUSIVE,
+            table=ctx.table,
+            name=name,
+        )
+
+
+@rule(
+    "add-primary-key",
+    summary="Adding a PRIMARY KEY builds its index (and checks NOT NULL) under ACCESS EXCLUSIVE",
+    on=("AlterTableStmt:AT_AddConstraint", "AlterTableStmt:AT_AddColumn"),
+    aliases=("adding-serial-primary-key-field",),
+    fix="""
+    Build the unique index concurrently, make the columns NOT NULL with the CHECK ... NOT VALID recipe
+    (see set-not-null), then attach the index:
+      CREATE UNIQUE INDEX CONCURRENTLY {table}_pkey_idx ON {table} (...);
+      ALTER TABLE {table} ADD CONSTRAINT {table}_pkey PRIMARY KEY USING INDEX {table}_pkey_idx;
+    """,
+)
+def add_primary_key(ctx, node):
+    """
+    ## What it does
+    Flags `ADD PRIMARY KEY (...)` and `ADD COLUMN ... PRIMARY KEY` on an existing table, unless attached to
+    an existing unique index with `USING INDEX`.
+
+    ## Why is this bad?
+    The primary key's unique index is built under ACCESS EXCLUSIVE, and its columns are implicitly made
+    NOT NULL, which scans the table too. Reads and writes wait for both.
+
+    ## Example
+    ```sql
+    ALTER TABLE items ADD PRIMARY KEY (id);
+    ```
+
+    ## Use instead
+    ```sql
+    CREATE UNIQUE INDEX CONCURRENTLY items_pkey_idx ON items (id);
+    ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey_idx;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
+    """
+    if node.get("subtype") == "AT_AddColumn":
+        col = node.get("def", {}).get("ColumnDef", {})
+        found = any(c.get("contype") == "CONSTR_PRIMARY" for c in constraints_of(col))
+    else:
+        con = _constraint(node)
+        found = con.get("contype") == "CONSTR_PRIMARY" and not con.get("indexname")
+    if found:
+        ctx.report(
+            "PRIMARY KEY on {table} builds its index under ACCESS EXCLUSIVE: reads and writes wait",
+            lock=ACCESS_EXCLUSIVE,
+            table=ctx.table,
+        )
+
+
+@rule(
+    "add-exclusion-constraint",
+    summary="Adding an EXCLUDE constraint builds its index under ACCESS EXCLUSIVE (it cannot be NOT VALID)",
+    on=("AlterTableStmt:AT_AddConstraint",),
+    fix="""
+    There is no online recipe: an exclusion constraint cannot be NOT VALID or attached USING INDEX.
+    Create it with the table, or schedule a maintenance window with a short lock_timeout and retries, or
+    enforce the rule with a trigger and a concurrently built index.
+    """,
+)
+def add_exclusion_constraint(ctx, node):
+    """
+    ## What it does
+    Flags `ADD CONSTRAINT ... EXCLUDE` on an existing table.
+
+    ## Why is this bad?
+    The constraint's GiST (or other) index is built and every row checked while ACCESS EXCLUSIVE is held.
+    PostgreSQL offers no NOT VALID or USING INDEX form for exclusion constraints.
+
+    ## Example
+    ```sql
+    ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);
+    ```
+
+    ## Use instead
+    Create the constraint together with the table, or plan a maintenance window.
+
+    ## References
+    - https://www.postgresql.org/docs/current/sql-createtable.html#SQL-CREATETABLE-EXCLUDE
+    """
+    if _constraint(node).get("contype") == "CONSTR_EXCLUSION":
+        ctx.report(
+            "EXCLUDE constraint on {table} builds its index under ACCESS EXCLUSIVE",
+            lock=ACCESS_EXCLUSIVE,
+            table=ctx.table,
+        )
+
+
+@rule(
+    "foreign-key-without-index",
+    summary="A foreign key whose referencing columns have no index makes parent deletes scan the child",
+    on=("CreateStmt", "AlterTableStmt:AT_AddConstraint", "AlterTableStmt:AT_AddColumn", "file-end"),
+    severity="warning",
+    fix="""
+    Index the referencing columns (concurrently on an existing table):
+      CREATE INDEX CONCURRENTLY {table}_{columns}_idx ON {table} ({columns});
+    `dbpatterns new create-table` indexes foreign key columns for you.
+    """,
+)
+def foreign_key_without_index(ctx, node):
+    """
+    ## What it does
+    Flags a foreign key on columns created in the same migration (a new table or a new column) when the
+    migration creates no index whose leading columns are the referencing columns.
+
+    ## Why is this bad?
+    PostgreSQL indexes the referenced (parent) side only. Every DELETE or key UPDATE on the parent must
+    find the child rows, and without an index that is a sequential scan of the child table per parent row,
+    holding locks all the while; ON DELETE CASCADE makes it worse.
+
+    ## Example
+    ```sql
+    CREATE TABLE order_lines (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        order_id bigint NOT NULL REFERENCES orders (id)
+    );
+    ```
+
+    ## Use instead
+    ```sql
+    CREATE TABLE order_lines (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        order_id bigint NOT NULL REFERENCES orders (id)
+    );
+    CREATE INDEX order_lines_order_id_idx ON order_lines (order_id);
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK
+    """
+    state = ctx.state
+    pending = state.pending_fks
+    kind = ctx.stmt.kind if ctx.stmt else "file-end"
+    if kind == "file-end":
+        saved = ctx.location, ctx.source_line
+        for table, cols, location, source in pending:
+            if not any(idx[: len(cols)] == cols for idx in state.indexed_columns.get(table, ())):
+                ctx.location, ctx.source_line = location, source
+                ctx.report(
+                    "foreign key {table}({columns}) has no index: deletes on the parent scan {table}",
+                    table=table,
+                    columns=", ".join(cols),
+                    exempt_new=False,
+                )
+        pending.clear()
+        ctx.location, ctx.source_line = saved
+        return
+    location = ctx.location or (ctx.stmt.line, ctx.stmt.column)
+    if kind == "CreateStmt":
+        table = bare(qualified(node.get("relation")))
+        for elt in node.get("tableElts") or ():
+            if "ColumnDef" in elt:
+                col = elt["ColumnDef"]
+                if any(c.get("contype") == "CONSTR_FOREIGN" for c in constraints_of(col)):
+                    pending.append((table, (col.get("colname"),), location, ctx.source_line))
+            elif elt.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN":
+                cols = tuple(strings(elt["Constraint"].get("fk_attrs")))
+                pending.append((table, cols, location, ctx.source_line))
+        return
+    table = bare(ctx.table)
+    if node.get("subtype") == "AT_AddColumn":
+        col = node.get("def", {}).get("ColumnDef", {})
+        if any(c.get("contype") == "CONSTR_FOREIGN" for c in constraints_of(col)):
+            pending.append((table, (col.get("colname"),), location, ctx.source_line))
+        return
+    con = _constraint(node)
+    if con.get("contype") == "CONSTR_FOREIGN":
+        cols = tuple(strings(con.get("fk_attrs")))
+        if state.is_new(table) or all((table, c) in state.created_columns for c in cols):
+            pending.append((table, cols, location, ctx.source_line))
+
+
+@rule(
+    "create-domain-with-constraint",
+    summary="A domain with a constraint makes every later change to the constraint scan all its columns",
+    on=("CreateDomainStmt",),
+    aliases=("ban-create-domain-with-constraint",),
+    severity="warning",
+    fix="""
+    Put the constraint on the table columns instead (CHECK ... NOT VALID, then VALIDATE), or accept that
+    later ALTER DOMAIN ... ADD CONSTRAINT must use NOT VALID and VALIDATE CONSTRAINT.
+    """,
+)
+def create_domain_with_constraint(ctx, node):
+    """
+    ## What it does
+    Flags `CREATE DOMAIN ... CHECK (...)` or `NOT NULL`.
+
+    ## Why is this bad?
+    Changing a domain's constraints later checks every column of every table that uses the domain, and
+    PostgreSQL cannot drop or alter the check per table: schema changes on a domain are table-wide scans in
+    disguise. Plain types with table-level CHECK constraints are easier to evolve.
+
+    ## Example
+    ```sql
+    CREATE DOMAIN positive_amount AS numeric CHECK (VALUE > 0);
+    ```
+
+    ## Use instead
+    ```sql
+    CREATE DOMAIN amount AS numeric;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/sql-createdomain.html
+    """
+    if any(c.get("Constraint", {}).get("contype") in ("CONSTR_CHECK", "CONSTR_NOTNULL")
+           for c in node.get("constraints") or ()):
+        ctx.report("CREATE DOMAIN {name} carries a constraint", name=".".join(strings(node.get("domainname"))))
+
+
+@rule(
+    "alter-domain-add-constraint",
+    summary="ALTER DOMAIN ... ADD CONSTRAINT without NOT VALID scans every column that uses the domain",
+    on=("AlterDomainStmt",),
+    aliases=("ban-alter-domain-with-add-constraint",),
+    fix="""
+    Add it NOT VALID, then validate separately:
+      ALTER DOMAIN {name} ADD CONSTRAINT ... CHECK (...) NOT VALID;
+      ALTER DOMAIN {name} VALIDATE CONSTRAINT ...;
+    """,
+)
+def alter_domain_add_constraint(ctx, node):
+    """
+    ## What it does
+    Flags `ALTER DOMAIN ... ADD CONSTRAINT` without `NOT VALID`.
+
+    ## Why is this bad?
+    PostgreSQL checks every row of every table with a column of that domain, holding locks on those tables
+    for the duration.
+
+    ## Example
+    ```sql
+    ALTER DOMAIN amount ADD CONSTRAINT amount_positive CHECK (VALUE > 0);
+    ```
+
+    ## Use instead
+    ```sql
+    ALTER DOMAIN amount ADD CONSTRAINT amount_positive CHECK (VALUE > 0) NOT VALID;
+    ALTER DOMAIN amount VALIDATE CONSTRAINT amount_positive;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/sql-alterdomain.html
+    """
+    if node.get("subtype") != "C":
+        return
+    con = node.get("def", {}).get("Constraint", {})
+    if con.get("skip_validation"):
+        return
+    ctx.report(
+        "ALTER DOMAIN {name} ADD CONSTRAINT checks every column that uses the domain",
+        name=".".join(strings(node.get("typeName"))),
+    )

@@ -1,0 +1,122 @@
+"""Data changes inside migrations: backfills and deletes."""
+
+from __future__ import annotations
+
+from ...sql.locks import ACCESS_EXCLUSIVE, ROW_EXCLUSIVE
+from ...sql.nodes import qualified, walk
+from ..registry import rule
+
+
+def _whole_table(where: dict | None) -> bool:
+    """True when a WHERE clause cannot bound the rows to a batch (none, or only IS NULL tests)."""
+    if not where:
+        return True
+    kinds = {kind for kind, _ in walk({"root": where})}
+    return kinds <= {"NullTest", "BooleanTest", "ColumnRef", "String", "BoolExpr"}
+
+
+@rule(
+    "unbatched-backfill",
+    summary="UPDATE or DELETE of a whole table in one statement: one long transaction, every row locked",
+    on=("UpdateStmt", "DeleteStmt"),
+    fix="""
+    Batch it: one transaction per batch of a few thousand rows, by primary key, until no row is left:
+      UPDATE {table} SET ... WHERE id IN (
+          SELECT id FROM {table} WHERE <not yet done> ORDER BY id LIMIT 5000 FOR UPDATE SKIP LOCKED);
+    Run it outside the schema migration's transaction (Alembic: autocommit_block(), or a separate job).
+    `dbpatterns new backfill` writes a resumable, throttled batched backfill.
+    """,
+)
+def unbatched_backfill(ctx, node):
+    """
+    ## What it does
+    Flags `UPDATE` and `DELETE` on an existing table with no WHERE clause, or a WHERE clause that only
+    tests for NULL (`WHERE col IS NULL`): statements that touch the whole table at once.
+
+    ## Why is this bad?
+    One statement over millions of rows is one long transaction: every row it touches stays locked until
+    it commits (concurrent updates of those rows wait), it writes a new version of each row (table bloat,
+    WAL volume, replication lag), and autovacuum cannot clean up behind it.
+
+    ## Example
+    ```sql
+    UPDATE users SET plan = 'free' WHERE plan IS NULL;
+    ```
+
+    ## Use instead
+    ```sql
+    UPDATE users SET plan = 'free'
+    WHERE id IN (SELECT id FROM users WHERE plan IS NULL ORDER BY id LIMIT 5000);
+    -- repeated, one transaction per batch, until it updates 0 rows
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/routine-vacuuming.html
+    """
+    table = qualified(node.get("relation"))
+    if not _whole_table(node.get("whereClause")):
+        return
+    verb = "UPDATE" if "targetList" in node else "DELETE"
+    ctx.report(
+        f"{verb} of every row of {{table}} in one statement: one long transaction that locks each row",
+        lock=ROW_EXCLUSIVE,
+        table=table,
+    )
+
+
+@rule(
+    "work-under-exclusive-lock",
+    summary="Queries or data changes after DDL in the same transaction run while ACCESS EXCLUSIVE is held",
+    on=("UpdateStmt", "DeleteStmt", "InsertStmt", "SelectStmt"),
+    fix="""
+    Commit the DDL first so its ACCESS EXCLUSIVE lock on {held} is released, then run the data change or the
+    slow statement in its own transaction(s). Alembic: put the backfill in a separate revision or in an
+    autocommit_block() after the DDL.
+    """,
+)
+def work_under_exclusive_lock(ctx, node):
+    """
+    ## What it does
+    Flags data changes (UPDATE, DELETE, INSERT ... SELECT) and queries that read tables when they run in a
+    transaction already holding ACCESS EXCLUSIVE on an existing table, e.g. an `ALTER TABLE` followed by a
+    backfill in one Alembic revision.
+
+    ## Why is this bad?
+    Locks are held until the transaction ends. A quick `ADD COLUMN` followed by a backfill keeps the table
+    locked for reads and writes for the whole backfill.
+
+    ## Example
+    ```sql
+    BEGIN;
+    ALTER TABLE users ADD COLUMN plan text;
+    UPDATE users SET plan = 'free';
+    COMMIT;
+    ```
+
+    ## Use instead
+    ```sql
+    BEGIN;
+    ALTER TABLE users ADD COLUMN plan text;
+    COMMIT;
+    -- then batches, each in its own transaction
+    ```
+    """
+    state = ctx.state
+    if not state.in_transaction:
+        return
+    held = state.strong_lock_held()
+    if held is None:
+        return
+    kind = ctx.stmt.kind
+    if kind in ("SelectStmt", "InsertStmt"):
+        source = node.get("selectStmt", {}).get("SelectStmt", node) if kind == "InsertStmt" else node
+        if not source.get("fromClause"):
+            return
+    ctx.report(
+        "runs while this transaction holds ACCESS EXCLUSIVE on {held}: reads and writes of {held} wait "
+        "until it commits",
+        lock=ACCESS_EXCLUSIVE,
+        table=held[0],
+        held=held[0],
+    )
+

@@ -1,0 +1,149 @@
+"""Transactions and timeouts."""
+
+from __future__ import annotations
+
+from ...sql.locks import LOCK_STRENGTH, SHARE
+from ..registry import rule
+
+_TIMEOUT_FIX = """
+Set a short lock_timeout before the first statement that takes a strong lock, and retry the migration
+when it times out:
+  SET lock_timeout = '2s';
+Alembic: op.execute("SET lock_timeout = '2s'") at the top of upgrade(), or once for every revision in
+env.py: context.configure(..., ) then connection.exec_driver_sql("SET lock_timeout = '2s'") before
+run_migrations() (then set `lock_timeout_in_env = true` in [tool.dbpatterns]).
+"""
+
+
+@rule(
+    "missing-lock-timeout",
+    summary="A statement that blocks reads or writes runs with no lock_timeout set before it",
+    on=("locks",),
+    aliases=("require-lock-timeout",),
+    fix=_TIMEOUT_FIX,
+)
+def missing_lock_timeout(ctx, node):
+    """
+    ## What it does
+    Flags the first statement of a migration that takes a lock in SHARE mode or stronger on an existing
+    table (any ALTER TABLE, CREATE INDEX, DROP, ...) when no `lock_timeout` was set before it (`SET
+    lock_timeout`, `SET LOCAL lock_timeout`, or `set_config('lock_timeout', ...)`). Reported once per
+    migration.
+
+    ## Why is this bad?
+    A lock request waits behind any running transaction that holds a conflicting lock, even a weak one
+    (a long SELECT holds ACCESS SHARE). While it waits, it sits in the lock queue and every later query on
+    the table waits behind it: even an instant ALTER TABLE takes the application down for as long as the
+    slowest running query. `lock_timeout` makes the migration give up (and retry) instead.
+
+    ## Example
+    ```sql
+    ALTER TABLE users ADD COLUMN plan text;
+    ```
+
+    ## Use instead
+    ```sql
+    SET lock_timeout = '2s';
+    ALTER TABLE users ADD COLUMN plan text;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
+    """
+    state = ctx.state
+    if state.lock_timeout or state.reported_lock_timeout or ctx.settings.lock_timeout_in_env:
+        return
+    for table, mode in node["locks"]:
+        if LOCK_STRENGTH[mode] >= LOCK_STRENGTH[SHARE] and not state.is_new(table):
+            before = len(ctx.findings)
+            ctx.report(
+                "{mode} lock on {table} is requested with no lock_timeout set: while it waits, every "
+                "other query on {table} queues behind it",
+                lock=mode,
+                table=table,
+                mode=mode,
+            )
+            state.reported_lock_timeout = len(ctx.findings) > before
+            return
+
+
+@rule(
+    "transaction-nesting",
+    summary="BEGIN inside a transaction, or COMMIT/ROLLBACK outside one",
+    on=("TransactionStmt",),
+    severity="warning",
+    fix="""
+    Remove the extra BEGIN/COMMIT. In Alembic, the migration already runs in a transaction: use
+    `with op.get_context().autocommit_block():` for statements that must run outside it.
+    """,
+)
+def transaction_nesting(ctx, node):
+    """
+    ## What it does
+    Flags `BEGIN` while a transaction is open, and `COMMIT`/`ROLLBACK` when none is (including in Alembic
+    revisions and SQL files that run inside a transaction the runner opened).
+
+    ## Why is this bad?
+    A nested BEGIN is ignored with a warning, so the later COMMIT ends the outer transaction early: the
+    statements after it run outside the transaction the author expected, and the runner's own COMMIT
+    finds nothing to commit. In Alembic it also commits before `alembic_version` is updated.
+
+    ## Example
+    ```sql
+    BEGIN;
+    BEGIN;
+    ALTER TABLE users ADD COLUMN plan text;
+    COMMIT;
+    ```
+
+    ## Use instead
+    ```sql
+    BEGIN;
+    ALTER TABLE users ADD COLUMN plan text;
+    COMMIT;
+    ```
+    """
+    kind = node.get("kind", "")
+    state = ctx.state
+    if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+        if state.in_transaction:
+            ctx.report("BEGIN inside a transaction that is already open", exempt_new=False)
+        state.begin(ctx.stmt.line)
+    elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
+        if not state.in_transaction:
+            word = "COMMIT" if kind == "TRANS_STMT_COMMIT" else "ROLLBACK"
+            ctx.report(f"{word} with no transaction open", exempt_new=False)
+        state.end_transaction()
+
+
+@rule(
+    "uncommitted-transaction",
+    summary="A BEGIN with no COMMIT before the end of the file",
+    on=("file-end",),
+    aliases=("ban-uncommitted-transaction",),
+    fix="End the transaction with COMMIT; (or remove the BEGIN).",
+)
+def uncommitted_transaction(ctx, node):
+    """
+    ## What it does
+    Flags a SQL file that opens a transaction with `BEGIN` (or `START TRANSACTION`) and never commits it.
+
+    ## Why is this bad?
+    Depending on the runner, the changes are rolled back silently when the session ends, or the session is
+    left idle in transaction holding every lock the migration took.
+
+    ## Example
+    ```sql
+    BEGIN;
+    CREATE TABLE users (id bigint);
+    ```
+
+    ## Use instead
+    ```sql
+    BEGIN;
+    CREATE TABLE users (id bigint);
+    COMMIT;
+    ```
+    """
+    if ctx.state.explicit_transaction and not ctx.alembic:
+        ctx.report("the transaction opened here is never committed", exempt_new=False)

@@ -1,0 +1,197 @@
+"""Lint SQL text, Alembic revisions, files and folders."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from ..findings import Finding, InputError
+from ..sql import parse as sqlparse
+from .engine import Context, finish, lint_statement
+from .settings import Settings
+from .state import MigrationState
+
+SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"}
+
+
+def lint_sql(text: str, path: str = "<sql>", settings: Settings | None = None) -> list[Finding]:
+    """Lint one SQL migration (a file's text)."""
+    settings = settings or Settings()
+    parsed = sqlparse.parse(text)
+    state = MigrationState(in_transaction=settings.sql_in_transaction)
+    ctx = Context(settings, state, path)
+    _syntax_findings(ctx, parsed.errors, parsed.line_text)
+    for stmt in parsed.statements:
+        ctx.suppress = stmt.suppress
+        ctx.source_line = parsed.line_text(stmt.line)
+        lint_statement(ctx, stmt)
+    ctx.suppress = frozenset()
+    last = parsed.statements[-1].line if parsed.statements else 1
+    finish(ctx, last)
+    ctx.source_line = parsed.line_text(ctx.location[0]) if ctx.location else ""
+    return _sorted(ctx.findings)
+
+
+def lint_revision(text: str, path: str = "<revision>", settings: Settings | None = None) -> list[Finding]:
+    """Lint an Alembic revision file, read statically: its ``op.*`` calls are checked as the SQL they run."""
+    from ..alembic.static import read_revision
+
+    settings = settings or Settings()
+    revision = read_revision(text, path)
+    lines = text.splitlines()
+
+    def line_text(n: int) -> str:
+        return lines[n - 1] if 0 < n <= len(lines) else ""
+
+    ctx = Context(settings, MigrationState(in_transaction=True), path, alembic=True)
+    if revision.syntax_error:
+        line, col, message = revision.syntax_error
+        _syntax_findings(ctx, [sqlparse.SyntaxProblem(line, col, message)], line_text)
+        return ctx.findings
+    _lint_ops(ctx, revision.upgrade or (), revision, line_text)
+    upgrade_state = ctx.state
+    if revision.downgrade:
+        ctx.state = MigrationState(in_transaction=True, upgrade_created=upgrade_state)
+        _lint_ops(ctx, revision.downgrade, revision, line_text)
+    ctx.state = upgrade_state
+    ctx.stmt = None
+    ctx.suppress = frozenset()
+    ctx.location = (revision.downgrade_line or revision.upgrade_line or 1, 1)
+    ctx.source_line = line_text(ctx.location[0])
+    from .engine import run_rules
+
+    run_rules(ctx, "revision", {"revision": revision})
+    return _sorted(ctx.findings)
+
+
+def _lint_ops(ctx: Context, ops, revision, line_text) -> None:
+    from .engine import run_rules
+
+    state = ctx.state
+    for op in ops:
+        if op.autocommit == state.in_transaction:  # entering or leaving an autocommit block
+            if state.in_transaction:
+                state.end_transaction()
+            else:
+                state.in_transaction = True
+        ctx.location = (op.line, op.column)
+        ctx.source_line = line_text(op.line)
+        ctx.suppress = revision.suppressions.get(op.line, frozenset())
+        if op.sql is None:
+            ctx.stmt = None
+            run_rules(ctx, "opaque-op", {"op": op})
+            continue
+        parsed = sqlparse.parse(op.sql)
+        if parsed.errors:
+            problem = parsed.errors[0]
+            ctx.rule = None
+            ctx.report(
+                f"the SQL of op.{op.op} does not parse: {problem.message}",
+                rule="syntax-error",
+                exempt_new=False,
+            )
+        for stmt in parsed.statements:
+            stmt.suppress = stmt.suppress | ctx.suppress
+            saved = ctx.suppress
+            ctx.suppress = stmt.suppress
+            ctx.op = op
+            lint_statement(ctx, stmt)
+            ctx.suppress = saved
+    ctx.op = None
+
+
+def _syntax_findings(ctx: Context, errors, line_text) -> None:
+    for problem in errors:
+        ctx.location = (problem.line, problem.column)
+        ctx.source_line = line_text(problem.line)
+        ctx.rule = None
+        ctx.report(problem.message, rule="syntax-error", exempt_new=False)
+    ctx.location = None
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.line, f.column, f.rule))
+
+
+# ---- files and folders
+
+
+def lint_text(text: str, path: str, settings: Settings) -> list[Finding]:
+    """Lint a file's text as SQL or as an Alembic revision, by its name and content."""
+    if path.endswith(".py"):
+        from ..alembic.static import looks_like_revision
+
+        if not looks_like_revision(text):
+            return []
+        return lint_revision(text, path, settings)
+    return lint_sql(text, path, settings)
+
+
+def collect(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, Path | None]]:
+    """(display path, file) for every file to lint; ``-`` is stdin (file None)."""
+    for raw in paths:
+        if raw == "-":
+            yield "-", None
+            continue
+        path = Path(raw)
+        if not path.exists():
+            raise InputError(f"{raw}: no such file or directory")
+        if path.is_dir():
+            yield from _folder(path, settings)
+        else:
+            yield raw, path
+
+
+def _folder(folder: Path, settings: Settings) -> Iterator[tuple[str, Path]]:
+    from ..alembic.project import find_project
+
+    project = find_project(folder)
+    roots = [Path(p) for p in project.version_locations] if project else [folder]
+    seen: set[Path] = set()
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+            for name in sorted(filenames):
+                if not name.endswith((".sql", ".py")):
+                    continue
+                file = Path(dirpath, name)
+                if file in seen or _excluded(file, settings):
+                    continue
+                seen.add(file)
+                yield str(file), file
+
+
+def _excluded(file: Path, settings: Settings) -> bool:
+    text = file.as_posix()
+    return any(fnmatch.fnmatch(text, pat) or fnmatch.fnmatch(file.name, pat) for pat in settings.exclude)
+
+
+def lint_paths(paths: Iterable[str], settings: Settings, *, offline: bool = False) -> tuple[list[Finding], int]:
+    """Findings for every file under ``paths``, and how many files were read."""
+    findings: list[Finding] = []
+    files = 0
+    for display, file in collect(paths, settings):
+        files += 1
+        if file is None:
+            text = sys.stdin.read()
+        else:
+            try:
+                text = file.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                findings.append(_unreadable(display, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+                continue
+            except OSError as exc:
+                raise InputError(f"{display}: cannot read: {exc.strerror}") from None
+        findings.extend(lint_text(text, display, settings))
+        if offline and display.endswith(".py"):
+            from ..alembic.offline import lint_offline
+
+            findings.extend(lint_offline(file, settings))
+    return findings, files
+
+
+def _unreadable(path: str, why: str) -> Finding:
+    return Finding("syntax-error", "error", path, 1, 1, why)

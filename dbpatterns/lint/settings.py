@@ -1,0 +1,137 @@
+"""Lint settings: defaults, `[tool.dbpatterns]` in pyproject.toml, and command-line overrides."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..findings import InputError
+
+CURRENT_PG_VERSION = 18  # the newest PostgreSQL release the rules are checked against
+OLDEST_PG_VERSION = 9
+
+_KEYS = {
+    "pg_version",
+    "select",
+    "ignore",
+    "extend_select",
+    "per_path_ignores",
+    "sql_in_transaction",
+    "lock_timeout_in_env",
+    "models",
+    "templates",
+    "exclude",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    pg_version: int = CURRENT_PG_VERSION
+    select: frozenset[str] | None = None  # None: the default set
+    extend_select: frozenset[str] = frozenset()
+    ignore: frozenset[str] = frozenset()
+    per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    sql_in_transaction: bool = False  # SQL files run inside one transaction (as many migration runners do)
+    lock_timeout_in_env: bool = False  # env.py / the runner sets lock_timeout before every migration
+    exclude: tuple[str, ...] = ()
+    root: Path = field(default_factory=Path.cwd)
+
+    def with_overrides(self, **values) -> Settings:
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    def ignored_for(self, path: str) -> frozenset[str]:
+        out: set[str] = set()
+        for pattern, ids in self.per_path_ignores:
+            if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(Path(path).name, pattern):
+                out |= ids
+        return frozenset(out)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(project: Path | None = None) -> Settings:
+    """Settings from the nearest pyproject.toml's ``[tool.dbpatterns]`` (defaults when there is none)."""
+    import tomllib
+
+    where = find_pyproject(project or Path.cwd())
+    if where is None:
+        return Settings(root=(project or Path.cwd()).resolve())
+    try:
+        data = tomllib.loads(where.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{where}: cannot read pyproject.toml: {exc}") from None
+    table = data.get("tool", {}).get("dbpatterns", {})
+    return settings_from_table(table, where)
+
+
+def settings_from_table(table: dict, where: Path) -> Settings:
+    def bad(key: str, expected: str):
+        return InputError(f"{where}: [tool.dbpatterns] {key} must be {expected}")
+
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) in [tool.dbpatterns]: {', '.join(unknown)}")
+    values: dict = {"root": where.parent.resolve()}
+    if "pg_version" in table:
+        values["pg_version"] = parse_pg_version(table["pg_version"], f"{where}: [tool.dbpatterns] pg_version")
+    for key in ("select", "ignore", "extend_select"):
+        if key in table:
+            ids = table[key]
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                raise bad(key, "a list of rule ids")
+            values[key] = frozenset(validate_rule_ids(ids, f"{where}: [tool.dbpatterns] {key}"))
+    if "per_path_ignores" in table:
+        ppi = table["per_path_ignores"]
+        if not isinstance(ppi, dict) or not all(
+            isinstance(v, list) and all(isinstance(i, str) for i in v) for v in ppi.values()
+        ):
+            raise bad("per_path_ignores", 'a table of glob = ["rule-id", ...]')
+        values["per_path_ignores"] = tuple(
+            (glob, frozenset(validate_rule_ids(ids, f"{where}: per_path_ignores {glob!r}")))
+            for glob, ids in ppi.items()
+        )
+    for key in ("sql_in_transaction", "lock_timeout_in_env"):
+        if key in table:
+            if not isinstance(table[key], bool):
+                raise bad(key, "true or false")
+            values[key] = table[key]
+    if "exclude" in table:
+        if not isinstance(table["exclude"], list) or not all(isinstance(i, str) for i in table["exclude"]):
+            raise bad("exclude", "a list of glob patterns")
+        values["exclude"] = tuple(table["exclude"])
+    for key in ("models", "templates"):  # read by other commands
+        if key in table and not isinstance(table[key], str):
+            raise bad(key, "a string")
+    return Settings(**values)
+
+
+def parse_pg_version(value, where: str) -> int:
+    text = str(value).strip()
+    major = text.split(".", 1)[0]
+    if not major.isdigit() or not OLDEST_PG_VERSION <= int(major) <= 99:
+        raise InputError(f"{where}: {value!r} is not a PostgreSQL major version (e.g. 16)")
+    return int(major)
+
+
+def validate_rule_ids(ids, where: str) -> list[str]:
+    from .registry import all_rules
+
+    known = {r.id for r in all_rules()}
+    aliases = {a: r.id for r in all_rules() for a in r.aliases}
+    out = []
+    for i in ids:
+        if i in known or i == "ALL":
+            out.append(i)
+        elif i in aliases:
+            out.append(aliases[i])
+        else:
+            raise InputError(f"{where}: unknown rule id {i!r} (see `dbpatterns rules`)")
+    return out

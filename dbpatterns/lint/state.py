@@ -1,0 +1,236 @@
+"""What the lint has seen so far in one migration: new tables, transactions, locks held, settings made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..sql.locks import LOCK_STRENGTH
+from ..sql.nodes import bare, qualified
+
+
+@dataclass
+class MigrationState:
+    in_transaction: bool = False
+    explicit_transaction: bool = False  # opened by BEGIN in the text (must be closed by COMMIT)
+    begin_line: int = 0
+    lock_timeout: bool = False
+    local_lock_timeout: bool = False  # SET LOCAL: ends with the transaction
+    created_tables: set[str] = field(default_factory=set)
+    created_columns: set[tuple[str, str]] = field(default_factory=set)
+    created_indexes: set[str] = field(default_factory=set)
+    created_constraints: set[tuple[str, str]] = field(default_factory=set)
+    indexed_columns: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
+    held_locks: dict[str, str] = field(default_factory=dict)  # table -> strongest mode in this transaction
+    not_valid_in_tx: set[tuple[str, str]] = field(default_factory=set)
+    not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, conname) -> column
+    validated_not_null: set[tuple[str, str]] = field(default_factory=set)  # (table, column)
+    validated_unknown: dict[str, set[str]] = field(default_factory=dict)  # table -> constraint names
+    column_types: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = field(default_factory=dict)
+    reported_lock_timeout: bool = False
+    pending_fks: list = field(default_factory=list)  # foreign keys waiting for an index by the end
+    # A downgrade knows what its upgrade created: dropping it again is expected.
+    upgrade_created: MigrationState | None = None
+
+    # ---- questions the rules ask
+
+    def is_new(self, table: str | None) -> bool:
+        return bool(table) and bare(table) in self.created_tables
+
+    def created_by_upgrade(self, kind: str, key) -> bool:
+        up = self.upgrade_created
+        if up is None:
+            return False
+        if kind == "table":
+            return bare(key) in up.created_tables
+        if kind == "column":
+            return (bare(key[0]), key[1]) in up.created_columns or bare(key[0]) in up.created_tables
+        if kind == "index":
+            return key in up.created_indexes
+        if kind == "constraint":
+            return (bare(key[0]), key[1]) in up.created_constraints or bare(key[0]) in up.created_tables
+        return False
+
+    def strong_lock_held(self) -> tuple[str, str] | None:
+        """(table, mode) of an ACCESS EXCLUSIVE lock this transaction holds on an existing table."""
+        for table, mode in self.held_locks.items():
+            if mode == "ACCESS EXCLUSIVE" and not self.is_new(table):
+                return table, mode
+        return None
+
+    # ---- bookkeeping after each statement
+
+    def begin(self, line: int) -> None:
+        self.in_transaction = True
+        self.explicit_transaction = True
+        self.begin_line = line
+
+    def end_transaction(self) -> None:
+        self.in_transaction = False
+        self.explicit_transaction = False
+        self.held_locks.clear()
+        self.not_valid_in_tx.clear()
+        if self.local_lock_timeout:
+            self.lock_timeout = self.local_lock_timeout = False
+
+    def after(self, kind: str, body: dict, locks: list[tuple[str, str]]) -> None:
+        """Record what a statement did (the rules saw the state from before it)."""
+        record = _RECORDERS.get(kind)
+        if record is not None:
+            record(self, body)
+        for table, mode in locks:
+            held = self.held_locks.get(table)
+            if held is None or LOCK_STRENGTH[mode] > LOCK_STRENGTH[held]:
+                self.held_locks[table] = mode
+        if not self.in_transaction:
+            self.held_locks.clear()
+
+
+def _record_create(state: MigrationState, body: dict) -> None:
+    table = bare(qualified(body.get("relation")))
+    if not table:
+        return
+    state.created_tables.add(table)
+    for elt in body.get("tableElts") or ():
+        col = elt.get("ColumnDef")
+        if col:
+            _record_column(state, table, col)
+        con = elt.get("Constraint")
+        if con:
+            _record_constraint(state, table, con)
+
+
+def _record_create_as(state: MigrationState, body: dict) -> None:
+    into = body.get("into", {}).get("IntoClause", body.get("into", {}))
+    table = bare(qualified(into.get("rel")))
+    if table:
+        state.created_tables.add(table)
+
+
+def _record_column(state: MigrationState, table: str, col: dict) -> None:
+    from ..sql.knowledge import column_type
+
+    name = col.get("colname")
+    if not name:
+        return
+    state.created_columns.add((table, name))
+    state.column_types[(table, name)] = column_type(col)
+    for con in col.get("constraints") or ():
+        c = con.get("Constraint", {})
+        if c.get("contype") in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
+            state.indexed_columns.setdefault(table, set()).add((name,))
+
+
+def _record_constraint(state: MigrationState, table: str, con: dict) -> None:
+    name = con.get("conname")
+    if name:
+        state.created_constraints.add((table, name))
+    if con.get("contype") in ("CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"):
+        cols = tuple(k["String"]["sval"] for k in con.get("keys") or () if "String" in k)
+        if cols:
+            state.indexed_columns.setdefault(table, set()).add(cols)
+    if con.get("contype") == "CONSTR_CHECK" and name:
+        column = not_null_check_column(con)
+        if column:
+            state.not_null_checks[(table, name)] = column
+            if not con.get("skip_validation"):
+                state.validated_not_null.add((table, column))
+
+
+def not_null_check_column(con: dict) -> str | None:
+    """The column of a ``CHECK (col IS NOT NULL)`` constraint, else None."""
+    expr = con.get("raw_expr", {}).get("NullTest")
+    if not expr or expr.get("nulltesttype") != "IS_NOT_NULL":
+        return None
+    ref = expr.get("arg", {}).get("ColumnRef")
+    if not ref:
+        return None
+    fields = [f["String"]["sval"] for f in ref.get("fields", ()) if "String" in f]
+    return fields[-1] if fields else None
+
+
+def _record_alter(state: MigrationState, body: dict) -> None:
+    table = bare(qualified(body.get("relation")))
+    if not table:
+        return
+    for item in body.get("cmds") or ():
+        cmd = item.get("AlterTableCmd", {})
+        sub = cmd.get("subtype")
+        if sub == "AT_AddColumn":
+            col = cmd.get("def", {}).get("ColumnDef")
+            if col:
+                _record_column(state, table, col)
+        elif sub == "AT_AddConstraint":
+            con = cmd.get("def", {}).get("Constraint")
+            if con:
+                _record_constraint(state, table, con)
+                if con.get("skip_validation") and con.get("conname"):
+                    state.not_valid_in_tx.add((table, con["conname"]))
+        elif sub == "AT_ValidateConstraint":
+            name = cmd.get("name")
+            column = state.not_null_checks.get((table, name))
+            if column:
+                state.validated_not_null.add((table, column))
+            else:
+                state.validated_unknown.setdefault(table, set()).add(name)
+        elif sub == "AT_AlterColumnType":
+            from ..sql.knowledge import column_type
+
+            col = cmd.get("def", {}).get("ColumnDef")
+            if col and cmd.get("name"):
+                state.column_types[(table, cmd["name"])] = column_type(col)
+
+
+def _record_index(state: MigrationState, body: dict) -> None:
+    table = bare(qualified(body.get("relation")))
+    if body.get("idxname"):
+        state.created_indexes.add(body["idxname"])
+    cols = tuple(p["IndexElem"].get("name") or "" for p in body.get("indexParams") or () if "IndexElem" in p)
+    if table and cols and all(cols) and not body.get("whereClause"):
+        state.indexed_columns.setdefault(table, set()).add(cols)
+
+
+def _record_set(state: MigrationState, body: dict) -> None:
+    if body.get("name") == "lock_timeout" and body.get("kind") == "VAR_SET_VALUE":
+        value = _setting_value(body)
+        on = value not in ("0", "0s", "0ms", "", None)
+        state.lock_timeout = on
+        state.local_lock_timeout = on and bool(body.get("is_local"))
+    elif body.get("name") == "lock_timeout" and body.get("kind") in ("VAR_RESET", "VAR_SET_DEFAULT"):
+        state.lock_timeout = False
+
+
+def _setting_value(body: dict) -> str | None:
+    args = body.get("args") or ()
+    if not args:
+        return None
+    const = args[0].get("A_Const", {})
+    if "sval" in const:
+        return const["sval"].get("sval", "")
+    if "ival" in const:
+        return str(const["ival"].get("ival", 0))
+    return None
+
+
+def _record_select(state: MigrationState, body: dict) -> None:
+    """``SELECT set_config('lock_timeout', '5s', false)`` sets it too."""
+    for target in body.get("targetList") or ():
+        call = target.get("ResTarget", {}).get("val", {}).get("FuncCall")
+        if not call:
+            continue
+        names = [n["String"]["sval"] for n in call.get("funcname", ()) if "String" in n]
+        args = call.get("args") or ()
+        if names and names[-1] == "set_config" and len(args) >= 2:
+            key = args[0].get("A_Const", {}).get("sval", {}).get("sval")
+            value = args[1].get("A_Const", {}).get("sval", {}).get("sval")
+            if key == "lock_timeout":
+                state.lock_timeout = value not in ("0", "0s", "0ms", "", None)
+
+
+_RECORDERS = {
+    "CreateStmt": _record_create,
+    "CreateTableAsStmt": _record_create_as,
+    "AlterTableStmt": _record_alter,
+    "IndexStmt": _record_index,
+    "VariableSetStmt": _record_set,
+    "SelectStmt": _record_select,
+}

@@ -1,0 +1,42 @@
+"""Human-readable and JSON renderings of lint findings and rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from ..findings import Finding
+
+
+def _colors() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def render_text(findings: list[Finding], files: int, *, show_fix: bool = True) -> str:
+    bold, red, yellow, dim, reset = ("\033[1m", "\033[31m", "\033[33m", "\033[2m", "\033[0m") if _colors() else ("",) * 5
+    out = []
+    for f in findings:
+        color = red if f.severity == "error" else yellow
+        out.append(f"{bold}{f.path}:{f.line}:{f.column}{reset}: {color}{f.rule}{reset} {f.message}")
+        facts = []
+        if f.lock:
+            facts.append(f"lock: {f.lock}" + (f" on {f.table}" if f.table else ""))
+        if f.rewrites:
+            facts.append("rewrites the table")
+        if facts:
+            out.append(f"  {dim}{'; '.join(facts)}{reset}")
+        if f.source:
+            out.append(f"  | {f.source}")
+        if show_fix and f.fix:
+            out.append("  fix:")
+            out.extend("    " + line for line in f.fix.splitlines())
+        out.append("")
+    errors = sum(f.severity == "error" for f in findings)
+    summary = f"{len(findings)} finding(s) ({errors} error(s)) in {files} file(s)"
+    out.append(summary if findings else f"No problems found in {files} file(s).")
+    return "\n".join(out) + "\n"
+
+
+def render_json(findings: list[Finding]) -> str:
+    return json.dumps({"findings": [f.to_dict() for f in findings]}, indent=2) + "\n"

@@ -1,0 +1,192 @@
+"""Split SQL text into parsed statements with their source positions (pglast's JSON parse tree)."""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from pglast import parser as _pg
+
+_SUPPRESS_MARK = "dbpatterns:"
+
+
+@dataclass(slots=True)
+class Statement:
+    kind: str  # pglast node name, e.g. "AlterTableStmt"
+    body: dict  # the node's fields
+    start: int  # character offset of the first token
+    end: int  # character offset just past the statement
+    line: int  # 1-based
+    column: int  # 1-based
+    suppress: frozenset[str] = frozenset()  # rule ids silenced by an inline comment ("*" = all)
+
+
+@dataclass(slots=True)
+class SyntaxProblem:
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(slots=True)
+class ParsedSQL:
+    text: str
+    statements: list[Statement] = field(default_factory=list)
+    errors: list[SyntaxProblem] = field(default_factory=list)
+    _line_starts: list[int] | None = None
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        if self._line_starts is None:
+            starts = [0]
+            find = self.text.find
+            i = find("\n")
+            while i != -1:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
+            self._line_starts = starts
+        row = bisect_right(self._line_starts, offset)
+        return row, offset - self._line_starts[row - 1] + 1
+
+    def line_text(self, line: int) -> str:
+        self.position(0)
+        starts = self._line_starts
+        if not 1 <= line <= len(starts):
+            return ""
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[starts[line - 1] : end].rstrip("\r")
+
+
+def parse(text: str) -> ParsedSQL:
+    """Parse ``text``; a part that does not parse becomes a SyntaxProblem, the rest is still returned."""
+    result = ParsedSQL(text)
+    try:
+        _add_statements(result, text, 0)
+    except _pg.ParseError:
+        _parse_piecewise(result)
+    if _SUPPRESS_MARK in text:
+        _attach_suppressions(result)
+    return result
+
+
+def _add_statements(result: ParsedSQL, text: str, base: int) -> None:
+    tree = json.loads(_pg.parse_sql_json(text))
+    ascii_only = text.isascii()
+    raw = text.encode() if not ascii_only else None
+    for item in tree["stmts"]:
+        loc = item.get("stmt_location", 0)
+        length = item.get("stmt_len", 0)
+        if ascii_only:
+            start, end = loc, (loc + length if length else len(text))
+        else:
+            start = len(raw[:loc].decode(errors="replace"))
+            end = len(raw[: loc + length].decode(errors="replace")) if length else len(text)
+        start = _skip_blank(text, start)
+        (kind, body), = item["stmt"].items()
+        line, col = result.position(base + start)
+        result.statements.append(Statement(kind, body, base + start, base + end, line, col))
+
+
+def _parse_piecewise(result: ParsedSQL) -> None:
+    """The whole text failed: split it at the scanner's semicolons and parse each statement on its own."""
+    text = result.text
+    try:
+        tokens = _pg.scan(text)  # character offsets
+    except _pg.ParseError as exc:  # e.g. an unterminated quoted string
+        _add_error(result, exc, 0)
+        return
+    start = 0
+    for tok in tokens:
+        if tok.name == "ASCII_59":
+            _parse_piece(result, start, tok.end + 1)
+            start = tok.end + 1
+    if text[start:].strip():
+        _parse_piece(result, start, len(text))
+
+
+def _parse_piece(result: ParsedSQL, start: int, stop: int) -> None:
+    try:
+        _add_statements(result, result.text[start:stop], start)
+    except _pg.ParseError as exc:
+        _add_error(result, exc, start)
+
+
+def _add_error(result: ParsedSQL, exc: Exception, base: int) -> None:
+    message = str(exc.args[0]) if exc.args else str(exc)
+    offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+    line, col = result.position(min(base + max(offset, 0), len(result.text)))
+    result.errors.append(SyntaxProblem(line, col, message))
+
+
+def _skip_blank(text: str, i: int) -> int:
+    """Move past whitespace and comments to the statement's first token."""
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif text.startswith("--", i):
+            j = text.find("\n", i)
+            i = n if j == -1 else j + 1
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j == -1 else j + 2
+        else:
+            break
+    return i
+
+
+def _attach_suppressions(result: ParsedSQL) -> None:
+    """``-- dbpatterns: ignore[rule-a, rule-b]`` silences the statement it precedes or ends the line of."""
+    text = result.text
+    try:
+        tokens = _pg.scan(text)
+    except _pg.ParseError:
+        return
+    ascii_only = text.isascii()
+    raw = None if ascii_only else text.encode()
+    marks: list[tuple[int, frozenset[str]]] = []
+    for tok in tokens:
+        if tok.name not in ("SQL_COMMENT", "C_COMMENT"):
+            continue
+        start, stop = tok.start, tok.end + 1
+        if not ascii_only:
+            start = len(raw[:start].decode(errors="replace"))
+            stop = len(raw[:stop].decode(errors="replace"))
+        rules = parse_suppression(text[start:stop])
+        if rules is not None:
+            marks.append((start, rules))
+    if not marks:
+        return
+    stmts = result.statements
+    for offset, rules in marks:
+        line = result.position(offset)[0]
+        target = None
+        for st in stmts:
+            end_line = result.position(max(st.end - 1, st.start))[0]
+            if st.start <= offset < st.end or st.line <= line <= end_line:
+                target = st
+                break
+            if st.start > offset:
+                target = st
+                break
+        if target is not None:
+            target.suppress = target.suppress | rules
+
+
+def parse_suppression(comment: str) -> frozenset[str] | None:
+    """Rule ids named by a ``dbpatterns: ignore[...]`` comment, {"*"} for all, None when not one."""
+    at = comment.find(_SUPPRESS_MARK)
+    if at == -1:
+        return None
+    rest = comment[at + len(_SUPPRESS_MARK) :].strip()
+    if not rest.startswith("ignore"):
+        return None
+    rest = rest[len("ignore") :].strip()
+    if not rest.startswith("["):
+        return frozenset({"*"})
+    close = rest.find("]")
+    names = rest[1 : close if close != -1 else None]
+    ids = frozenset(part.strip() for part in names.split(",") if part.strip())
+    return ids or frozenset({"*"})
