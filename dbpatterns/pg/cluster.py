@@ -1,0 +1,251 @@
+"""Data directories for throwaway servers: a cached initdb template, copied fresh for every server.
+
+``initdb`` takes most of a second; copying its result takes a few tens of milliseconds. The first start
+runs initdb into a staging directory, copies it for its own server and publishes it in the cache (in a
+background thread, so the server is ready before the cache is written) by an atomic rename: two processes
+building at once both succeed and one of the two results is kept.
+
+Where things live:
+
+- the cache: ``$DBPATTERNS_CACHE_DIR``, else ``$XDG_CACHE_HOME/dbpatterns``, else ``~/.cache/dbpatterns``,
+  one ``pgcluster-<version>-<hash>`` directory per binary, initdb options and owner;
+- servers: a fresh ``dbpatterns-pg-*`` directory (data directory, socket, log) under
+  ``$DBPATTERNS_PG_TMPDIR``, else ``/dev/shm`` when it is a roomy tmpfs (creating a database there is
+  ten times faster than on a slow disk), else the system temporary directory. Each holds an ``owner``
+  file with the creating process id; directories whose owner died (a crashed run) are never reused:
+  their server, if still running, is stopped and the directory removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from dbpatterns.pg.binaries import Binaries, RunAs
+from dbpatterns.pg.errors import PgError, log_tail
+
+log = logging.getLogger("dbpatterns.pg")
+
+RUN_PREFIX = "dbpatterns-pg-"
+INITDB_ARGS = (
+    "--no-sync",
+    "--no-instructions",
+    "--no-data-checksums",
+    "--auth=trust",
+    "--username=postgres",
+    "--encoding=UTF8",
+    "--locale=C",
+    "--wal-segsize=1",
+)
+_SHM_MIN_FREE = 1 << 30  # use /dev/shm only with at least 1 GiB free
+
+
+def cache_root() -> Path:
+    if env := os.environ.get("DBPATTERNS_CACHE_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "dbpatterns"
+
+
+def run_root() -> Path:
+    if env := os.environ.get("DBPATTERNS_PG_TMPDIR"):
+        return Path(env)
+    shm = Path("/dev/shm")
+    with contextlib.suppress(OSError):
+        st = os.statvfs(shm)
+        if os.access(shm, os.W_OK | os.X_OK) and st.f_bavail * st.f_frsize >= _SHM_MIN_FREE:
+            return shm
+    return Path(tempfile.gettempdir())
+
+
+def cache_key(bins: Binaries, user: RunAs) -> str:
+    postgres = Path(bins.exe("postgres"))
+    st = postgres.stat()
+    ident = [str(postgres.resolve()), str(st.st_size), str(st.st_mtime_ns), bins.version, *INITDB_ARGS]
+    ident += [str(user.uid if user.uid is not None else os.geteuid())]
+    return f"pgcluster-{bins.version}-{hashlib.sha256(chr(0).join(ident).encode()).hexdigest()[:12]}"
+
+
+def make_run_dir(user: RunAs) -> Path:
+    """A fresh private directory owned by the server's user, marked with our process id."""
+    root = run_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(prefix=RUN_PREFIX, dir=root))
+        (path / "owner").write_text(f"{os.getpid()}\n")
+        user.chown(path)
+    except OSError as exc:
+        raise PgError(f"cannot create a directory for PostgreSQL under {root}: {exc.strerror}") from None
+    return path
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    """Copy a data directory keeping modes and owners (``cp -a`` is twice as fast as shutil here)."""
+    if shutil.which("cp"):
+        done = subprocess.run(["cp", "-a", str(src), str(dst)], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise PgError(f"cannot copy {src} to {dst}: {done.stderr.strip()}")
+        return
+
+    def copy(s: str, d: str) -> None:
+        shutil.copy2(s, d)
+        st = os.stat(s)
+        os.chown(d, st.st_uid, st.st_gid)
+
+    shutil.copytree(src, dst, symlinks=True, copy_function=copy)
+    for root, dirs, _ in os.walk(src):
+        for name in [".", *dirs]:
+            st = os.stat(os.path.join(root, name))
+            os.chown(os.path.join(dst, os.path.relpath(root, src), name), st.st_uid, st.st_gid)
+
+
+def initdb(bins: Binaries, user: RunAs, data_dir: Path) -> None:
+    log_path = data_dir.parent / "initdb.log"
+    with open(log_path, "wb") as out:
+        try:
+            done = subprocess.run(
+                [bins.exe("initdb"), "-D", str(data_dir), *INITDB_ARGS],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=300,
+                check=False,
+                **user.popen_kwargs(),
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise PgError(f"cannot run initdb: {exc}") from None
+    if done.returncode != 0:
+        raise PgError(f"initdb failed with exit code {done.returncode}", log_tail=log_tail(log_path))
+
+
+_publishers: list[threading.Thread] = []
+
+
+def prepare_data_dir(bins: Binaries, user: RunAs, data_dir: Path, *, use_cache: bool = True) -> bool:
+    """Fill ``data_dir`` (which must not exist) with a fresh cluster; True when it came from the cache."""
+    if not use_cache:
+        initdb(bins, user, data_dir)
+        return False
+    cached = cache_root() / cache_key(bins, user)
+    if (cached / "PG_VERSION").is_file() and (cached / "global" / "pg_control").is_file():
+        copy_tree(cached, data_dir)
+        return True
+    staging = make_run_dir(user)
+    try:
+        initdb(bins, user, staging / "data")
+        copy_tree(staging / "data", data_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # not a daemon: the interpreter waits for it at exit, so a short-lived command still fills the cache
+    thread = threading.Thread(target=_publish, args=(staging, cached), name="dbpatterns-pg-cache")
+    _publishers.append(thread)
+    thread.start()
+    return False
+
+
+def wait_for_cache(timeout: float | None = None) -> None:
+    """Wait until caches being written in the background are published."""
+    for thread in list(_publishers):
+        thread.join(timeout)
+
+
+def _publish(staging: Path, cached: Path) -> None:
+    tmp = cached.parent / f".{cached.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(staging / "data", tmp)
+        except OSError:  # another filesystem
+            copy_tree(staging / "data", tmp)
+        try:
+            os.rename(tmp, cached)
+        except OSError:
+            log.debug("cluster cache %s was published by another process", cached)
+    except (OSError, PgError) as exc:
+        log.debug("cannot write the cluster cache %s: %s", cached, exc)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(ValueError):
+            _publishers.remove(threading.current_thread())
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie left unreaped by a container's init counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+def _owner_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _stop_orphan(data_dir: Path) -> None:
+    """Stop a server left running on ``data_dir`` by a crashed process (Linux: checked via /proc)."""
+    pid = _owner_pid(data_dir / "postmaster.pid")
+    if pid is None or not _alive(pid):
+        return
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return
+    if str(data_dir).encode() not in cmdline:
+        return  # the pid was reused by something else
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGQUIT)  # immediate shutdown: the data is thrown away anyway
+        for _ in range(200):
+            if not _alive(pid):
+                break
+            time.sleep(0.01)
+
+
+_reaped = False
+_reap_lock = threading.Lock()
+
+
+def reap_stale() -> None:
+    """Once per process: remove directories left by crashed runs (their owner process is gone)."""
+    global _reaped
+    with _reap_lock:
+        if _reaped:
+            return
+        _reaped = True
+    with contextlib.suppress(OSError):
+        for path in run_root().glob(RUN_PREFIX + "*"):
+            pid = _owner_pid(path / "owner")
+            if pid is None:
+                # a directory just being created has no owner file yet: leave young ones alone
+                if time.time() - path.stat().st_mtime < 60:
+                    continue
+            elif _alive(pid):
+                continue
+            _stop_orphan(path / "data")
+            shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        for path in cache_root().glob(".pgcluster-*.tmp-*"):
+            pid = int(path.name.rsplit("-", 2)[-2]) if path.name.rsplit("-", 2)[-2].isdigit() else None
+            if pid is not None and not _alive(pid):
+                shutil.rmtree(path, ignore_errors=True)

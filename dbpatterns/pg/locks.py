@@ -1,0 +1,186 @@
+"""Which locks a statement takes and which relations it rewrites, observed on a real server.
+
+:func:`observe` is the whole recipe; :func:`table_locks`, :func:`relfilenodes` and :func:`mode_name` are
+its parts, for a tracer that runs several statements in one transaction.
+
+Relations are named ``name`` in schema ``public`` and ``schema.name`` elsewhere. Only user relations are
+reported: ``pg_catalog``, ``information_schema`` and TOAST relations are left out. Lock modes are spelled
+as in the documentation and ``LOCK TABLE``: ``ACCESS EXCLUSIVE``, ``SHARE ROW EXCLUSIVE``...
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+import psycopg
+
+from dbpatterns.pg.errors import PgError
+
+#: Table lock modes, weakest first.
+LOCK_MODES = (
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+)
+_STRENGTH = {mode: i for i, mode in enumerate(LOCK_MODES)}
+
+_NAME = "CASE WHEN n.nspname = 'public' THEN c.relname::text ELSE n.nspname || '.' || c.relname END"
+_USER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname, 8) <> 'pg_toast'"
+_LOCKS_SQL = f"""
+    SELECT {_NAME}, l.mode
+    FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE l.locktype = 'relation' AND l.granted AND l.pid = %s
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND {_USER}
+"""
+_FILENODES_SQL = f"""
+    SELECT {_NAME}, c.relfilenode
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'm', 'i') AND c.relfilenode <> 0 AND {_USER}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one statement did.
+
+    ``locks``: (relation, mode) pairs, sorted by relation then strongest first. ``rewritten``: relations
+    whose relfilenode changed (a table rewrite, or an index rebuilt under the same name).
+    ``in_transaction`` is False when the statement had to run in autocommit: then the locks were sampled
+    from a second connection (best effort: a lock held for less than a sampling round trip can be missed)
+    and the statement was not rolled back. ``duration_ms`` is the statement's wall time.
+    """
+
+    locks: list[tuple[str, str]]
+    rewritten: set[str]
+    in_transaction: bool = True
+    duration_ms: float = 0.0
+
+    def mode(self, relation: str) -> str | None:
+        """The strongest mode taken on ``relation``, or None."""
+        return next((mode for rel, mode in self.locks if rel == relation), None)
+
+
+def mode_name(pg_mode: str) -> str:
+    """``AccessExclusiveLock`` (as in pg_locks) -> ``ACCESS EXCLUSIVE``."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", pg_mode.removesuffix("Lock")).upper()
+
+
+def sort_locks(locks) -> list[tuple[str, str]]:
+    return sorted(set(locks), key=lambda lock: (lock[0], -_STRENGTH.get(lock[1], -1), lock[1]))
+
+
+def table_locks(conn: psycopg.Connection, pid: int) -> list[tuple[str, str]]:
+    """The relation locks backend ``pid`` holds now on user relations of ``conn``'s database."""
+    rows = conn.execute(_LOCKS_SQL, (pid,)).fetchall()
+    return sort_locks((rel, mode_name(mode)) for rel, mode in rows)
+
+
+def relfilenodes(conn: psycopg.Connection) -> dict[str, int]:
+    """Relfilenode of every user table, materialized view and index, by relation name."""
+    return dict(conn.execute(_FILENODES_SQL).fetchall())
+
+
+def rewritten(before: dict[str, int], after: dict[str, int]) -> set[str]:
+    return {rel for rel, node in after.items() if rel in before and before[rel] != node}
+
+
+def observe(
+    conn_url: str,
+    setup_sql: str | None,
+    statement_sql: str,
+    *,
+    autocommit: bool | None = None,
+    timeout: float = 60.0,
+) -> Observation:
+    """Run ``setup_sql`` (committed), then ``statement_sql``, and report its locks and rewrites.
+
+    By default the statement runs inside a transaction: ``BEGIN``, the statement, a read of ``pg_locks``
+    for our own backend, a read of the relfilenodes, ``ROLLBACK`` -- so the database is left as the
+    setup made it. Statements that cannot run in a transaction block (``CREATE INDEX CONCURRENTLY``,
+    ``REINDEX CONCURRENTLY``, ``VACUUM``...) are retried in autocommit mode, where a second connection
+    samples the locks while the statement runs; their effects stay. ``autocommit=True`` forces that mode,
+    ``False`` forbids it. Pass one statement at a time: several in one string run as one implicit
+    transaction. ``timeout`` (seconds) is the statement timeout. Use a scratch database.
+    """
+    try:
+        conn = psycopg.connect(conn_url, autocommit=True)
+    except psycopg.Error as exc:
+        raise PgError(f"cannot connect to the database: {_first_line(exc)}") from None
+    with conn:
+        conn.execute(f"SET statement_timeout = {int(timeout * 1000)}")
+        if setup_sql and setup_sql.strip():
+            _run(conn, setup_sql, "setup")
+        if autocommit:
+            return _observe_autocommit(conn, conn_url, statement_sql, timeout)
+        before = relfilenodes(conn)
+        conn.execute("BEGIN")
+        try:
+            started = time.perf_counter()
+            try:
+                conn.execute(statement_sql)
+            except psycopg.errors.ActiveSqlTransaction:
+                if autocommit is False:
+                    raise
+                conn.execute("ROLLBACK")
+                return _observe_autocommit(conn, conn_url, statement_sql, timeout)
+            duration = (time.perf_counter() - started) * 1000
+            locks = table_locks(conn, conn.info.backend_pid)
+            changed = rewritten(before, relfilenodes(conn))
+        except psycopg.Error as exc:
+            raise PgError(f"statement failed: {_first_line(exc)}") from exc
+        finally:
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+    return Observation(locks, changed, True, duration)
+
+
+def _observe_autocommit(conn: psycopg.Connection, conn_url: str, sql: str, timeout: float) -> Observation:
+    before = relfilenodes(conn)
+    pid = conn.info.backend_pid
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        started = time.perf_counter()
+        try:
+            conn.execute(sql)
+        except BaseException as exc:  # reported by the caller's thread
+            outcome["error"] = exc
+        outcome["ms"] = (time.perf_counter() - started) * 1000
+
+    seen: set[tuple[str, str]] = set()
+    with psycopg.connect(conn_url, autocommit=True) as sampler:
+        worker = threading.Thread(target=run, name="dbpatterns-observe")
+        worker.start()
+        deadline = time.monotonic() + timeout + 5
+        while worker.is_alive() and time.monotonic() < deadline:
+            seen.update(table_locks(sampler, pid))
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            sampler.execute("SELECT pg_cancel_backend(%s)", (pid,))
+            worker.join()
+    if error := outcome.get("error"):
+        if isinstance(error, psycopg.Error):
+            raise PgError(f"statement failed: {_first_line(error)}") from error
+        raise error  # type: ignore[misc]
+    changed = rewritten(before, relfilenodes(conn))
+    return Observation(sort_locks(seen), changed, False, float(outcome.get("ms", 0.0)))
+
+
+def _run(conn: psycopg.Connection, sql: str, what: str) -> None:
+    try:
+        conn.execute(sql)
+    except psycopg.Error as exc:
+        raise PgError(f"{what} failed: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

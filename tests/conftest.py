@@ -1,0 +1,25 @@
+"""Shared pytest fixtures. Keep one section per area; add new fixtures under their own heading."""
+
+from __future__ import annotations
+
+import pytest
+
+# --- PostgreSQL ----------------------------------------------------------------------------------------
+# One throwaway server per test session, shared by every Postgres test; each test that asks for `pg_url`
+# gets its own fresh, empty database, dropped afterwards.
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's throwaway PostgreSQL server (a ``dbpatterns.pg.Server``)."""
+    from dbpatterns.pg import throwaway_server
+
+    with throwaway_server() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """URL (``postgresql://...``) of a fresh scratch database on the session server."""
+    with pg_server.scratch_database() as url:
+        yield url
