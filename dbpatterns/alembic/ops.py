@@ -1,0 +1,423 @@
+"""One renderer per Alembic operation: bound static arguments -> the PostgreSQL statements Alembic emits.
+
+Each renderer takes :class:`~dbpatterns.alembic.values.Args` and returns a list of SQL strings (one call
+may emit several statements, e.g. ``alter_column`` changing type and nullability, or ``add_column`` with
+``unique=True``). A renderer raises :class:`~dbpatterns.alembic.values.NotStatic` when the SQL cannot be
+known statically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .render import (
+    autoincrement_column,
+    check_sql,
+    column_foreign_key_sql,
+    column_list,
+    column_spec,
+    comment_sql,
+    constraint_name,
+    enum_types,
+    exclude_sql,
+    foreign_key_sql,
+    identity_option_list,
+    identity_sql,
+    index_sql,
+    parse_column,
+    server_default_sql,
+    table_constraint_sql,
+    table_sql,
+    unique_sql,
+)
+from .sqlnames import qualified, quote
+from .types import enum_values_sql, render_type
+from .values import MISSING, UNKNOWN, Args, Call, NotStatic, Ref, SqlText
+
+# Positional parameter names of each op.<name>(...) and batch_op.<name>(...) (a leading * collects the rest)
+OP_PARAMS: dict[str, tuple[str, ...]] = {
+    "add_column": ("table_name", "column"),
+    "alter_column": ("table_name", "column_name"),
+    "create_index": ("index_name", "table_name", "columns"),
+    "drop_index": ("index_name", "table_name"),
+    "create_foreign_key": ("constraint_name", "source_table", "referent_table", "local_cols", "remote_cols"),
+    "create_unique_constraint": ("constraint_name", "table_name", "columns"),
+    "create_check_constraint": ("constraint_name", "table_name", "condition"),
+    "create_primary_key": ("constraint_name", "table_name", "columns"),
+    "create_exclude_constraint": ("constraint_name", "table_name", "*elements"),
+    "drop_column": ("table_name", "column_name"),
+    "drop_table": ("table_name",),
+    "drop_constraint": ("constraint_name", "table_name", "type_"),
+    "rename_table": ("old_table_name", "new_table_name"),
+    "create_table": ("table_name", "*columns"),
+    "execute": ("sqltext",),
+    "bulk_insert": ("table", "rows"),
+    "create_table_comment": ("table_name", "comment"),
+    "drop_table_comment": ("table_name",),
+}
+BATCH_PARAMS: dict[str, tuple[str, ...]] = {
+    "add_column": ("column",),
+    "alter_column": ("column_name",),
+    "create_index": ("index_name", "columns"),
+    "drop_index": ("index_name",),
+    "create_foreign_key": ("constraint_name", "referent_table", "local_cols", "remote_cols"),
+    "create_unique_constraint": ("constraint_name", "columns"),
+    "create_check_constraint": ("constraint_name", "condition"),
+    "create_primary_key": ("constraint_name", "columns"),
+    "create_exclude_constraint": ("constraint_name", "*elements"),
+    "drop_column": ("column_name",),
+    "drop_constraint": ("constraint_name", "type_"),
+    "create_table_comment": ("comment",),
+    "drop_table_comment": (),
+    "execute": ("sqltext",),
+}
+# op.* attributes that emit no SQL by themselves (helpers, context access)
+NOT_OPS = frozenset(
+    {
+        "f",
+        "inline_literal",
+        "get_bind",
+        "get_context",
+        "batch_alter_table",
+        "implementation_for",
+        "register_operation",
+        "impl",
+        "migration_context",
+        "schema_obj",
+    }
+)
+
+
+def _table(args: Args, name_key: str = "table_name", schema_key: str = "schema") -> str:
+    return table_sql(args.get(name_key), args.get(schema_key))
+
+
+def add_column(args: Args) -> list[str]:
+    table = _table(args)
+    column = parse_column(args.get("column"))
+    serial = autoincrement_column([column]) is column
+    spec = column_spec(column, serial=serial)
+    if args.flag("inline_primary_key") and column.primary_key:
+        spec += " PRIMARY KEY"
+    inline_fk = args.flag("inline_references") and len(column.foreign_keys) == 1
+    if inline_fk:
+        fk_sql = column_foreign_key_sql(column.name, column.foreign_keys[0])
+        spec += " REFERENCES" + fk_sql.split(" REFERENCES", 1)[1]
+    exists = "IF NOT EXISTS " if args.flag("if_not_exists") else ""
+    statements = [f"ALTER TABLE {table} ADD COLUMN {exists}{spec}"]
+    # Alembic then adds the column's other constraints and indexes as separate statements
+    if column.unique and not column.index:
+        statements.append(f"ALTER TABLE {table} ADD {unique_sql(None, [column.name], {})}")
+    if not inline_fk:
+        for fk in column.foreign_keys:
+            statements.append(f"ALTER TABLE {table} ADD {column_foreign_key_sql(column.name, fk)}")
+    for check in column.checks:
+        statements.append(f"ALTER TABLE {table} ADD {table_constraint_sql(check)}")  # type: ignore[arg-type]
+    if column.index:
+        table_name = args.str("table_name")
+        statements.append(
+            index_sql(f"ix_{table_name}_{column.name}", table, [column.name], {}, unique=bool(column.unique))
+        )
+    if column.comment is not None:
+        statements.append(comment_sql("COLUMN", f"{table}.{quote(column.name)}", column.comment))
+    return statements
+
+
+def alter_column(args: Args) -> list[str]:
+    table = _table(args)
+    column_name = args.str("column_name")
+    column = quote(column_name)
+    alter = f"ALTER TABLE {table} ALTER COLUMN {column}"
+    statements = []
+    type_ = args.get("type_")
+    using = args.get("postgresql_using")
+    if type_ is not MISSING and type_ is not None:
+        text = f"{alter} TYPE {render_type(type_)}"
+        if using is not MISSING and using is not None:
+            if not isinstance(using, (str, SqlText)):
+                raise NotStatic("postgresql_using= is not a literal string")
+            text += f" USING {using if isinstance(using, str) else using.text}"
+        statements.append(text)
+    elif using is not MISSING and using is not None:
+        raise NotStatic("postgresql_using= without type_= (Alembic refuses it)")
+    nullable = args.get("nullable")
+    if nullable is not MISSING and nullable is not None:
+        if not isinstance(nullable, bool):
+            raise NotStatic("nullable= is not a literal")
+        statements.append(f"{alter} {'DROP NOT NULL' if nullable else 'SET NOT NULL'}")
+    default = args.get("server_default", False)
+    if default is not False:
+        statements.extend(_alter_default(alter, default, args.get("existing_server_default")))
+    comment = args.get("comment", False)
+    if comment is not False:
+        statements.append(comment_sql("COLUMN", f"{table}.{column}", comment))
+    new_name = args.get("new_column_name")
+    if new_name is not MISSING and new_name is not None:
+        if not isinstance(new_name, str):
+            raise NotStatic("new_column_name= is not a literal string")
+        statements.append(f"ALTER TABLE {table} RENAME COLUMN {column} TO {quote(new_name)}")
+    return statements
+
+
+def _kind(value: object) -> str | None:
+    if isinstance(value, Call) and value.receiver is None:
+        return value.name
+    if isinstance(value, Ref):
+        return value.name
+    return None
+
+
+def _alter_default(alter: str, default: object, existing: object) -> list[str]:
+    if _kind(default) == "Computed" or _kind(existing) == "Computed":
+        raise NotStatic("Alembic cannot add or remove a computed (GENERATED ALWAYS AS) expression")
+    if _kind(default) == "Identity":
+        identity = default if isinstance(default, Call) else Call("Identity", [], {})
+        if _kind(existing) == "Identity":
+            kw = identity.kwargs
+            text = f"{alter} SET GENERATED {'ALWAYS' if kw.get('always') is True else 'BY DEFAULT'}"
+            return [" ".join([text, *(f"SET {option}" for option in identity_option_list(identity))])]
+        return [f"{alter} ADD {identity_sql(identity)}"]
+    if default is None:
+        if _kind(existing) == "Identity":
+            return [f"{alter} DROP IDENTITY"]
+        return [f"{alter} DROP DEFAULT"]
+    value = server_default_sql(default)
+    return [f"{alter} SET DEFAULT {value}" if value is not None else f"{alter} DROP DEFAULT"]
+
+
+def create_index(args: Args) -> list[str]:
+    table = _table(args)
+    if args.incomplete:
+        raise NotStatic("create_index with **kwargs")
+    return [
+        index_sql(
+            args.get("index_name"),
+            table,
+            args.get("columns"),
+            args.values,
+            unique=args.flag("unique"),
+            if_not_exists=args.flag("if_not_exists"),
+        )
+    ]
+
+
+def drop_index(args: Args) -> list[str]:
+    name = args.str("index_name", "the index name")
+    text = "DROP INDEX "
+    if args.flag("postgresql_concurrently"):
+        text += "CONCURRENTLY "
+    if args.flag("if_exists"):
+        text += "IF EXISTS "
+    schema = args.get("schema")
+    return [text + table_sql(name, schema)]
+
+
+def create_foreign_key(args: Args) -> list[str]:
+    table = _table(args, "source_table", "source_schema")
+    referent = _table(args, "referent_table", "referent_schema")
+    fk = foreign_key_sql(
+        args.get("constraint_name"), args.get("local_cols"), referent, args.get("remote_cols"), args.values
+    )
+    return [f"ALTER TABLE {table} ADD {fk}"]
+
+
+def create_unique_constraint(args: Args) -> list[str]:
+    table = _table(args)
+    return [
+        f"ALTER TABLE {table} ADD {unique_sql(args.get('constraint_name'), args.get('columns'), args.values)}"
+    ]
+
+
+def create_check_constraint(args: Args) -> list[str]:
+    table = _table(args)
+    check = check_sql(args.get("constraint_name"), args.get("condition"), args.values)
+    return [f"ALTER TABLE {table} ADD {check}"]
+
+
+def create_primary_key(args: Args) -> list[str]:
+    table = _table(args)
+    name = constraint_name(args.get("constraint_name"))
+    return [f"ALTER TABLE {table} ADD {name}PRIMARY KEY ({column_list(args.get('columns'))})"]
+
+
+def create_exclude_constraint(args: Args) -> list[str]:
+    table = _table(args)
+    return [f"ALTER TABLE {table} ADD {exclude_sql(args.get('constraint_name'), args.rest, args.values)}"]
+
+
+def drop_column(args: Args) -> list[str]:
+    table = _table(args)
+    exists = "IF EXISTS " if args.flag("if_exists") else ""
+    return [f"ALTER TABLE {table} DROP COLUMN {exists}{quote(args.str('column_name'))}"]
+
+
+def drop_table(args: Args) -> list[str]:
+    exists = "IF EXISTS " if args.flag("if_exists") else ""
+    return [f"DROP TABLE {exists}{_table(args)}"]
+
+
+def drop_constraint(args: Args) -> list[str]:
+    table = _table(args)
+    exists = "IF EXISTS " if args.flag("if_exists") else ""
+    return [f"ALTER TABLE {table} DROP CONSTRAINT {exists}{quote(args.str('constraint_name'))}"]
+
+
+def rename_table(args: Args) -> list[str]:
+    table = _table(args, "old_table_name")
+    return [f"ALTER TABLE {table} RENAME TO {quote(args.str('new_table_name'))}"]
+
+
+def create_table(args: Args) -> list[str]:
+    if args.incomplete:
+        raise NotStatic("create_table with *args or **kwargs")
+    table_name = args.str("table_name")
+    table = _table(args)
+    columns, constraints, indexes = [], [], []
+    for item in args.rest:
+        kind = _kind(item)
+        if kind == "Column":
+            columns.append(parse_column(item))
+        elif kind == "Index" and isinstance(item, Call):
+            indexes.append(item)
+        elif kind in ("PrimaryKeyConstraint",) and isinstance(item, Call):
+            for name in item.args:
+                for column in columns:
+                    if column.name == name:
+                        column.primary_key = True
+            constraints.append(item)
+        elif isinstance(item, Call) and kind is not None and kind.endswith("Constraint"):
+            constraints.append(item)
+        else:
+            raise NotStatic("a create_table argument is not a literal Column or constraint")
+    serial = autoincrement_column(columns)
+    elements = [column_spec(c, serial=c is serial) for c in columns]
+    has_pk_constraint = any(c.name == "PrimaryKeyConstraint" for c in constraints)
+    pk_columns = [c.name for c in columns if c.primary_key]
+    if pk_columns and not has_pk_constraint:
+        elements.append(f"PRIMARY KEY ({column_list(pk_columns)})")
+    for column in columns:
+        if column.unique and not column.index:
+            elements.append(unique_sql(None, [column.name], {}))
+        for fk in column.foreign_keys:
+            elements.append(column_foreign_key_sql(column.name, fk))
+        for check in column.checks:
+            elements.append(table_constraint_sql(check))  # type: ignore[arg-type]
+    elements.extend(table_constraint_sql(c) for c in constraints)
+    prefixes = args.get("prefixes")
+    prefix = ""
+    if isinstance(prefixes, list) and all(isinstance(p, str) for p in prefixes):
+        prefix = "".join(f"{p} " for p in prefixes)
+    exists = "IF NOT EXISTS " if args.flag("if_not_exists") else ""
+    text = f"CREATE {prefix}TABLE {exists}{table} ({', '.join(elements)})"
+    text += _table_options(args)
+    statements = [enum_values_sql(e) for e in enum_types(columns)]
+    statements.append(text)
+    for column in columns:
+        if column.index:
+            name = f"ix_{table_name}_{column.name}"
+            statements.append(index_sql(name, table, [column.name], {}, unique=bool(column.unique)))
+    for index in indexes:
+        if index.incomplete:
+            raise NotStatic("sa.Index(...) with *args or **kwargs")
+        name = index.args[0] if index.args else index.kwargs.get("name")
+        unique = index.kwargs.get("unique") is True
+        statements.append(index_sql(name, table, list(index.args[1:]), index.kwargs, unique=unique))
+    comment = args.get("comment")
+    if comment is not MISSING and comment is not None:
+        statements.append(comment_sql("TABLE", table, comment))
+    for column in columns:
+        if column.comment is not None:
+            statements.append(comment_sql("COLUMN", f"{table}.{quote(column.name)}", column.comment))
+    return statements
+
+
+def _table_options(args: Args) -> str:
+    text = ""
+    inherits = args.get("postgresql_inherits")
+    if isinstance(inherits, str):
+        inherits = [inherits]
+    if isinstance(inherits, list) and inherits:
+        text += f" INHERITS ( {', '.join(quote(str(i)) for i in inherits)} )"
+    partition = args.get("postgresql_partition_by")
+    if isinstance(partition, str):
+        text += f" PARTITION BY {partition}"
+    using = args.get("postgresql_using")
+    if isinstance(using, str):
+        text += f" USING {using}"
+    with_ = args.get("postgresql_with")
+    if isinstance(with_, dict) and with_:
+        text += " WITH (" + ", ".join(f"{k} = {v}" for k, v in with_.items()) + ")"
+    on_commit = args.get("postgresql_on_commit")
+    if isinstance(on_commit, str):
+        text += f" ON COMMIT {on_commit.upper()}"
+    tablespace = args.get("postgresql_tablespace")
+    if isinstance(tablespace, str):
+        text += f" TABLESPACE {quote(tablespace)}"
+    return text
+
+
+def execute(args: Args) -> list[str]:
+    sql = args.get("sqltext")
+    if isinstance(sql, str):
+        return [sql.replace("\\:", ":")]  # a plain string goes through sa.text(), which unescapes \:
+    if isinstance(sql, SqlText):
+        return [sql.text]
+    raise NotStatic("op.execute with a non-literal argument")
+
+
+def bulk_insert(args: Args) -> list[str]:
+    raise NotStatic("data insert")
+
+
+def create_table_comment(args: Args) -> list[str]:
+    return [comment_sql("TABLE", _table(args), args.get("comment", None))]
+
+
+def drop_table_comment(args: Args) -> list[str]:
+    return [comment_sql("TABLE", _table(args), None)]
+
+
+RENDERERS: dict[str, Callable[[Args], list[str]]] = {
+    "add_column": add_column,
+    "alter_column": alter_column,
+    "create_index": create_index,
+    "drop_index": drop_index,
+    "create_foreign_key": create_foreign_key,
+    "create_unique_constraint": create_unique_constraint,
+    "create_check_constraint": create_check_constraint,
+    "create_primary_key": create_primary_key,
+    "create_exclude_constraint": create_exclude_constraint,
+    "drop_column": drop_column,
+    "drop_table": drop_table,
+    "drop_constraint": drop_constraint,
+    "rename_table": rename_table,
+    "create_table": create_table,
+    "execute": execute,
+    "bulk_insert": bulk_insert,
+    "create_table_comment": create_table_comment,
+    "drop_table_comment": drop_table_comment,
+}
+
+
+def existing_type_sql(args: Args) -> str | None:
+    """The SQL of ``existing_type=`` of an alter_column call, or None when absent or not static."""
+    value = args.get("existing_type")
+    if value is MISSING or value is None or value is UNKNOWN:
+        return None
+    try:
+        return render_type(value)
+    except NotStatic:
+        return None
+
+
+def batch_recreate(table: str, schema: str | None) -> list[str]:
+    """What ``batch_alter_table(..., recreate="always")`` runs on PostgreSQL when the block ends: copy the
+    table into a new one, drop the old one, rename. The columns come from reflection at run time, so the
+    statements name none."""
+    temp = f"_alembic_tmp_{table}"
+    return [
+        f"CREATE TABLE {qualified(temp, schema)} ()",
+        f"INSERT INTO {qualified(temp, schema)} SELECT * FROM {qualified(table, schema)}",
+        f"DROP TABLE {qualified(table, schema)}",
+        f"ALTER TABLE {qualified(temp, schema)} RENAME TO {quote(table)}",
+    ]

@@ -1,0 +1,509 @@
+"""Read Alembic revision files statically: ``op.*`` calls -> the PostgreSQL statements they emit.
+
+The revision is parsed with :mod:`ast`, never imported or executed, and neither SQLAlchemy nor Alembic is
+imported (linting must start fast). :func:`read_revision` walks ``upgrade()`` and ``downgrade()`` in source
+order and renders every ``op.<name>(...)`` call as :class:`OpStatement` objects carrying the SQL that
+Alembic's PostgreSQL implementation would emit, at the line and column of the call. The lint engine parses
+that SQL with pglast and runs the same checks it runs on ``.sql`` files.
+
+What is understood:
+
+* ``op`` imported as ``from alembic import op`` (any alias), ``import alembic`` + ``alembic.op.x``, or used
+  without an import;
+* arguments that are literals, implicit string concatenation, f-strings and ``%``/``.format()`` whose
+  placeholders are themselves static, names assigned once in the function or the module, ``op.f()``,
+  ``sa.text()``, ``textwrap.dedent()``, ``.strip()``;
+* ``with op.get_context().autocommit_block():`` (any ``*.autocommit_block()``) marks enclosed statements
+  ``autocommit=True``; ``with op.batch_alter_table(t) as batch_op:`` maps ``batch_op.<name>`` to the same
+  operation on ``t`` (``recreate="always"`` also adds the copy/drop/rename Alembic runs at the end of the
+  block, at the line of the ``batch_alter_table`` call);
+* calls to functions defined in the same file are followed (up to :data:`MAX_HELPER_DEPTH` levels, with
+  literal arguments bound to the parameters); ``for`` loops over literal lists are unrolled;
+* ``op.get_bind().execute(text)`` / ``conn.execute(text)`` with ``conn = op.get_bind()`` are reported as
+  ``execute`` statements.
+
+When an operation's SQL cannot be known statically, its statement has ``sql=None`` and a short ``note``.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass, replace
+
+from .ops import BATCH_PARAMS, NOT_OPS, OP_PARAMS, RENDERERS, batch_recreate, existing_type_sql
+from .values import (
+    UNKNOWN,
+    Batch,
+    Call,
+    FuncRef,
+    ModuleInfo,
+    NotStatic,
+    Ref,
+    Scope,
+    bind_args,
+)
+
+MAX_HELPER_DEPTH = 3  # how many levels of same-file helper functions are followed from upgrade()/downgrade()
+MAX_UNROLL = 200  # for loops over longer literal lists are walked once, with the loop variable unknown
+
+__all__ = ["OpStatement", "RevisionSource", "looks_like_revision", "read_revision"]
+
+
+@dataclass(frozen=True, slots=True)
+class OpStatement:
+    """One SQL statement emitted by one ``op.*`` call (a call may emit several, all at its position).
+
+    ``sql`` is one PostgreSQL statement without a trailing semicolon, except for ``op.execute`` whose text
+    is passed through whole (it may hold several statements). ``sql`` is None when it cannot be rendered
+    statically, and ``note`` then says why. ``existing_type`` is the SQL of ``existing_type=`` on an
+    ``alter_column`` call (so a check can tell whether a type change is binary-coercible).
+    """
+
+    sql: str | None
+    line: int
+    column: int
+    op: str
+    autocommit: bool
+    note: str | None = None
+    existing_type: str | None = None
+
+
+@dataclass
+class RevisionSource:
+    """What a revision file says, read without running it."""
+
+    path: str
+    revision: str | None
+    down_revision: str | tuple[str, ...] | None
+    upgrade: list[OpStatement] | None
+    downgrade: list[OpStatement] | None
+    upgrade_line: int | None
+    downgrade_line: int | None
+    downgrade_empty: bool
+    syntax_error: tuple[int, int, str] | None
+    suppressions: dict[int, frozenset[str]]
+
+
+_REVISION_RE = re.compile(r"^revision\s*(?::[^=\n]*)?=(?!=)", re.M)
+_REVISION_VALUE_RE = re.compile(r"^revision\s*(?::[^=\n]*)?=\s*[rRuU]?(['\"])([^'\"\n]+)\1", re.M)
+_UPGRADE_RE = re.compile(r"^def\s+upgrade\s*\(", re.M)
+_SUPPRESS_RE = re.compile(r"dbpatterns:\s*ignore\b(?:\[([^\]]*)\])?")
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def looks_like_revision(text: str) -> bool:
+    """Cheap test: a module-level ``revision =`` and a ``def upgrade``."""
+    return bool(_REVISION_RE.search(text) and _UPGRADE_RE.search(text))
+
+
+def read_revision(text: str, path: str) -> RevisionSource:
+    """Read one revision file statically. Never raises: Python that does not parse gives ``syntax_error``
+    and empty statement lists."""
+    try:
+        return _read(text, path)
+    except Exception as exc:  # a bug here must not stop a lint run; say it where the user will see it
+        match = _REVISION_VALUE_RE.search(text) if isinstance(text, str) else None
+        return RevisionSource(
+            path=path,
+            revision=match.group(2) if match else None,
+            down_revision=None,
+            upgrade=[OpStatement(None, 1, 1, "?", False, f"revision not readable ({type(exc).__name__})")],
+            downgrade=[],
+            upgrade_line=None,
+            downgrade_line=None,
+            downgrade_empty=False,
+            syntax_error=None,
+            suppressions={},
+        )
+
+
+def _read(text: str, path: str) -> RevisionSource:
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        return _unparsable(text, path, exc.lineno or 1, exc.offset or 1, exc.msg or "invalid syntax")
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        return _unparsable(text, path, 1, 1, str(exc) or type(exc).__name__)
+    module = ModuleInfo(tree)
+    functions: dict[str, ast.FunctionDef] = {}
+    revision: object = None
+    down_revision: object = None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in ("upgrade", "downgrade"):
+            functions[node.name] = node
+        target, value = _simple_assignment(node)
+        if target == "revision":
+            revision = module.scope.ev(value)
+        elif target == "down_revision":
+            down_revision = module.scope.ev(value)
+    walker = _Walker(module, _NEWLINES.split(text))
+    upgrade = functions.get("upgrade")
+    downgrade = functions.get("downgrade")
+    return RevisionSource(
+        path=path,
+        revision=revision if isinstance(revision, str) else None,
+        down_revision=_down_revision(down_revision),
+        upgrade=walker.run(upgrade) if upgrade else None,
+        downgrade=walker.run(downgrade) if downgrade else None,
+        upgrade_line=upgrade.lineno if upgrade else None,
+        downgrade_line=downgrade.lineno if downgrade else None,
+        downgrade_empty=bool(downgrade) and _is_empty(downgrade),
+        syntax_error=None,
+        suppressions=_suppressions(text, walker.spans),
+    )
+
+
+def _unparsable(text: str, path: str, line: int, column: int, message: str) -> RevisionSource:
+    match = _REVISION_VALUE_RE.search(text)
+    return RevisionSource(
+        path=path,
+        revision=match.group(2) if match else None,
+        down_revision=None,
+        upgrade=[],
+        downgrade=[],
+        upgrade_line=None,
+        downgrade_line=None,
+        downgrade_empty=False,
+        syntax_error=(line, column, message),
+        suppressions=_suppressions(text, []),
+    )
+
+
+def _simple_assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id, node.value
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        return node.target.id, node.value
+    return None, None
+
+
+def _down_revision(value: object) -> str | tuple[str, ...] | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def _is_empty(func: ast.FunctionDef) -> bool:
+    """Only ``pass``, docstrings / string expressions and ``...``."""
+    return all(
+        isinstance(stmt, ast.Pass)
+        or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and _inert(stmt.value.value))
+        for stmt in func.body
+    )
+
+
+def _inert(value: object) -> bool:
+    return value is Ellipsis or isinstance(value, str)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    autocommit: bool
+    depth: int
+    stack: tuple[str, ...]
+
+
+class _Walker:
+    """Walks a function body in source order and collects the statements of its op calls."""
+
+    def __init__(self, module: ModuleInfo, lines: list[str]) -> None:
+        self.module = module
+        self.lines = lines
+        self.spans: list[tuple[int, int]] = []  # (first, last) line of every op call, for suppressions
+        self.out: list[OpStatement] = []
+
+    def run(self, func: ast.FunctionDef) -> list[OpStatement]:
+        self.out = []
+        scope = Scope.for_function(self.module, func, {})
+        self._block(func.body, scope, _Ctx(False, 0, (func.name,)))
+        return self.out
+
+    # -- statements --------------------------------------------------------------------------------
+
+    def _block(self, body: list[ast.stmt], scope: Scope, ctx: _Ctx) -> None:
+        for stmt in body:
+            try:
+                self._stmt(stmt, scope, ctx)
+            except RecursionError:
+                self._emit(stmt, "?", None, ctx, note="too deeply nested to read statically")
+
+    def _stmt(self, stmt: ast.stmt, scope: Scope, ctx: _Ctx) -> None:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return  # defined, not run; called functions are followed where they are called
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            self._with(stmt, scope, ctx)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self._for(stmt, scope, ctx)
+        elif isinstance(stmt, (ast.If, ast.While)):
+            self._scan(stmt.test, scope, ctx)
+            self._block(stmt.body, scope, ctx)
+            self._block(stmt.orelse, scope, ctx)
+        elif isinstance(stmt, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            self._block(stmt.body, scope, ctx)
+            for handler in stmt.handlers:
+                self._block(handler.body, scope, ctx)
+            self._block(stmt.orelse, scope, ctx)
+            self._block(stmt.finalbody, scope, ctx)
+        elif isinstance(stmt, ast.Match):
+            self._scan(stmt.subject, scope, ctx)
+            for case in stmt.cases:
+                self._block(case.body, scope, ctx)
+        else:
+            self._scan(stmt, scope, ctx)
+
+    def _with(self, stmt: ast.With | ast.AsyncWith, scope: Scope, ctx: _Ctx) -> None:
+        autocommit = ctx.autocommit
+        bound: dict[str, object] = {}
+        batches: list[tuple[ast.Call, Batch]] = []
+        for item in stmt.items:
+            expr = item.context_expr
+            if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+                if expr.func.attr == "autocommit_block":
+                    autocommit = True
+                    continue
+                batch = self._batch(expr, scope)
+                if batch is not None:
+                    self.spans.append((expr.lineno, expr.end_lineno or expr.lineno))
+                    batches.append((expr, batch))
+                    if isinstance(item.optional_vars, ast.Name):
+                        bound[item.optional_vars.id] = batch
+                    continue
+            self._scan(expr, scope, ctx)
+        inner = replace(ctx, autocommit=autocommit)
+        self._block(stmt.body, scope.child(bound) if bound else scope, inner)
+        for call, batch in batches:  # Alembic runs the batch when the block ends
+            if batch.recreate == "always":
+                table, schema = batch.table, batch.schema
+                if isinstance(table, str) and (schema is None or isinstance(schema, str)):
+                    for sql in batch_recreate(table, schema):
+                        self._emit(call, "batch_alter_table", sql, inner)
+                else:
+                    self._emit(
+                        call, "batch_alter_table", None, inner, note="the batch table name is not static"
+                    )
+
+    def _batch(self, call: ast.Call, scope: Scope) -> Batch | None:
+        func = call.func
+        if not isinstance(func, ast.Attribute) or func.attr != "batch_alter_table":
+            return None
+        if scope.ev(func.value) != Ref("alembic.op"):
+            return None
+        value = scope.ev(call)
+        if not isinstance(value, Call):
+            return Batch(UNKNOWN, UNKNOWN, UNKNOWN)
+        args = bind_args(value, ("table_name", "schema", "recreate"))
+        return Batch(args.get("table_name", UNKNOWN), args.get("schema", None), args.get("recreate", "auto"))
+
+    def _for(self, stmt: ast.For | ast.AsyncFor, scope: Scope, ctx: _Ctx) -> None:
+        self._scan(stmt.iter, scope, ctx)
+        values = scope.ev(stmt.iter)
+        names = _target_names(stmt.target)
+        if names and isinstance(values, list) and 0 < len(values) <= MAX_UNROLL:
+            for value in values:
+                if len(names) == 1 and isinstance(stmt.target, ast.Name):
+                    bound = {names[0]: value}
+                elif isinstance(value, list) and len(value) == len(names):
+                    bound = dict(zip(names, value, strict=True))
+                else:
+                    bound = dict.fromkeys(names, UNKNOWN)
+                self._block(stmt.body, scope.child(bound), ctx)
+        else:
+            self._block(stmt.body, scope.child(dict.fromkeys(names, UNKNOWN)) if names else scope, ctx)
+        self._block(stmt.orelse, scope, ctx)
+
+    # -- expressions -------------------------------------------------------------------------------
+
+    def _scan(self, node: ast.AST, scope: Scope, ctx: _Ctx) -> None:
+        """Find op calls (and helper calls) inside an expression or simple statement, in source order."""
+        if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return
+        if isinstance(node, ast.Call) and self._call(node, scope, ctx):
+            return
+        for child in ast.iter_child_nodes(node):
+            self._scan(child, scope, ctx)
+
+    def _call(self, node: ast.Call, scope: Scope, ctx: _Ctx) -> bool:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            base = scope.ev(func.value)
+            if isinstance(base, Ref) and base.path == "alembic.op":
+                if func.attr in NOT_OPS:
+                    return False
+                self._op(func.attr, node, scope, ctx, OP_PARAMS.get(func.attr), None, "op")
+                return True
+            if isinstance(base, Batch):
+                preset = {
+                    "table_name": base.table,
+                    "source_table": base.table,
+                    "schema": base.schema,
+                    "source_schema": base.schema,
+                }
+                self._op(func.attr, node, scope, ctx, BATCH_PARAMS.get(func.attr), preset, "batch_op")
+                return True
+            if (
+                isinstance(base, Call)
+                and base.receiver is None
+                and base.path == "alembic.op.get_bind"
+                and func.attr in ("execute", "exec_driver_sql")
+            ):
+                self._op("execute", node, scope, ctx, ("sqltext",), None, "connection")
+                return True
+            return False
+        if isinstance(func, ast.Name):
+            target = scope.lookup(func.id)
+            if (
+                isinstance(target, FuncRef)
+                and ctx.depth < MAX_HELPER_DEPTH
+                and target.node.name not in ctx.stack
+            ):
+                self._helper(target.node, node, scope, ctx)
+                return True
+        return False
+
+    def _op(
+        self,
+        name: str,
+        node: ast.Call,
+        scope: Scope,
+        ctx: _Ctx,
+        params: tuple[str, ...] | None,
+        preset: dict[str, object] | None,
+        owner: str,
+    ) -> None:
+        self.spans.append((node.lineno, node.end_lineno or node.lineno))
+        if params is None or name not in RENDERERS:
+            self._emit(node, name, None, ctx, note=f"{owner}.{name} is not understood statically")
+            return
+        try:
+            call = scope.ev(node)
+            if not isinstance(call, Call):
+                raise NotStatic(f"{owner}.{name} call is not static")
+            args = bind_args(call, params, preset)
+            statements = RENDERERS[name](args)
+            existing = existing_type_sql(args) if name == "alter_column" else None
+        except NotStatic as exc:
+            note = str(exc)
+            if owner != "op":
+                note = note.replace("op.", f"{owner}.", 1) if note.startswith("op.") else note
+            self._emit(node, name, None, ctx, note=note)
+            return
+        except RecursionError:
+            self._emit(node, name, None, ctx, note="too deeply nested to read statically")
+            return
+        except Exception as exc:  # defensive: an unexpected shape must not stop the lint
+            self._emit(node, name, None, ctx, note=f"could not be read statically ({type(exc).__name__})")
+            return
+        for sql in statements:
+            self._emit(node, name, sql, ctx, existing_type=existing)
+
+    def _helper(self, func: ast.FunctionDef, node: ast.Call, scope: Scope, ctx: _Ctx) -> None:
+        """Follow a call to a function defined in the revision file, binding its parameters."""
+        params = [*func.args.posonlyargs, *func.args.args]
+        bound: dict[str, object] = {}
+        defaults = func.args.defaults
+        for param, default in zip(params[len(params) - len(defaults) :], defaults, strict=True):
+            bound[param.arg] = self.module.scope.ev(default)
+        for param, default in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True):
+            bound[param.arg] = self.module.scope.ev(default) if default is not None else UNKNOWN
+        starred = False
+        for index, arg in enumerate(node.args):
+            if isinstance(arg, ast.Starred):
+                starred = True
+            if starred:
+                if index < len(params):
+                    for param in params[index:]:
+                        bound[param.arg] = UNKNOWN
+                break
+            if index < len(params):
+                bound[params[index].arg] = scope.ev(arg)
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                bound = {k: UNKNOWN for k in bound} | {p.arg: UNKNOWN for p in params}
+            else:
+                bound[keyword.arg] = scope.ev(keyword.value)
+        for param in [*params, *func.args.kwonlyargs]:
+            bound.setdefault(param.arg, UNKNOWN)
+        for extra in (func.args.vararg, func.args.kwarg):
+            if extra is not None:
+                bound[extra.arg] = UNKNOWN
+        inner = Scope.for_function(self.module, func, bound)
+        self._block(func.body, inner, replace(ctx, depth=ctx.depth + 1, stack=(*ctx.stack, func.name)))
+
+    def _emit(
+        self,
+        node: ast.AST,
+        op: str,
+        sql: str | None,
+        ctx: _Ctx,
+        note: str | None = None,
+        existing_type: str | None = None,
+    ) -> None:
+        line = getattr(node, "lineno", 1)
+        self.out.append(
+            OpStatement(
+                sql=sql,
+                line=line,
+                column=self._column(line, getattr(node, "col_offset", 0)),
+                op=op,
+                autocommit=ctx.autocommit,
+                note=note,
+                existing_type=existing_type,
+            )
+        )
+
+    def _column(self, line: int, offset: int) -> int:
+        """1-based character column from ast's UTF-8 byte offset."""
+        if 0 < line <= len(self.lines):
+            text = self.lines[line - 1]
+            if not text.isascii():
+                return len(text.encode("utf-8")[:offset].decode("utf-8", "ignore")) + 1
+        return offset + 1
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in target.elts):
+        return [e.id for e in target.elts]  # type: ignore[union-attr]
+    return []
+
+
+def _suppressions(text: str, spans: list[tuple[int, int]]) -> dict[int, frozenset[str]]:
+    """``# dbpatterns: ignore[rule-a, rule-b]`` comments by the line of the op call they apply to.
+
+    A comment anywhere on the lines of an op call applies to that call; a comment alone on its line (or a
+    run of such lines) directly above an op call applies to the call. Otherwise it stays on its own line.
+    """
+    comments: list[tuple[int, str, bool]] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                standalone = not token.line[: token.start[1]].strip()
+                comments.append((token.start[0], token.string, standalone))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        pass  # keep the comments read so far
+    standalone_lines = {line for line, _, alone in comments if alone}
+    starts = {first for first, _ in spans}
+    result: dict[int, set[str]] = {}
+    for line, comment, standalone in comments:
+        match = _SUPPRESS_RE.search(comment)
+        if match is None:
+            continue
+        rules = {r.strip() for r in (match.group(1) or "").split(",") if r.strip()} or {"*"}
+        target = line
+        containing = [span for span in spans if span[0] <= line <= span[1]]
+        if containing:
+            target = min(containing, key=lambda span: span[1] - span[0])[0]
+        elif standalone:
+            below = line + 1
+            while below in standalone_lines:
+                below += 1
+            if below in starts:
+                target = below
+        result.setdefault(target, set()).update(rules)
+    return {line: frozenset(rules) for line, rules in sorted(result.items())}

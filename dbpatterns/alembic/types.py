@@ -1,0 +1,249 @@
+"""SQLAlchemy type expressions (as read from the source, never imported) -> PostgreSQL type names.
+
+The rendering follows SQLAlchemy's PostgreSQL type compiler: ``sa.String(50)`` -> ``VARCHAR(50)``,
+``sa.DateTime(timezone=True)`` -> ``TIMESTAMP WITH TIME ZONE``, ``sa.Enum(..., name="mood")`` -> ``mood``,
+``postgresql.ARRAY(sa.Integer)`` -> ``INTEGER[]``, ``sa.LargeBinary`` -> ``BYTEA`` and so on. Types are matched
+by class name whatever module they come from (``sa.types.Integer``, ``postgresql.INTEGER``, an unqualified
+``Integer`` imported from sqlalchemy), and ``.with_variant(X, "postgresql")`` picks ``X``.
+
+Unknown types (TypeDecorators, third-party types such as ``geoalchemy2.Geometry``, a name whose value is
+not known) render as a **placeholder**: the lowercased class name (``Geometry`` -> ``geometry``, ``MyType`` ->
+``mytype``), quoted if it has to be. The placeholder always parses; it says nothing about the storage, so
+checks that compare types (binary-coercible changes) must treat an unrecognised name as unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .sqlnames import literal, qualified, quote
+from .values import MISSING, UNKNOWN, Call, NotStatic, Ref
+
+_SIMPLE = {
+    "Integer": "INTEGER",
+    "INTEGER": "INTEGER",
+    "INT": "INTEGER",
+    "BigInteger": "BIGINT",
+    "BIGINT": "BIGINT",
+    "SmallInteger": "SMALLINT",
+    "SMALLINT": "SMALLINT",
+    "Boolean": "BOOLEAN",
+    "BOOLEAN": "BOOLEAN",
+    "Date": "DATE",
+    "DATE": "DATE",
+    "Text": "TEXT",
+    "TEXT": "TEXT",
+    "UnicodeText": "TEXT",
+    "CLOB": "TEXT",
+    "JSON": "JSON",
+    "JSONB": "JSONB",
+    "JSONPATH": "JSONPATH",
+    "UUID": "UUID",
+    "LargeBinary": "BYTEA",
+    "BYTEA": "BYTEA",
+    "BLOB": "BYTEA",
+    "BINARY": "BYTEA",
+    "VARBINARY": "BYTEA",
+    "PickleType": "BYTEA",
+    "REAL": "REAL",
+    "Double": "DOUBLE PRECISION",
+    "DOUBLE": "DOUBLE PRECISION",
+    "DOUBLE_PRECISION": "DOUBLE PRECISION",
+    "INET": "INET",
+    "CIDR": "CIDR",
+    "MACADDR": "MACADDR",
+    "MACADDR8": "MACADDR8",
+    "MONEY": "MONEY",
+    "OID": "OID",
+    "REGCLASS": "REGCLASS",
+    "REGCONFIG": "REGCONFIG",
+    "TSVECTOR": "TSVECTOR",
+    "TSQUERY": "TSQUERY",
+    "HSTORE": "HSTORE",
+    "CITEXT": "CITEXT",
+    "INT4RANGE": "INT4RANGE",
+    "INT8RANGE": "INT8RANGE",
+    "NUMRANGE": "NUMRANGE",
+    "DATERANGE": "DATERANGE",
+    "TSRANGE": "TSRANGE",
+    "TSTZRANGE": "TSTZRANGE",
+    "INT4MULTIRANGE": "INT4MULTIRANGE",
+    "INT8MULTIRANGE": "INT8MULTIRANGE",
+    "NUMMULTIRANGE": "NUMMULTIRANGE",
+    "DATEMULTIRANGE": "DATEMULTIRANGE",
+    "TSMULTIRANGE": "TSMULTIRANGE",
+    "TSTZMULTIRANGE": "TSTZMULTIRANGE",
+}
+_VARCHAR = {"String", "VARCHAR", "Unicode", "NVARCHAR"}
+_CHAR = {"CHAR", "NCHAR"}
+_TIMESTAMP = {"DateTime", "TIMESTAMP", "DATETIME"}
+_TIME = {"Time", "TIME"}
+_NUMERIC = {"Numeric": "NUMERIC", "NUMERIC": "NUMERIC", "DECIMAL": "DECIMAL"}
+_FLOAT = {"Float", "FLOAT"}
+_ENUM = {"Enum", "ENUM"}
+_ARRAY = {"ARRAY"}
+_INTEGER_TYPES = {"Integer", "INTEGER", "INT", "BigInteger", "BIGINT", "SmallInteger", "SMALLINT"}
+
+
+@dataclass(frozen=True, slots=True)
+class EnumType:
+    """A native PostgreSQL enum that ``op.create_table`` creates before the table."""
+
+    name: str
+    schema: str | None
+    values: tuple[str, ...]
+
+
+def _arg(call: Call, index: int, name: str) -> object:
+    if name in call.kwargs:
+        return call.kwargs[name]
+    if index < len(call.args):
+        return call.args[index]
+    return MISSING
+
+
+def _int(value: object, what: str) -> int | None:
+    if value is MISSING or value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise NotStatic(f"{what} is not a literal integer")
+
+
+def _bool(value: object) -> bool:
+    return bool(value) if isinstance(value, (bool, int)) else False
+
+
+def type_name(value: object) -> str | None:
+    """The class name of a type expression (``Integer`` for ``sa.Integer()``), or None."""
+    if isinstance(value, Ref):
+        return value.name
+    if isinstance(value, Call) and value.receiver is None:
+        return value.name
+    return None
+
+
+def is_integer_type(value: object) -> bool:
+    return type_name(value) in _INTEGER_TYPES
+
+
+def enum_type(value: object) -> EnumType | None:
+    """The native enum a type creates in ``CREATE TABLE`` (also inside ARRAY), or None."""
+    if not isinstance(value, Call) or value.receiver is not None:
+        return None
+    if value.name in _ARRAY:
+        return enum_type(_arg(value, 0, "item_type"))
+    if value.name not in _ENUM:
+        return None
+    if value.kwargs.get("native_enum", True) is False or value.kwargs.get("create_type", True) is False:
+        return None
+    name = _enum_name(value)
+    if name is None:
+        return None
+    schema = value.kwargs.get("schema")
+    values = tuple(v for v in value.args if isinstance(v, str))
+    return EnumType(name, schema if isinstance(schema, str) else None, values)
+
+
+def _enum_name(call: Call) -> str | None:
+    name = call.kwargs.get("name", MISSING)
+    if isinstance(name, str):
+        return name
+    if name is MISSING and call.args and isinstance(call.args[0], Ref):
+        return call.args[0].name.lower()  # sa.Enum(MyEnum): SQLAlchemy names the type after the class
+    return None
+
+
+def render_type(value: object) -> str:
+    """The PostgreSQL spelling of a SQLAlchemy type expression; raises NotStatic when it is not static."""
+    if value is UNKNOWN or value is MISSING or value is None:
+        raise NotStatic("the column type is not static")
+    if isinstance(value, Ref):
+        return _render(value.name, Call(value.path, [], {}))
+    if isinstance(value, Call) and value.receiver is None:
+        return _render(value.name, value)
+    raise NotStatic("the column type is not static")
+
+
+def _render(name: str, call: Call) -> str:
+    if name in _SIMPLE:
+        return _SIMPLE[name]
+    if name == "Uuid":
+        return "UUID" if call.kwargs.get("native_uuid", True) is not False else "CHAR(32)"
+    if name in _VARCHAR or name in _CHAR:
+        length = _int(_arg(call, 0, "length"), "String length")
+        text = ("VARCHAR" if name in _VARCHAR else "CHAR") + (f"({length})" if length is not None else "")
+        collation = _arg(call, 1, "collation")
+        if isinstance(collation, str):
+            text += f' COLLATE "{collation}"'
+        return text
+    if name in _TIMESTAMP or name in _TIME:
+        if name == "DateTime":
+            timezone, precision = _arg(call, 0, "timezone"), MISSING
+        else:
+            timezone, precision = _arg(call, 0, "timezone"), _arg(call, 1, "precision")
+        digits = _int(precision, "precision")
+        base = "TIMESTAMP" if name in _TIMESTAMP else "TIME"
+        zone = "WITH TIME ZONE" if _bool(timezone) else "WITHOUT TIME ZONE"
+        return f"{base}{f'({digits})' if digits is not None else ''} {zone}"
+    if name in _NUMERIC:
+        precision = _int(_arg(call, 0, "precision"), "precision")
+        scale = _int(_arg(call, 1, "scale"), "scale")
+        if precision is None:
+            return _NUMERIC[name]
+        if scale is None:
+            return f"{_NUMERIC[name]}({precision})"
+        return f"{_NUMERIC[name]}({precision}, {scale})"
+    if name in _FLOAT:
+        precision = _int(_arg(call, 0, "precision"), "precision")
+        return "FLOAT" if precision is None else f"FLOAT({precision})"
+    if name in ("Interval", "INTERVAL"):
+        if name == "Interval":
+            fields, precision = MISSING, call.kwargs.get("second_precision", MISSING)
+        else:
+            precision, fields = _arg(call, 0, "precision"), _arg(call, 1, "fields")
+        text = "INTERVAL"
+        if isinstance(fields, str):
+            text += " " + fields
+        digits = _int(precision, "precision")
+        if digits is not None:
+            text += f" ({digits})"
+        return text
+    if name == "BIT":
+        length = _int(_arg(call, 0, "length"), "length")
+        if _bool(_arg(call, 1, "varying")):
+            return "BIT VARYING" + (f"({length})" if length is not None else "")
+        return f"BIT({length or 1})"
+    if name in _ARRAY:
+        inner = render_type(_arg(call, 0, "item_type"))
+        dimensions = _int(_arg(call, 2, "dimensions"), "dimensions") or 1
+        suffix = "[]" * dimensions
+        if " COLLATE " in inner:
+            head, tail = inner.split(" COLLATE ", 1)
+            return f"{head}{suffix} COLLATE {tail}"
+        return inner + suffix
+    if name in _ENUM:
+        if call.kwargs.get("native_enum", True) is False:
+            values = [v for v in call.args if isinstance(v, str)]
+            length = _int(call.kwargs.get("length", MISSING), "length")
+            if length is None:
+                length = max((len(v) for v in values), default=0)
+            return f"VARCHAR({length})"
+        enum_name = _enum_name(call)
+        if enum_name is None:
+            raise NotStatic("the enum type has no literal name")
+        schema = call.kwargs.get("schema")
+        return qualified(enum_name, schema if isinstance(schema, str) else None)
+    if name == "DOMAIN":
+        domain = _arg(call, 0, "name")
+        if not isinstance(domain, str):
+            raise NotStatic("the domain has no literal name")
+        schema = call.kwargs.get("schema")
+        return qualified(domain, schema if isinstance(schema, str) else None)
+    return quote(name.lower()) if name else "unknown"
+
+
+def enum_values_sql(enum: EnumType) -> str:
+    """``CREATE TYPE ... AS ENUM (...)`` for an enum that ``op.create_table`` creates."""
+    values = ", ".join(literal(v) for v in enum.values)
+    return f"CREATE TYPE {qualified(enum.name, enum.schema)} AS ENUM ({values})"

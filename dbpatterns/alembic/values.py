@@ -1,0 +1,556 @@
+"""Static evaluation of the small Python expressions that Alembic revisions pass to ``op.*``.
+
+Nothing is imported or executed: an expression either evaluates to a plain Python value (``str``, ``int``,
+``float``, ``bool``, ``None``, ``list``, ``dict``), to one of the small value classes below, or to
+:data:`UNKNOWN`.
+
+Names resolve, in order, to: values bound by the caller (helper parameters, ``for`` variables over literal
+lists, ``with ... as batch_op``), names assigned exactly once in the enclosing function, names assigned
+exactly once at module level, imported names (as :class:`Ref` to their dotted path), and otherwise to a
+:class:`Ref` to the bare name. A name assigned more than once is :data:`UNKNOWN`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+
+class NotStatic(Exception):
+    """The SQL for an operation cannot be known without running the revision; the message says why."""
+
+
+class _Unknown:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+_MULTI = object()  # marker: a name bound more than once (or not by a plain assignment)
+
+
+@dataclass(frozen=True, slots=True)
+class SqlText:
+    """Literal SQL from ``sa.text(...)`` / ``sa.literal_column(...)``: rendered verbatim."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A reference to a dotted name that is not a local value, e.g. ``sqlalchemy.Integer``."""
+
+    path: str
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+
+@dataclass(slots=True)
+class Call:
+    """A call that was not evaluated further, e.g. ``sqlalchemy.Column("id", ...)``.
+
+    ``path`` is the dotted path of the callable, or the method name when ``receiver`` is set (a method
+    called on a computed value, e.g. ``sa.column("x").is_(None)``). ``incomplete`` is True when the call
+    uses ``*args`` or ``**kwargs``.
+    """
+
+    path: str
+    args: list
+    kwargs: dict
+    node: ast.Call | None = None
+    receiver: object = None
+    incomplete: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class SqlOp:
+    """A SQL expression built with Python operators on column objects, e.g. ``sa.column("x") > 5``."""
+
+    op: str
+    left: object
+    right: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """The object bound by ``with op.batch_alter_table(...) as batch_op``."""
+
+    table: object
+    schema: object
+    recreate: object
+
+
+@dataclass(frozen=True, slots=True)
+class FuncRef:
+    """A function defined in the revision file (a helper that may be followed)."""
+
+    node: ast.FunctionDef
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """An argument that was not given."""
+
+
+MISSING = Missing()
+
+
+def is_sqlalchemy(path: str) -> bool:
+    """True when the dotted path is under sqlalchemy or is unqualified (``from sqlalchemy import x``
+    is resolved by the import table, so an unqualified path means "not imported from elsewhere")."""
+    return "." not in path or path.startswith("sqlalchemy.")
+
+
+class ModuleInfo:
+    """What the evaluator needs from a revision module: imports, module-level names and functions."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.imports: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self.imports[alias.asname] = alias.name
+                    else:
+                        root = alias.name.split(".", 1)[0]
+                        self.imports[root] = root
+            elif isinstance(node, ast.ImportFrom):
+                base = "." * node.level + (node.module or "")
+                for alias in node.names:
+                    if alias.name == "*":
+                        continue
+                    self.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+        self.assigns = collect_assignments(tree.body, module_level=True)
+        self.scope = Scope(self, self.assigns, {}, parent=None)
+
+
+def collect_assignments(body: list[ast.stmt], module_level: bool = False) -> dict[str, object]:
+    """Map each name bound in ``body`` (not descending into nested scopes) to the expression it is bound
+    to, to a :class:`FuncRef`, or to ``_MULTI`` when it is bound more than once or not by ``x = expr``."""
+    found: dict[str, object] = {}
+
+    def bind(name: str, value: object) -> None:
+        found[name] = _MULTI if name in found else value
+
+    def targets(target: ast.expr) -> None:
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name):
+                bind(node.id, _MULTI)
+
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            bind(node.name, FuncRef(node) if isinstance(node, ast.FunctionDef) else _MULTI)
+            continue
+        if isinstance(node, ast.ClassDef):
+            bind(node.name, _MULTI)
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if not module_level:
+                continue  # the module-wide import table already knows these names
+            for alias in node.names:
+                name = alias.asname or alias.name.split(".", 1)[0]
+                if name in found:
+                    found[name] = _MULTI
+            continue
+        if isinstance(node, ast.Assign):
+            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                bind(node.targets[0].id, node.value)
+            else:
+                for target in node.targets:
+                    targets(target)
+        elif isinstance(node, ast.AnnAssign):
+            if isinstance(node.target, ast.Name):
+                bind(node.target.id, node.value if node.value is not None else _MULTI)
+        elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor)):
+            targets(node.target)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    targets(item.optional_vars)
+        elif isinstance(node, ast.NamedExpr):
+            targets(node.target)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bind(node.name, _MULTI)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                found[name] = _MULTI
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return found
+
+
+_FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+_PERCENT_FIELD = re.compile(r"%(?:\((\w+)\))?([sd%])")
+_TEXT_FUNCS = {"text", "literal_column"}
+_PASSTHROUGH_FUNCS = {"f", "conv", "quoted_name"}  # op.f("name"), sa.schema.conv, quoted_name(name, q)
+
+
+class Scope:
+    """Evaluates expressions within one function (or the module) of a revision."""
+
+    def __init__(
+        self,
+        module: ModuleInfo,
+        assigns: dict[str, object],
+        bound: dict[str, object],
+        parent: Scope | None,
+    ) -> None:
+        self.module = module
+        self.assigns = assigns
+        self.bound = bound
+        self.parent = parent
+        self._cache: dict[str, object] = {}
+        self._resolving: set[str] = set()
+
+    @classmethod
+    def for_function(cls, module: ModuleInfo, func: ast.FunctionDef, bound: dict[str, object]) -> Scope:
+        assigns = collect_assignments(func.body)
+        args = func.args
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+            if arg is not None:
+                assigns[arg.arg] = _MULTI
+        return cls(module, assigns, bound, parent=module.scope)
+
+    def child(self, extra: dict[str, object]) -> Scope:
+        """The same scope with more names bound (a loop variable, a batch_op alias)."""
+        return Scope(self.module, self.assigns, {**self.bound, **extra}, self.parent)
+
+    # -- names -------------------------------------------------------------------------------------
+
+    def lookup(self, name: str) -> object:
+        if name in self.bound:
+            return self.bound[name]
+        if name in self.assigns:
+            return self._assigned(name)
+        if self.parent is not None:
+            return self.parent.lookup(name)
+        if name in self.module.imports:
+            return Ref(self.module.imports[name])
+        if name == "op":
+            return Ref("alembic.op")
+        return Ref(name)
+
+    def _assigned(self, name: str) -> object:
+        node = self.assigns[name]
+        if node is _MULTI:
+            return UNKNOWN
+        if isinstance(node, FuncRef):
+            return node
+        if name in self._cache:
+            return self._cache[name]
+        if name in self._resolving:
+            return UNKNOWN
+        self._resolving.add(name)
+        try:
+            value = self.ev(node)  # type: ignore[arg-type]
+        finally:
+            self._resolving.discard(name)
+        self._cache[name] = value
+        return value
+
+    # -- expressions -------------------------------------------------------------------------------
+
+    def ev(self, node: ast.expr | None) -> object:
+        """The static value of ``node``, or UNKNOWN."""
+        if node is None:
+            return None
+        method = getattr(self, "_ev_" + type(node).__name__, None)
+        if method is None:
+            return UNKNOWN
+        return method(node)
+
+    def _ev_Constant(self, node: ast.Constant) -> object:
+        if node.value is Ellipsis or isinstance(node.value, (bytes, complex)):
+            return UNKNOWN
+        return node.value
+
+    def _ev_JoinedStr(self, node: ast.JoinedStr) -> object:
+        parts = []
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                parts.append(value.value)
+            elif isinstance(value, ast.FormattedValue):
+                if value.format_spec is not None or value.conversion not in (-1, ord("s")):
+                    return UNKNOWN
+                inner = self.ev(value.value)
+                if isinstance(inner, bool) or not isinstance(inner, (str, int)):
+                    return UNKNOWN
+                parts.append(str(inner))
+            else:
+                return UNKNOWN
+        return "".join(parts)
+
+    def _ev_Name(self, node: ast.Name) -> object:
+        return self.lookup(node.id)
+
+    def _ev_Attribute(self, node: ast.Attribute) -> object:
+        base = self.ev(node.value)
+        if isinstance(base, Ref):
+            return Ref(f"{base.path}.{node.attr}")
+        return UNKNOWN
+
+    def _ev_List(self, node: ast.List | ast.Tuple) -> object:
+        if any(isinstance(elt, ast.Starred) for elt in node.elts):
+            return UNKNOWN
+        return [self.ev(elt) for elt in node.elts]
+
+    _ev_Tuple = _ev_List
+
+    def _ev_Dict(self, node: ast.Dict) -> object:
+        result = {}
+        for key, value in zip(node.keys, node.values, strict=True):
+            k = self.ev(key) if key is not None else UNKNOWN
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                return UNKNOWN
+            result[k] = self.ev(value)
+        return result
+
+    def _ev_UnaryOp(self, node: ast.UnaryOp) -> object:
+        value = self.ev(node.operand)
+        if isinstance(node.op, ast.USub) and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return -value
+        if isinstance(node.op, ast.Invert) and _is_sql(value):
+            return SqlOp("NOT", value)
+        return UNKNOWN
+
+    def _ev_BinOp(self, node: ast.BinOp) -> object:
+        left, right = self.ev(node.left), self.ev(node.right)
+        if isinstance(node.op, ast.Add):
+            if isinstance(left, str) and isinstance(right, str):
+                return left + right
+            if _is_sql(left) or _is_sql(right):
+                return SqlOp("+", left, right)
+            return UNKNOWN
+        if isinstance(node.op, ast.Mod) and isinstance(left, str):
+            return _percent_format(left, right)
+        if isinstance(node.op, (ast.BitAnd, ast.BitOr)) and (_is_sql(left) or _is_sql(right)):
+            return SqlOp("AND" if isinstance(node.op, ast.BitAnd) else "OR", left, right)
+        if isinstance(node.op, (ast.Sub, ast.Mult, ast.Div)) and (_is_sql(left) or _is_sql(right)):
+            return SqlOp({ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}[type(node.op)], left, right)
+        return UNKNOWN
+
+    def _ev_Compare(self, node: ast.Compare) -> object:
+        if len(node.ops) != 1:
+            return UNKNOWN
+        left, right = self.ev(node.left), self.ev(node.comparators[0])
+        if not (_is_sql(left) or _is_sql(right)):
+            return UNKNOWN
+        op = _COMPARE_OPS.get(type(node.ops[0]))
+        if op is None:
+            return UNKNOWN
+        if right is None and op in ("=", "<>"):
+            return SqlOp("IS NULL" if op == "=" else "IS NOT NULL", left)
+        return SqlOp(op, left, right)
+
+    def _ev_Call(self, node: ast.Call) -> object:
+        func = node.func
+        receiver: object = None
+        if isinstance(func, ast.Attribute):
+            base = self.ev(func.value)
+            if isinstance(base, Ref):
+                path = f"{base.path}.{func.attr}"
+            else:
+                path, receiver = func.attr, base
+        elif isinstance(func, ast.Name):
+            target = self.lookup(func.id)
+            if not isinstance(target, Ref):
+                return UNKNOWN
+            path = target.path
+        else:
+            return UNKNOWN
+        args: list = []
+        kwargs: dict = {}
+        incomplete = False
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                incomplete = True
+            else:
+                args.append(self.ev(arg))
+        for kw in node.keywords:
+            if kw.arg is None:
+                incomplete = True
+            else:
+                kwargs[kw.arg] = self.ev(kw.value)
+        return simplify(Call(path, args, kwargs, node, receiver, incomplete))
+
+
+_COMPARE_OPS = {
+    ast.Eq: "=",
+    ast.NotEq: "<>",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+}
+
+
+def _is_sql(value: object) -> bool:
+    """True for values that stand for SQL expressions (column objects, functions, text)."""
+    return isinstance(value, (Call, SqlOp, SqlText))
+
+
+def _percent_format(template: str, values: object) -> object:
+    items = values if isinstance(values, list) else [values]
+    if isinstance(values, dict):
+        items = []
+    position = 0
+
+    def repl(match: re.Match) -> str:
+        nonlocal position
+        key, kind = match.groups()
+        if kind == "%":
+            return "%"
+        if key is not None:
+            value = values.get(key, UNKNOWN) if isinstance(values, dict) else UNKNOWN
+        else:
+            value = items[position] if position < len(items) else UNKNOWN
+            position += 1
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise NotStatic("%-formatting with a non-literal value")
+        return str(value)
+
+    try:
+        return _PERCENT_FIELD.sub(repl, template)
+    except NotStatic:
+        return UNKNOWN
+
+
+def _str_format(template: str, args: list, kwargs: dict) -> object:
+    position = 0
+
+    def repl(match: re.Match) -> str:
+        nonlocal position
+        if match.group(0) in ("{{", "}}"):
+            return match.group(0)[0]
+        key = match.group(1)
+        if key == "":
+            value = args[position] if position < len(args) else UNKNOWN
+            position += 1
+        elif key.isdigit():
+            index = int(key)
+            value = args[index] if index < len(args) else UNKNOWN
+        elif key.isidentifier():
+            value = kwargs.get(key, UNKNOWN)
+        else:
+            value = UNKNOWN
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise NotStatic("str.format with a non-literal value")
+        return str(value)
+
+    try:
+        return _FORMAT_FIELD.sub(repl, template)
+    except NotStatic:
+        return UNKNOWN
+
+
+_STR_METHODS = {"strip", "lstrip", "rstrip", "lower", "upper"}
+
+
+def simplify(call: Call) -> object:
+    """Fold the calls whose value is known: ``sa.text("...")``, ``op.f("name")``, ``"...".strip()``,
+    ``textwrap.dedent("...")``, ``type.with_variant(...)``, ``"...".format(...)``."""
+    receiver = call.receiver
+    if receiver is None:
+        name = call.name
+        first = call.args[0] if call.args else call.kwargs.get("text", MISSING)
+        if name in _TEXT_FUNCS and is_sqlalchemy(call.path) and not call.incomplete:
+            if isinstance(first, str):
+                return SqlText(first.replace("\\:", ":") if name == "text" else first)
+            return UNKNOWN
+        if name in _PASSTHROUGH_FUNCS and call.args and isinstance(call.args[0], str):
+            if name != "f" or call.path in ("f", "alembic.op.f"):
+                return call.args[0]
+        if name == "dedent" and call.args and isinstance(call.args[0], str):
+            return call.args[0]  # SQL does not care about indentation
+        return call
+    if receiver is UNKNOWN:
+        return UNKNOWN
+    method = call.path
+    if isinstance(receiver, str):
+        if method in _STR_METHODS and not call.args and not call.kwargs:
+            return getattr(receiver, method)()
+        if method == "format" and not call.incomplete:
+            return _str_format(receiver, call.args, call.kwargs)
+        return UNKNOWN
+    if isinstance(receiver, dict) and method in ("items", "keys", "values") and not call.args:
+        if method == "items":
+            return [[k, v] for k, v in receiver.items()]
+        return list(getattr(receiver, method)())
+    if isinstance(receiver, SqlText) and method in ("bindparams", "columns", "execution_options"):
+        return receiver
+    if isinstance(receiver, Call) and method == "with_variant":
+        dialects = [*call.args[1:], call.kwargs.get("dialect_names", MISSING)]
+        for dialect in dialects:
+            names = dialect if isinstance(dialect, list) else [dialect]
+            if "postgresql" in names and call.args:
+                return call.args[0]
+        return receiver
+    if isinstance(receiver, Call) and method in ("evaluates_none", "copy"):
+        return receiver
+    return call
+
+
+@dataclass(slots=True)
+class Args:
+    """The arguments of one operation call, bound to the operation's parameter names."""
+
+    values: dict[str, object] = field(default_factory=dict)
+    rest: list = field(default_factory=list)  # the *elements / *columns of create_table & co
+    incomplete: bool = False
+
+    def get(self, name: str, default: object = MISSING) -> object:
+        return self.values.get(name, default)
+
+    def has(self, name: str) -> bool:
+        return name in self.values
+
+    def str(self, name: str, what: str | None = None, optional: bool = False) -> str | None:
+        """A required (or optional) string argument; raises NotStatic when it is not a literal."""
+        value = self.values.get(name, MISSING)
+        if value is MISSING or (value is None and optional):
+            if optional:
+                return None
+            raise NotStatic(f"{what or name} is missing")
+        if isinstance(value, str):
+            return value
+        raise NotStatic(f"{what or name} is not a literal string")
+
+    def flag(self, name: str) -> bool:
+        value = self.values.get(name, MISSING)
+        if value is MISSING or value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, str)):
+            return bool(value)
+        raise NotStatic(f"{name}= is not a literal")
+
+
+def bind_args(call: Call, params: tuple[str, ...], preset: dict[str, object] | None = None) -> Args:
+    """Bind a call's positional arguments to ``params`` (a trailing ``*name`` collects the rest) and add
+    its keyword arguments; ``preset`` supplies parameters a batch_op call does not take."""
+    result = Args(dict(preset or {}), [], call.incomplete)
+    positional = list(call.args)
+    for param in params:
+        if param.startswith("*"):
+            result.rest = positional
+            positional = []
+            break
+        if not positional:
+            break
+        result.values[param] = positional.pop(0)
+    result.values.update(call.kwargs)
+    return result
