@@ -7,8 +7,7 @@ import re
 
 # PostgreSQL's reserved, type/function-name and column-name keywords (pglast.keywords, PostgreSQL 18).
 # Column-name keywords (``time``, ``position``, ``values``...) are quoted too: always legal, never wrong.
-_KEYWORDS = frozenset(
-    """
+_KEYWORD_TEXT = """
     all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create
     current_catalog current_date current_role current_time current_timestamp current_user default deferrable
     desc distinct do else end except false fetch for foreign from grant group having in initially intersect
@@ -23,8 +22,8 @@ _KEYWORDS = frozenset(
     numeric out overlay position precision real row setof smallint substring time timestamp treat trim values
     varchar xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot
     xmlserialize xmltable
-    """.split()
-)
+"""
+_KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
 
 

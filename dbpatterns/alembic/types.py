@@ -2,9 +2,9 @@
 
 The rendering follows SQLAlchemy's PostgreSQL type compiler: ``sa.String(50)`` -> ``VARCHAR(50)``,
 ``sa.DateTime(timezone=True)`` -> ``TIMESTAMP WITH TIME ZONE``, ``sa.Enum(..., name="mood")`` -> ``mood``,
-``postgresql.ARRAY(sa.Integer)`` -> ``INTEGER[]``, ``sa.LargeBinary`` -> ``BYTEA`` and so on. Types are matched
-by class name whatever module they come from (``sa.types.Integer``, ``postgresql.INTEGER``, an unqualified
-``Integer`` imported from sqlalchemy), and ``.with_variant(X, "postgresql")`` picks ``X``.
+``postgresql.ARRAY(sa.Integer)`` -> ``INTEGER[]``, ``sa.LargeBinary`` -> ``BYTEA`` and so on. Types are
+matched by class name whatever module they come from (``sa.types.Integer``, ``postgresql.INTEGER``, an
+unqualified ``Integer`` imported from sqlalchemy), and ``.with_variant(X, "postgresql")`` picks ``X``.
 
 Unknown types (TypeDecorators, third-party types such as ``geoalchemy2.Geometry``, a name whose value is
 not known) render as a **placeholder**: the lowercased class name (``Geometry`` -> ``geometry``, ``MyType`` ->

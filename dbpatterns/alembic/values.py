@@ -470,9 +470,9 @@ def simplify(call: Call) -> object:
             if isinstance(first, str):
                 return SqlText(first.replace("\\:", ":") if name == "text" else first)
             return UNKNOWN
-        if name in _PASSTHROUGH_FUNCS and call.args and isinstance(call.args[0], str):
-            if name != "f" or call.path in ("f", "alembic.op.f"):
-                return call.args[0]
+        passthrough = name in _PASSTHROUGH_FUNCS and (name != "f" or call.path in ("f", "alembic.op.f"))
+        if passthrough and call.args and isinstance(call.args[0], str):
+            return call.args[0]
         if name == "dedent" and call.args and isinstance(call.args[0], str):
             return call.args[0]  # SQL does not care about indentation
         return call
