@@ -25,6 +25,8 @@ class Context:
     table: str | None = None  # the ALTER TABLE target, for subcommand checks
     location: tuple[int, int] | None = None  # overrides the statement's (an Alembic op's line)
     source_line: str = ""
+    text: str = ""  # the SQL text the current statement's offsets point into
+    op: object = None  # the Alembic operation being checked, if any
     alembic: bool = False
     findings: list[Finding] = field(default_factory=list)
     suppress: frozenset[str] = frozenset()

@@ -22,7 +22,7 @@ def lint_sql(text: str, path: str = "<sql>", settings: Settings | None = None) -
     settings = settings or Settings()
     parsed = sqlparse.parse(text)
     state = MigrationState(in_transaction=settings.sql_in_transaction)
-    ctx = Context(settings, state, path)
+    ctx = Context(settings, state, path, text=text)
     _syntax_findings(ctx, parsed.errors, parsed.line_text)
     for stmt in parsed.statements:
         ctx.suppress = stmt.suppress
@@ -85,6 +85,7 @@ def _lint_ops(ctx: Context, ops, revision, line_text) -> None:
             run_rules(ctx, "opaque-op", {"op": op})
             continue
         parsed = sqlparse.parse(op.sql)
+        ctx.text = op.sql
         if parsed.errors:
             problem = parsed.errors[0]
             ctx.rule = None

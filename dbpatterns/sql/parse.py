@@ -190,3 +190,20 @@ def parse_suppression(comment: str) -> frozenset[str] | None:
     names = rest[1 : close if close != -1 else None]
     ids = frozenset(part.strip() for part in names.split(",") if part.strip())
     return ids or frozenset({"*"})
+
+
+def long_identifiers(sql: str) -> list[str]:
+    """Identifiers written longer than PostgreSQL's 63-byte limit (the parser truncates them silently)."""
+    try:
+        tokens = _pg.scan(sql)
+    except _pg.ParseError:
+        return []
+    out = []
+    for tok in tokens:
+        if tok.name != "IDENT":
+            continue
+        raw = sql[tok.start : tok.end + 1]
+        name = raw[1:-1].replace('""', '"') if raw.startswith('"') else raw.lower()
+        if len(name.encode()) > 63 and name not in out:
+            out.append(name)
+    return out

@@ -301,8 +301,6 @@ def set_not_null(ctx, node):
         column = node.get("name", "the_column")
     table = ctx.table
     state = ctx.state
-    if (bare(table), column) in state.created_columns:
-        return
     if ctx.pg_version >= 12:
         if (bare(table), column) in state.validated_not_null:
             return

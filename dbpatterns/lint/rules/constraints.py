@@ -117,20 +117,12 @@ def add_check_constraint(ctx, node):
     con = _constraint(node)
     if con.get("contype") != "CONSTR_CHECK" or con.get("skip_validation"):
         return
-    if (bare(ctx.table), _checked_column(con)) in ctx.state.created_columns:
-        return
     ctx.report(
         "CHECK constraint on {table} without NOT VALID: every row is checked under ACCESS EXCLUSIVE",
         lock=ACCESS_EXCLUSIVE,
         table=ctx.table,
         name=con.get("conname") or "the_constraint",
     )
-
-
-def _checked_column(con: dict) -> str | None:
-    from ..state import not_null_check_column
-
-    return not_null_check_column(con)
 
 
 @rule(

@@ -549,16 +549,20 @@ def identifier_too_long(ctx, node):
     ## References
     - https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
     """
-    seen = set()
-    for name in _identifiers(node):
-        if name not in seen and len(name.encode()) > 63:
-            seen.add(name)
-            ctx.report(
-                "identifier {name} is {n} bytes: PostgreSQL truncates it to 63",
-                name=repr(name[:40] + "…"),
-                n=len(name.encode()),
-                exempt_new=False,
-            )
+    # The parser truncates long identifiers to 63 bytes (at a character boundary), so a 60+ byte name in the tree may have been
+    # longer in the source: read the statement's tokens to find out.
+    if not any(len(name.encode()) >= 60 for name in _identifiers(node)):
+        return
+    from ...sql.parse import long_identifiers
+
+    stmt = ctx.stmt
+    for name in long_identifiers(ctx.text[stmt.start : stmt.end]):
+        ctx.report(
+            "identifier {name} is {n} bytes: PostgreSQL truncates it to 63",
+            name=name if len(name) <= 40 else name[:40] + "…",
+            n=len(name.encode()),
+            exempt_new=False,
+        )
 
 
 def _identifiers(node):
@@ -571,9 +575,7 @@ def _identifiers(node):
                     if key in _IDENT_KEYS:
                         yield value
                 elif key == "String" and isinstance(value, dict):
-                    sval = value.get("sval", "")
-                    if len(sval) > 63:
-                        yield sval
+                    yield value.get("sval", "")
                 elif isinstance(value, dict | list) and key not in ("raw_expr", "whereClause", "query"):
                     stack.append(value)
         elif isinstance(item, list):
