@@ -111,8 +111,6 @@ def add_column(args: Args) -> list[str]:
     if not inline_fk:
         for fk in column.foreign_keys:
             statements.append(f"ALTER TABLE {table} ADD {column_foreign_key_sql(column.name, fk)}")
-    for check in column.checks:
-        statements.append(f"ALTER TABLE {table} ADD {table_constraint_sql(check)}")  # type: ignore[arg-type]
     if column.index:
         table_name = args.str("table_name")
         statements.append(
@@ -300,8 +298,6 @@ def create_table(args: Args) -> list[str]:
             elements.append(unique_sql(None, [column.name], {}))
         for fk in column.foreign_keys:
             elements.append(column_foreign_key_sql(column.name, fk))
-        for check in column.checks:
-            elements.append(table_constraint_sql(check))  # type: ignore[arg-type]
     elements.extend(table_constraint_sql(c) for c in constraints)
     prefixes = args.get("prefixes")
     prefix = ""

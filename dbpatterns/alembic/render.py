@@ -301,6 +301,8 @@ def column_spec(column: ColumnDef, serial: bool = False) -> str:
             parts.append("NULL")
     elif column.not_null:
         parts.append("NOT NULL")
+    for check in column.checks:  # column-level CHECK constraints are rendered inline
+        parts.append(table_constraint_sql(check))  # type: ignore[arg-type]
     return " ".join(parts)
 
 
@@ -507,9 +509,11 @@ def index_sql(
         text += "CONCURRENTLY "
     if if_not_exists:
         text += "IF NOT EXISTS "
+    if name is None or name is MISSING:
+        name = _default_index_name(table, columns[0])
     if isinstance(name, str):
         text += f"{quote(name)} "
-    elif name is not None and name is not MISSING:
+    elif name is not None:
         raise NotStatic("the index name is not a literal string")
     text += f"ON {table} "
     using = kw.get("postgresql_using", MISSING)
@@ -532,6 +536,14 @@ def index_sql(
     if where is not MISSING and where is not None:
         text += f" WHERE {sql_expr(where, 'sql')}"
     return text
+
+
+def _default_index_name(table: str, first: object) -> str | None:
+    """SQLAlchemy's default naming convention for an unnamed index: ``ix_<table>_<first column>``."""
+    label = first if isinstance(first, str) else first.text if isinstance(first, SqlText) else None
+    if label is None:
+        return None
+    return f"ix_{table.rsplit('.', 1)[-1].strip(chr(34))}_{label}"
 
 
 def _option(value: object) -> str:

@@ -191,6 +191,8 @@ def _record_index(state: MigrationState, body: dict) -> None:
 
 def _record_set(state: MigrationState, body: dict) -> None:
     if body.get("name") == "lock_timeout" and body.get("kind") == "VAR_SET_VALUE":
+        if body.get("is_local") and not state.in_transaction:
+            return  # SET LOCAL outside a transaction block has no effect (PostgreSQL warns)
         value = _setting_value(body)
         on = value not in ("0", "0s", "0ms", "", None)
         state.lock_timeout = on

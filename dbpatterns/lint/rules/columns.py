@@ -481,3 +481,56 @@ def rename_column(ctx, node):
         old=node.get("subname", "?"),
         new=node.get("newname", "?"),
     )
+
+
+@rule(
+    "json-column",
+    summary="A json (not jsonb) column has no equality operator: DISTINCT, UNION and GROUP BY on it fail",
+    on=("CreateStmt", "AlterTableStmt:AT_AddColumn", "AlterTableStmt:AT_AlterColumnType"),
+    severity="warning",
+    fix="Use jsonb: ALTER TABLE {table} ADD COLUMN {column} jsonb; (SQLAlchemy: "
+    "sqlalchemy.dialects.postgresql.JSONB)",
+)
+def json_column(ctx, node):
+    """
+    ## What it does
+    Flags columns declared as `json` rather than `jsonb`.
+
+    ## Why is this bad?
+    `json` has no equality operator, so any query over the table that uses `SELECT DISTINCT`, `UNION` or
+    `GROUP BY` on the row fails with "could not identify an equality operator for type json" (ORMs
+    emit DISTINCT for eager loads). It also cannot be indexed with GIN and is re-parsed on every access.
+
+    ## Example
+    ```sql
+    ALTER TABLE events ADD COLUMN payload json;
+    ```
+
+    ## Use instead
+    ```sql
+    ALTER TABLE events ADD COLUMN payload jsonb;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/datatype-json.html
+    """
+    if ctx.stmt.kind == "CreateStmt":
+        from ...sql.nodes import qualified
+
+        table = qualified(node.get("relation"))
+        cols = [e["ColumnDef"] for e in node.get("tableElts") or () if "ColumnDef" in e]
+    else:
+        table = ctx.table
+        col = _column(node)
+        if node.get("subtype") == "AT_AlterColumnType":
+            col = dict(col, colname=node.get("name"))
+        cols = [col]
+    for col in cols:
+        name, _ = type_name(col.get("typeName"))
+        if name.lower() == "json":
+            ctx.report(
+                "column {column} is json, not jsonb: DISTINCT, UNION and GROUP BY over it fail",
+                table=table,
+                column=col.get("colname", "the_column"),
+                exempt_new=False,
+            )
