@@ -71,6 +71,11 @@ def _load() -> None:
 
 
 def _dedent(text: str) -> str:
-    import inspect
-
-    return inspect.cleandoc(text)
+    """Like inspect.cleandoc (which costs an import of `inspect` on the lint's start-up path)."""
+    lines = text.expandtabs().strip("\n").splitlines()
+    if not lines:
+        return ""
+    first, rest = lines[0].strip(), lines[1:]
+    indent = min((len(x) - len(x.lstrip()) for x in rest if x.strip()), default=0)
+    body = [x[indent:].rstrip() for x in rest]
+    return "\n".join([first, *body] if first else body).strip("\n")
