@@ -32,7 +32,7 @@ def lint_sql(text: str, path: str = "<sql>", settings: Settings | None = None) -
     last = parsed.statements[-1].line if parsed.statements else 1
     finish(ctx, last)
     ctx.source_line = parsed.line_text(ctx.location[0]) if ctx.location else ""
-    return _sorted(ctx.findings)
+    return sorted_findings(ctx.findings)
 
 
 def lint_revision(text: str, path: str = "<revision>", settings: Settings | None = None) -> list[Finding]:
@@ -51,11 +51,11 @@ def lint_revision(text: str, path: str = "<revision>", settings: Settings | None
         line, col, message = revision.syntax_error
         _syntax_findings(ctx, [sqlparse.SyntaxProblem(line, col, message)], line_text)
         return ctx.findings
-    _lint_ops(ctx, revision.upgrade or (), revision, line_text)
+    lint_units(ctx, revision.upgrade or (), lines, revision.suppressions)
     upgrade_state = ctx.state
     if revision.downgrade:
         ctx.state = MigrationState(in_transaction=True, upgrade_created=upgrade_state)
-        _lint_ops(ctx, revision.downgrade, revision, line_text)
+        lint_units(ctx, revision.downgrade, lines, revision.suppressions)
     ctx.state = upgrade_state
     ctx.stmt = None
     ctx.suppress = frozenset()
@@ -64,43 +64,46 @@ def lint_revision(text: str, path: str = "<revision>", settings: Settings | None
     from .engine import run_rules
 
     run_rules(ctx, "revision", {"revision": revision})
-    return _sorted(ctx.findings)
+    return sorted_findings(ctx.findings)
 
 
-def _lint_ops(ctx: Context, ops, revision, line_text) -> None:
+def lint_units(ctx: Context, units, lines: list[str], suppressions: dict | None = None) -> None:
+    """Lint a sequence of SQL pieces that each belong to one source line (Alembic ops, rendered SQL).
+
+    A unit has ``sql``, ``line``, ``column``, ``op`` (a name), ``autocommit`` (True/False, or None when
+    the SQL itself carries BEGIN/COMMIT) and optionally ``note`` and ``existing_type``.
+    """
     from .engine import run_rules
 
     state = ctx.state
-    for op in ops:
-        if op.autocommit == state.in_transaction:  # entering or leaving an autocommit block
-            if state.in_transaction:
+    for unit in units:
+        if unit.autocommit is not None and unit.autocommit == state.in_transaction:
+            if state.in_transaction:  # entering an autocommit block commits the transaction
                 state.end_transaction()
             else:
                 state.in_transaction = True
-        ctx.location = (op.line, op.column)
-        ctx.source_line = line_text(op.line)
-        ctx.suppress = revision.suppressions.get(op.line, frozenset())
-        if op.sql is None:
+        ctx.location = (unit.line, unit.column)
+        ctx.source_line = lines[unit.line - 1] if 0 < unit.line <= len(lines) else ""
+        ctx.suppress = (suppressions or {}).get(unit.line, frozenset())
+        ctx.op = unit
+        if unit.sql is None:
             ctx.stmt = None
-            run_rules(ctx, "opaque-op", {"op": op})
+            run_rules(ctx, "opaque-op", {"op": unit})
             continue
-        parsed = sqlparse.parse(op.sql)
-        ctx.text = op.sql
+        parsed = sqlparse.parse(unit.sql)
+        ctx.text = unit.sql
         if parsed.errors:
-            problem = parsed.errors[0]
             ctx.rule = None
             ctx.report(
-                f"the SQL of op.{op.op} does not parse: {problem.message}",
+                f"the SQL of op.{unit.op} does not parse: {parsed.errors[0].message}",
                 rule="syntax-error",
                 exempt_new=False,
             )
+        outer = ctx.suppress
         for stmt in parsed.statements:
-            stmt.suppress = stmt.suppress | ctx.suppress
-            saved = ctx.suppress
-            ctx.suppress = stmt.suppress
-            ctx.op = op
+            ctx.suppress = stmt.suppress | outer
             lint_statement(ctx, stmt)
-            ctx.suppress = saved
+        ctx.suppress = outer
     ctx.op = None
 
 
@@ -113,7 +116,7 @@ def _syntax_findings(ctx: Context, errors, line_text) -> None:
     ctx.location = None
 
 
-def _sorted(findings: list[Finding]) -> list[Finding]:
+def sorted_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.line, f.column, f.rule))
 
 
@@ -186,11 +189,14 @@ def lint_paths(paths: Iterable[str], settings: Settings, *, offline: bool = Fals
                 continue
             except OSError as exc:
                 raise InputError(f"{display}: cannot read: {exc.strerror}") from None
-        findings.extend(lint_text(text, display, settings))
-        if offline and display.endswith(".py"):
+        if offline and file is not None and display.endswith(".py"):
             from ..alembic.offline import lint_offline
+            from ..alembic.static import looks_like_revision
 
-            findings.extend(lint_offline(file, settings))
+            if looks_like_revision(text):
+                findings.extend(lint_offline(file, settings))
+                continue
+        findings.extend(lint_text(text, display, settings))
     return findings, files
 
 

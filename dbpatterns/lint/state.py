@@ -34,7 +34,12 @@ class MigrationState:
     # ---- questions the rules ask
 
     def is_new(self, table: str | None) -> bool:
-        return bool(table) and bare(table) in self.created_tables
+        """Created in this migration (or, in a downgrade, by its upgrade: dropping it is expected)."""
+        if not table:
+            return False
+        name = bare(table)
+        up = self.upgrade_created
+        return name in self.created_tables or (up is not None and name in up.created_tables)
 
     def created_by_upgrade(self, kind: str, key) -> bool:
         up = self.upgrade_created

@@ -114,3 +114,29 @@ doc_only_rule(
     ```
     """,
 )
+
+
+doc_only_rule(
+    "offline-render-failed",
+    summary="`lint --offline` could not render the revision through Alembic's offline mode",
+    fix="Make the revision importable without a database (offline mode runs upgrade() with no connection), "
+    "or lint it statically (without --offline).",
+    doc="""
+    ## What it does
+    With `--offline`, each revision is imported and its `upgrade()` and `downgrade()` run against Alembic's
+    offline (`--sql`) context. When that raises (an import that needs the application's settings, an op
+    that reads from the database), the error is reported here and nothing else is checked in that file.
+
+    ## Why is this bad?
+    The revision cannot be rendered as SQL for review, and `alembic upgrade --sql` fails the same way.
+
+    ## Example
+    ```python
+    def upgrade() -> None:
+        rows = op.get_bind().execute(sa.text("SELECT id FROM users")).all()
+    ```
+
+    ## Use instead
+    Keep data-dependent logic in SQL (`op.execute("UPDATE ...")`) so the revision renders offline.
+    """,
+)

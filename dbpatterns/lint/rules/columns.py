@@ -361,11 +361,11 @@ def change_column_type(ctx, node):
         old = _parse_type(op.existing_type)
     if old is not None and binary_coercible(old, new):
         return
-    new_sql = new[0] + (f"({', '.join(map(str, new[1]))})" if new[1] else "")
+    new_sql = _type_sql(new)
     if old is None:
         why = "the old type is not known here, so it may rewrite {table} and rebuild its indexes"
     else:
-        old_sql = old[0] + (f"({', '.join(map(str, old[1]))})" if old[1] else "")
+        old_sql = _type_sql(old)
         why = f"{old_sql} to {new_sql} is not binary-coercible: {{table}} and its indexes are rewritten"
     ctx.report(
         "ALTER COLUMN {column} TYPE " + new_sql + " takes ACCESS EXCLUSIVE; " + why,
@@ -375,6 +375,15 @@ def change_column_type(ctx, node):
         column=column,
         type=new_sql,
     )
+
+
+_DISPLAY = {"int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real",
+            "float8": "double precision", "bool": "boolean", "varchar": "varchar", "bpchar": "char"}
+
+
+def _type_sql(t: tuple[str, tuple[int, ...]]) -> str:
+    name, mods = t
+    return _DISPLAY.get(name, name) + (f"({', '.join(map(str, mods))})" if mods else "")
 
 
 def _parse_type(sql_type: str):
