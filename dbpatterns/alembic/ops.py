@@ -112,10 +112,7 @@ def add_column(args: Args) -> list[str]:
         for fk in column.foreign_keys:
             statements.append(f"ALTER TABLE {table} ADD {column_foreign_key_sql(column.name, fk)}")
     if column.index:
-        table_name = args.str("table_name")
-        statements.append(
-            index_sql(f"ix_{table_name}_{column.name}", table, [column.name], {}, unique=bool(column.unique))
-        )
+        statements.append(index_sql(None, table, [column.name], {}, unique=bool(column.unique)))
     if column.comment is not None:
         statements.append(comment_sql("COLUMN", f"{table}.{quote(column.name)}", column.comment))
     return statements
@@ -268,7 +265,6 @@ def rename_table(args: Args) -> list[str]:
 def create_table(args: Args) -> list[str]:
     if args.incomplete:
         raise NotStatic("create_table with *args or **kwargs")
-    table_name = args.str("table_name")
     table = _table(args)
     columns, constraints, indexes = [], [], []
     for item in args.rest:
@@ -310,8 +306,7 @@ def create_table(args: Args) -> list[str]:
     statements.append(text)
     for column in columns:
         if column.index:
-            name = f"ix_{table_name}_{column.name}"
-            statements.append(index_sql(name, table, [column.name], {}, unique=bool(column.unique)))
+            statements.append(index_sql(None, table, [column.name], {}, unique=bool(column.unique)))
     for index in indexes:
         if index.incomplete:
             raise NotStatic("sa.Index(...) with *args or **kwargs")

@@ -510,7 +510,7 @@ def index_sql(
     if if_not_exists:
         text += "IF NOT EXISTS "
     if name is None or name is MISSING:
-        name = _default_index_name(table, columns[0])
+        name = default_index_name(table, columns[0])
     if isinstance(name, str):
         text += f"{quote(name)} "
     elif name is not None:
@@ -538,12 +538,12 @@ def index_sql(
     return text
 
 
-def _default_index_name(table: str, first: object) -> str | None:
+def default_index_name(table: str, first: object) -> str | None:
     """SQLAlchemy's default naming convention for an unnamed index: ``ix_<table>_<first column>``."""
     label = first if isinstance(first, str) else first.text if isinstance(first, SqlText) else None
     if label is None:
         return None
-    return f"ix_{table.rsplit('.', 1)[-1].strip(chr(34))}_{label}"
+    return f"ix_{table.replace(chr(34), '').replace('.', '_')}_{label}"  # the schema is part of the label
 
 
 def _option(value: object) -> str:
