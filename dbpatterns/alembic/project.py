@@ -1,0 +1,103 @@
+"""Find an Alembic project (alembic.ini or ``[tool.alembic]``) and its version folders, without importing
+Alembic: linting a project must start fast. Commands that run the project use Alembic's own Config."""
+
+from __future__ import annotations
+
+import configparser
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..findings import InputError
+
+
+@dataclass
+class Project:
+    root: Path  # the folder holding the configuration file
+    config_file: Path
+    script_location: Path
+    version_locations: list[Path] = field(default_factory=list)
+
+    @property
+    def env_py(self) -> Path:
+        return self.script_location / "env.py"
+
+
+def find_project(folder: Path) -> Project | None:
+    """The Alembic project configured in ``folder`` (alembic.ini first, then pyproject.toml), or None."""
+    folder = Path(folder)
+    ini = folder / "alembic.ini"
+    if ini.is_file():
+        return _from_ini(ini)
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        return _from_pyproject(pyproject)
+    return None
+
+
+def _from_ini(ini: Path) -> Project:
+    here = str(ini.parent.resolve())
+    parser = configparser.ConfigParser(defaults={"here": here})
+    try:
+        parser.read(ini, encoding="utf-8")
+        section = "alembic" if parser.has_section("alembic") else None
+        if section is None:
+            raise InputError(f"{ini}: no [alembic] section")
+        location = parser.get(section, "script_location", fallback=None)
+        versions = parser.get(section, "version_locations", fallback=None)
+        separator = parser.get(section, "path_separator", fallback=None) or parser.get(
+            section, "version_path_separator", fallback=None
+        )
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise InputError(f"{ini}: cannot read: {str(exc).splitlines()[0]}") from None
+    if not location:
+        raise InputError(f"{ini}: [alembic] has no script_location")
+    split = _split_paths(versions, separator) if versions else []
+    return _project(ini, location, split)
+
+
+def _from_pyproject(pyproject: Path) -> Project | None:
+    import tomllib
+
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{pyproject}: cannot read: {exc}") from None
+    table = data.get("tool", {}).get("alembic")
+    if table is None:
+        return None
+    location = table.get("script_location")
+    if not isinstance(location, str):
+        raise InputError(f"{pyproject}: [tool.alembic] has no script_location")
+    here = str(pyproject.parent.resolve())
+    versions = table.get("version_locations") or []
+    if isinstance(versions, str):
+        versions = _split_paths(versions, None)
+    return _project(pyproject, location.replace("%(here)s", here), [v.replace("%(here)s", here) for v in versions])
+
+
+def _project(config: Path, location: str, versions: list[str]) -> Project:
+    root = config.parent.resolve()
+    script = _resolve(root, location)
+    if not script.is_dir():
+        raise InputError(f"{config}: script_location {location!r} is not a folder ({script})")
+    folders = [_resolve(root, v) for v in versions] or [script / "versions"]
+    return Project(root, config, script, [f for f in folders if f.is_dir()])
+
+
+def _resolve(root: Path, location: str) -> Path:
+    if ":" in location and not os.path.isabs(location) and not Path(root, location).exists():
+        # package resource form "mypkg:migrations"
+        pkg, _, sub = location.partition(":")
+        return (root / Path(*pkg.split(".")) / sub).resolve()
+    path = Path(location)
+    return path if path.is_absolute() else (root / path).resolve()
+
+
+def _split_paths(value: str, separator: str | None) -> list[str]:
+    seps = {"os": os.pathsep, ":": ":", ";": ";", ",": ",", "space": " ", "newline": "\n"}
+    if separator in seps:
+        parts = value.split(seps[separator]) if seps[separator] != " " else value.split()
+    else:  # Alembic's legacy default: whitespace or commas
+        parts = value.replace(",", " ").split()
+    return [p.strip() for p in parts if p.strip()]
