@@ -682,6 +682,7 @@ def test_not_static_arguments_give_notes():
     op.alter_column("t", "c", postgresql_using="c::int")
     op.alter_column("t", "c", server_default=sa.Computed("a + 1"))
     op.create_table("t", *common_columns())
+    op.add_column("t", sa.Column("c", sa.Integer()), **options)
     """
     got = [(s.sql, s.note) for s in upgrade_of(body)]
     assert got == [
@@ -692,7 +693,8 @@ def test_not_static_arguments_give_notes():
         (None, "the index columns are not a literal list"),
         (None, "postgresql_using= without type_= (Alembic refuses it)"),
         (None, "Alembic cannot add or remove a computed (GENERATED ALWAYS AS) expression"),
-        (None, "create_table with *args or **kwargs"),
+        (None, "op.create_table with *args or **kwargs"),
+        (None, "op.add_column with *args or **kwargs"),
     ]
 
 

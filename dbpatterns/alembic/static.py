@@ -383,6 +383,8 @@ class _Walker:
             call = scope.ev(node)
             if not isinstance(call, Call):
                 raise NotStatic(f"{owner}.{name} call is not static")
+            if call.incomplete:
+                raise NotStatic(f"{owner}.{name} with *args or **kwargs")
             args = bind_args(call, params, preset)
             statements = RENDERERS[name](args)
             existing = existing_type_sql(args) if name == "alter_column" else None
@@ -480,6 +482,8 @@ def _suppressions(text: str, spans: list[tuple[int, int]]) -> dict[int, frozense
     run of such lines) directly above an op call applies to the call. Otherwise it stays on its own line.
     """
     comments: list[tuple[int, str, bool]] = []
+    if "dbpatterns" not in text:
+        return {}  # tokenizing is the slowest part of reading a file: skip it when there is nothing to find
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
             if token.type == tokenize.COMMENT:

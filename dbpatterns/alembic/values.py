@@ -116,7 +116,7 @@ class ModuleInfo:
     def __init__(self, tree: ast.Module) -> None:
         self.tree = tree
         self.imports: dict[str, str] = {}
-        for node in ast.walk(tree):
+        for node in statements(tree.body):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -134,6 +134,24 @@ class ModuleInfo:
         self.scope = Scope(self, self.assigns, {}, parent=None)
 
 
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def statements(body: list[ast.stmt]):
+    """Every statement in ``body`` and in the blocks nested in it (if/for/with/try/match), in source order,
+    without entering function or class bodies and without walking expressions."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        nested: list[ast.AST] = []
+        for name in _BLOCK_FIELDS:
+            nested.extend(getattr(node, name, None) or ())
+        stack.extend(reversed(nested))
+
+
 def collect_assignments(body: list[ast.stmt], module_level: bool = False) -> dict[str, object]:
     """Map each name bound in ``body`` (not descending into nested scopes) to the expression it is bound
     to, to a :class:`FuncRef`, or to ``_MULTI`` when it is bound more than once or not by ``x = expr``."""
@@ -147,16 +165,12 @@ def collect_assignments(body: list[ast.stmt], module_level: bool = False) -> dic
             if isinstance(node, ast.Name):
                 bind(node.id, _MULTI)
 
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
+    for node in statements(body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             bind(node.name, FuncRef(node) if isinstance(node, ast.FunctionDef) else _MULTI)
             continue
         if isinstance(node, ast.ClassDef):
             bind(node.name, _MULTI)
-            continue
-        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if not module_level:
@@ -181,15 +195,12 @@ def collect_assignments(body: list[ast.stmt], module_level: bool = False) -> dic
             for item in node.items:
                 if item.optional_vars is not None:
                     targets(item.optional_vars)
-        elif isinstance(node, ast.NamedExpr):
-            targets(node.target)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             bind(node.name, _MULTI)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             for name in node.names:
                 found[name] = _MULTI
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    return found
+    return found  # (names bound by := inside expressions are not tracked)
 
 
 _FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
