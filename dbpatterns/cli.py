@@ -37,10 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--extend-select", help="comma-separated rule ids to add to the default set")
     lint.add_argument("--ignore", help="comma-separated rule ids to skip")
     lint.add_argument("--project", help="directory whose pyproject.toml holds [tool.dbpatterns]")
-    lint.add_argument("--sql-in-transaction", action="store_true", default=None,
-                      help="SQL files run inside one transaction (as many migration runners do)")
-    lint.add_argument("--offline", action="store_true",
-                      help="also render Alembic revisions through Alembic's offline mode and lint that SQL")
+    lint.add_argument(
+        "--sql-in-transaction",
+        action="store_true",
+        default=None,
+        help="SQL files run inside one transaction (as many migration runners do)",
+    )
+    lint.add_argument(
+        "--offline",
+        action="store_true",
+        help="also render Alembic revisions through Alembic's offline mode and lint that SQL",
+    )
     lint.add_argument("--no-fix", action="store_true", help="text output without the fix recipes")
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
 
@@ -153,8 +160,14 @@ def cmd_rules(args) -> int:
 
 
 def _rule_json(r, full: bool = False) -> dict:
-    data = {"id": r.id, "aliases": list(r.aliases), "severity": r.severity, "summary": r.summary,
-            "default": r.default, "category": r.category}
+    data = {
+        "id": r.id,
+        "aliases": list(r.aliases),
+        "severity": r.severity,
+        "summary": r.summary,
+        "default": r.default,
+        "category": r.category,
+    }
     if full:
         data["doc"] = r.doc
         data["fix"] = r.fix

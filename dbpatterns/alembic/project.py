@@ -73,7 +73,9 @@ def _from_pyproject(pyproject: Path) -> Project | None:
     versions = table.get("version_locations") or []
     if isinstance(versions, str):
         versions = _split_paths(versions, None)
-    return _project(pyproject, location.replace("%(here)s", here), [v.replace("%(here)s", here) for v in versions])
+    return _project(
+        pyproject, location.replace("%(here)s", here), [v.replace("%(here)s", here) for v in versions]
+    )
 
 
 def _project(config: Path, location: str, versions: list[str]) -> Project:

@@ -53,7 +53,9 @@ def rule(
 
 def doc_only_rule(id: str, *, summary: str, doc: str, severity="error", aliases=(), default=True, fix=""):
     """A rule whose findings the engine emits itself (syntax errors), documented here."""
-    _RULES[id] = Rule(id, summary, severity, tuple(aliases), (), default, "hazard", _dedent(doc), _dedent(fix))
+    _RULES[id] = Rule(
+        id, summary, severity, tuple(aliases), (), default, "hazard", _dedent(doc), _dedent(fix)
+    )
 
 
 def all_rules() -> list[Rule]:

@@ -173,7 +173,9 @@ def _excluded(file: Path, settings: Settings) -> bool:
     return any(fnmatch.fnmatch(text, pat) or fnmatch.fnmatch(file.name, pat) for pat in settings.exclude)
 
 
-def lint_paths(paths: Iterable[str], settings: Settings, *, offline: bool = False) -> tuple[list[Finding], int]:
+def lint_paths(
+    paths: Iterable[str], settings: Settings, *, offline: bool = False
+) -> tuple[list[Finding], int]:
     """Findings for every file under ``paths``, and how many files were read."""
     findings: list[Finding] = []
     files = 0

@@ -14,7 +14,9 @@ def _colors() -> bool:
 
 
 def render_text(findings: list[Finding], files: int, *, show_fix: bool = True) -> str:
-    bold, red, yellow, dim, reset = ("\033[1m", "\033[31m", "\033[33m", "\033[2m", "\033[0m") if _colors() else ("",) * 5
+    bold, red, yellow, dim, reset = (
+        ("\033[1m", "\033[31m", "\033[33m", "\033[2m", "\033[0m") if _colors() else ("",) * 5
+    )
     out = []
     for f in findings:
         color = red if f.severity == "error" else yellow

@@ -76,9 +76,8 @@ def volatile_calls(expr: dict | None) -> list[str]:
         if kind == "FuncCall":
             names = [n["String"]["sval"] for n in node.get("funcname", ()) if "String" in n]
             name = names[-1].lower() if names else ""
-            if name in VOLATILE_FUNCTIONS:
-                found.append(name)
-            elif name not in NON_VOLATILE_FUNCTIONS or (name == "now" and node.get("args")):
+            unknown = name not in NON_VOLATILE_FUNCTIONS or (name == "now" and node.get("args"))
+            if name in VOLATILE_FUNCTIONS or unknown:
                 found.append(name)
         elif kind in ("SubLink",):
             found.append("subquery")

@@ -98,9 +98,8 @@ def statement_locks(kind: str, body: dict) -> list[tuple[str, str]]:
             locks[table] = _strongest(locks.get(table), mode)
 
     if kind == "AlterTableStmt":
-        if body.get("objtype") not in (None, "OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
-            if body.get("objtype") == "OBJECT_INDEX":
-                return []
+        if body.get("objtype") == "OBJECT_INDEX":
+            return []
         table = bare(qualified(body.get("relation")))
         for item in body.get("cmds") or ():
             cmd = item.get("AlterTableCmd", {})

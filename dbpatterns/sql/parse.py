@@ -83,7 +83,7 @@ def _add_statements(result: ParsedSQL, text: str, base: int) -> None:
             start = len(raw[:loc].decode(errors="replace"))
             end = len(raw[: loc + length].decode(errors="replace")) if length else len(text)
         start = _skip_blank(text, start)
-        (kind, body), = item["stmt"].items()
+        ((kind, body),) = item["stmt"].items()
         line, col = result.position(base + start)
         result.statements.append(Statement(kind, body, base + start, base + end, line, col))
 

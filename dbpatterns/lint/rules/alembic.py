@@ -52,8 +52,9 @@ def missing_downgrade(ctx, node):
         ctx.location = (revision.upgrade_line or 1, 1)
         ctx.report("revision has no downgrade(): it cannot be rolled back", exempt_new=False)
     elif revision.downgrade_empty:
-        ctx.report("downgrade() does nothing: rolling back reports success and changes nothing",
-                   exempt_new=False)
+        ctx.report(
+            "downgrade() does nothing: rolling back reports success and changes nothing", exempt_new=False
+        )
 
 
 @rule(
@@ -86,8 +87,7 @@ def opaque_operation(ctx, node):
     ```
     """
     op = node["op"]
-    ctx.report(f"op.{op.op} cannot be checked statically: {op.note or 'unknown operation'}",
-               exempt_new=False)
+    ctx.report(f"op.{op.op} cannot be checked statically: {op.note or 'unknown operation'}", exempt_new=False)
 
 
 doc_only_rule(

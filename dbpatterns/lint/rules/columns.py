@@ -377,8 +377,16 @@ def change_column_type(ctx, node):
     )
 
 
-_DISPLAY = {"int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real",
-            "float8": "double precision", "bool": "boolean", "varchar": "varchar", "bpchar": "char"}
+_DISPLAY = {
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "float4": "real",
+    "float8": "double precision",
+    "bool": "boolean",
+    "varchar": "varchar",
+    "bpchar": "char",
+}
 
 
 def _type_sql(t: tuple[str, tuple[int, ...]]) -> str:
@@ -388,9 +396,9 @@ def _type_sql(t: tuple[str, tuple[int, ...]]) -> str:
 
 def _parse_type(sql_type: str):
     """(name, typmods) of a type written as SQL, e.g. 'varchar(50)'."""
-    from pglast import parser
-
     import json
+
+    from pglast import parser
 
     try:
         tree = json.loads(parser.parse_sql_json(f"SELECT NULL::{sql_type}"))

@@ -442,9 +442,13 @@ def create_domain_with_constraint(ctx, node):
     ## References
     - https://www.postgresql.org/docs/current/sql-createdomain.html
     """
-    if any(c.get("Constraint", {}).get("contype") in ("CONSTR_CHECK", "CONSTR_NOTNULL")
-           for c in node.get("constraints") or ()):
-        ctx.report("CREATE DOMAIN {name} carries a constraint", name=".".join(strings(node.get("domainname"))))
+    if any(
+        c.get("Constraint", {}).get("contype") in ("CONSTR_CHECK", "CONSTR_NOTNULL")
+        for c in node.get("constraints") or ()
+    ):
+        ctx.report(
+            "CREATE DOMAIN {name} carries a constraint", name=".".join(strings(node.get("domainname")))
+        )
 
 
 @rule(

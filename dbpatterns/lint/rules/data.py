@@ -119,4 +119,3 @@ def work_under_exclusive_lock(ctx, node):
         table=held[0],
         held=held[0],
     )
-

@@ -220,4 +220,3 @@ def concurrently_in_transaction(ctx, node):
         return
     where = "outside autocommit_block()" if ctx.alembic else "inside a transaction block"
     ctx.report(f"{what} runs {where}: PostgreSQL rejects it there", exempt_new=False)
-

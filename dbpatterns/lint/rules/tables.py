@@ -352,8 +352,9 @@ def vacuum_full(ctx, node):
     "cluster",
     summary="CLUSTER rewrites the table under ACCESS EXCLUSIVE",
     on=("ClusterStmt",),
-    fix=_REPACK_FIX.replace("REPACK (CONCURRENTLY) {table}", "REPACK (CONCURRENTLY) {table} USING INDEX")
-    .replace("--table={table}", "--table={table} --order-by=..."),
+    fix=_REPACK_FIX.replace(
+        "REPACK (CONCURRENTLY) {table}", "REPACK (CONCURRENTLY) {table} USING INDEX"
+    ).replace("--table={table}", "--table={table} --order-by=..."),
 )
 def cluster(ctx, node):
     """
@@ -549,8 +550,8 @@ def identifier_too_long(ctx, node):
     ## References
     - https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
     """
-    # The parser truncates long identifiers to 63 bytes (at a character boundary), so a 60+ byte name in the tree may have been
-    # longer in the source: read the statement's tokens to find out.
+    # The parser truncates long identifiers to 63 bytes (at a character boundary), so a name of 60+ bytes
+    # in the tree may have been longer in the source: read the statement's tokens to find out.
     if not any(len(name.encode()) >= 60 for name in _identifiers(node)):
         return
     from ...sql.parse import long_identifiers
@@ -580,4 +581,3 @@ def _identifiers(node):
                     stack.append(value)
         elif isinstance(item, list):
             stack.extend(item)
-
