@@ -366,6 +366,7 @@ def test_execute_literals_and_non_literals():
         CREATE INDEX CONCURRENTLY iy ON t (b);
     """))
     op.execute("SELECT '\\\\:literal'")
+    op.execute(sa.DDL("ALTER TABLE t SET (fillfactor = 90)"))
     op.execute(f"UPDATE t SET e = {value}")
     op.execute(t.update().values(a=1))
     op.execute(SQL_FROM_ELSEWHERE)
@@ -388,6 +389,7 @@ def test_execute_literals_and_non_literals():
             None,
         ),
         ("execute", "SELECT ':literal'", None),
+        ("execute", "ALTER TABLE t SET (fillfactor = 90)", None),
         ("execute", None, "op.execute with a non-literal argument"),
         ("execute", None, "op.execute with a non-literal argument"),
         ("execute", None, "op.execute with a non-literal argument"),

@@ -205,7 +205,7 @@ def collect_assignments(body: list[ast.stmt], module_level: bool = False) -> dic
 
 _FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _PERCENT_FIELD = re.compile(r"%(?:\((\w+)\))?([sd%])")
-_TEXT_FUNCS = {"text", "literal_column"}
+_TEXT_FUNCS = {"text", "literal_column", "DDL"}
 _PASSTHROUGH_FUNCS = {"f", "conv", "quoted_name"}  # op.f("name"), sa.schema.conv, quoted_name(name, q)
 
 
@@ -479,6 +479,8 @@ def simplify(call: Call) -> object:
         first = call.args[0] if call.args else call.kwargs.get("text", MISSING)
         if name in _TEXT_FUNCS and is_sqlalchemy(call.path) and not call.incomplete:
             if isinstance(first, str):
+                if name == "DDL":
+                    return SqlText(first.replace("%%", "%"))
                 return SqlText(first.replace("\\:", ":") if name == "text" else first)
             return UNKNOWN
         passthrough = name in _PASSTHROUGH_FUNCS and (name != "f" or call.path in ("f", "alembic.op.f"))
