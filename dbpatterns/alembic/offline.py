@@ -105,12 +105,12 @@ def _project_root(path: Path) -> Path:
 def lint_offline(path: Path, settings) -> list[Finding]:
     """Lint the SQL a revision renders in offline mode; findings point at the revision's op lines."""
     from ..lint.engine import Context
-    from ..lint.run import lint_units, sorted_findings
+    from ..lint.run import _line_getter, lint_units, sorted_findings
     from ..lint.state import MigrationState
 
     display = str(path)
     lines = path.read_text(encoding="utf-8").splitlines()
-    ctx = Context(settings, MigrationState(), display, alembic=True)
+    ctx = Context(settings, MigrationState(), display, alembic=True, line_text=_line_getter(lines))
     try:
         upgrade = render(path, "upgrade")
         downgrade = render(path, "downgrade")
@@ -122,10 +122,10 @@ def lint_offline(path: Path, settings) -> list[Finding]:
             exempt_new=False,
         )
         return ctx.findings
-    lint_units(ctx, upgrade, lines)
+    lint_units(ctx, upgrade)
     up_state = ctx.state
     ctx.state = MigrationState(upgrade_created=up_state)
-    lint_units(ctx, downgrade, lines)
+    lint_units(ctx, downgrade)
     _revision_rules(ctx, path, lines, up_state)
     return sorted_findings(ctx.findings)
 
@@ -139,5 +139,4 @@ def _revision_rules(ctx, path: Path, lines: list[str], state) -> None:
     ctx.state, ctx.stmt, ctx.op = state, None, None
     ctx.suppress = frozenset()
     ctx.location = (revision.downgrade_line or revision.upgrade_line or 1, 1)
-    ctx.source_line = lines[ctx.location[0] - 1] if 0 < ctx.location[0] <= len(lines) else ""
     run_rules(ctx, "revision", {"revision": revision})

@@ -24,7 +24,8 @@ class Context:
     stmt: sqlparse.Statement | None = None
     table: str | None = None  # the ALTER TABLE target, for subcommand checks
     location: tuple[int, int] | None = None  # overrides the statement's (an Alembic op's line)
-    source_line: str = ""
+    position: object = None  # offset -> (line, column) in ``text`` (ParsedSQL.position)
+    line_text: object = None  # line number -> the source line, for the finding's excerpt
     text: str = ""  # the SQL text the current statement's offsets point into
     op: object = None  # the Alembic operation being checked, if any
     alembic: bool = False
@@ -37,6 +38,14 @@ class Context:
 
     def is_new(self, table: str | None) -> bool:
         return self.state.is_new(table)
+
+    def here(self) -> tuple[int, int]:
+        """(line, column) findings get now: the overriding location, else the statement's start."""
+        if self.location is not None:
+            return self.location
+        if self.stmt is not None and self.position is not None:
+            return self.position(self.stmt.start)
+        return (1, 1)
 
     def report(
         self,
@@ -66,7 +75,7 @@ class Context:
             fix = fix.format_map(values)
         if "{" in message:
             message = message.format_map(values)
-        line, col = self.location or ((self.stmt.line, self.stmt.column) if self.stmt else (1, 1))
+        line, col = self.here()
         self.findings.append(
             Finding(
                 rule=rule_id,
@@ -79,7 +88,7 @@ class Context:
                 table=table,
                 rewrites=rewrites,
                 fix=fix.strip(),
-                source=self.source_line,
+                source=self.line_text(line) if self.line_text else "",
             )
         )
 
@@ -92,6 +101,10 @@ class _Fields(dict):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def _no_position(offset: int) -> tuple[int, int]:
+    return (1, 1)
 
 
 def _rule(rule_id: str) -> Rule:
@@ -153,11 +166,11 @@ def lint_statement(ctx: Context, stmt: sqlparse.Statement) -> None:
     state.after(kind, body, locks)
 
 
-def finish(ctx: Context, end_line: int) -> None:
+def finish(ctx: Context) -> None:
     """Checks that run once the whole migration has been read."""
     ctx.stmt = None
     ctx.location = (max(ctx.state.begin_line, 1), 1)
-    run_rules(ctx, "file-end", {"end_line": end_line})
+    run_rules(ctx, "file-end", {})
 
 
 def bare_name(name: str | None) -> str | None:

@@ -22,16 +22,13 @@ def lint_sql(text: str, path: str = "<sql>", settings: Settings | None = None) -
     settings = settings or Settings()
     parsed = sqlparse.parse(text)
     state = MigrationState(in_transaction=settings.sql_in_transaction)
-    ctx = Context(settings, state, path, text=text)
-    _syntax_findings(ctx, parsed.errors, parsed.line_text)
+    ctx = Context(settings, state, path, text=text, position=parsed.position, line_text=parsed.line_text)
+    _syntax_findings(ctx, parsed.errors)
     for stmt in parsed.statements:
         ctx.suppress = stmt.suppress
-        ctx.source_line = parsed.line_text(stmt.line)
         lint_statement(ctx, stmt)
     ctx.suppress = frozenset()
-    last = parsed.statements[-1].line if parsed.statements else 1
-    finish(ctx, last)
-    ctx.source_line = parsed.line_text(ctx.location[0]) if ctx.location else ""
+    finish(ctx)
     return sorted_findings(ctx.findings)
 
 
@@ -42,32 +39,28 @@ def lint_revision(text: str, path: str = "<revision>", settings: Settings | None
     settings = settings or Settings()
     revision = read_revision(text, path)
     lines = text.splitlines()
-
-    def line_text(n: int) -> str:
-        return lines[n - 1] if 0 < n <= len(lines) else ""
-
-    ctx = Context(settings, MigrationState(in_transaction=True), path, alembic=True)
+    line_text = _line_getter(lines)
+    ctx = Context(settings, MigrationState(in_transaction=True), path, alembic=True, line_text=line_text)
     if revision.syntax_error:
         line, col, message = revision.syntax_error
-        _syntax_findings(ctx, [sqlparse.SyntaxProblem(line, col, message)], line_text)
+        _syntax_findings(ctx, [sqlparse.SyntaxProblem(line, col, message)])
         return ctx.findings
-    lint_units(ctx, revision.upgrade or (), lines, revision.suppressions)
+    lint_units(ctx, revision.upgrade or (), revision.suppressions)
     upgrade_state = ctx.state
     if revision.downgrade:
         ctx.state = MigrationState(in_transaction=True, upgrade_created=upgrade_state)
-        lint_units(ctx, revision.downgrade, lines, revision.suppressions)
+        lint_units(ctx, revision.downgrade, revision.suppressions)
     ctx.state = upgrade_state
     ctx.stmt = None
     ctx.suppress = frozenset()
     ctx.location = (revision.downgrade_line or revision.upgrade_line or 1, 1)
-    ctx.source_line = line_text(ctx.location[0])
     from .engine import run_rules
 
     run_rules(ctx, "revision", {"revision": revision})
     return sorted_findings(ctx.findings)
 
 
-def lint_units(ctx: Context, units, lines: list[str], suppressions: dict | None = None) -> None:
+def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
     """Lint a sequence of SQL pieces that each belong to one source line (Alembic ops, rendered SQL).
 
     A unit has ``sql``, ``line``, ``column``, ``op`` (a name), ``autocommit`` (True/False, or None when
@@ -83,7 +76,6 @@ def lint_units(ctx: Context, units, lines: list[str], suppressions: dict | None 
             else:
                 state.in_transaction = True
         ctx.location = (unit.line, unit.column)
-        ctx.source_line = lines[unit.line - 1] if 0 < unit.line <= len(lines) else ""
         ctx.suppress = (suppressions or {}).get(unit.line, frozenset())
         ctx.op = unit
         if unit.sql is None:
@@ -107,13 +99,19 @@ def lint_units(ctx: Context, units, lines: list[str], suppressions: dict | None 
     ctx.op = None
 
 
-def _syntax_findings(ctx: Context, errors, line_text) -> None:
+def _syntax_findings(ctx: Context, errors) -> None:
     for problem in errors:
         ctx.location = (problem.line, problem.column)
-        ctx.source_line = line_text(problem.line)
         ctx.rule = None
         ctx.report(problem.message, rule="syntax-error", exempt_new=False)
     ctx.location = None
+
+
+def _line_getter(lines: list[str]):
+    def line_text(n: int) -> str:
+        return lines[n - 1] if 0 < n <= len(lines) else ""
+
+    return line_text
 
 
 def sorted_findings(findings: list[Finding]) -> list[Finding]:
@@ -173,14 +171,43 @@ def _excluded(file: Path, settings: Settings) -> bool:
     return any(fnmatch.fnmatch(text, pat) or fnmatch.fnmatch(file.name, pat) for pat in settings.exclude)
 
 
-def lint_paths(
-    paths: Iterable[str], settings: Settings, *, offline: bool = False
-) -> tuple[list[Finding], int]:
-    """Findings for every file under ``paths``, and how many files were read."""
+PARALLEL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
+
+
+def lint_paths(paths: Iterable[str], settings: Settings, *, offline: bool = False) -> tuple[list[Finding], int]:
+    """Findings for every file under ``paths``, and how many files were read.
+
+    Large sets of files are split across worker processes (one per core, Linux fork), in order.
+    """
+    files = list(collect(paths, settings))
+    workers = _worker_count(len(files), offline)
+    if workers <= 1:
+        return _lint_files(files, settings, offline), len(files)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(files) // (workers * 4))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        parts = pool.map(_lint_files, chunks, [settings] * len(chunks), [offline] * len(chunks))
+        findings = [f for part in parts for f in part]
+    return findings, len(files)
+
+
+def _worker_count(files: int, offline: bool) -> int:
+    if offline or files < PARALLEL_MIN_FILES or sys.platform != "linux":
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, files // (PARALLEL_MIN_FILES // 2), 8))
+
+
+def _lint_files(files: list[tuple[str, Path | None]], settings: Settings, offline: bool) -> list[Finding]:
     findings: list[Finding] = []
-    files = 0
-    for display, file in collect(paths, settings):
-        files += 1
+    for display, file in files:
         if file is None:
             text = sys.stdin.read()
         else:
@@ -199,7 +226,7 @@ def lint_paths(
                 findings.extend(lint_offline(file, settings))
                 continue
         findings.extend(lint_text(text, display, settings))
-    return findings, files
+    return findings
 
 
 def _unreadable(path: str, why: str) -> Finding:

@@ -25,7 +25,7 @@ class MigrationState:
     not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, conname) -> column
     validated_not_null: set[tuple[str, str]] = field(default_factory=set)  # (table, column)
     validated_unknown: dict[str, set[str]] = field(default_factory=dict)  # table -> constraint names
-    column_types: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = field(default_factory=dict)
+    column_types: dict[tuple[str, str], dict] = field(default_factory=dict)  # -> the ColumnDef seen last
     reported_lock_timeout: bool = False
     pending_fks: list = field(default_factory=list)  # foreign keys waiting for an index by the end
     # A downgrade knows what its upgrade created: dropping it again is expected.
@@ -112,13 +112,11 @@ def _record_create_as(state: MigrationState, body: dict) -> None:
 
 
 def _record_column(state: MigrationState, table: str, col: dict) -> None:
-    from ..sql.knowledge import column_type
-
     name = col.get("colname")
     if not name:
         return
     state.created_columns.add((table, name))
-    state.column_types[(table, name)] = column_type(col)
+    state.column_types[(table, name)] = col
     for con in col.get("constraints") or ():
         c = con.get("Constraint", {})
         if c.get("contype") in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
@@ -178,11 +176,9 @@ def _record_alter(state: MigrationState, body: dict) -> None:
             else:
                 state.validated_unknown.setdefault(table, set()).add(name)
         elif sub == "AT_AlterColumnType":
-            from ..sql.knowledge import column_type
-
             col = cmd.get("def", {}).get("ColumnDef")
             if col and cmd.get("name"):
-                state.column_types[(table, cmd["name"])] = column_type(col)
+                state.column_types[(table, cmd["name"])] = col
 
 
 def _record_index(state: MigrationState, body: dict) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import json
+try:  # orjson reads pglast's JSON parse trees about 3x faster than the standard library
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover
+    from json import loads as _loads
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -15,10 +18,8 @@ _SUPPRESS_MARK = "dbpatterns:"
 class Statement:
     kind: str  # pglast node name, e.g. "AlterTableStmt"
     body: dict  # the node's fields
-    start: int  # character offset of the first token
+    start: int  # character offset of the first token (ParsedSQL.position gives its line and column)
     end: int  # character offset just past the statement
-    line: int  # 1-based
-    column: int  # 1-based
     suppress: frozenset[str] = frozenset()  # rule ids silenced by an inline comment ("*" = all)
 
 
@@ -71,7 +72,7 @@ def parse(text: str) -> ParsedSQL:
 
 
 def _add_statements(result: ParsedSQL, text: str, base: int) -> None:
-    tree = json.loads(_pg.parse_sql_json(text))
+    tree = _loads(_pg.parse_sql_json(text))
     ascii_only = text.isascii()
     raw = text.encode() if not ascii_only else None
     for item in tree["stmts"]:
@@ -84,8 +85,7 @@ def _add_statements(result: ParsedSQL, text: str, base: int) -> None:
             end = len(raw[: loc + length].decode(errors="replace")) if length else len(text)
         start = _skip_blank(text, start)
         ((kind, body),) = item["stmt"].items()
-        line, col = result.position(base + start)
-        result.statements.append(Statement(kind, body, base + start, base + end, line, col))
+        result.statements.append(Statement(kind, body, base + start, base + end))
 
 
 def _parse_piecewise(result: ParsedSQL) -> None:
@@ -165,7 +165,7 @@ def _attach_suppressions(result: ParsedSQL) -> None:
         target = None
         for st in stmts:
             end_line = result.position(max(st.end - 1, st.start))[0]
-            if st.start <= offset < st.end or st.line <= line <= end_line:
+            if st.start <= offset < st.end or result.position(st.start)[0] <= line <= end_line:
                 target = st
                 break
             if st.start > offset:

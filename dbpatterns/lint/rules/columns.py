@@ -355,7 +355,8 @@ def change_column_type(ctx, node):
     column = node.get("name", "the_column")
     table = ctx.table
     new = column_type(col)
-    old = ctx.state.column_types.get((bare(table), column))
+    old_def = ctx.state.column_types.get((bare(table), column))
+    old = column_type(old_def) if old_def else None
     op = getattr(ctx, "op", None)
     if old is None and op is not None and getattr(op, "existing_type", None):
         old = _parse_type(op.existing_type)

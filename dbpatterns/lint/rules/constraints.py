@@ -370,10 +370,10 @@ def foreign_key_without_index(ctx, node):
     pending = state.pending_fks
     kind = ctx.stmt.kind if ctx.stmt else "file-end"
     if kind == "file-end":
-        saved = ctx.location, ctx.source_line
-        for table, cols, location, source in pending:
+        saved = ctx.location
+        for table, cols, location in pending:
             if not any(idx[: len(cols)] == cols for idx in state.indexed_columns.get(table, ())):
-                ctx.location, ctx.source_line = location, source
+                ctx.location = location
                 ctx.report(
                     "foreign key {table}({columns}) has no index: deletes on the parent scan {table}",
                     table=table,
@@ -381,31 +381,31 @@ def foreign_key_without_index(ctx, node):
                     exempt_new=False,
                 )
         pending.clear()
-        ctx.location, ctx.source_line = saved
+        ctx.location = saved
         return
-    location = ctx.location or (ctx.stmt.line, ctx.stmt.column)
+    location = ctx.here()
     if kind == "CreateStmt":
         table = bare(qualified(node.get("relation")))
         for elt in node.get("tableElts") or ():
             if "ColumnDef" in elt:
                 col = elt["ColumnDef"]
                 if any(c.get("contype") == "CONSTR_FOREIGN" for c in constraints_of(col)):
-                    pending.append((table, (col.get("colname"),), location, ctx.source_line))
+                    pending.append((table, (col.get("colname"),), location))
             elif elt.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN":
                 cols = tuple(strings(elt["Constraint"].get("fk_attrs")))
-                pending.append((table, cols, location, ctx.source_line))
+                pending.append((table, cols, location))
         return
     table = bare(ctx.table)
     if node.get("subtype") == "AT_AddColumn":
         col = node.get("def", {}).get("ColumnDef", {})
         if any(c.get("contype") == "CONSTR_FOREIGN" for c in constraints_of(col)):
-            pending.append((table, (col.get("colname"),), location, ctx.source_line))
+            pending.append((table, (col.get("colname"),), location))
         return
     con = _constraint(node)
     if con.get("contype") == "CONSTR_FOREIGN":
         cols = tuple(strings(con.get("fk_attrs")))
         if state.is_new(table) or all((table, c) in state.created_columns for c in cols):
-            pending.append((table, cols, location, ctx.source_line))
+            pending.append((table, cols, location))
 
 
 @rule(
