@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint = sub.add_parser("lint", help="lint .sql files, Alembic revisions, folders and projects")
     lint.add_argument("paths", nargs="*", help="files, folders, Alembic projects, or - for stdin")
     lint.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
-    lint.add_argument("--pg-version", help="target PostgreSQL major version (default: config or 18)")
+    lint.add_argument("--pg-version", help="target PostgreSQL version, e.g. 16 or 14.3 (default: config or 18)")
     lint.add_argument("--select", help="comma-separated rule ids to run instead of the default set")
     lint.add_argument("--extend-select", help="comma-separated rule ids to add to the default set")
     lint.add_argument("--ignore", help="comma-separated rule ids to skip")
@@ -97,7 +97,7 @@ def cmd_lint(args) -> int:
     from pathlib import Path
 
     from .lint import lint_paths, load_settings
-    from .lint.settings import parse_pg_version
+    from .lint.settings import parse_pg_version, pg_minor_of
 
     settings = load_settings(Path(args.project) if args.project else None)
     settings = settings.with_overrides(
@@ -107,6 +107,10 @@ def cmd_lint(args) -> int:
         ignore=(settings.ignore | _ids(args.ignore, "--ignore")) if args.ignore else None,
         sql_in_transaction=args.sql_in_transaction,
     )
+    if args.pg_version:  # a major version on the command line also clears a minor one from the config
+        from dataclasses import replace
+
+        settings = replace(settings, pg_minor=pg_minor_of(args.pg_version))
     paths = args.paths or ["."]
     findings, files = lint_paths(paths, settings, offline=args.offline)
     _emit_findings(findings, files, args)

@@ -28,6 +28,7 @@ _KEYS = {
 @dataclass(frozen=True)
 class Settings:
     pg_version: int = CURRENT_PG_VERSION
+    pg_minor: int | None = None  # known only when the version is given as e.g. "14.3"
     select: frozenset[str] | None = None  # None: the default set
     extend_select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
@@ -82,6 +83,7 @@ def settings_from_table(table: dict, where: Path) -> Settings:
     values: dict = {"root": where.parent.resolve()}
     if "pg_version" in table:
         values["pg_version"] = parse_pg_version(table["pg_version"], f"{where}: [tool.dbpatterns] pg_version")
+        values["pg_minor"] = pg_minor_of(table["pg_version"])
     for key in ("select", "ignore", "extend_select"):
         if key in table:
             ids = table[key]
@@ -119,6 +121,12 @@ def parse_pg_version(value, where: str) -> int:
     if not major.isdigit() or not OLDEST_PG_VERSION <= int(major) <= 99:
         raise InputError(f"{where}: {value!r} is not a PostgreSQL major version (e.g. 16)")
     return int(major)
+
+
+def pg_minor_of(value) -> int | None:
+    """The minor release of a version written as "14.3" (None for "14" or 14)."""
+    parts = str(value).strip().split(".")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
 def validate_rule_ids(ids, where: str) -> list[str]:

@@ -27,6 +27,7 @@ class MigrationState:
     validated_unknown: dict[str, set[str]] = field(default_factory=dict)  # table -> constraint names
     column_types: dict[tuple[str, str], dict] = field(default_factory=dict)  # -> the ColumnDef seen last
     reported_lock_timeout: bool = False
+    checked_columns: dict[tuple[str, str], str] = field(default_factory=dict)  # -> a CHECK naming it
     pending_fks: list = field(default_factory=list)  # foreign keys waiting for an index by the end
     # A downgrade knows what its upgrade created: dropping it again is expected.
     upgrade_created: MigrationState | None = None
@@ -121,6 +122,8 @@ def _record_column(state: MigrationState, table: str, col: dict) -> None:
         c = con.get("Constraint", {})
         if c.get("contype") in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
             state.indexed_columns.setdefault(table, set()).add((name,))
+        elif c.get("contype") == "CONSTR_CHECK":
+            state.checked_columns[(table, name)] = c.get("conname") or f"{table}_{name}_check"
 
 
 def _record_constraint(state: MigrationState, table: str, con: dict) -> None:
@@ -131,6 +134,14 @@ def _record_constraint(state: MigrationState, table: str, con: dict) -> None:
         cols = tuple(k["String"]["sval"] for k in con.get("keys") or () if "String" in k)
         if cols:
             state.indexed_columns.setdefault(table, set()).add(cols)
+    if con.get("contype") == "CONSTR_CHECK" and not con.get("skip_validation"):
+        from ..sql.nodes import walk
+
+        for kind, node in walk({"root": con.get("raw_expr")}):
+            if kind == "ColumnRef":
+                fields = [f["String"]["sval"] for f in node.get("fields", ()) if "String" in f]
+                if fields:
+                    state.checked_columns[(table, fields[-1])] = name or f"{table}_check"
     if con.get("contype") == "CONSTR_CHECK" and name:
         column = not_null_check_column(con)
         if column:

@@ -11,7 +11,6 @@ as in the documentation and ``LOCK TABLE``: ``ACCESS EXCLUSIVE``, ``SHARE ROW EX
 from __future__ import annotations
 
 import re
-import threading
 import time
 from dataclasses import dataclass
 
@@ -37,7 +36,7 @@ _USER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspnam
 _LOCKS_SQL = f"""
     SELECT {_NAME}, l.mode
     FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE l.locktype = 'relation' AND l.granted AND l.pid = %s
+    WHERE l.locktype = 'relation' AND l.pid = %s
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND {_USER}
 """
 _FILENODES_SQL = f"""
@@ -54,8 +53,10 @@ class Observation:
     ``locks``: (relation, mode) pairs, sorted by relation then strongest first. ``rewritten``: relations
     whose relfilenode changed (a table rewrite, or an index rebuilt under the same name).
     ``in_transaction`` is False when the statement had to run in autocommit: then the locks were sampled
-    from a second connection (best effort: a lock held for less than a sampling round trip can be missed)
-    and the statement was not rolled back. ``duration_ms`` is the statement's wall time.
+    from a second connection (a lock still waited for counts: it is the mode the statement needs) and
+    the statement was not rolled back. Sampling is best effort: a lock held
+    for less than a sampling round trip (a fraction of a millisecond) can be missed -- ``VACUUM FULL`` of
+    a one-row table often is; with a few thousand rows it is seen. ``duration_ms`` is the wall time.
     """
 
     locks: list[tuple[str, str]]
@@ -78,7 +79,7 @@ def sort_locks(locks) -> list[tuple[str, str]]:
 
 
 def table_locks(conn: psycopg.Connection, pid: int) -> list[tuple[str, str]]:
-    """The relation locks backend ``pid`` holds now on user relations of ``conn``'s database."""
+    """The relation locks backend ``pid`` holds or waits for now, on user relations of ``conn``'s database."""
     rows = conn.execute(_LOCKS_SQL, (pid,)).fetchall()
     return sort_locks((rel, mode_name(mode)) for rel, mode in rows)
 
@@ -143,35 +144,44 @@ def observe(
 
 
 def _observe_autocommit(conn: psycopg.Connection, conn_url: str, sql: str, timeout: float) -> Observation:
+    """Run ``sql`` in autocommit and sample its locks from a second connection while it runs.
+
+    One thread: the statement is sent without waiting (libpq's asynchronous API) and the sampler's
+    prepared query loops until its result arrives, one round trip (a fraction of a millisecond) apart.
+    """
     before = relfilenodes(conn)
     pid = conn.info.backend_pid
-    outcome: dict[str, object] = {}
-
-    def run() -> None:
-        started = time.perf_counter()
-        try:
-            conn.execute(sql)
-        except BaseException as exc:  # reported by the caller's thread
-            outcome["error"] = exc
-        outcome["ms"] = (time.perf_counter() - started) * 1000
-
     seen: set[tuple[str, str]] = set()
     with psycopg.connect(conn_url, autocommit=True) as sampler:
-        worker = threading.Thread(target=run, name="dbpatterns-observe")
-        worker.start()
-        deadline = time.monotonic() + timeout + 5
-        while worker.is_alive() and time.monotonic() < deadline:
-            seen.update(table_locks(sampler, pid))
-        worker.join(max(0.0, deadline - time.monotonic()))
-        if worker.is_alive():
-            sampler.execute("SELECT pg_cancel_backend(%s)", (pid,))
-            worker.join()
-    if error := outcome.get("error"):
-        if isinstance(error, psycopg.Error):
-            raise PgError(f"statement failed: {_first_line(error)}") from error
-        raise error  # type: ignore[misc]
+
+        def sample() -> None:
+            seen.update(sampler.execute(_LOCKS_SQL, (pid,), prepare=True).fetchall())
+
+        sample()  # warm the plan and the caches before the statement starts
+        pgconn = conn.pgconn
+        started = time.perf_counter()
+        deadline = started + timeout + 5
+        pgconn.send_query(sql.encode(conn.info.encoding))
+        while pgconn.flush():  # psycopg's connections are non-blocking: push the query out now
+            time.sleep(0.0001)
+        while True:
+            sample()
+            pgconn.consume_input()
+            if not pgconn.is_busy():
+                break
+            if time.perf_counter() > deadline:
+                sampler.execute("SELECT pg_cancel_backend(%s)", (pid,))
+                deadline = float("inf")
+        duration = (time.perf_counter() - started) * 1000
+        errors = []
+        while (result := pgconn.get_result()) is not None:
+            if result.status == psycopg.pq.ExecStatus.FATAL_ERROR:
+                errors.append(result.error_message)
+    if errors:
+        message = errors[0].decode(conn.info.encoding, "replace").removeprefix("ERROR:").strip()
+        raise PgError(f"statement failed: {message.splitlines()[0]}")
     changed = rewritten(before, relfilenodes(conn))
-    return Observation(sort_locks(seen), changed, False, float(outcome.get("ms", 0.0)))
+    return Observation(sort_locks((rel, mode_name(mode)) for rel, mode in seen), changed, False, duration)
 
 
 def _run(conn: psycopg.Connection, sql: str, what: str) -> None:

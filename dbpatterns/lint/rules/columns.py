@@ -337,7 +337,9 @@ def change_column_type(ctx, node):
 
     ## Why is this bad?
     Any other type change rewrites every row and rebuilds every index of the table under ACCESS EXCLUSIVE:
-    no reads or writes for the duration. (timestamp to timestamptz skips the rewrite only on PostgreSQL
+    no reads or writes for the duration. Even a binary-coercible change re-checks every CHECK constraint
+    that uses the column, a full scan under the same lock; the lint reports it when it has seen the CHECK
+    in the same migration. (timestamp to timestamptz skips the rewrite only on PostgreSQL
     12+ with the session TimeZone set to UTC, which a linter cannot know.)
 
     ## Example
@@ -361,6 +363,17 @@ def change_column_type(ctx, node):
     if old is None and op is not None and getattr(op, "existing_type", None):
         old = _parse_type(op.existing_type)
     if old is not None and binary_coercible(old, new):
+        check = ctx.state.checked_columns.get((bare(table), column))
+        if check:
+            ctx.report(
+                "ALTER COLUMN {column} TYPE needs no rewrite, but CHECK constraint {check} on it is "
+                "re-verified with a full scan of {table} under ACCESS EXCLUSIVE",
+                lock=ACCESS_EXCLUSIVE,
+                table=table,
+                column=column,
+                check=check,
+                type=_type_sql(new),
+            )
         return
     new_sql = _type_sql(new)
     if old is None:

@@ -220,3 +220,49 @@ def concurrently_in_transaction(ctx, node):
         return
     where = "outside autocommit_block()" if ctx.alembic else "inside a transaction block"
     ctx.report(f"{what} runs {where}: PostgreSQL rejects it there", exempt_new=False)
+
+
+@rule(
+    "concurrent-index-pg14-corruption",
+    summary="CREATE INDEX / REINDEX CONCURRENTLY on PostgreSQL 14.0 to 14.3 can silently corrupt the index",
+    on=("IndexStmt", "ReindexStmt"),
+    fix="""
+    Upgrade the server to PostgreSQL 14.4 or later first, then REINDEX CONCURRENTLY every index that was built
+    or rebuilt concurrently on 14.0-14.3 (pg_amcheck --heapallindexed finds the damaged ones).
+    """,
+)
+def concurrent_index_pg14_corruption(ctx, node):
+    """
+    ## What it does
+    Flags `CREATE INDEX CONCURRENTLY` and `REINDEX CONCURRENTLY` when the target version is PostgreSQL 14.0
+    to 14.3 (give the minor release: `--pg-version 14.3` or `pg_version = "14.3"`).
+
+    ## Why is this bad?
+    A bug in PostgreSQL 14.0-14.3 let concurrent index builds miss rows written during the build, leaving
+    an index that silently returns wrong results (fixed in 14.4, June 2022).
+
+    ## Example
+    ```sql
+    CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);
+    ```
+
+    ## Use instead
+    Upgrade to 14.4+ first, then build the index concurrently.
+
+    ## References
+    - https://www.postgresql.org/docs/release/14.4/
+    """
+    if ctx.pg_version != 14 or ctx.settings.pg_minor is None or ctx.settings.pg_minor >= 4:
+        return
+    if ctx.stmt.kind == "ReindexStmt":
+        opts = option_names(node.get("params"))
+        if not ("concurrently" in opts and truthy(opts["concurrently"])):
+            return
+    elif not node.get("concurrent"):
+        return
+    ctx.report(
+        f"PostgreSQL 14.{ctx.settings.pg_minor} has the concurrent index build bug fixed in 14.4: the "
+        "index can miss rows",
+        table=qualified(node.get("relation")),
+        exempt_new=False,
+    )
