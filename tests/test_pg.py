@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import psycopg
@@ -130,18 +131,35 @@ def test_stop_removes_everything():
     server.stop()  # idempotent
 
 
+def test_servers_left_running_are_stopped_at_exit():
+    code = "import dbpatterns.pg as pg; s = pg.start(); print(s.run_dir, s.pid, flush=True)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    run_dir, pid = out.stdout.split()
+    assert not Path(run_dir).exists()
+    assert not cluster._alive(int(pid))
+
+
 # --- errors ------------------------------------------------------------------------------------------
 
 
+def _our_run_dirs() -> set[Path]:
+    return {
+        p
+        for p in cluster.run_root().glob(cluster.RUN_PREFIX + "*")
+        if cluster._owner_pid(p / "owner") == os.getpid()
+    }
+
+
 def test_a_server_that_cannot_start_raises_one_clean_line():
-    before = set(cluster.run_root().glob(cluster.RUN_PREFIX + "*"))
+    before = _our_run_dirs()
     with pytest.raises(PgError) as caught:
         start({"shared_buffers": "lots"})
     message = str(caught.value)
     assert isinstance(caught.value, InputError)
     assert "\n" not in message
     assert "exited with code" in message and 'invalid value for parameter "shared_buffers"' in message
-    assert set(cluster.run_root().glob(cluster.RUN_PREFIX + "*")) <= before
+    assert _our_run_dirs() == before
 
 
 def test_a_stopped_server_refuses_new_databases():
@@ -213,13 +231,43 @@ def test_create_index_takes_share(pg_url):
     assert seen.rewritten == set()
 
 
+def _observe_while_blocked(url: str, statement: str, hold: str):
+    """observe() with another transaction holding a lock, so that the statement waits and is sampled
+    deterministically; released once the statement is seen waiting."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SETUP)
+    result = {}
+    with psycopg.connect(url) as blocker, psycopg.connect(url, autocommit=True) as probe:
+        blocker.execute(hold)
+        thread = threading.Thread(target=lambda: result.update(seen=observe(url, None, statement)))
+        thread.start()
+        for _ in range(2000):
+            if probe.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+                break
+            time.sleep(0.005)
+        blocker.rollback()
+        thread.join()
+    return result["seen"]
+
+
 def test_create_index_concurrently_runs_in_autocommit_and_is_sampled(pg_url):
-    seen = observe(pg_url, SETUP, "CREATE INDEX CONCURRENTLY t_v_idx ON t (v)")
+    # CIC waits for the open writer while it holds SHARE UPDATE EXCLUSIVE on t
+    seen = _observe_while_blocked(
+        pg_url, "CREATE INDEX CONCURRENTLY t_v_idx ON t (v)", "INSERT INTO t VALUES (3)"
+    )
     assert not seen.in_transaction
     assert seen.mode("t") == "SHARE UPDATE EXCLUSIVE"
     assert _scalar(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexname = 't_v_idx'") == 1  # it stays
     with pytest.raises(PgError, match="cannot run inside a transaction block"):
         observe(pg_url, None, "CREATE INDEX CONCURRENTLY ON t (id)", autocommit=False)
+
+
+def test_vacuum_full_is_sampled_in_autocommit(pg_url):
+    # VACUUM FULL waits for ACCESS EXCLUSIVE behind the open reader: the waiting request is sampled
+    seen = _observe_while_blocked(pg_url, "VACUUM FULL t", "SELECT * FROM t")
+    assert not seen.in_transaction
+    assert seen.mode("t") == "ACCESS EXCLUSIVE"
+    assert "t" in seen.rewritten
 
 
 def test_a_failing_statement_raises_pgerror(pg_url):
