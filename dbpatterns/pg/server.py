@@ -42,7 +42,7 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "max_wal_senders": "0",
     "shared_buffers": "16MB",
     "max_connections": "50",
-    "autovacuum": "off",
+    "autovacuum": "off",  # no background worker taking locks behind a test's back
     "jit": "off",
     "huge_pages": "off",
 }
