@@ -71,10 +71,9 @@ class Context:
         if fix == "" and meta.fix:
             fix = meta.fix
         values = _Fields(fmt, table=table or "the_table")
-        if "{" in fix:
-            fix = fix.format_map(values)
-        if "{" in message:
-            message = message.format_map(values)
+        fix = _format(fix, values)
+        if fmt or table:  # a message without fields may hold user text with braces (a parser's message)
+            message = _format(message, values)
         line, col = self.here()
         self.findings.append(
             Finding(
@@ -103,8 +102,13 @@ class _Fields(dict):
         return "{" + key + "}"
 
 
-def _no_position(offset: int) -> tuple[int, int]:
-    return (1, 1)
+def _format(template: str, values: dict) -> str:
+    if "{" not in template:
+        return template
+    try:
+        return template.format_map(values)
+    except (ValueError, IndexError, AttributeError):  # a brace that is not a field: keep the text as is
+        return template
 
 
 def _rule(rule_id: str) -> Rule:
