@@ -15,8 +15,6 @@ VOLATILE_FUNCTIONS = frozenset(
         "uuidv7",
         "nextval",
         "setval",
-        "txid_current",
-        "pg_current_xact_id",
         "random_normal",
         "uuid_generate_v1",
         "uuid_generate_v1mc",
@@ -54,6 +52,8 @@ NON_VOLATILE_FUNCTIONS = frozenset(
         "md5",
         "current_setting",
         "inet_client_addr",
+        "txid_current",  # STABLE: one value per transaction
+        "pg_current_xact_id",
     }
 )
 
@@ -109,6 +109,8 @@ def binary_coercible(old: tuple[str, tuple[int, ...]], new: tuple[str, tuple[int
         old_scale = om[1] if len(om) > 1 else 0
         new_scale = nm[1] if len(nm) > 1 else 0
         return new_scale == old_scale and nm[0] >= om[0]
+    if o == n == "interval":
+        return _interval_coercible(om, nm)
     if o == n and o in _TEMPORAL | {"varbit", "bit varying"}:
         if not nm:
             return True
@@ -116,6 +118,29 @@ def binary_coercible(old: tuple[str, tuple[int, ...]], new: tuple[str, tuple[int
     if (o, n) == ("cidr", "inet"):
         return True
     return o == n and om == nm
+
+
+_INTERVAL_FULL_RANGE = 0x7FFF
+
+
+def _interval_coercible(old: tuple[int, ...], new: tuple[int, ...]) -> bool:
+    """interval typmods are (range,) or (range, precision): e.g. interval(3) is (32767, 3).
+
+    Narrowing the fields or the fractional precision rounds the values (a rewrite); only widening either
+    (or dropping the limit) is free. Other range changes are reported as rewrites, to be safe.
+    """
+    if not new or new == old:
+        return True
+    if not old:
+        return False
+    old_range, new_range = old[0], new[0]
+    old_precision = old[1] if len(old) > 1 else None  # None: full precision
+    new_precision = new[1] if len(new) > 1 else None
+    if new_range != _INTERVAL_FULL_RANGE and new_range != old_range:
+        return False
+    if new_precision is None:
+        return True
+    return old_precision is not None and new_precision >= old_precision
 
 
 _ALIASES = {
