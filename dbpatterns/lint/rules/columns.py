@@ -333,7 +333,9 @@ def change_column_type(ctx, node):
     ## What it does
     Flags `ALTER COLUMN ... TYPE` unless the lint can see the change is binary-coercible: varchar widening,
     varchar to text, raising a numeric's precision at the same scale, removing a length or precision limit,
-    cidr to inet. The old type comes from the same migration or from Alembic's `existing_type`.
+    cidr to inet. The old type comes from the same migration or from Alembic's `existing_type`. A `USING`
+    expression other than the column itself (or its cast to the new type) is evaluated for every row, so
+    it rewrites whatever the types.
 
     ## Why is this bad?
     Any other type change rewrites every row and rebuilds every index of the table under ACCESS EXCLUSIVE:
@@ -362,7 +364,9 @@ def change_column_type(ctx, node):
     op = getattr(ctx, "op", None)
     if old is None and op is not None and getattr(op, "existing_type", None):
         old = _parse_type(op.existing_type)
-    if old is not None and binary_coercible(old, new):
+    using = col.get("raw_default")  # USING expr
+    computed = using is not None and not _is_column(using, column, new)
+    if old is not None and not computed and binary_coercible(old, new):
         check = ctx.state.checked_columns.get((bare(table), column))
         if check:
             ctx.report(
@@ -376,7 +380,9 @@ def change_column_type(ctx, node):
             )
         return
     new_sql = _type_sql(new)
-    if old is None:
+    if computed:
+        why = "its USING expression is evaluated for every row: {table} and its indexes are rewritten"
+    elif old is None:
         why = "the old type is not known here, so it may rewrite {table} and rebuild its indexes"
     else:
         old_sql = _type_sql(old)
@@ -406,6 +412,17 @@ _DISPLAY = {
 def _type_sql(t: tuple[str, tuple[int, ...]]) -> str:
     name, mods = t
     return _DISPLAY.get(name, name) + (f"({', '.join(map(str, mods))})" if mods else "")
+
+
+def _is_column(expr: dict, column: str, new_type) -> bool:
+    """``USING col`` or ``USING col::new_type``: the plain conversion, as if USING were not written."""
+    while "TypeCast" in expr:
+        cast = expr["TypeCast"]
+        if column_type({"typeName": cast.get("typeName")}) != new_type:
+            return False
+        expr = cast.get("arg") or {}
+    fields = expr.get("ColumnRef", {}).get("fields") or ()
+    return bool(fields) and fields[-1].get("String", {}).get("sval") == column
 
 
 def _parse_type(sql_type: str):
@@ -558,7 +575,7 @@ def json_column(ctx, node):
         cols = [col]
     for col in cols:
         name, _ = type_name(col.get("typeName"))
-        if name.lower() == "json":
+        if name.lower().removesuffix("[]") == "json":  # json[] has no equality operator either
             ctx.report(
                 "column {column} is json, not jsonb: DISTINCT, UNION and GROUP BY over it fail",
                 table=table,
