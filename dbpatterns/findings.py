@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 SEVERITIES = ("error", "warning", "info")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Finding:
     """One problem at one place.
 
@@ -28,9 +28,19 @@ class Finding:
     source: str = field(default="", compare=False)  # the offending source line, for text output
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data.pop("source")
-        return data
+        """The JSON contract's finding object (DESIGN.md)."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "lock": self.lock,
+            "table": self.table,
+            "rewrites": self.rewrites,
+            "fix": self.fix,
+        }
 
 
 class InputError(Exception):

@@ -31,6 +31,10 @@ class Context:
     alembic: bool = False
     findings: list[Finding] = field(default_factory=list)
     suppress: frozenset[str] = frozenset()
+    dispatch: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.dispatch = dispatch_for(self.settings, self.path)
 
     @property
     def pg_version(self) -> int:
@@ -128,24 +132,29 @@ def _enabled(rule: Rule, settings: Settings, path: str) -> bool:
     return rule.default or rule.id in settings.extend_select or "ALL" in settings.extend_select
 
 
-_DISPATCH: dict[str, list[Rule]] | None = None
+_DISPATCH: dict[tuple, dict[str, list[Rule]]] = {}
 
 
-def _dispatch() -> dict[str, list[Rule]]:
-    global _DISPATCH
-    if _DISPATCH is None:
-        table: dict[str, list[Rule]] = {}
+def dispatch_for(settings: Settings, path: str) -> dict[str, list[Rule]]:
+    """Statement kind -> the enabled rules subscribed to it (rules that are off never run)."""
+    key = (settings, settings.ignored_for(path) if settings.per_path_ignores else frozenset())
+    table = _DISPATCH.get(key)
+    if table is None:
+        table = {}
         for r in all_rules():
-            for kind in r.on:
-                table.setdefault(kind, []).append(r)
-        _DISPATCH = table
-    return _DISPATCH
+            if r.check is not None and _enabled(r, settings, path):
+                for kind in r.on:
+                    table.setdefault(kind, []).append(r)
+        _DISPATCH[key] = table
+    return table
 
 
 def run_rules(ctx: Context, kind: str, node: dict) -> None:
-    for r in _dispatch().get(kind, ()):
-        ctx.rule = r
-        r.check(ctx, node)
+    rules = ctx.dispatch.get(kind)
+    if rules:
+        for r in rules:
+            ctx.rule = r
+            r.check(ctx, node)
 
 
 def lint_statement(ctx: Context, stmt: sqlparse.Statement) -> None:
@@ -164,6 +173,8 @@ def lint_statement(ctx: Context, stmt: sqlparse.Statement) -> None:
             if cmd is not None:
                 run_rules(ctx, "AlterTableStmt:" + cmd.get("subtype", ""), cmd)
         ctx.table = None
+    if kind == "TransactionStmt":
+        state.transaction(body.get("kind", ""), ctx.here)
     locks = statement_locks(kind, body)
     if locks:
         run_rules(ctx, "locks", {"locks": locks})

@@ -70,6 +70,13 @@ class MigrationState:
         self.explicit_transaction = True
         self.begin_line = line
 
+    def transaction(self, kind: str, here) -> None:
+        """BEGIN / START TRANSACTION / COMMIT / ROLLBACK (``here()`` gives the statement's line)."""
+        if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+            self.begin(here()[0])
+        elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED"):
+            self.end_transaction()
+
     def end_transaction(self) -> None:
         self.in_transaction = False
         self.explicit_transaction = False

@@ -41,4 +41,9 @@ def render_text(findings: list[Finding], files: int, *, show_fix: bool = True) -
 
 
 def render_json(findings: list[Finding]) -> str:
-    return json.dumps({"findings": [f.to_dict() for f in findings]}, indent=2) + "\n"
+    data = {"findings": [f.to_dict() for f in findings]}
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"

@@ -73,19 +73,21 @@ def parse(text: str) -> ParsedSQL:
 
 def _add_statements(result: ParsedSQL, text: str, base: int) -> None:
     tree = _loads(_pg.parse_sql_json(text))
-    ascii_only = text.isascii()
-    raw = text.encode() if not ascii_only else None
+    raw = None if text.isascii() else text.encode()
+    append = result.statements.append
+    size = len(text)
     for item in tree["stmts"]:
         loc = item.get("stmt_location", 0)
         length = item.get("stmt_len", 0)
-        if ascii_only:
-            start, end = loc, (loc + length if length else len(text))
+        if raw is None:
+            start, end = loc, (loc + length if length else size)
         else:
             start = len(raw[:loc].decode(errors="replace"))
-            end = len(raw[: loc + length].decode(errors="replace")) if length else len(text)
-        start = _skip_blank(text, start)
+            end = len(raw[: loc + length].decode(errors="replace")) if length else size
+        if text[start : start + 1].isspace() or text.startswith(("--", "/*"), start):
+            start = _skip_blank(text, start)
         ((kind, body),) = item["stmt"].items()
-        result.statements.append(Statement(kind, body, base + start, base + end))
+        append(Statement(kind, body, base + start, base + end))
 
 
 def _parse_piecewise(result: ParsedSQL) -> None:

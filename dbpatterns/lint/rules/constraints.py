@@ -383,29 +383,29 @@ def foreign_key_without_index(ctx, node):
         pending.clear()
         ctx.location = saved
         return
-    location = ctx.here()
+    location = ctx.here  # called only when a foreign key is found
     if kind == "CreateStmt":
         table = bare(qualified(node.get("relation")))
         for elt in node.get("tableElts") or ():
             if "ColumnDef" in elt:
                 col = elt["ColumnDef"]
                 if any(c.get("contype") == "CONSTR_FOREIGN" for c in constraints_of(col)):
-                    pending.append((table, (col.get("colname"),), location))
+                    pending.append((table, (col.get("colname"),), location()))
             elif elt.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN":
                 cols = tuple(strings(elt["Constraint"].get("fk_attrs")))
-                pending.append((table, cols, location))
+                pending.append((table, cols, location()))
         return
     table = bare(ctx.table)
     if node.get("subtype") == "AT_AddColumn":
         col = node.get("def", {}).get("ColumnDef", {})
         if any(c.get("contype") == "CONSTR_FOREIGN" for c in constraints_of(col)):
-            pending.append((table, (col.get("colname"),), location))
+            pending.append((table, (col.get("colname"),), location()))
         return
     con = _constraint(node)
     if con.get("contype") == "CONSTR_FOREIGN":
         cols = tuple(strings(con.get("fk_attrs")))
         if state.is_new(table) or all((table, c) in state.created_columns for c in cols):
-            pending.append((table, cols, location))
+            pending.append((table, cols, location()))
 
 
 @rule(

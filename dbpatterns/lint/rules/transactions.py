@@ -108,12 +108,10 @@ def transaction_nesting(ctx, node):
     if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
         if state.in_transaction:
             ctx.report("BEGIN inside a transaction that is already open", exempt_new=False)
-        state.begin(ctx.here()[0])
     elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
         if not state.in_transaction:
             word = "COMMIT" if kind == "TRANS_STMT_COMMIT" else "ROLLBACK"
             ctx.report(f"{word} with no transaction open", exempt_new=False)
-        state.end_transaction()
 
 
 @rule(
