@@ -12,15 +12,16 @@ must not report). Each case has a ``name`` and exactly one of:
   downgrade, ``downgrade`` when given, else a harmless ``op.execute("SELECT 1")``);
 * ``revision``: the whole text of an Alembic revision file.
 
-Optional keys: ``pg_version``, ``sql_in_transaction``, ``lock_timeout_in_env``, ``extend_select`` (lint
-settings); ``rule`` (the rule the case is about, when not the file's: doc-only rules such as ``use-repack``
-share a file); ``line`` (line of the rule's first finding: in ``python`` counted from the first line of
-the snippet, elsewhere from the first line of the text); ``count`` (exact number of findings of the rule);
-``message`` (a substring of the first finding's message); ``offline`` (lint the revision through
-Alembic's offline mode, ``dbpatterns lint --offline``); and, for the server test, ``setup`` (SQL that
-creates what the case's statements need), ``server_error`` (a substring of the error PostgreSQL raises
-running the case: the statement is rejected, so there are no locks to compare) and, on clean cases,
-``expect_no_rewrite`` (no table or index of the setup gets a new relfilenode).
+Optional keys: ``pg_version`` (a major version, or "14.3" with the minor release), ``sql_in_transaction``,
+``lock_timeout_in_env``, ``extend_select`` (lint settings); ``rule`` (the rule the case is about, when not
+the file's: doc-only rules such as ``use-repack`` share a file); ``line`` (line of the rule's first
+finding: in ``python`` counted from the first line of the snippet, elsewhere from the first line of the
+text); ``count`` (exact number of findings of the rule); ``message`` (a substring of the first finding's
+message); ``offline`` (lint the revision through Alembic's offline mode, ``dbpatterns lint --offline``);
+and, for the server test, ``setup`` (SQL that creates what the case's statements need), ``server_error``
+(a substring of the error PostgreSQL raises running the case: the statement is rejected, so there are no
+locks to compare) and, on clean cases, ``expect_no_rewrite`` (no table or index of the setup gets a new
+relfilenode).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 
 from dbpatterns.findings import Finding
 from dbpatterns.lint import Settings, lint_revision, lint_sql
+from dbpatterns.lint.settings import pg_minor_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 
@@ -107,10 +109,18 @@ class Case:
     def is_python(self) -> bool:
         return self.source != "sql"
 
+    @property
+    def pg_major(self) -> int | None:
+        """The ``pg_version`` the case is linted for (None: the default, the newest release)."""
+        version = self.data.get("pg_version")
+        return None if version is None else int(str(version).split(".")[0])
+
     def settings(self) -> Settings:
         data = self.data
+        version = data.get("pg_version", Settings.pg_version)
         return Settings(
-            pg_version=data.get("pg_version", Settings.pg_version),
+            pg_version=int(str(version).split(".")[0]),
+            pg_minor=pg_minor_of(version),
             sql_in_transaction=data.get("sql_in_transaction", False),
             lock_timeout_in_env=data.get("lock_timeout_in_env", False),
             extend_select=frozenset(data.get("extend_select", ())),

@@ -104,7 +104,7 @@ def _project_root(path: Path) -> Path:
 
 def lint_offline(path: Path, settings) -> list[Finding]:
     """Lint the SQL a revision renders in offline mode; findings point at the revision's op lines."""
-    from ..lint.engine import Context
+    from ..lint.engine import Context, finish
     from ..lint.run import _line_getter, lint_units, sorted_findings
     from ..lint.state import MigrationState
 
@@ -123,9 +123,13 @@ def lint_offline(path: Path, settings) -> list[Finding]:
         )
         return ctx.findings
     lint_units(ctx, upgrade)
+    ctx.suppress = frozenset()
+    finish(ctx)  # the checks made at the end of a migration (foreign keys left without an index)
     up_state = ctx.state
     ctx.state = MigrationState(upgrade_created=up_state)
     lint_units(ctx, downgrade)
+    ctx.suppress = frozenset()
+    finish(ctx)
     _revision_rules(ctx, path, lines, up_state)
     return sorted_findings(ctx.findings)
 

@@ -46,13 +46,20 @@ def lint_revision(text: str, path: str = "<revision>", settings: Settings | None
         _syntax_findings(ctx, [sqlparse.SyntaxProblem(line, col, message)])
         return ctx.findings
     lint_units(ctx, revision.upgrade or (), revision.suppressions)
+    ctx.suppress = frozenset()
+    finish(ctx)  # the checks made at the end of a migration (foreign keys left without an index)
     upgrade_state = ctx.state
     if revision.downgrade:
         ctx.state = MigrationState(in_transaction=True, upgrade_created=upgrade_state)
         lint_units(ctx, revision.downgrade, revision.suppressions)
+        ctx.suppress = frozenset()
+        finish(ctx)
     ctx.state = upgrade_state
     ctx.stmt = None
-    ctx.suppress = frozenset()
+    # a comment on the `def downgrade()` (or `def upgrade()`) line silences the revision-wide checks
+    ctx.suppress = frozenset().union(
+        *(revision.suppressions.get(line, ()) for line in (revision.downgrade_line, revision.upgrade_line))
+    )
     ctx.location = (revision.downgrade_line or revision.upgrade_line or 1, 1)
     from .engine import run_rules
 
@@ -174,13 +181,15 @@ def _excluded(file: Path, settings: Settings) -> bool:
 PARALLEL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
 
 
-def lint_paths(paths: Iterable[str], settings: Settings, *, offline: bool = False) -> tuple[list[Finding], int]:
+def lint_paths(
+    paths: Iterable[str], settings: Settings, *, offline: bool = False, jobs: int | None = None
+) -> tuple[list[Finding], int]:
     """Findings for every file under ``paths``, and how many files were read.
 
     Large sets of files are split across worker processes (one per core, Linux fork), in order.
     """
     files = list(collect(paths, settings))
-    workers = _worker_count(len(files), offline)
+    workers = _worker_count(len(files), offline) if jobs is None else max(1, jobs)
     if workers <= 1:
         return _lint_files(files, settings, offline), len(files)
     import multiprocessing
@@ -188,7 +197,7 @@ def lint_paths(paths: Iterable[str], settings: Settings, *, offline: bool = Fals
 
     size = -(-len(files) // (workers * 4))
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         parts = pool.map(_lint_files, chunks, [settings] * len(chunks), [offline] * len(chunks))
         findings = [f for part in parts for f in part]

@@ -370,10 +370,10 @@ def foreign_key_without_index(ctx, node):
     pending = state.pending_fks
     kind = ctx.stmt.kind if ctx.stmt else "file-end"
     if kind == "file-end":
-        saved = ctx.location
-        for table, cols, location in pending:
+        saved = ctx.location, ctx.suppress
+        for table, cols, location, suppress in pending:
             if not any(idx[: len(cols)] == cols for idx in state.indexed_columns.get(table, ())):
-                ctx.location = location
+                ctx.location, ctx.suppress = location, suppress  # the foreign key's own suppressions
                 ctx.report(
                     "foreign key {table}({columns}) has no index: deletes on the parent scan {table}",
                     table=table,
@@ -381,7 +381,7 @@ def foreign_key_without_index(ctx, node):
                     exempt_new=False,
                 )
         pending.clear()
-        ctx.location = saved
+        ctx.location, ctx.suppress = saved
         return
     location = ctx.here  # called only when a foreign key is found
     if kind == "CreateStmt":
@@ -390,22 +390,22 @@ def foreign_key_without_index(ctx, node):
             if "ColumnDef" in elt:
                 col = elt["ColumnDef"]
                 if any(c.get("contype") == "CONSTR_FOREIGN" for c in constraints_of(col)):
-                    pending.append((table, (col.get("colname"),), location()))
+                    pending.append((table, (col.get("colname"),), location(), ctx.suppress))
             elif elt.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN":
                 cols = tuple(strings(elt["Constraint"].get("fk_attrs")))
-                pending.append((table, cols, location()))
+                pending.append((table, cols, location(), ctx.suppress))
         return
     table = bare(ctx.table)
     if node.get("subtype") == "AT_AddColumn":
         col = node.get("def", {}).get("ColumnDef", {})
         if any(c.get("contype") == "CONSTR_FOREIGN" for c in constraints_of(col)):
-            pending.append((table, (col.get("colname"),), location()))
+            pending.append((table, (col.get("colname"),), location(), ctx.suppress))
         return
     con = _constraint(node)
     if con.get("contype") == "CONSTR_FOREIGN":
         cols = tuple(strings(con.get("fk_attrs")))
         if state.is_new(table) or all((table, c) in state.created_columns for c in cols):
-            pending.append((table, cols, location()))
+            pending.append((table, cols, location(), ctx.suppress))
 
 
 @rule(
