@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument("--no-fix", action="store_true", help="text output without the fix recipes")
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    lint.add_argument("-j", "--jobs", type=int, help="worker processes (default: one per core for 64+ files)")
 
     rules = sub.add_parser("rules", help="list the lint rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id (or a squawk alias)")
@@ -112,7 +113,9 @@ def cmd_lint(args) -> int:
 
         settings = replace(settings, pg_minor=pg_minor_of(args.pg_version))
     paths = args.paths or ["."]
-    findings, files = lint_paths(paths, settings, offline=args.offline)
+    if args.jobs is not None and args.jobs < 1:
+        raise InputError("lint: --jobs must be at least 1")
+    findings, files = lint_paths(paths, settings, offline=args.offline, jobs=args.jobs)
     _emit_findings(findings, files, args)
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 

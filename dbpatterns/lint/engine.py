@@ -175,8 +175,11 @@ def lint_statement(ctx: Context, stmt: sqlparse.Statement) -> None:
         ctx.table = None
     if kind == "TransactionStmt":
         state.transaction(body.get("kind", ""), ctx.here)
-    locks = statement_locks(kind, body)
-    if locks:
+    # Locks matter to rules that watch them (until they have reported) and to a transaction that holds
+    # them; outside a transaction with lock_timeout set, nothing reads them.
+    watching = "locks" in ctx.dispatch and not (state.lock_timeout or state.reported_lock_timeout)
+    locks = statement_locks(kind, body) if watching or state.in_transaction else ()
+    if locks and watching:
         run_rules(ctx, "locks", {"locks": locks})
     state.after(kind, body, locks)
 

@@ -574,6 +574,9 @@ def json_column(ctx, node):
             col = dict(col, colname=node.get("name"))
         cols = [col]
     for col in cols:
+        names = (col.get("typeName") or {}).get("names") or ()
+        if not names or names[-1].get("String", {}).get("sval", "").lower() != "json":
+            continue  # cheap test first: this runs for every column of every new table
         name, _ = type_name(col.get("typeName"))
         if name.lower().removesuffix("[]") == "json":  # json[] has no equality operator either
             ctx.report(
