@@ -13,6 +13,7 @@ class MigrationState:
     in_transaction: bool = False
     explicit_transaction: bool = False  # opened by BEGIN in the text (must be closed by COMMIT)
     begin_line: int = 0
+    begin_suppress: frozenset[str] = frozenset()  # rule ids silenced on the BEGIN line
     lock_timeout: bool = False
     local_lock_timeout: bool = False  # SET LOCAL: ends with the transaction
     created_tables: set[str] = field(default_factory=set)

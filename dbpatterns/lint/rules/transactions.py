@@ -117,7 +117,7 @@ def transaction_nesting(ctx, node):
 @rule(
     "uncommitted-transaction",
     summary="A BEGIN with no COMMIT before the end of the file",
-    on=("file-end",),
+    on=("TransactionStmt", "file-end"),
     aliases=("ban-uncommitted-transaction",),
     fix="End the transaction with COMMIT; (or remove the BEGIN).",
 )
@@ -143,5 +143,10 @@ def uncommitted_transaction(ctx, node):
     COMMIT;
     ```
     """
+    if ctx.stmt is not None:  # BEGIN: its suppression comments apply to the finding at the end
+        if node.get("kind") in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+            ctx.state.begin_suppress = ctx.suppress
+        return
     if ctx.state.explicit_transaction and not ctx.alembic:
+        ctx.suppress = ctx.state.begin_suppress
         ctx.report("the transaction opened here is never committed", exempt_new=False)
