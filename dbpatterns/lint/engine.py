@@ -163,6 +163,7 @@ def lint_statement(ctx: Context, stmt: sqlparse.Statement) -> None:
     ctx.table = None
     state = ctx.state
     kind, body = stmt.kind, stmt.body
+    first = len(ctx.findings)
     run_rules(ctx, kind, body)
     if kind == "AlterTableStmt":
         from ..sql.nodes import qualified
@@ -181,7 +182,18 @@ def lint_statement(ctx: Context, stmt: sqlparse.Statement) -> None:
     locks = statement_locks(kind, body) if watching or state.in_transaction else ()
     if locks and watching:
         run_rules(ctx, "locks", {"locks": locks})
+    if len(ctx.findings) - first > 1:
+        _share_rewrites(ctx.findings, first)
     state.after(kind, body, locks)
+
+
+def _share_rewrites(findings: list[Finding], first: int) -> None:
+    """A statement rewrites a table whichever rule says so: all its findings on that table say it."""
+    rewritten = {bare(f.table) for f in findings[first:] if f.rewrites and f.table}
+    if rewritten:
+        for f in findings[first:]:
+            if not f.rewrites and f.table and bare(f.table) in rewritten:
+                f.rewrites = True
 
 
 def finish(ctx: Context) -> None:

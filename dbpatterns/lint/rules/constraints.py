@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...sql.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
+from ...sql.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, statement_locks
 from ...sql.nodes import bare, constraints_of, qualified, strings
 from ..registry import rule
 
@@ -34,7 +34,8 @@ def add_foreign_key(ctx, node):
 
     ## Why is this bad?
     PostgreSQL takes SHARE ROW EXCLUSIVE on both the table and the referenced table (writes to both are
-    blocked) and scans the table to check every row while holding it. With `NOT VALID` the constraint is
+    blocked) and scans the table to check every row while holding it; `ADD COLUMN ... REFERENCES` holds
+    ACCESS EXCLUSIVE on the table instead (reads wait too). With `NOT VALID` the constraint is
     added instantly and enforced for new rows; `VALIDATE CONSTRAINT` later checks old rows under SHARE
     UPDATE EXCLUSIVE, which blocks neither reads nor writes (PostgreSQL 9.4+).
 
@@ -63,16 +64,23 @@ def add_foreign_key(ctx, node):
         con = _constraint(node)
         cons = [con] if con.get("contype") == "CONSTR_FOREIGN" and not con.get("skip_validation") else []
         name = con.get("conname") or "the_constraint"
+    if not cons:
+        return
+    # The table's lock is the statement's: ACCESS EXCLUSIVE when it also adds a column (server-checked).
+    mode = dict(statement_locks(ctx.stmt.kind, ctx.stmt.body)).get(bare(ctx.table), SHARE_ROW_EXCLUSIVE)
     for con in cons:
         ref = qualified(con.get("pktable")) or "the_referenced_table"
-        ctx.report(
-            "FOREIGN KEY on {table} without NOT VALID: SHARE ROW EXCLUSIVE on {table} and {ref} (writes "
-            "blocked) while every row is checked",
-            lock=SHARE_ROW_EXCLUSIVE,
-            table=ctx.table,
-            ref=ref,
-            name=name,
-        )
+        if mode == SHARE_ROW_EXCLUSIVE:
+            message = (
+                "FOREIGN KEY on {table} without NOT VALID: SHARE ROW EXCLUSIVE on {table} and {ref} (writes "
+                "blocked) while every row is checked"
+            )
+        else:
+            message = (
+                "FOREIGN KEY on {table} without NOT VALID: {mode} on {table} (reads and writes blocked) and "
+                "SHARE ROW EXCLUSIVE on {ref} while every row is checked"
+            )
+        ctx.report(message, lock=mode, table=ctx.table, ref=ref, name=name, mode=mode)
 
 
 @rule(
