@@ -267,7 +267,8 @@ def set_not_null(ctx, node):
     ## What it does
     Flags `ALTER COLUMN ... SET NOT NULL` (and `ADD CONSTRAINT ... NOT NULL col` without `NOT VALID`) on an
     existing table, unless a validated `CHECK (col IS NOT NULL)` precedes it in the same migration on
-    PostgreSQL 12+ (or a constraint named after the column was validated, the cross-migration recipe).
+    PostgreSQL 12+ (or, the cross-migration recipe, a constraint named like a not-null check of the column,
+    e.g. `users_email_not_null`, was validated).
 
     ## Why is this bad?
     PostgreSQL scans the whole table to prove there are no NULLs while holding ACCESS EXCLUSIVE: no reads
@@ -304,7 +305,7 @@ def set_not_null(ctx, node):
     if ctx.pg_version >= 12:
         if (bare(table), column) in state.validated_not_null:
             return
-        if any(column in name for name in state.validated_unknown.get(bare(table), ())):
+        if any(_names_not_null_check(name, column) for name in state.validated_unknown.get(bare(table), ())):
             return
     ctx.report(
         "SET NOT NULL on {table}.{column} scans the whole table under ACCESS EXCLUSIVE",
@@ -312,6 +313,14 @@ def set_not_null(ctx, node):
         table=table,
         column=column,
     )
+
+
+def _names_not_null_check(name: str, column: str) -> bool:
+    """A constraint validated here but added in an earlier migration: by its name, is it the
+    ``CHECK (column IS NOT NULL)`` of the recipe (``users_email_not_null``, ``ck_users_email_nn``...)?
+    A foreign key or other check named after the column proves nothing."""
+    lowered = name.lower()
+    return column.lower() in lowered and any(m in lowered for m in ("not_null", "notnull", "nonnull", "_nn"))
 
 
 @rule(

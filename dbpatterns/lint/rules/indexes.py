@@ -41,13 +41,17 @@ def create_index_non_concurrently(ctx, node):
     CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);
     ```
     In Alembic, put it in `with op.get_context().autocommit_block():` with `postgresql_concurrently=True`:
-    a concurrent build cannot run inside a transaction. Tables created in the same migration are exempt.
+    a concurrent build cannot run inside a transaction. Tables created in the same migration are exempt,
+    and so is `CREATE INDEX ... ON ONLY` of a partitioned table (it builds nothing: the partitions' indexes
+    are built concurrently and attached with `ALTER INDEX ... ATTACH PARTITION`).
 
     ## References
     - https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
     """
     if node.get("concurrent"):
         return
+    if not (node.get("relation") or {}).get("inh"):
+        return  # ON ONLY: a partitioned table's own index, created invalid and empty (catalog only)
     table = qualified(node.get("relation"))
     ctx.report(
         "CREATE INDEX on {table} takes a SHARE lock: writes to {table} are blocked for the whole build",

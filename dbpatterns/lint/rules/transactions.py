@@ -108,10 +108,9 @@ def transaction_nesting(ctx, node):
     if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
         if state.in_transaction:
             ctx.report("BEGIN inside a transaction that is already open", exempt_new=False)
-    elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
-        if not state.in_transaction:
-            word = "COMMIT" if kind == "TRANS_STMT_COMMIT" else "ROLLBACK"
-            ctx.report(f"{word} with no transaction open", exempt_new=False)
+    elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK") and not state.in_transaction:
+        word = "COMMIT" if kind == "TRANS_STMT_COMMIT" else "ROLLBACK"
+        ctx.report(f"{word} with no transaction open", exempt_new=False)
 
 
 @rule(
