@@ -20,8 +20,8 @@ text); ``count`` (exact number of findings of the rule); ``message`` (a substrin
 message); ``offline`` (lint the revision through Alembic's offline mode, ``dbpatterns lint --offline``);
 and, for the server test, ``setup`` (SQL that creates what the case's statements need), ``server_error``
 (a substring of the error PostgreSQL raises running the case: the statement is rejected, so there are no
-locks to compare) and, on clean cases, ``expect_no_rewrite`` (no table or index of the setup gets a new
-relfilenode).
+locks to compare), ``expect_scan`` (true or false: whether the last statement scans a table to validate
+it) and, on clean cases, ``expect_no_rewrite`` (no table or index of the setup gets a new relfilenode).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ CASE_KEYS = {
     "setup",
     "server_error",
     "expect_no_rewrite",
+    "expect_scan",
 }
 KINDS = ("fire", "clean")
 

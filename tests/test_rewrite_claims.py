@@ -11,6 +11,8 @@
 * ``[[clean]]`` cases with ``setup`` and ``expect_no_rewrite = true``: no table or index of the setup gets
   a new relfilenode.
 * ``server_error``: PostgreSQL rejects the case with that message (the hazard the rule names).
+* ``expect_scan``: whether the case's last statement reads the whole table (a validating scan), counted
+  by ``pg_stat_get_xact_numscans`` in its transaction: the claims relfilenodes cannot show.
 * dbpatterns.sql.knowledge: the function volatility lists against pg_proc, and ``binary_coercible`` against
   what ALTER COLUMN ... TYPE really does.
 
@@ -37,8 +39,16 @@ HELD_LOCK_RULES = {"validate-in-same-transaction", "work-under-exclusive-lock"}
 OLDEST_COMPARABLE = 12  # the rules' version-dependent claims differ from PostgreSQL 18's only below 12
 
 CASES = [
-    c for c in load_cases() if "setup" in c.data and (c.kind == "fire" or c.data.get("expect_no_rewrite"))
+    c
+    for c in load_cases()
+    if "setup" in c.data and (c.kind == "fire" or {"expect_no_rewrite", "expect_scan"} & set(c.data))
 ]
+
+_SCANS = """
+SELECT coalesce(sum(pg_stat_get_xact_numscans(c.oid)), 0)::int
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+"""
 
 _RESET = """
 DO $$
@@ -148,26 +158,35 @@ class Runner:
         ).fetchall()
         return node, {mode_name(m) for (m,) in rows}
 
-    def run(self, step: Step, tables: set[str]) -> dict[str, Seen]:
-        """Run one statement; for each of ``tables``, what it did."""
+    def _scans(self) -> int:
+        """Sequential scans of user tables so far in this transaction (a validating scan counts)."""
+        return self.conn.execute(_SCANS).fetchone()[0]
+
+    def run(
+        self, step: Step, tables: set[str], count_scans: bool = False
+    ) -> tuple[dict[str, Seen], int | None]:
+        """Run one statement: for each of ``tables``, what it did; and how many table scans it made."""
         if step.mode == "tx" and not self.in_transaction:
             self.conn.execute("BEGIN")
         elif step.mode == "autocommit" and self.in_transaction:
             self.conn.execute("COMMIT")
-        if not tables:
+        if not tables and not count_scans:
             self.conn.execute(step.sql)
-            return {}
+            return {}, None
         wrapped = not self.in_transaction  # one statement is its own transaction: keep it open to look
         if wrapped:
             self.conn.execute("BEGIN")
         before = self._snapshot(tables)
+        scans = self._scans() if count_scans else 0
         try:
             self.conn.execute(step.sql)
         except psycopg.errors.ActiveSqlTransaction:
-            if not wrapped:
+            if not wrapped or count_scans:
                 raise
             self.conn.execute("ROLLBACK")
-            return self._sampled(step, before)
+            return self._sampled(step, before), None
+        if count_scans:
+            scans = self._scans() - scans
         seen = {}
         for table, (oid, node, modes) in before.items():
             after_node, after_modes = self._state(oid)
@@ -179,7 +198,7 @@ class Runner:
             )
         if wrapped:
             self.conn.execute("COMMIT")
-        return seen
+        return seen, scans if count_scans else None
 
     def _sampled(self, step: Step, before) -> dict[str, Seen]:
         observation = observe(self.url, None, step.sql, autocommit=True)
@@ -274,10 +293,12 @@ def test_claims_hold_on_the_server(case, db, pg_server, tmp_path):
                 wanted.setdefault((f.line, 0), set()).add(f.table)
         observed = {}
         error = None
-        for step in steps:
+        scans = None
+        for i, step in enumerate(steps):
             tables = wanted.get((step.line, step.column), set()) | wanted.get((step.line, 0), set())
+            last = i == len(steps) - 1
             try:
-                seen = runner.run(step, tables)
+                seen, scans = runner.run(step, tables, count_scans=last and "expect_scan" in case.data)
             except psycopg.Error as exc:
                 error = exc
                 break
@@ -292,14 +313,15 @@ def test_claims_hold_on_the_server(case, db, pg_server, tmp_path):
         assert expected_error in str(error), str(error)
         return
     assert error is None, f"the case does not run on PostgreSQL: {error}"
-    if case.kind == "clean":
+    if "expect_scan" in case.data:
+        assert (scans > 0) == case.data["expect_scan"], f"the last statement made {scans} table scans"
+    if case.kind == "clean" and case.data.get("expect_no_rewrite"):
         with psycopg.connect(db, autocommit=True) as conn:
             nodes_after = relfilenodes(conn)
         changed = sorted(
             r for r, node in nodes_after.items() if r in nodes_before and nodes_before[r] != node
         )
         assert not changed, f"rewritten on the server: {changed}"
-        return
     problems = _check_findings(findings, observed)
     assert not problems, "\n".join(problems)
 
