@@ -54,6 +54,14 @@ NON_VOLATILE_FUNCTIONS = frozenset(
         "inet_client_addr",
         "txid_current",  # STABLE: one value per transaction
         "pg_current_xact_id",
+        "timezone",  # also what `now() AT TIME ZONE 'utc'` parses to
+        "date_part",
+        "extract",
+        "to_char",
+        "to_date",
+        "make_timestamp",
+        "make_timestamptz",
+        "concat_ws",
     }
 )
 
