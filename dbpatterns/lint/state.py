@@ -150,7 +150,7 @@ def _record_constraint(state: MigrationState, table: str, con: dict) -> None:
                 fields = [f["String"]["sval"] for f in node.get("fields", ()) if "String" in f]
                 if fields:
                     state.checked_columns[(table, fields[-1])] = name or f"{table}_check"
-    if con.get("contype") == "CONSTR_CHECK" and name:
+    if con.get("contype") in ("CONSTR_CHECK", "CONSTR_NOTNULL") and name:
         column = not_null_check_column(con)
         if column:
             state.not_null_checks[(table, name)] = column
@@ -159,7 +159,11 @@ def _record_constraint(state: MigrationState, table: str, con: dict) -> None:
 
 
 def not_null_check_column(con: dict) -> str | None:
-    """The column of a ``CHECK (col IS NOT NULL)`` constraint, else None."""
+    """The column of a ``CHECK (col IS NOT NULL)`` constraint (or of PostgreSQL 18's named
+    ``NOT NULL col`` constraint, which can be NOT VALID and validated later), else None."""
+    if con.get("contype") == "CONSTR_NOTNULL":
+        keys = [k["String"]["sval"] for k in con.get("keys") or () if "String" in k]
+        return keys[0] if len(keys) == 1 else None
     expr = con.get("raw_expr", {}).get("NullTest")
     if not expr or expr.get("nulltesttype") != "IS_NOT_NULL":
         return None
