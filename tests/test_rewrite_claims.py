@@ -9,10 +9,10 @@
   Statements that cannot run in a transaction block (CONCURRENTLY, VACUUM) are observed in autocommit by
   sampling pg_locks from a second connection (``dbpatterns.pg.locks.observe``).
 * ``[[clean]]`` cases with ``setup`` and ``expect_no_rewrite = true``: no table or index of the setup gets
-  a new relfilenode.
+  a new relfilenode (and the findings other rules make on them hold, as above).
 * ``server_error``: PostgreSQL rejects the case with that message (the hazard the rule names).
 * ``expect_scan``: whether the case's last statement reads the whole table (a validating scan), counted
-  by ``pg_stat_get_xact_numscans`` in its transaction: the claims relfilenodes cannot show.
+  by ``pg_stat_get_xact_numscans`` in its transaction (a claim relfilenodes cannot show).
 * dbpatterns.sql.knowledge: the function volatility lists against pg_proc, and ``binary_coercible`` against
   what ALTER COLUMN ... TYPE really does.
 
@@ -367,12 +367,8 @@ def test_non_volatile_functions_have_no_volatile_overload(name, claims_db):
 
 
 def _type(sql_type: str):
-    from pglast import parser
-
-    tree = parser.parse_sql_json(f"CREATE TABLE x (c {sql_type})")
-    import json
-
-    col = json.loads(tree)["stmts"][0]["stmt"]["CreateStmt"]["tableElts"][0]["ColumnDef"]
+    """(name, typmods) of a type written in SQL, as the lint reads a column definition."""
+    col = parse(f"CREATE TABLE x (c {sql_type})").statements[0].body["tableElts"][0]["ColumnDef"]
     return column_type(col)
 
 
