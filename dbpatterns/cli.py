@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     lint = sub.add_parser("lint", help="lint .sql files, Alembic revisions, folders and projects")
     lint.add_argument("paths", nargs="*", help="files, folders, Alembic projects, or - for stdin")
     lint.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
-    lint.add_argument("--pg-version", help="target PostgreSQL version, e.g. 16 or 14.3 (default: config or 18)")
+    lint.add_argument(
+        "--pg-version", help="target PostgreSQL version, e.g. 16 or 14.3 (default: config or 18)"
+    )
     lint.add_argument("--select", help="comma-separated rule ids to run instead of the default set")
     lint.add_argument("--extend-select", help="comma-separated rule ids to add to the default set")
     lint.add_argument("--ignore", help="comma-separated rule ids to skip")

@@ -5,6 +5,7 @@ Revises: d4e5f6a7b8c9
 Create Date: 2026-03-01 10:00:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 

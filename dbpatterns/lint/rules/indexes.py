@@ -153,6 +153,10 @@ def reindex_non_concurrently(ctx, node):
         return
     opts = option_names(node.get("params"))
     if "concurrently" in opts and truthy(opts["concurrently"]):
+        if ctx.pg_version < 12:
+            ctx.report(
+                f"REINDEX CONCURRENTLY needs PostgreSQL 12; {ctx.pg_version} rejects it", exempt_new=False
+            )
         return
     target = qualified(node.get("relation")) or node.get("name") or "the_index"
     word = kind.replace("REINDEX_OBJECT_", "") or "INDEX"

@@ -81,7 +81,8 @@ def transaction_nesting(ctx, node):
     """
     ## What it does
     Flags `BEGIN` while a transaction is open, and `COMMIT`/`ROLLBACK` when none is (including in Alembic
-    revisions and SQL files that run inside a transaction the runner opened).
+    revisions and SQL files that run inside a transaction the runner opened), and `op.execute("COMMIT")`
+    in an Alembic revision.
 
     ## Why is this bad?
     A nested BEGIN is ignored with a warning, so the later COMMIT ends the outer transaction early: the
@@ -108,9 +109,16 @@ def transaction_nesting(ctx, node):
     if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
         if state.in_transaction:
             ctx.report("BEGIN inside a transaction that is already open", exempt_new=False)
-    elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK") and not state.in_transaction:
+    elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
         word = "COMMIT" if kind == "TRANS_STMT_COMMIT" else "ROLLBACK"
-        ctx.report(f"{word} with no transaction open", exempt_new=False)
+        if not state.in_transaction:
+            ctx.report(f"{word} with no transaction open", exempt_new=False)
+        elif getattr(ctx.op, "autocommit", None) is not None:  # op.execute("COMMIT") in a revision
+            ctx.report(
+                f"op.execute({word!r}) ends the transaction Alembic opened: the rest of the revision and "
+                "the alembic_version update run outside it",
+                exempt_new=False,
+            )
 
 
 @rule(

@@ -5,21 +5,21 @@ Revises: c3d4e5f6a7b8
 Create Date: 2026-02-15 10:00:00
 
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "d4e5f6a7b8c9"
-down_revision: Union[str, Sequence[str], None] = "c3d4e5f6a7b8"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "c3d4e5f6a7b8"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     op.execute("SET lock_timeout = '2s'")
     op.execute(
-        "ALTER TABLE orders ADD CONSTRAINT ck_orders_total_not_negative "
-        "CHECK (total_cents >= 0) NOT VALID"
+        "ALTER TABLE orders ADD CONSTRAINT ck_orders_total_not_negative CHECK (total_cents >= 0) NOT VALID"
     )
     with op.get_context().autocommit_block():
         op.execute("ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_total_not_negative")
