@@ -11,6 +11,19 @@ def _constraint(node) -> dict:
     return node.get("def", {}).get("Constraint", {})
 
 
+def _column_name(node) -> str | None:
+    return node.get("def", {}).get("ColumnDef", {}).get("colname")
+
+
+def _builds_index(node, contype: str) -> tuple[bool, str | None]:
+    """(whether an ADD COLUMN / ADD CONSTRAINT builds a ``contype`` index itself, the constraint's name)."""
+    if node.get("subtype") == "AT_AddColumn":
+        col = node.get("def", {}).get("ColumnDef", {})
+        return any(c.get("contype") == contype for c in constraints_of(col)), None
+    con = _constraint(node)
+    return con.get("contype") == contype and not con.get("indexname"), con.get("conname")
+
+
 @rule(
     "add-foreign-key",
     summary="Adding a FOREIGN KEY without NOT VALID scans the table while blocking writes to both tables",
@@ -227,15 +240,11 @@ def add_unique_constraint(ctx, node):
     ## References
     - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
     """
-    if node.get("subtype") == "AT_AddColumn":
-        col = node.get("def", {}).get("ColumnDef", {})
-        found = any(c.get("contype") == "CONSTR_UNIQUE" for c in constraints_of(col))
-        name = f"{bare(ctx.table)}_{col.get('colname', 'col')}_key"
-    else:
-        con = _constraint(node)
-        found = con.get("contype") == "CONSTR_UNIQUE" and not con.get("indexname")
-        name = con.get("conname") or f"{bare(ctx.table)}_key"
+    found, name = _builds_index(node, "CONSTR_UNIQUE")
     if found:
+        name = name or (
+            f"{bare(ctx.table)}_{_column_name(node)}_key" if _column_name(node) else f"{bare(ctx.table)}_key"
+        )
         ctx.report(
             "UNIQUE constraint on {table} builds its index under ACCESS EXCLUSIVE: reads and writes wait",
             lock=ACCESS_EXCLUSIVE,
@@ -280,13 +289,7 @@ def add_primary_key(ctx, node):
     ## References
     - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
     """
-    if node.get("subtype") == "AT_AddColumn":
-        col = node.get("def", {}).get("ColumnDef", {})
-        found = any(c.get("contype") == "CONSTR_PRIMARY" for c in constraints_of(col))
-    else:
-        con = _constraint(node)
-        found = con.get("contype") == "CONSTR_PRIMARY" and not con.get("indexname")
-    if found:
+    if _builds_index(node, "CONSTR_PRIMARY")[0]:
         ctx.report(
             "PRIMARY KEY on {table} builds its index under ACCESS EXCLUSIVE: reads and writes wait",
             lock=ACCESS_EXCLUSIVE,
