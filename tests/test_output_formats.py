@@ -289,3 +289,16 @@ def test_render_github_omits_unknown_positions():
     out = render_github([finding(line=0, column=0, message="m", lock=None, rewrites=False, fix="")])
     assert out == "::error file=migrations/0001_add token.sql,title=adding-field-with-volatile-default::m\n"
     assert render_github([]) == ""
+
+
+def test_cli_sarif_of_the_bundled_examples_validates(validator, capsys, monkeypatch):
+    """End to end: every real rule and finding of `dbpatterns lint --format sarif` fits the schema."""
+    from dbpatterns.cli import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    assert main(["lint", "--format", "sarif", "examples/project", "examples/unsafe"]) == 1
+    log = json.loads(capsys.readouterr().out)
+    validator.validate(log)
+    results = log["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} >= {"set-not-null", "missing-downgrade"}
+    assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1 for r in results)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ..findings import Finding
 from ..sql import parse as sqlparse
 from ..sql.locks import statement_locks
-from ..sql.nodes import bare
+from ..sql.nodes import bare, qualified
 from .registry import Rule, all_rules
 from .settings import Settings
 from .state import MigrationState
@@ -166,8 +166,6 @@ def lint_statement(ctx: Context, stmt: sqlparse.Statement) -> None:
     first = len(ctx.findings)
     run_rules(ctx, kind, body)
     if kind == "AlterTableStmt":
-        from ..sql.nodes import qualified
-
         ctx.table = qualified(body.get("relation"))
         for item in body.get("cmds") or ():
             cmd = item.get("AlterTableCmd")
