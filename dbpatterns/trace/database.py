@@ -1,0 +1,93 @@
+"""A scratch database to trace in: on a throwaway embedded server, or created on the user's server
+(``--db URL``) and dropped afterwards, even on errors. An existing database is never written to.
+
+Passwords never leave this module in a message: :func:`mask` removes them from any text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from ..findings import InputError
+
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<pw>[^@/\s]*)@", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Scratch:
+    """A scratch database: ``url`` for psycopg (libpq), ``sa_url`` for SQLAlchemy (psycopg driver)."""
+
+    url: str
+    sa_url: str
+    name: str
+
+
+def mask(text: str, url: str | None = None) -> str:
+    """``text`` with the password of ``url`` (and of any URL in it) replaced by ``***``."""
+    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+    password = urlsplit(url).password if url and "://" in url else None
+    if password:
+        for form in {password, unquote(password), quote(password, safe="")}:
+            text = text.replace(form, "***")
+    return text
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL (``postgresql+asyncpg://``) as a libpq one (``postgresql://``)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme not in ("postgresql", "postgres"):
+        raise InputError(f"--db must be a postgresql:// URL, not {mask(url)!r}")
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+def with_database(url: str, name: str, driver: str | None = None) -> str:
+    parts = urlsplit(libpq_url(url))
+    scheme = f"postgresql+{driver}" if driver else "postgresql"
+    return urlunsplit(parts._replace(scheme=scheme, path="/" + quote(name, safe="")))
+
+
+@contextlib.contextmanager
+def scratch_database(db: str | None = None) -> Iterator[Scratch]:
+    """A fresh empty database for the duration of the block; dropped (and the server stopped) after."""
+    if db is None:
+        from ..pg import throwaway_server
+
+        with throwaway_server() as server, server.scratch_database() as url:
+            name = urlsplit(url).path.lstrip("/")
+            yield Scratch(url, server.url(unquote(name), driver="psycopg"), unquote(name))
+        return
+    yield from _on_user_server(db)
+
+
+def _on_user_server(db: str) -> Iterator[Scratch]:
+    import psycopg
+    from psycopg import sql
+
+    admin_url = libpq_url(db)
+    try:
+        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=15)
+    except psycopg.Error as exc:
+        raise InputError(f"cannot connect to --db: {mask(_first_line(exc), db)}") from None
+    name = f"dbpatterns_trace_{secrets.token_hex(4)}"
+    with admin:
+        try:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except psycopg.Error as exc:
+            message = mask(_first_line(exc), db)
+            raise InputError(f"cannot create a scratch database on --db: {message}") from None
+        try:
+            yield Scratch(with_database(db, name), with_database(db, name, "psycopg"), name)
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,74 @@
+"""The trace recipe: a scratch database, the state before the change, the change observed, cleanup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..findings import InputError
+from .database import mask, scratch_database
+from .execute import Piece, run_change, run_setup, split
+from .model import StatementTrace
+
+
+def trace_sql(
+    change: str,
+    *,
+    setup: str | None = None,
+    rows: int = 0,
+    db: str | None = None,
+    change_name: str = "<sql>",
+    setup_name: str = "<setup>",
+) -> list[StatementTrace]:
+    """Trace the SQL ``change`` after running ``setup`` (and filling each table with ``rows`` rows).
+
+    Runs on a throwaway embedded server, or in a scratch database created on ``db`` (a URL) and dropped
+    afterwards. Raises :class:`InputError` (one line, no password) on bad SQL or a failing statement.
+    """
+    pieces = split(change, change_name)
+    setup_pieces = split(setup, setup_name) if setup else []
+    return _guarded(db, lambda scratch: _trace(scratch, setup_pieces, setup_name, rows, pieces, change_name))
+
+
+def trace_revision(
+    project_dir: Path, revision: str, *, rows: int = 0, db: str | None = None
+) -> list[StatementTrace]:
+    """Trace an Alembic revision: migrate a scratch database to its parent, then run its upgrade's SQL
+    (rendered through Alembic's offline mode) statement by statement. Lines are the revision file's."""
+    from .revision import load, migrate_to_parent
+
+    target = load(project_dir, revision)
+
+    def run(scratch):
+        migrate_to_parent(target, scratch)
+        return _trace(scratch, [], "", rows, target.pieces, str(target.path))
+
+    return _guarded(db, run)
+
+
+def read_text(path: Path, what: str) -> str:
+    """A file's text; a missing or unreadable file is an InputError naming it."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{what}: no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what}: cannot read {path}: {exc}") from None
+
+
+def _trace(scratch, setup: list[Piece], setup_name: str, rows: int, pieces: list[Piece], name: str):
+    if setup:
+        run_setup(scratch.url, setup, setup_name)
+    if rows:
+        from .fill import fill
+
+        fill(scratch.url, rows)
+    return run_change(scratch.url, pieces, name)
+
+
+def _guarded(db: str | None, fn):
+    """Run ``fn(scratch)`` in a scratch database; every message leaves without the password of ``db``."""
+    try:
+        with scratch_database(db) as scratch:
+            return fn(scratch)
+    except InputError as exc:
+        raise InputError(mask(str(exc), db)) from None
