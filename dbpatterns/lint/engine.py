@@ -32,9 +32,10 @@ class Context:
     findings: list[Finding] = field(default_factory=list)
     suppress: frozenset[str] = frozenset()
     dispatch: dict = field(default_factory=dict)
+    enabled: frozenset[str] = frozenset()  # the ids of the rules that may report here
 
     def __post_init__(self) -> None:
-        self.dispatch = dispatch_for(self.settings, self.path)
+        self.dispatch, self.enabled = dispatch_for(self.settings, self.path)
 
     @property
     def pg_version(self) -> int:
@@ -64,34 +65,39 @@ class Context:
         **fmt,
     ) -> None:
         """Add a finding for the current statement; a table created in this migration is exempt."""
-        if exempt_new and table and self.is_new(table):
+        if exempt_new and table and self.state.is_new(table):
             return
-        rule_id = rule or self.rule.id
-        if "*" in self.suppress or rule_id in self.suppress:
+        current = self.rule
+        rule_id = rule or current.id
+        suppress = self.suppress
+        if suppress and ("*" in suppress or rule_id in suppress):
             return
-        meta = self.rule if self.rule and self.rule.id == rule_id else _rule(rule_id)
-        if not _enabled(meta, self.settings, self.path):
+        meta = current if current is not None and current.id == rule_id else _rule(rule_id)
+        if rule_id not in self.enabled:
             return
         if fix == "" and meta.fix:
             fix = meta.fix
-        values = _Fields(fmt, table=table or "the_table")
-        fix = _format(fix, values)
         if fmt or table:  # a message without fields may hold user text with braces (a parser's message)
+            values = _Fields(fmt, table=table or "the_table")
+            fix = _format(fix, values)
             message = _format(message, values)
+        elif "{" in fix:
+            fix = _format(fix, _Fields(fmt, table="the_table"))
         line, col = self.here()
+        line_text = self.line_text
         self.findings.append(
             Finding(
-                rule=rule_id,
-                severity=meta.severity,
-                path=self.path,
-                line=line,
-                column=col,
-                message=message,
-                lock=lock,
-                table=table,
-                rewrites=rewrites,
-                fix=fix.strip(),
-                source=self.line_text(line) if self.line_text else "",
+                rule_id,
+                meta.severity,
+                self.path,
+                line,
+                col,
+                message,
+                lock,
+                table,
+                rewrites,
+                fix.strip(),
+                line_text(line) if line_text else "",
             )
         )
 
@@ -132,21 +138,25 @@ def _enabled(rule: Rule, settings: Settings, path: str) -> bool:
     return rule.default or rule.id in settings.extend_select or "ALL" in settings.extend_select
 
 
-_DISPATCH: dict[tuple, dict[str, list[Rule]]] = {}
+_DISPATCH: dict[tuple, tuple[dict[str, list[Rule]], frozenset[str]]] = {}
 
 
-def dispatch_for(settings: Settings, path: str) -> dict[str, list[Rule]]:
-    """Statement kind -> the enabled rules subscribed to it (rules that are off never run)."""
+def dispatch_for(settings: Settings, path: str) -> tuple[dict[str, list[Rule]], frozenset[str]]:
+    """Statement kind -> the enabled rules subscribed to it (rules that are off never run), and the ids
+    of every enabled rule (those the engine reports itself, like syntax-error, included)."""
     key = (settings, settings.ignored_for(path) if settings.per_path_ignores else frozenset())
-    table = _DISPATCH.get(key)
-    if table is None:
-        table = {}
+    found = _DISPATCH.get(key)
+    if found is None:
+        table: dict[str, list[Rule]] = {}
+        enabled = set()
         for r in all_rules():
-            if r.check is not None and _enabled(r, settings, path):
-                for kind in r.on:
-                    table.setdefault(kind, []).append(r)
-        _DISPATCH[key] = table
-    return table
+            if _enabled(r, settings, path):
+                enabled.add(r.id)
+                if r.check is not None:
+                    for kind in r.on:
+                        table.setdefault(kind, []).append(r)
+        found = _DISPATCH[key] = (table, frozenset(enabled))
+    return found
 
 
 def run_rules(ctx: Context, kind: str, node: dict) -> None:

@@ -8,6 +8,7 @@ except ImportError:  # pragma: no cover
     from json import loads as _loads
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from pglast import parser as _pg
 
@@ -40,13 +41,7 @@ class ParsedSQL:
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
         if self._line_starts is None:
-            starts = [0]
-            find = self.text.find
-            i = find("\n")
-            while i != -1:
-                starts.append(i + 1)
-                i = find("\n", i + 1)
-            self._line_starts = starts
+            self._line_starts = [0, *accumulate(len(line) + 1 for line in self.text.split("\n")[:-1])]
         row = bisect_right(self._line_starts, offset)
         return row, offset - self._line_starts[row - 1] + 1
 

@@ -11,8 +11,10 @@ def _whole_table(where: dict | None) -> bool:
     """True when a WHERE clause cannot bound the rows to a batch (none, or only IS NULL tests)."""
     if not where:
         return True
-    kinds = {kind for kind, _ in walk({"root": where})}
-    return kinds <= {"NullTest", "BooleanTest", "ColumnRef", "String", "BoolExpr"}
+    return all(kind in _UNBOUNDED for kind, _ in walk({"root": where}))
+
+
+_UNBOUNDED = frozenset({"NullTest", "BooleanTest", "ColumnRef", "String", "BoolExpr"})
 
 
 @rule(
