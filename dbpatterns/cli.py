@@ -53,6 +53,25 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--no-fix", action="store_true", help="text output without the fix recipes")
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     lint.add_argument("-j", "--jobs", type=int, help="worker processes (default: one per core for 64+ files)")
+    lint.add_argument(
+        "--trace",
+        action="store_true",
+        help="run .sql files on a scratch Postgres and cross-check the findings",
+    )
+    lint.add_argument("--setup", help="with --trace: SQL run before each file (the schema it changes)")
+    lint.add_argument("--rows", type=int, default=0, help="with --trace: rows to generate in every table")
+    lint.add_argument("--db", help="with --trace: a server URL to create the scratch database on")
+
+    trace = sub.add_parser(
+        "trace", help="run a migration on a scratch Postgres: locks and rewrites per statement"
+    )
+    trace.add_argument("file", nargs="?", help="the SQL migration to trace")
+    trace.add_argument("--setup", help="SQL that builds the state before the change")
+    trace.add_argument("--revision", help="an Alembic revision of the project to trace instead of a file")
+    trace.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+    trace.add_argument("--rows", type=int, default=0, help="rows to generate in every table first")
+    trace.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
+    trace.add_argument("--format", choices=("text", "json"), default="text")
 
     rules = sub.add_parser("rules", help="list the lint rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id (or a squawk alias)")
@@ -84,6 +103,8 @@ def _run(argv) -> int:
         return cmd_lint(args)
     if args.command == "rules":
         return cmd_rules(args)
+    if args.command == "trace":
+        return cmd_trace(args)
     parser.print_help()
     return EXIT_USAGE
 
@@ -118,6 +139,15 @@ def cmd_lint(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise InputError("lint: --jobs must be at least 1")
     findings, files = lint_paths(paths, settings, offline=args.offline, jobs=args.jobs)
+    if args.trace:
+        from .lint.run import collect
+        from .trace import trace_and_cross_check
+
+        setup = Path(args.setup) if args.setup else None
+        found = trace_and_cross_check(
+            collect(paths, settings), findings, setup=setup, rows=args.rows, db=args.db
+        )
+        findings = sorted([*findings, *found], key=lambda f: (f.path, f.line, f.column, f.rule))
     _emit_findings(findings, files, args)
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
@@ -140,6 +170,36 @@ def _emit_findings(findings, files, args) -> None:
         from .output.text import render_text
 
         sys.stdout.write(render_text(findings, files, show_fix=not args.no_fix))
+
+
+def cmd_trace(args) -> int:
+    from pathlib import Path
+
+    from .trace import trace_revision, trace_sql
+    from .trace.render import render_json, render_text
+    from .trace.run import read_text
+
+    if args.rows < 0:
+        raise InputError("trace: --rows must be 0 or more")
+    if args.revision:
+        if args.file or args.setup:
+            raise InputError("trace: give either FILE.sql (with --setup) or --revision, not both")
+        traces = trace_revision(Path(args.project or "."), args.revision, rows=args.rows, db=args.db)
+    elif args.file:
+        change = read_text(Path(args.file), "trace")
+        setup = read_text(Path(args.setup), "trace --setup") if args.setup else None
+        traces = trace_sql(
+            change,
+            setup=setup,
+            rows=args.rows,
+            db=args.db,
+            change_name=args.file,
+            setup_name=args.setup or "",
+        )
+    else:
+        raise InputError("trace: give FILE.sql or --revision REV")
+    sys.stdout.write(render_json(traces) if args.format == "json" else render_text(traces))
+    return EXIT_OK
 
 
 def cmd_rules(args) -> int:
