@@ -186,22 +186,105 @@ def lint_paths(
 ) -> tuple[list[Finding], int]:
     """Findings for every file under ``paths``, and how many files were read.
 
-    Large sets of files are split across worker processes (one per core, Linux fork), in order.
+    Large sets of files are shared between this process and forked workers (one process per core, Linux),
+    and the findings come back in file order.
     """
     files = list(collect(paths, settings))
     workers = _worker_count(len(files), offline) if jobs is None else max(1, jobs)
-    if workers <= 1:
+    if workers <= 1 or not hasattr(os, "fork"):
         return _lint_files(files, settings, offline), len(files)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    return _lint_forked(files, settings, offline, workers), len(files)
 
-    size = -(-len(files) // (workers * 4))
+
+def _lint_forked(files: list, settings: Settings, offline: bool, workers: int) -> list[Finding]:
+    """Lint ``files`` in ``workers`` processes: this one and ``workers - 1`` forks of it.
+
+    The files are cut into small chunks whose numbers wait in a pipe; every process takes the next number
+    when it is free (a 4-byte read from a pipe is atomic), so a slow chunk does not hold the others up.
+    A worker sends its findings back as plain tuples (cheaper to pickle than Finding objects), and an
+    exception (a file that cannot be read) as the exception, raised here for the first chunk that had one.
+    """
+    import pickle
+
+    size = max(
+        1, -(-len(files) // min(workers * 8, 1000))
+    )  # at most 1000 numbers: 4000 bytes fit in any pipe
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        parts = pool.map(_lint_files, chunks, [settings] * len(chunks), [offline] * len(chunks))
-        findings = [f for part in parts for f in part]
-    return findings, len(files)
+    tasks, queue = os.pipe()
+    os.write(queue, b"".join(i.to_bytes(4, "little") for i in range(len(chunks))))  # < PIPE_BUF: no block
+    os.close(queue)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    children = []
+    try:
+        for _ in range(min(workers, len(chunks)) - 1):
+            reader, writer = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # a worker: lint chunks until none is left, send the results, leave
+                code = 0
+                try:
+                    os.close(reader)
+                    data = pickle.dumps(
+                        _take_chunks(tasks, chunks, settings, offline), pickle.HIGHEST_PROTOCOL
+                    )
+                    with os.fdopen(writer, "wb") as out:
+                        out.write(data)
+                except BaseException:  # noqa: BLE001 - never return into the parent's code
+                    code = 1
+                finally:
+                    os._exit(code)
+            os.close(writer)
+            children.append((pid, reader))
+        results = _take_chunks(tasks, chunks, settings, offline)
+        for pid, reader in children:
+            with os.fdopen(reader, "rb") as incoming:
+                data = incoming.read()
+            os.waitpid(pid, 0)
+            if not data:
+                raise RuntimeError("a lint worker process died")
+            results.update(pickle.loads(data))
+        children.clear()
+    finally:
+        os.close(tasks)
+        for pid, reader in children:  # only after an error here: let the workers finish, then reap them
+            os.close(reader)
+            os.waitpid(pid, 0)
+    findings: list[Finding] = []
+    for index in range(len(chunks)):
+        part = results[index]
+        if isinstance(part, BaseException):
+            raise part
+        findings.extend(Finding(*values) for values in part)
+    return findings
+
+
+def _take_chunks(tasks: int, chunks: list, settings: Settings, offline: bool) -> dict:
+    """Lint the chunks whose numbers this process reads from the ``tasks`` pipe: number -> findings as
+    tuples (Finding's fields in order), or the exception linting the chunk raised."""
+    done: dict[int, list[tuple] | BaseException] = {}
+    while number := os.read(tasks, 4):
+        index = int.from_bytes(number, "little")
+        try:
+            done[index] = [_fields(f) for f in _lint_files(chunks[index], settings, offline)]
+        except Exception as exc:  # noqa: BLE001 - handed to the caller, raised there in file order
+            done[index] = exc
+    return done
+
+
+def _fields(f: Finding) -> tuple:
+    return (
+        f.rule,
+        f.severity,
+        f.path,
+        f.line,
+        f.column,
+        f.message,
+        f.lock,
+        f.table,
+        f.rewrites,
+        f.fix,
+        f.source,
+    )
 
 
 def _worker_count(files: int, offline: bool) -> int:

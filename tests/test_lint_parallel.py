@@ -1,0 +1,56 @@
+"""Linting many files in forked workers gives what linting them in one process gives, in the same order."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from dbpatterns.findings import InputError
+from dbpatterns.lint import Settings, lint_paths
+from dbpatterns.lint import run as lint_run
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+
+STATEMENTS = [
+    "ALTER TABLE users ADD COLUMN n{i} integer NOT NULL;",
+    "CREATE INDEX ix_{i} ON orders (customer_id);",
+    "BEGIN;\nALTER TABLE t{i} ADD CONSTRAINT c FOREIGN KEY (a) REFERENCES p (id);\nUPDATE t{i} SET a = 1;",
+    "SELECT 1;",
+    "ALTER TABLE users ADD COLUMN broken {i} syntax;",
+]
+
+
+@pytest.fixture
+def folder(tmp_path):
+    for i in range(150):
+        (tmp_path / f"{i:04d}_m.sql").write_text(STATEMENTS[i % len(STATEMENTS)].format(i=i) + "\n")
+    (tmp_path / "0200_latin1.sql").write_bytes("-- caf\xe9\n".encode("latin-1"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 7])
+def test_forked_workers_match_one_process(folder, jobs):
+    alone, count = lint_paths([str(folder)], Settings(), jobs=1)
+    shared, shared_count = lint_paths([str(folder)], Settings(), jobs=jobs)
+    assert shared_count == count == 151
+    assert shared == alone
+    assert [f.source for f in shared] == [f.source for f in alone]
+    assert {f.rule for f in alone} >= {"add-column-required", "syntax-error", "create-index-non-concurrently"}
+
+
+def test_an_error_in_a_worker_is_raised_here(folder, monkeypatch):
+    text_of = lint_run.lint_text
+
+    def failing(text, path, settings):
+        if path.endswith(("0007_m.sql", "0120_m.sql")):
+            raise InputError(f"{path}: cannot read")
+        return text_of(text, path, settings)
+
+    monkeypatch.setattr(lint_run, "lint_text", failing)
+    with pytest.raises(InputError, match="0007_m.sql"):  # the first failing file, whichever process read it
+        lint_paths([str(folder)], Settings(), jobs=3)
+
+
+def test_an_empty_folder_with_jobs(tmp_path):
+    assert lint_paths([str(tmp_path)], Settings(), jobs=4) == ([], 0)
