@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
     trace.add_argument("--rows", type=int, default=0, help="rows to generate in every table first")
     trace.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
+    trace.add_argument(
+        "--in-transaction", action="store_true", help="run the whole file in one transaction (as runners do)"
+    )
     trace.add_argument("--format", choices=("text", "json"), default="text")
 
     rules = sub.add_parser("rules", help="list the lint rules, or explain one")
@@ -145,7 +148,12 @@ def cmd_lint(args) -> int:
 
         setup = Path(args.setup) if args.setup else None
         found = trace_and_cross_check(
-            collect(paths, settings), findings, setup=setup, rows=args.rows, db=args.db
+            collect(paths, settings),
+            findings,
+            setup=setup,
+            rows=args.rows,
+            db=args.db,
+            in_transaction=bool(settings.sql_in_transaction),
         )
         findings = sorted([*findings, *found], key=lambda f: (f.path, f.line, f.column, f.rule))
     _emit_findings(findings, files, args)
@@ -195,6 +203,7 @@ def cmd_trace(args) -> int:
             db=args.db,
             change_name=args.file,
             setup_name=args.setup or "",
+            in_transaction=args.in_transaction,
         )
     else:
         raise InputError("trace: give FILE.sql or --revision REV")

@@ -1,10 +1,13 @@
 """Run SQL statement by statement on the scratch database and observe each one.
 
-The change runs in one transaction on one connection; after each statement that connection reads its own
-locks (pg_locks) and the relfilenodes of every user table and index. A statement that cannot run in a
-transaction block (``CREATE INDEX CONCURRENTLY``, ``VACUUM``...) is undone to a savepoint, the transaction
-is committed (the scratch database is thrown away), and the statement reruns in autocommit while a second
-connection samples its locks. At the end everything still open is rolled back.
+The change runs on one connection as it would run for real: statements inside the script's own
+``BEGIN ... COMMIT`` (Alembic's rendered SQL has one around the upgrade) share one transaction, so their
+locks accumulate; a statement outside any block is its own transaction (``in_transaction=True`` puts the
+whole script in one, as many migration runners do). After each statement, still inside its transaction,
+the connection reads its own locks (pg_locks) and the relfilenodes of every user table and index. A
+statement that cannot run in a transaction block (``CREATE INDEX CONCURRENTLY``, ``VACUUM``...) is undone
+to a savepoint, the work before it committed (the scratch database is thrown away anyway), and it reruns
+in autocommit while a second connection samples its locks. At the end what is still open is rolled back.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from ..pg.locks import observe, relfilenodes, rewritten, table_locks
 from ..sql.parse import parse
 from .model import StatementTrace
 
-_SKIPPED = {"TransactionStmt"}  # BEGIN/COMMIT of the script: the tracer owns the transaction
+_OPEN = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
+_CLOSE = {"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE", "TRANS_STMT_COMMIT_PREPARED"}
 
 
 @dataclass(slots=True)
@@ -31,6 +35,7 @@ class Piece:
     line: int
     end_line: int
     kind: str = ""
+    tx: str = ""  # a TransactionStmt's kind: TRANS_STMT_BEGIN, TRANS_STMT_COMMIT...
 
 
 def split(text: str, where: str, first_line: int = 1) -> list[Piece]:
@@ -44,7 +49,8 @@ def split(text: str, where: str, first_line: int = 1) -> list[Piece]:
         sql = text[stmt.start : stmt.end].strip().rstrip(";").rstrip()
         line = parsed.position(stmt.start)[0] + first_line - 1
         end_line = parsed.position(max(stmt.start, stmt.end - 1))[0] + first_line - 1
-        pieces.append(Piece(sql, line, end_line, stmt.kind))
+        tx = stmt.body.get("kind", "") if stmt.kind == "TransactionStmt" else ""
+        pieces.append(Piece(sql, line, end_line, stmt.kind, tx))
     return pieces
 
 
@@ -58,21 +64,45 @@ def run_setup(url: str, pieces: list[Piece], where: str) -> None:
                 raise InputError(f"{where}:{piece.line}: setup statement failed: {_message(exc)}") from None
 
 
-def run_change(url: str, pieces: list[Piece], where: str) -> list[StatementTrace]:
-    """Run and observe the change's statements; roll back what is still open at the end."""
+def run_change(
+    url: str, pieces: list[Piece], where: str, *, in_transaction: bool = False
+) -> list[StatementTrace]:
+    """Run and observe the change's statements; roll back what is still open at the end.
+
+    The script's BEGIN/COMMIT/ROLLBACK delimit transactions (they are not traced themselves); savepoints
+    run as written.
+    """
     traces = []
     with _connect(url) as conn:
         pid = conn.info.backend_pid
+        block = in_transaction  # inside a transaction the script opened (or the runner's one)
         conn.execute("BEGIN")
         try:
             for piece in pieces:
-                if piece.kind in _SKIPPED:
-                    continue
-                traces.append(_one(conn, url, pid, piece, where))
+                if piece.tx in _OPEN:
+                    block = True
+                elif piece.tx in _CLOSE:
+                    conn.execute("ROLLBACK" if piece.tx == "TRANS_STMT_ROLLBACK" else "COMMIT")
+                    conn.execute("BEGIN")
+                    block = in_transaction
+                elif piece.tx:
+                    _execute(conn, piece, where)
+                else:
+                    traces.append(_one(conn, url, pid, piece, where))
+                    if not block:  # a statement of its own: its transaction ends with it
+                        conn.execute("COMMIT")
+                        conn.execute("BEGIN")
         finally:
             if conn.info.transaction_status != TransactionStatus.IDLE:
                 conn.execute("ROLLBACK")
     return traces
+
+
+def _execute(conn: psycopg.Connection, piece: Piece, where: str) -> None:
+    try:
+        conn.execute(piece.sql)
+    except psycopg.Error as exc:
+        raise InputError(f"{where}:{piece.line}: statement failed: {_message(exc)}") from None
 
 
 def _one(conn: psycopg.Connection, url: str, pid: int, piece: Piece, where: str) -> StatementTrace:

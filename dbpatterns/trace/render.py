@@ -15,11 +15,19 @@ def render_json(traces: list[StatementTrace]) -> str:
 
 def render_text(traces: list[StatementTrace]) -> str:
     """One row a statement: the locks it took (strongest per relation), rewrites, what it blocks."""
-    header = ("line", "ms", "statement", "locks taken", "rewritten", "blocks")
+    header = ("line", "ms", "statement", "locks held", "rewritten", "blocks")
     rows = [header]
+    earlier = False
     for t in traces:
-        strongest = {rel: t.mode(rel, acquired_only=True) for rel, _ in t.acquired}
-        locks = ", ".join(f"{rel} {mode}" for rel, mode in strongest.items()) or "-"
+        strongest = {rel: t.mode(rel) for rel, _ in t.locks}
+        held = []
+        for rel, mode in strongest.items():
+            if (rel, mode) in t.acquired:
+                held.append(f"{rel} {mode}")
+            else:
+                held.append(f"{rel} {mode}*")
+                earlier = True
+        locks = ", ".join(held) or "-"
         if not t.in_transaction:
             locks += " (sampled, autocommit)"
         blocked = []
@@ -46,12 +54,10 @@ def render_text(traces: list[StatementTrace]) -> str:
             for i, (cell, w) in enumerate(zip(row[:-1], widths, strict=True))
         ]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
-    held = sum(1 for t in traces if t.in_transaction)
     lines.append("")
-    lines.append(
-        f"{len(traces)} statement(s); {held} ran in one transaction (locks accumulate until it ends), "
-        "then everything was rolled back and the scratch database dropped."
-    )
+    if earlier:
+        lines.append("* taken by an earlier statement of the same transaction and still held")
+    lines.append(f"{len(traces)} statement(s) traced on a scratch database, since dropped.")
     return "\n".join(lines) + "\n"
 
 

@@ -18,15 +18,21 @@ def trace_sql(
     db: str | None = None,
     change_name: str = "<sql>",
     setup_name: str = "<setup>",
+    in_transaction: bool = False,
 ) -> list[StatementTrace]:
     """Trace the SQL ``change`` after running ``setup`` (and filling each table with ``rows`` rows).
 
     Runs on a throwaway embedded server, or in a scratch database created on ``db`` (a URL) and dropped
-    afterwards. Raises :class:`InputError` (one line, no password) on bad SQL or a failing statement.
+    afterwards. Statements outside the script's own BEGIN/COMMIT each run in their own transaction, as
+    psql runs a file, unless ``in_transaction`` (the whole script in one, as many migration runners do).
+    Raises :class:`InputError` (one line, no password) on bad SQL or a failing statement.
     """
     pieces = split(change, change_name)
     setup_pieces = split(setup, setup_name) if setup else []
-    return _guarded(db, lambda scratch: _trace(scratch, setup_pieces, setup_name, rows, pieces, change_name))
+    return _guarded(
+        db,
+        lambda scratch: _trace(scratch, setup_pieces, setup_name, rows, pieces, change_name, in_transaction),
+    )
 
 
 def trace_revision(
@@ -55,14 +61,14 @@ def read_text(path: Path, what: str) -> str:
         raise InputError(f"{what}: cannot read {path}: {exc}") from None
 
 
-def _trace(scratch, setup: list[Piece], setup_name: str, rows: int, pieces: list[Piece], name: str):
+def _trace(scratch, setup, setup_name: str, rows: int, pieces: list[Piece], name: str, in_transaction=False):
     if setup:
         run_setup(scratch.url, setup, setup_name)
     if rows:
         from .fill import fill
 
         fill(scratch.url, rows)
-    return run_change(scratch.url, pieces, name)
+    return run_change(scratch.url, pieces, name, in_transaction=in_transaction)
 
 
 def _guarded(db: str | None, fn):
