@@ -89,8 +89,31 @@ def _referenced_tables(node) -> list[str]:
     return out
 
 
+_LOCKING_KINDS = frozenset(
+    {
+        "AlterTableStmt",
+        "IndexStmt",
+        "CreateStmt",
+        "DropStmt",
+        "RenameStmt",
+        "TruncateStmt",
+        "LockStmt",
+        "VacuumStmt",
+        "ClusterStmt",
+        "ReindexStmt",
+        "UpdateStmt",
+        "DeleteStmt",
+        "InsertStmt",
+        "MergeStmt",
+        "CreateTrigStmt",
+    }
+)  # the statements statement_locks knows; every other one locks no table here
+
+
 def statement_locks(kind: str, body: dict) -> list[tuple[str, str]]:
     """[(table, lock mode)] for the tables a statement locks (bare names; strongest mode per table)."""
+    if kind not in _LOCKING_KINDS:
+        return []
     locks: dict[str, str] = {}
 
     def take(table, mode):
