@@ -57,6 +57,7 @@ CASE_KEYS = {
     "server_error",
     "expect_no_rewrite",
     "expect_scan",
+    "trace_setup",  # lint --trace: SQL run before the case on a throwaway server (cross-check only)
 }
 KINDS = ("fire", "clean")
 
@@ -187,12 +188,27 @@ def alembic_static_available() -> str | None:
     return None
 
 
+def _trace_findings(case: Case, text: str, findings: list[Finding], tmp_dir: Path | None) -> list[Finding]:
+    """What ``lint --trace`` adds: the findings' claims cross-checked on a throwaway server."""
+    from dbpatterns.trace import trace_and_cross_check
+
+    if tmp_dir is None:
+        raise ValueError("trace cases need a folder to write the migration to")
+    display = f"{slug(case.name)}.sql"
+    (tmp_dir / display).write_text(text, encoding="utf-8")
+    (tmp_dir / "setup.sql").write_text(case.data["trace_setup"], encoding="utf-8")
+    return trace_and_cross_check([(display, tmp_dir / display)], findings, setup=tmp_dir / "setup.sql")
+
+
 def lint_case(case: Case, tmp_dir: Path | None = None) -> list[Finding]:
     """All findings of the case's migration (every rule of the default set, plus ``extend_select``)."""
     settings = case.settings()
     text = case.text()
     if case.source == "sql":
-        return lint_sql(text, f"{slug(case.name)}.sql", settings)
+        findings = lint_sql(text, f"{slug(case.name)}.sql", settings)
+        if "trace_setup" in case.data:
+            findings += _trace_findings(case, text, findings, tmp_dir)
+        return findings
     if case.data.get("offline"):
         from dbpatterns.alembic.offline import lint_offline
 

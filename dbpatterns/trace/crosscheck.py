@@ -61,13 +61,14 @@ def _hedged(f: Finding) -> bool:
 def _disagree(f, relation, seen, lock, rewritten, claim=None) -> Finding:
     from ..lint.registry import get_rule
 
+    rule = get_rule(RULE)
     claim = claim or (f"takes {f.lock}" if f.lock else "rewrites it")
     said = f"{f.rule} says the statement {claim} on {relation}; the trace saw {seen}."
     if _hedged(f):
         severity = "info"
         verdict = " The rule said it may, not knowing the schema; the trace settles it"
     else:
-        severity = get_rule(RULE).severity
+        severity = rule.severity
         verdict = " This is a bug in dbpatterns' rules: please report it"
     return Finding(
         rule=RULE,
@@ -79,6 +80,7 @@ def _disagree(f, relation, seen, lock, rewritten, claim=None) -> Finding:
         lock=lock,
         table=f.table,
         rewrites=rewritten,
+        fix=rule.fix,
         source=f.source,
     )
 

@@ -7,8 +7,9 @@ from ..registry import doc_only_rule
 doc_only_rule(
     "trace-disagrees",
     summary="`lint --trace`: what a finding says about locks or rewrites is not what PostgreSQL did",
-    fix="Nothing to change in the migration: report the finding and this message to dbpatterns "
-    "(the rule that made the claim has a bug); trust the trace (`dbpatterns trace`) meanwhile.",
+    fix="Nothing to change in the migration: trust the trace (`dbpatterns trace`). When the rule said the "
+    "statement *may* rewrite or lock (it could not see the schema), the trace settles it (severity info); "
+    "otherwise the rule has a bug: report the finding and this message to dbpatterns.",
     doc="""
     ## What it does
     With `--trace` (and `--setup FILE` for the schema the migration changes), every `.sql` file is run
@@ -17,7 +18,8 @@ doc_only_rule(
     table (`pg_locks`) and whether the table got a new relfilenode. Each disagreement is reported at the
     finding's line. Statements that cannot run in a transaction (`CONCURRENTLY`, `VACUUM`) are observed by
     sampling `pg_locks` from a second connection; a lock held for less than a sampling round trip is not
-    counted as a disagreement.
+    counted as a disagreement. A claim the rule itself qualifies ("may rewrite": it could not see the old
+    column type) is reported with severity info: the trace settles it, nothing is wrong with the rule.
 
     ## Why is this bad?
     The lint's claims decide whether a migration is reviewed as blocking reads, blocking writes or safe.
