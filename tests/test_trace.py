@@ -287,7 +287,7 @@ def test_unknown_revision(tmp_path, capsys, server_url):
 
 def test_env_py_that_ignores_our_url_is_refused(tmp_path, capsys, server_url):
     project = _project(tmp_path)
-    (project / "migrations" / "env.py").write_text("import os\nURL = os.environ['DATABASE_URL']\n")
+    (project / "migrations" / "env.py").write_text("import os\nURL = os.environ['MY_APP_DB']\n")
     assert main(["trace", "--revision", "r2", "--project", str(project), "--db", server_url]) == 2
     assert "refusing to run it" in _err(capsys)
 
@@ -310,3 +310,12 @@ def test_password_never_appears(tmp_path, capsys):
     with pytest.raises(InputError) as info:
         trace_sql("SELECT 1", db="postgresql://u:hunter2@127.0.0.1:1/x")
     assert "hunter2" not in str(info.value)
+
+
+def test_bundled_example_env_py_gets_our_connection(server_url, pg_server):
+    """examples/project's env.py closes the connection it is given and uses autocommit_block."""
+    project = Path(__file__).parent.parent / "examples" / "project"
+    add, validate = [s for s in trace_revision(project, "d4e5f6a7b8c9", rows=100, db=server_url) if s.locks]
+    assert add.mode("orders") == "ACCESS EXCLUSIVE"
+    assert validate.mode("orders") == "SHARE UPDATE EXCLUSIVE"  # after the revision's own COMMIT
+    assert _scratch_dbs(pg_server) == set()

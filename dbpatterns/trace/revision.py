@@ -2,9 +2,10 @@
 its parent through the project's own env.py.
 
 Our scratch URL reaches env.py every way Alembic allows: ``sqlalchemy.url`` (``Config.set_main_option``),
-``config.attributes["connection"]`` (a connection we own) and ``-x url=...``. An env.py that reads none of
-them (only an environment variable, or the application's settings) could migrate another database, so
-it is refused before it runs.
+``config.attributes["connection"]`` (a connection we own), ``-x url=...``, and the usual environment
+variables (``DATABASE_URL``...), set for the duration of the upgrade. An env.py that mentions none of them
+could migrate another database, so it is refused before it runs; afterwards the scratch database must be
+at the parent revision, or the command says which way env.py must take the URL.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from ..findings import InputError
 from .database import Scratch
 from .execute import Piece, split
 
+# Environment variables env.py files commonly read their URL from: set to the scratch URL while migrating.
+_URL_VARIABLES = (
+    "DATABASE_URL",
+    "SQLALCHEMY_DATABASE_URL",
+    "SQLALCHEMY_DATABASE_URI",
+    "DB_URL",
+    "POSTGRES_URL",
+)
 _URL_READERS = ("sqlalchemy.url", "get_main_option", "get_section", "config.attributes", "get_x_argument")
+_URL_READERS += _URL_VARIABLES
 
 
 @dataclass
@@ -48,13 +58,16 @@ def load(project_dir: Path, revision: str) -> Target:
         from alembic.util import CommandError
     except ImportError:
         raise InputError("trace --revision needs Alembic (pip install alembic)") from None
-    if project.config_file.suffix == ".toml":
-        config = Config(toml_file=str(project.config_file))
-    else:
-        config = Config(str(project.config_file))
+    config_file = project.config_file.resolve()
+    toml = config_file.suffix == ".toml"
+    config = Config(toml_file=str(config_file)) if toml else Config(str(config_file))
     with _in_project(project.root):
         try:
-            script = ScriptDirectory.from_config(config).get_revision(revision)
+            scripts = ScriptDirectory.from_config(config)
+        except CommandError as exc:
+            raise InputError(f"{config_file}: cannot read the Alembic project: {_first_line(exc)}") from None
+        try:
+            script = scripts.get_revision(revision)
         except CommandError as exc:
             raise InputError(f"unknown revision {revision!r}: {_first_line(exc)}") from None
     if script is None or isinstance(script, tuple):
@@ -101,11 +114,15 @@ def migrate_to_parent(target: Target, scratch: Scratch) -> None:
     config.cmd_opts = argparse.Namespace(x=xs)
     engine = create_engine(scratch.sa_url, poolclass=NullPool)
     try:
-        with _in_project(target.root):
+        with _in_project(target.root), _environment(dict.fromkeys(_URL_VARIABLES, scratch.sa_url)):
             for parent in target.parents:
-                with engine.begin() as connection:
+                # not in a transaction: env.py's context.begin_transaction() commits (and autocommit_block
+                # works); some env.py files close the connection they are given
+                with engine.connect() as connection:
                     config.attributes["connection"] = connection
                     command.upgrade(config, parent)
+                    if not connection.closed and connection.in_transaction():
+                        connection.commit()
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - the project's code: report any error on one line
@@ -153,6 +170,22 @@ def _in_project(root: Path):
         if added:
             with contextlib.suppress(ValueError):
                 sys.path.remove(str(root))
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    import os
+
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _tuple(value) -> tuple[str, ...]:
