@@ -1,0 +1,69 @@
+"""``dbpatterns verify``: run an Alembic project's whole history on a scratch database and check it.
+
+    from dbpatterns.verify import verify_project
+
+    report = verify_project("path/to/project")          # embedded throwaway PostgreSQL
+    report = verify_project("path", db="postgresql://u@host/postgres")   # a scratch database on that server
+    report.ok, [c.to_dict() for c in report.checks]
+
+Checks (see :mod:`dbpatterns.verify.checks`): single_head, upgrade, models_match, downgrade, stairway,
+downgrade_no_trace. Input errors (not an Alembic project, an env.py that does not import, unknown models)
+raise :class:`~dbpatterns.findings.InputError` before any server starts where they can.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..findings import InputError
+from .model import CHECKS, Check, Report
+
+__all__ = ["CHECKS", "Check", "Report", "verify_empty_database", "verify_project"]
+
+
+def verify_project(project_dir: str | Path = ".", db: str | None = None) -> Report:
+    """Verify on a fresh scratch database: embedded, or created on the server ``db`` and dropped after."""
+    from ..trace.database import mask, scratch_database
+
+    project, metadata = _prepare(Path(project_dir))
+    try:
+        with scratch_database(db) as scratch:
+            return _verify(project, scratch.sa_url, metadata)
+    except InputError as exc:
+        raise InputError(mask(str(exc), db)) from None
+
+
+def verify_empty_database(project_dir: str | Path, url: str) -> Report:
+    """Verify on the existing, empty database at ``url`` (a SQLAlchemy or libpq URL); it is migrated."""
+    from ..trace.database import libpq_url
+
+    project, metadata = _prepare(Path(project_dir))
+    sa_url = libpq_url(url).replace("postgresql://", "postgresql+psycopg://", 1)
+    return _verify(project, sa_url, metadata)
+
+
+def _prepare(folder: Path):
+    from ..alembic.models import load_metadata, models_setting
+    from ..alembic.project import find_project
+
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder")
+    project = find_project(folder)
+    if project is None:
+        raise InputError(
+            f"no Alembic project in {folder} (no alembic.ini or [tool.alembic] in pyproject.toml)"
+        )
+    spec = models_setting(project.root)
+    metadata = load_metadata(spec, project.root) if spec else None
+    return project, metadata
+
+
+def _verify(project, sa_url: str, metadata) -> Report:
+    from .checks import run_checks
+    from .runner import Runner
+
+    runner = Runner(project, sa_url)
+    try:
+        return run_checks(runner, metadata)
+    finally:
+        runner.close()

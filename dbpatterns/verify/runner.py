@@ -1,0 +1,236 @@
+"""Run the project's own env.py against a scratch database, with Alembic's own machinery.
+
+One :class:`Runner` reads the project once (``Config`` and ``ScriptDirectory``: every revision file is
+imported once, not once per command) and then runs env.py as ``alembic.command.upgrade`` does, through
+``EnvironmentContext`` and ``ScriptDirectory.run_env``, with a step function of ours. Steps come from a
+generator, so between two steps we can look at the database through the migration's own connection (inside
+its transaction).
+
+Our URL reaches env.py every way Alembic allows: ``config.attributes["connection"]`` (a connection we own,
+not in a transaction, so env.py's ``begin_transaction()`` commits and ``autocommit_block()`` works),
+``sqlalchemy.url``, ``-x url=...`` and the usual environment variables. The ``postgresql+psycopg`` URL
+serves sync and async env.py alike (``async_engine_from_config`` picks psycopg's async mode).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterable
+
+from ..alembic.project import Project
+from ..findings import InputError
+
+URL_VARIABLES = (
+    "DATABASE_URL",
+    "SQLALCHEMY_DATABASE_URL",
+    "SQLALCHEMY_DATABASE_URI",
+    "DB_URL",
+    "POSTGRES_URL",
+)
+_URL_READERS = ("sqlalchemy.url", "get_main_option", "get_section", "config.attributes", "get_x_argument")
+HOW_TO_PASS_URL = (
+    "env.py must use config.attributes['connection'] when it is set, or take the URL from "
+    "config.get_main_option('sqlalchemy.url') (engine_from_config for a sync env.py; "
+    "async_engine_from_config with asyncio.run for an async one)"
+)
+
+
+class StepFailed(Exception):
+    """A migration step raised: ``what`` says which (e.g. ``upgrade to ab12``), ``error`` the message."""
+
+    def __init__(self, what: str, revision: str | None, error: str) -> None:
+        super().__init__(f"{what}: {error}")
+        self.what, self.revision, self.error = what, revision, error
+
+
+class Runner:
+    def __init__(self, project: Project, sa_url: str) -> None:
+        try:
+            from alembic.config import Config
+            from alembic.script import ScriptDirectory
+            from alembic.util import CommandError
+        except ImportError:
+            raise InputError("verify needs Alembic (pip install alembic)") from None
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        self.project = project
+        self.sa_url = sa_url
+        config_file = project.config_file.resolve()
+        if config_file.suffix == ".toml":
+            self.config = Config(toml_file=str(config_file))
+        else:
+            self.config = Config(str(config_file))
+        self.config.set_main_option("sqlalchemy.url", sa_url.replace("%", "%%"))
+        xs = [f"{key}={sa_url}" for key in ("url", "db_url", "database_url", "sqlalchemy.url")]
+        self.config.cmd_opts = argparse.Namespace(x=xs)
+        with self.in_project():
+            try:
+                self.script = ScriptDirectory.from_config(self.config)
+                self.script.revision_map.heads  # noqa: B018 - import every revision now: errors are input errors
+            except CommandError as exc:
+                why = _first_line(exc)
+                raise InputError(f"{config_file}: cannot read the Alembic project: {why}") from None
+            except Exception as exc:  # noqa: BLE001 - a revision file that does not import
+                raise InputError(f"{config_file}: cannot load the revisions: {_why(exc)}") from None
+        self.engine = create_engine(sa_url, poolclass=NullPool)
+        self.connection = None
+        self.version_table: tuple[str | None, str] = (None, "alembic_version")
+        self.current = ""  # the step being run, for messages
+        self.current_revision: str | None = None
+
+    # -- the project ---------------------------------------------------------------------------------
+
+    def revisions(self) -> list:
+        """Every revision, base first (parents before children)."""
+        return list(reversed(list(self.script.walk_revisions())))
+
+    def check_env_takes_url(self) -> None:
+        env_py = self.project.env_py
+        text = env_py.read_text(encoding="utf-8") if env_py.is_file() else ""
+        if not any(reader in text for reader in (*_URL_READERS, *URL_VARIABLES)):
+            raise InputError(
+                f"{env_py} reads its database URL from nothing verify can set; refusing to run it (it could "
+                f"migrate another database): {HOW_TO_PASS_URL}"
+            )
+
+    # -- running env.py ------------------------------------------------------------------------------
+
+    def run(self, steps: Callable[[tuple, object], Iterable], destination: str | None = None) -> None:
+        """Run env.py once; ``steps(heads, migration_context)`` yields Alembic revision steps.
+
+        Raises :class:`StepFailed` when a step (or our code between steps) fails, :class:`InputError` when
+        env.py fails before it reaches ``context.run_migrations()``.
+        """
+        from alembic.runtime.environment import EnvironmentContext
+
+        started = False
+
+        def fn(heads, context):
+            nonlocal started
+            started = True
+            self.version_table = (context.version_table_schema, context.version_table)
+            return steps(heads, context)
+
+        connection = self._connection()
+        self.config.attributes["connection"] = connection
+        self.current, self.current_revision = "", None
+        try:
+            with (
+                self.in_project(),
+                _environment(dict.fromkeys(URL_VARIABLES, self.sa_url)),
+                EnvironmentContext(
+                    self.config, self.script, fn=fn, as_sql=False, destination_rev=destination, tag=None
+                ),
+            ):
+                self.script.run_env()
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the project's code: report whatever it raises
+            self._end(connection, ok=False)
+            if not started:
+                raise InputError(self._env_error(exc)) from None
+            raise StepFailed(self.current or "running env.py", self.current_revision, _why(exc)) from None
+        finally:
+            self.config.attributes.pop("connection", None)
+        self._end(connection, ok=True)
+
+    def upgrade_steps(self, destination: str, heads) -> list:
+        # what alembic.command.upgrade's step function returns (the method is Alembic's, underscored)
+        return self.script._upgrade_revs(destination, heads)
+
+    def downgrade_steps(self, destination: str, heads) -> list:
+        return self.script._downgrade_revs(destination, heads)
+
+    def database_heads(self) -> set[str]:
+        """The revisions the scratch database is at, read on our own connection."""
+        from sqlalchemy import MetaData, Table, select
+        from sqlalchemy.exc import SQLAlchemyError
+
+        schema, name = self.version_table
+        connection = self._connection()
+        try:
+            table = Table(name, MetaData(), autoload_with=connection, schema=schema)
+            return {row[0] for row in connection.execute(select(table.c.version_num))}
+        except SQLAlchemyError:
+            return set()
+        finally:
+            connection.rollback()
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(Exception):
+                self.connection.close()
+            self.connection = None
+        self.engine.dispose()
+
+    @contextlib.contextmanager
+    def in_project(self):
+        """In the project's folder and first on ``sys.path``, as Alembic's own command line runs it."""
+        root = str(self.project.root)
+        added = root not in sys.path
+        if added:
+            sys.path.insert(0, root)
+        try:
+            with contextlib.chdir(root):
+                yield
+        finally:
+            if added:
+                with contextlib.suppress(ValueError):
+                    sys.path.remove(root)
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _connection(self):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if self.connection is None or self.connection.closed:
+            try:
+                self.connection = self.engine.connect()
+            except SQLAlchemyError as exc:
+                why = _first_line(exc.orig or exc)
+                raise InputError(f"cannot connect to the scratch database: {why}") from None
+        return self.connection
+
+    def _end(self, connection, ok: bool) -> None:
+        if connection.closed:  # some env.py files close the connection they are given
+            self.connection = None
+            return
+        with contextlib.suppress(Exception):
+            if connection.in_transaction():
+                connection.commit() if ok else connection.rollback()
+
+    def _env_error(self, exc: BaseException) -> str:
+        text = _why(exc)
+        if "greenlet" in text:
+            return (
+                f"{self.project.env_py} is async and needs greenlet: pip install 'sqlalchemy[asyncio]' "
+                "(and the project's async driver)"
+            )
+        return f"{self.project.env_py} failed before running migrations: {text}"
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {_first_line(exc)}"
