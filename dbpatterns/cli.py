@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trace.add_argument("--format", choices=("text", "json"), default="text")
 
+    verify = sub.add_parser(
+        "verify", help="run the project's history on a scratch Postgres: heads, upgrade, stairway, no trace"
+    )
+    verify.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+    verify.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+
     rules = sub.add_parser("rules", help="list the lint rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id (or a squawk alias)")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -108,6 +115,8 @@ def _run(argv) -> int:
         return cmd_rules(args)
     if args.command == "trace":
         return cmd_trace(args)
+    if args.command == "verify":
+        return cmd_verify(args)
     parser.print_help()
     return EXIT_USAGE
 
@@ -209,6 +218,15 @@ def cmd_trace(args) -> int:
         raise InputError("trace: give FILE.sql or --revision REV")
     sys.stdout.write(render_json(traces) if args.format == "json" else render_text(traces))
     return EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    from .verify import verify_project
+    from .verify.render import render_json, render_text
+
+    report = verify_project(args.project or ".", db=args.db)
+    sys.stdout.write(render_json(report) if args.format == "json" else render_text(report))
+    return EXIT_OK if report.ok else EXIT_FINDINGS
 
 
 def cmd_rules(args) -> int:

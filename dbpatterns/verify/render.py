@@ -1,0 +1,24 @@
+"""Text and JSON output of a verify report."""
+
+from __future__ import annotations
+
+import json
+
+from .model import Report
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def render_text(report: Report) -> str:
+    lines = []
+    for check in report.checks:
+        mark = "ok  " if check.ok else "FAIL"
+        at = f" [{check.revision}]" if check.revision and not check.ok else ""
+        lines.append(f"{mark} {check.name}{at}: {check.detail}")
+    for name, why in report.skipped.items():
+        lines.append(f"skip {name}: {why}")
+    failed = sum(not c.ok for c in report.checks)
+    lines.append("all checks passed" if report.ok else f"{failed} check(s) failed")
+    return "\n".join(lines) + "\n"
