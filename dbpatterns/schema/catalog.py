@@ -45,7 +45,7 @@ LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE r.relkind IN ('r', 'p', 'f', 'v', 'm', 'c')
 UNION ALL
 SELECT 'constraint', r.qname || '.' || quote_ident(k.conname),
-       concat_ws(' ', pg_get_constraintdef(k.oid), CASE WHEN NOT k.convalidated THEN 'NOT VALID' END,
+       concat_ws(' ', pg_get_constraintdef(k.oid),
                  CASE WHEN k.condeferrable THEN 'deferrable' END, CASE WHEN k.condeferred THEN 'deferred' END)
 FROM pg_constraint k JOIN rel r ON r.oid = k.conrelid
 UNION ALL

@@ -1,0 +1,103 @@
+"""pytest plugin: ``dbpatterns verify``'s checks as tests of a project's own suite, one item per check.
+
+Installed with the package (entry point ``pytest11``) and inert until configured. One line turns it on::
+
+    [tool.pytest.ini_options]
+    dbpatterns_verify = true
+
+or ``pytest --dbpatterns-verify``. Optional: ``dbpatterns_project`` (the Alembic project's folder,
+relative to the pytest configuration file; default: that file's folder) and ``dbpatterns_db`` (a server
+URL to create the scratch database on; default: a throwaway embedded PostgreSQL). The checks run once, on
+the first item, and each item reports its own check: single_head, upgrade, models_match, downgrade,
+stairway, downgrade_no_trace. Nothing heavy is imported unless the plugin is on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+_REPORT = pytest.StashKey[object]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("dbpatterns_verify", "run dbpatterns verify's checks as tests", type="bool", default=False)
+    parser.addini("dbpatterns_project", "the Alembic project's folder for dbpatterns verify", default="")
+    parser.addini("dbpatterns_db", "server URL for dbpatterns verify's scratch database", default="")
+    group = parser.getgroup("dbpatterns")
+    group.addoption(
+        "--dbpatterns-verify",
+        action="store_true",
+        default=False,
+        help="run dbpatterns verify's checks (heads, upgrade, stairway, no trace, models) as tests",
+    )
+    group.addoption("--dbpatterns-project", default=None, help="the Alembic project's folder")
+    group.addoption("--dbpatterns-db", default=None, help="server URL for the scratch database")
+
+
+def _enabled(config: pytest.Config) -> bool:
+    return bool(config.getoption("dbpatterns_verify") or config.getini("dbpatterns_verify"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    if not _enabled(config):
+        return
+    if config.args and all("::" in arg for arg in config.args):
+        return  # the user picked particular tests
+    from dbpatterns.verify.model import CHECKS
+
+    parent = VerifyCollector.from_parent(session, name="dbpatterns-verify")
+    items[:0] = [VerifyItem.from_parent(parent, name=name) for name in CHECKS]
+
+
+class VerifyCollector(pytest.Collector):
+    def collect(self):  # items are made in pytest_collection_modifyitems
+        return []
+
+
+class VerifyFailure(Exception):
+    """A failed check: its message is the report, without a traceback."""
+
+
+class VerifyItem(pytest.Item):
+    def runtest(self) -> None:
+        report = _report(self.config)
+        if isinstance(report, str):  # an input error: every item says it
+            raise VerifyFailure(f"dbpatterns verify: {report}")
+        if self.name in report.skipped:
+            pytest.skip(report.skipped[self.name])
+        checks = [c for c in report.checks if c.name == self.name]
+        if not checks:
+            pytest.skip("not run")
+        failed = [c for c in checks if not c.ok]
+        if failed:
+            raise VerifyFailure(
+                "\n".join(
+                    f"{c.name}" + (f" [{c.revision}]" if c.revision else "") + f": {c.detail}" for c in failed
+                )
+            )
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, VerifyFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"dbpatterns verify: {self.name}"
+
+
+def _report(config: pytest.Config):
+    if _REPORT not in config.stash:
+        from dbpatterns.findings import InputError
+        from dbpatterns.verify import verify_project
+
+        base = config.inipath.parent if config.inipath else config.rootpath
+        project = config.getoption("dbpatterns_project") or config.getini("dbpatterns_project") or "."
+        db = config.getoption("dbpatterns_db") or config.getini("dbpatterns_db") or None
+        try:
+            config.stash[_REPORT] = verify_project(base / Path(project), db=db)
+        except InputError as exc:
+            config.stash[_REPORT] = str(exc)
+    return config.stash[_REPORT]
