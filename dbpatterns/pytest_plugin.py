@@ -48,7 +48,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return  # the user picked particular tests
     from dbpatterns.verify.model import CHECKS
 
-    parent = VerifyCollector.from_parent(session, name="dbpatterns-verify")
+    project = _project_dir(config)
+    config_file = next(
+        (project / n for n in ("alembic.ini", "pyproject.toml") if (project / n).is_file()), None
+    )
+    where = {"path": config_file} if config_file else {}
+    parent = VerifyCollector.from_parent(session, name="dbpatterns-verify", **where)
     items[:0] = [VerifyItem.from_parent(parent, name=name) for name in CHECKS]
 
 
@@ -93,11 +98,15 @@ def _report(config: pytest.Config):
         from dbpatterns.findings import InputError
         from dbpatterns.verify import verify_project
 
-        base = config.inipath.parent if config.inipath else config.rootpath
-        project = config.getoption("dbpatterns_project") or config.getini("dbpatterns_project") or "."
         db = config.getoption("dbpatterns_db") or config.getini("dbpatterns_db") or None
         try:
-            config.stash[_REPORT] = verify_project(base / Path(project), db=db)
+            config.stash[_REPORT] = verify_project(_project_dir(config), db=db)
         except InputError as exc:
             config.stash[_REPORT] = str(exc)
     return config.stash[_REPORT]
+
+
+def _project_dir(config: pytest.Config) -> Path:
+    base = config.inipath.parent if config.inipath else config.rootpath
+    project = config.getoption("dbpatterns_project") or config.getini("dbpatterns_project") or "."
+    return base / Path(project)
