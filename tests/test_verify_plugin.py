@@ -1,4 +1,7 @@
-"""The pytest plugin: verify's checks as items of a project's own suite, inert until configured."""
+"""The pytest plugin: verify's checks as items of a project's own suite, inert until configured.
+
+The run that verifies is a subprocess: in process, pytester would unload the SQLAlchemy modules it imports.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ def test_one_item_per_check(pytester, pg_server):
         f"[pytest]\ndbpatterns_verify = true\ndbpatterns_project = db\ndbpatterns_db = {pg_server.url()}\n"
     )
     pytester.makepyfile(test_app="def test_app():\n    pass\n")
-    result = pytester.runpytest("-p", "no:pytest_alembic", "-rs")
+    result = pytester.runpytest_subprocess("-p", "no:pytest_alembic", "-rs")
     result.assert_outcomes(passed=4, failed=2, skipped=1)
     out = result.stdout.str()
     assert "dbpatterns verify: downgrade_no_trace" in out and "dbpatterns verify: stairway" in out
