@@ -55,7 +55,7 @@ class Runner:
         except ImportError:
             raise InputError("verify needs Alembic (pip install alembic)") from None
         from sqlalchemy import create_engine
-        from sqlalchemy.pool import NullPool
+        from sqlalchemy.pool import StaticPool
 
         self.project = project
         self.sa_url = sa_url
@@ -76,7 +76,9 @@ class Runner:
                 raise InputError(f"{config_file}: cannot read the Alembic project: {why}") from None
             except Exception as exc:  # noqa: BLE001 - a revision file that does not import
                 raise InputError(f"{config_file}: cannot load the revisions: {_why(exc)}") from None
-        self.engine = create_engine(sa_url, poolclass=NullPool)
+        # one DB-API connection for the whole run, even when env.py closes the Connection it is given:
+        # no reconnects, and the driver's prepared statements (the snapshot query) are kept
+        self.engine = create_engine(sa_url, poolclass=StaticPool)
         self.connection = None
         self.version_table: tuple[str | None, str] = (None, "alembic_version")
         self.current = ""  # the step being run, for messages
