@@ -32,6 +32,7 @@ def missing_downgrade(ctx, node):
     def upgrade() -> None:
         op.add_column("users", sa.Column("plan", sa.Text()))
 
+
     def downgrade() -> None:
         pass
     ```
@@ -40,6 +41,7 @@ def missing_downgrade(ctx, node):
     ```python
     def upgrade() -> None:
         op.add_column("users", sa.Column("plan", sa.Text()))
+
 
     def downgrade() -> None:
         op.drop_column("users", "plan")
