@@ -62,8 +62,10 @@ def test_bundled_example_verifies(pg_url):
 def test_cli_json_on_a_server_leaves_no_database(pg_server, capsys):
     before = _databases(pg_server)
     code = main(["verify", "--project", str(EXAMPLE), "--db", pg_server.url(), "--format", "json"])
-    out = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
     assert code == 0 and out["ok"] is True
+    assert "Running upgrade" not in captured.err  # env.py's logging stays out of our output
     assert all(set(c) >= {"name", "ok", "revision", "detail"} for c in out["checks"])
     assert _databases(pg_server) == before
 

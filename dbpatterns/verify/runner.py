@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -59,6 +60,7 @@ class Runner:
 
         self.project = project
         self.sa_url = sa_url
+        self.log = io.StringIO()  # what env.py and Alembic printed while running
         config_file = project.config_file.resolve()
         if config_file.suffix == ".toml":
             self.config = Config(toml_file=str(config_file))
@@ -127,6 +129,8 @@ class Runner:
                 EnvironmentContext(
                     self.config, self.script, fn=fn, as_sql=False, destination_rev=destination, tag=None
                 ),
+                contextlib.redirect_stdout(self.log),  # env.py's prints and Alembic's INFO logging: kept
+                contextlib.redirect_stderr(self.log),  # out of our output (and out of an MCP stdio stream)
             ):
                 self.script.run_env()
         except InputError:
