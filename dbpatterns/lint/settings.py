@@ -22,6 +22,7 @@ _KEYS = {
     "models",
     "templates",
     "exclude",
+    "targets",
 }
 
 
@@ -112,7 +113,26 @@ def settings_from_table(table: dict, where: Path) -> Settings:
     for key in ("models", "templates"):  # read by other commands
         if key in table and not isinstance(table[key], str):
             raise bad(key, "a string")
+    _targets(table, where)
     return Settings(**values)
+
+
+def _targets(table: dict, where: Path) -> dict[str, str]:
+    """``targets``: named databases (name = URL; ``${VAR}`` reads the environment), for the MCP server."""
+    targets = table.get("targets", {})
+    if not isinstance(targets, dict) or not all(isinstance(v, str) for v in targets.values()):
+        raise InputError(f'{where}: [tool.dbpatterns] targets must be a table of name = "URL or ${{VAR}}"')
+    return targets
+
+
+def load_targets(pyproject: Path) -> dict[str, str]:
+    """The ``[tool.dbpatterns] targets`` table of ``pyproject`` (validated like every other key)."""
+    load_settings(pyproject.parent)
+    import tomllib
+
+    return _targets(
+        tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("dbpatterns", {}), pyproject
+    )
 
 
 def parse_pg_version(value, where: str) -> int:
