@@ -87,6 +87,28 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("rule", nargs="?", help="a rule id (or a squawk alias)")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rules.add_argument("--all", action="store_true", help="include opt-in rules in the list")
+
+    drift = sub.add_parser("drift", help="a live database vs the history, the models and the checksums")
+    drift.add_argument("--db", action="append", default=[], help="database URL (repeat for several)")
+    drift.add_argument("--db-file", help="a file of database URLs, one a line")
+    drift.add_argument("--schemas", help="comma-separated tenant schemas to check (schema-per-tenant)")
+    drift.add_argument("--models", help="models as package.module:Base (default: [tool.dbpatterns] models)")
+    drift.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+    drift.add_argument("--format", choices=("text", "json"), default="text")
+
+    sums = sub.add_parser("sum", help="write the sum file of the revisions (or --check it)")
+    sums.add_argument("--check", action="store_true", help="compare the revisions with the sum file only")
+    sums.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+    sums.add_argument("--format", choices=("text", "json"), default="text")
+
+    heads = sub.add_parser("heads", help="the heads and branches of the history (exit 1 for several heads)")
+    heads.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+    heads.add_argument("--format", choices=("text", "json"), default="text")
+
+    check = sub.add_parser("check", help="the CI bundle: lint, sum check, verify and detect on a project")
+    check.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+    check.add_argument("--db", help="a server URL to create the scratch databases on (default: embedded)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
@@ -117,6 +139,9 @@ def _run(argv) -> int:
         return cmd_trace(args)
     if args.command == "verify":
         return cmd_verify(args)
+    handlers = {"drift": cmd_drift, "sum": cmd_sum, "heads": cmd_heads, "check": cmd_check}
+    if args.command in handlers:
+        return handlers[args.command](args)
     parser.print_help()
     return EXIT_USAGE
 
@@ -227,6 +252,62 @@ def cmd_verify(args) -> int:
     report = verify_project(args.project or ".", db=args.db)
     sys.stdout.write(render_json(report) if args.format == "json" else render_text(report))
     return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
+def cmd_drift(args) -> int:
+    from .drift import check_drift, read_db_file
+    from .drift.render import render_json, render_text
+
+    urls = list(args.db) + (read_db_file(args.db_file) if args.db_file else [])
+    schemas = [s.strip() for s in args.schemas.split(",") if s.strip()] if args.schemas else None
+    summary = check_drift(args.project or ".", urls, schemas=schemas, models=args.models)
+    sys.stdout.write(render_json(summary) if args.format == "json" else render_text(summary))
+    for report in summary.errors:
+        print(f"dbpatterns: {report.error}", file=sys.stderr)
+    return EXIT_USAGE if summary.errors else EXIT_OK if summary.in_sync else EXIT_FINDINGS
+
+
+def cmd_sum(args) -> int:
+    import json
+
+    from .checksums import check_sums, write_sums
+
+    if not args.check:
+        path = write_sums(args.project or ".")
+        print(json.dumps({"sum_file": str(path)}) if args.format == "json" else f"wrote {path}")
+        return EXIT_OK
+    report = check_sums(args.project or ".")
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2))
+    elif not report.exists:
+        print(f"no sum file at {report.sum_file}: run `dbpatterns sum`")
+    else:
+        for p in report.problems:
+            print(f"{p.path}: {p.change}: {p.detail}")
+        print(f"{report.revisions} revision(s) match {report.sum_file}" if report.ok else "sum check failed")
+    return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
+def cmd_heads(args) -> int:
+    import json
+
+    from .heads import render_text, show_heads
+
+    report = show_heads(args.project or ".")
+    text = json.dumps(report.to_dict(), indent=2) + "\n" if args.format == "json" else render_text(report)
+    sys.stdout.write(text)
+    return EXIT_OK if report.single else EXIT_FINDINGS
+
+
+def cmd_check(args) -> int:
+    import json
+
+    from .check import render_text, run_check
+
+    report = run_check(args.project or ".", db=args.db)
+    text = json.dumps(report.to_dict(), indent=2) + "\n" if args.format == "json" else render_text(report)
+    sys.stdout.write(text)
+    return report.exit_code
 
 
 def cmd_rules(args) -> int:

@@ -1,0 +1,224 @@
+"""Checksums of an Alembic project's revisions, kept in a sum file beside the versions folder.
+
+    from dbpatterns.checksums import write_sums, check_sums
+
+    write_sums("path/to/project")          # writes migrations/dbpatterns.sum
+    report = check_sums("path/to/project")
+    report.ok, [p.to_dict() for p in report.problems]
+
+The sum file works like Atlas's ``atlas.sum``: its first line is a hash of the whole history, then one line
+per revision file (``path h1:hash``, paths relative to the sum file, sorted). Two branches that each add a
+revision both change the first line, so git reports a conflict when they meet.
+
+What a revision's hash covers: the file's Python syntax tree (``ast.dump``, without line numbers) with the
+docstrings removed. Comments, blank lines, indentation, quote style and docstrings (Alembic's header with
+"Revision ID" and "Create Date") do not count; any change to the code does, including the text of a string
+such as the SQL given to ``op.execute``. A file that does not parse is hashed byte for byte.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import InputError
+
+SUM_FILE = "dbpatterns.sum"
+_PREFIX = "h1:"
+
+
+def revision_checksum(text: str) -> str:
+    """The normalized hash of one revision file's text (``h1:`` + base64 SHA-256)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        data = b"raw\0" + text.encode("utf-8", "surrogateescape")
+    else:
+        _strip_docstrings(tree)
+        data = ast.dump(tree).encode()
+    return _h1(data)
+
+
+def file_checksum(path: str | os.PathLike) -> str:
+    return revision_checksum(Path(path).read_text(encoding="utf-8", errors="surrogateescape"))
+
+
+def _h1(data: bytes) -> str:
+    return _PREFIX + base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def _strip_docstrings(tree: ast.AST) -> None:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            first = body[0].value if body and isinstance(body[0], ast.Expr) else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                node.body = body[1:] or [ast.Pass()]
+
+
+def total_checksum(entries: dict[str, str]) -> str:
+    """The hash of the whole history: every (path, hash) pair in path order."""
+    data = "".join(f"{path}\0{digest}\n" for path, digest in sorted(entries.items()))
+    return _h1(data.encode())
+
+
+# -- the project's files -----------------------------------------------------------------------------
+
+
+def _project(project_dir):
+    from .alembic.project import find_project
+
+    folder = Path(project_dir)
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder")
+    project = find_project(folder)
+    if project is None:
+        raise InputError(
+            f"no Alembic project in {folder} (no alembic.ini or [tool.alembic] in pyproject.toml)"
+        )
+    return project
+
+
+def sum_path(project) -> Path:
+    """Where the sum file of ``project`` (a :class:`~dbpatterns.alembic.project.Project`) lives."""
+    return project.script_location / SUM_FILE
+
+
+def revision_files(project) -> dict[str, Path]:
+    """Every revision file of the project's version locations, by its path relative to the sum file."""
+    from .alembic.static import looks_like_revision
+
+    base = project.script_location
+    out: dict[str, Path] = {}
+    for location in project.version_locations:
+        for dirpath, dirnames, filenames in os.walk(location):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
+            for name in filenames:
+                if not name.endswith(".py"):
+                    continue
+                file = Path(dirpath, name)
+                try:
+                    text = file.read_text(encoding="utf-8", errors="surrogateescape")
+                except OSError as exc:
+                    raise InputError(f"{file}: cannot read: {exc.strerror}") from None
+                if looks_like_revision(text):
+                    out[Path(os.path.relpath(file, base)).as_posix()] = file
+    return out
+
+
+def current_sums(project) -> dict[str, str]:
+    """Relative path -> hash of every revision file as it is now."""
+    return {rel: file_checksum(file) for rel, file in revision_files(project).items()}
+
+
+def render_sum_file(entries: dict[str, str]) -> str:
+    lines = [total_checksum(entries)]
+    lines += [f"{path} {digest}" for path, digest in sorted(entries.items())]
+    return "\n".join(lines) + "\n"
+
+
+def parse_sum_file(path: Path) -> tuple[str, dict[str, str]]:
+    """(total line, path -> hash) of a sum file; a malformed one is an input error."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    if not lines or not lines[0].startswith(_PREFIX):
+        raise InputError(f"{path}: not a dbpatterns sum file (the first line must be h1:...)")
+    entries: dict[str, str] = {}
+    for number, line in enumerate(lines[1:], 2):
+        name, _, digest = line.rpartition(" ")
+        if not name or not digest.startswith(_PREFIX):
+            raise InputError(f"{path}:{number}: expected 'PATH h1:HASH', got {line!r}")
+        entries[name] = digest
+    return lines[0], entries
+
+
+def write_sums(project_dir: str | os.PathLike = ".") -> Path:
+    """Write (or rewrite) the project's sum file atomically; returns its path."""
+    project = _project(project_dir)
+    target = sum_path(project)
+    text = render_sum_file(current_sums(project))
+    fd, temp = tempfile.mkstemp(prefix=".dbpatterns-sum-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+# -- checking ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SumProblem:
+    """``change``: ``edited`` (the file no longer matches its line), ``added`` (a revision with no line),
+    ``removed`` (a line whose file is gone) or ``total`` (the first line does not match the others)."""
+
+    path: str
+    change: str
+    detail: str
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "change": self.change, "detail": self.detail}
+
+
+@dataclass
+class SumReport:
+    sum_file: Path
+    exists: bool
+    problems: list[SumProblem] = field(default_factory=list)
+    revisions: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "sum_file": str(self.sum_file),
+            "exists": self.exists,
+            "revisions": self.revisions,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+_FIX = "run `dbpatterns sum` if the revision was never deployed; otherwise undo the edit and add a revision"
+
+
+def check_sums(project_dir: str | os.PathLike = ".") -> SumReport:
+    """Compare the revision files with the sum file. No sum file: ``exists`` False and no problems."""
+    return check_project_sums(_project(project_dir))
+
+
+def check_project_sums(project) -> SumReport:
+    target = sum_path(project)
+    if not target.is_file():
+        return SumReport(target, exists=False)
+    total, recorded = parse_sum_file(target)
+    now = current_sums(project)
+    problems = []
+    for path in sorted(recorded.keys() | now.keys()):
+        old, new = recorded.get(path), now.get(path)
+        if old == new:
+            continue
+        if old is None:
+            problems.append(SumProblem(path, "added", "a revision not in the sum file: run `dbpatterns sum`"))
+        elif new is None:
+            problems.append(SumProblem(path, "removed", "in the sum file but the revision file is gone"))
+        else:
+            problems.append(SumProblem(path, "edited", f"changed after it was summed: {_FIX}"))
+    if total != total_checksum(recorded):
+        problems.append(
+            SumProblem(SUM_FILE, "total", "the first line does not match the lines below: a bad merge?")
+        )
+    return SumReport(target, exists=True, problems=problems, revisions=len(now))

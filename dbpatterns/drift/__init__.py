@@ -1,0 +1,108 @@
+"""``dbpatterns drift``: a live database against the migration history, the models and the checksums.
+
+    from dbpatterns.drift import check_drift
+
+    summary = check_drift("path/to/project", ["postgresql://app@db/prod"], schemas=None)
+    summary.in_sync, summary.to_dict()
+
+For every target (a database URL, or one tenant schema of it with ``schemas``) it reports:
+
+- revision status: the ``alembic_version`` rows against the project's heads: ``up to date``, ``behind``
+  (with the pending revisions), ``unknown`` (a revision the repository does not have: the database is
+  ahead of this checkout or on another branch) or ``unversioned`` (no version table);
+- schema drift: the live catalog against the schema the history produces at the database's own revision
+  (the history applied to a scratch database on a throwaway embedded PostgreSQL; the heads when the
+  database's revision is unknown). Tables, columns (type, nullability, default), indexes (INVALID ones
+  too), constraints (NOT VALID ones too), enums, sequences, views, functions, triggers, extensions,
+  policies and comments; privileges and extension versions are not compared. The children of a table that
+  is added or removed as a whole are folded into its line;
+- model drift, when models are configured (``--models`` or ``[tool.dbpatterns] models``): Alembic's
+  autogenerate comparison of the models with the live database;
+- checksum drift: the revision files against the sum file (``dbpatterns sum``) and against the checksums
+  the env.py helper :func:`dbpatterns.env.record_applied` logged when each revision was applied.
+
+Targets are read concurrently, every connection read-only (``default_transaction_read_only=on``); nothing
+is ever written to them. Passwords never appear in the output.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..findings import InputError
+from .model import Difference, DriftReport, DriftSummary, Revision
+
+__all__ = ["Difference", "DriftReport", "DriftSummary", "Revision", "check_drift", "read_db_file"]
+
+
+def check_drift(
+    project_dir: str | os.PathLike,
+    urls: list[str],
+    *,
+    schemas: list[str] | None = None,
+    models: str | None = None,
+) -> DriftSummary:
+    from ..alembic.models import load_metadata, models_setting
+    from ..checksums import check_project_sums, file_checksum
+    from ..heads import find, script_directory
+    from .compare import destination, log_differences, normalize, revision_status, schema_differences
+    from .history import History
+    from .live import Target, read_live
+
+    if not urls:
+        raise InputError("drift: give --db URL (or --db-file FILE)")
+    project = find(project_dir)
+    targets = [Target(url, schema) for url in urls for schema in (schemas or [None])]
+    script = script_directory(project)
+    spec = models or models_setting(project.root)
+    metadata = load_metadata(spec, project.root) if spec else None
+    sum_problems = [
+        Difference("checksum", p.path, f"sum file: {p.detail}", "checksum", p.change)
+        for p in check_project_sums(project).problems
+    ]
+    file_sums = {rev.revision: file_checksum(rev.path) for rev in script.walk_revisions() if rev.path}
+    history = History(project)
+    reports = []
+    try:
+        with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
+            futures = [pool.submit(read_live, target, metadata) for target in targets]
+            history.expected(tuple(sorted(script.get_heads())))  # while the targets are read
+            for target, future in zip(targets, futures, strict=True):
+                try:
+                    state = future.result()
+                except InputError as exc:
+                    if len(targets) == 1:
+                        raise
+                    reports.append(DriftReport(target.label, error=str(exc)))
+                    continue
+                revision = revision_status(script, state.versions)
+                at = destination(revision)
+                expected = history.expected(at)
+                if target.schema:
+                    from .compare import _quote_ident
+
+                    expected = normalize(expected, "public")
+                    live = normalize(state.snapshot, _quote_ident(target.schema))
+                else:
+                    expected, live = normalize(expected), normalize(state.snapshot)
+                found = schema_differences(expected, live)
+                found += [
+                    Difference(k, o, detail, "models", c) for k, o, c, detail in state.model_differences
+                ]
+                found += sum_problems
+                found += log_differences(script, state.log, file_sums)
+                reports.append(DriftReport(target.label, revision, found, list(at)))
+    finally:
+        history.close()
+    return DriftSummary(reports)
+
+
+def read_db_file(path: str) -> list[str]:
+    """URLs from a file, one a line; blank lines and ``#`` comments are skipped."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--db-file {path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]

@@ -1,0 +1,190 @@
+"""Turn a live database's state into a drift report: revision status, schema, models, checksums."""
+
+from __future__ import annotations
+
+from ..schema import Snapshot, diff
+from .model import Difference, Revision
+
+# Children of a table or view are folded into its own line when the whole table is added or removed.
+_CHILD_KINDS = ("column", "constraint", "trigger", "policy", "index", "sequence", "comment")
+
+
+def revision_status(script, versions: list[str] | None) -> Revision:
+    heads = sorted(script.get_heads())
+    if versions is None:
+        return Revision(None, heads, "unversioned", _pending(script, heads, []))
+    known = {r for r in versions if _get(script, r) is not None}
+    unknown = sorted(set(versions) - known)
+    if unknown:
+        return Revision(versions, heads, "unknown", unknown=unknown)
+    pending = _pending(script, heads, versions)
+    return Revision(versions, heads, "behind" if pending else "up to date", pending)
+
+
+def destination(revision: Revision) -> tuple[str, ...]:
+    """The revisions whose schema the database should have: its own when the repository knows them."""
+    if revision.status in ("up to date", "behind"):
+        return tuple(revision.database or ())
+    return tuple(revision.heads)
+
+
+def _get(script, rev: str):
+    try:
+        return script.revision_map.get_revision(rev)
+    except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown id
+        return None
+
+
+def _ancestors(script, revs) -> set[str]:
+    seen: set[str] = set()
+    todo = list(revs)
+    while todo:
+        rev = todo.pop()
+        if rev in seen:
+            continue
+        seen.add(rev)
+        script_rev = _get(script, rev)
+        if script_rev is not None:
+            todo.extend(script_rev._all_down_revisions)
+    return seen
+
+
+def _pending(script, heads, current) -> list[str]:
+    missing = _ancestors(script, heads) - _ancestors(script, current)
+    order = [r.revision for r in reversed(list(script.walk_revisions()))]  # base first
+    return [r for r in order if r in missing]
+
+
+# -- schema ----------------------------------------------------------------------------------------------
+
+
+def normalize(shot: Snapshot, schema: str | None = None, as_schema: str = "public") -> Snapshot:
+    """What drift compares: privileges and extension versions left out (they belong to the server, not
+    the history); with ``schema`` only that schema's objects, renamed as if they were in ``as_schema``."""
+    out: Snapshot = {}
+    prefix, to = (f"{schema}.", f"{as_schema}.") if schema else (None, None)
+    for (kind, name), detail in shot.items():
+        if prefix is not None:
+            if kind == "schema" or prefix not in name:
+                continue
+            name, detail = name.replace(prefix, to), detail.replace(prefix, to)
+        if kind in ("table", "foreign table"):
+            detail = detail.split("grants ", 1)[0].strip()
+        elif kind == "extension":
+            detail = "in " + detail.partition(" in ")[2] if " in " in detail else detail
+        out[(kind, name)] = detail
+    return out
+
+
+def only_schema(shot: Snapshot, schema: str) -> Snapshot:
+    prefix = f"{schema}."
+    return {key: detail for key, detail in shot.items() if key[0] != "schema" and prefix in key[1]}
+
+
+def schema_differences(expected: Snapshot, live: Snapshot) -> list[Difference]:
+    found = diff(expected, live)
+    whole = {
+        d.name: d.change
+        for d in found
+        if d.kind in ("table", "view", "materialized view") and d.change != "changed"
+    }
+    folded: dict[str, dict[str, int]] = {}
+    out = []
+    for d in found:
+        parent = _parent(d, whole) if d.kind in _CHILD_KINDS else None
+        if parent is not None and whole[parent] == d.change:
+            counts = folded.setdefault(parent, {})
+            counts[d.kind] = counts.get(d.kind, 0) + 1
+            continue
+        out.append(d)
+    return [_difference(d, folded.get(d.name)) for d in out]
+
+
+def _parent(d, whole: dict[str, str]) -> str | None:
+    name = d.name
+    if d.kind == "comment":
+        name = name.split(" ", 1)[-1]
+    if d.kind == "index":
+        table = _index_table(d.after or d.before or "")
+        return table if table in whole else None
+    if d.kind == "sequence":
+        owner = (d.after or d.before or "").partition("owned by ")[2].rsplit(".", 1)[0]
+        for table in whole:
+            if owner and (table == owner or table.endswith("." + owner)):
+                return table
+        return None
+    for table in whole:
+        if name.startswith(table + ".") or name == table:
+            return table
+    return None
+
+
+def _index_table(definition: str) -> str | None:
+    """The table of a ``CREATE INDEX`` statement (pg_get_indexdef's text), as ``schema.table``."""
+    from pglast import parse_sql
+
+    try:
+        stmt = parse_sql(definition.removesuffix(" INVALID").removesuffix(" NOT READY"))[0].stmt
+        rel = stmt.relation
+    except Exception:  # noqa: BLE001 - not an index definition
+        return None
+    return ".".join(_quote_ident(p) for p in (rel.schemaname, rel.relname) if p)
+
+
+def _quote_ident(name: str) -> str:
+    plain = name[:1].isalpha() or name[:1] == "_"
+    plain = plain and all(c.islower() or c.isdigit() or c in "_$" for c in name)
+    return name if plain else '"' + name.replace('"', '""') + '"'
+
+
+def _difference(d, folded: dict[str, int] | None) -> Difference:
+    before, after = d.before or "", d.after or ""
+    if d.change == "added":
+        detail = "in the database, not in the history" + (f": {after}" if after else "")
+    elif d.change == "removed":
+        detail = "in the history, missing from the database" + (f": {before}" if before else "")
+    else:
+        detail = f"history: {before or '(empty)'}; database: {after or '(empty)'}"
+    if folded:
+        detail += " (with " + ", ".join(f"{n} {kind}(s)" for kind, n in sorted(folded.items())) + ")"
+    if d.kind == "index" and after.endswith(("INVALID", "NOT READY")):
+        detail += "; the index is INVALID (a failed CREATE INDEX CONCURRENTLY?): drop it and build it again"
+    if d.kind == "constraint" and "NOT VALID" in after and "NOT VALID" not in before:
+        detail += "; the constraint is NOT VALID: run ALTER TABLE ... VALIDATE CONSTRAINT"
+    return Difference(d.kind, d.name, detail, "schema", d.change)
+
+
+# -- checksums --------------------------------------------------------------------------------------------
+
+
+def log_differences(script, log: dict, file_sums: dict[str, str]) -> list[Difference]:
+    """The migration log (revision -> last operation, checksum at apply time) against the files now."""
+    out = []
+    for revision, (operation, applied) in sorted(log.items()):
+        if operation == "downgrade":
+            continue
+        if revision not in file_sums:
+            if _get(script, revision) is None:
+                out.append(
+                    Difference(
+                        "checksum",
+                        revision,
+                        "applied to the database but not in the repository",
+                        "checksum",
+                        "added",
+                    )
+                )
+            continue
+        now = file_sums[revision]
+        if applied and applied != now:
+            out.append(
+                Difference(
+                    "checksum",
+                    revision,
+                    f"the revision file changed after it was applied (applied {applied}, file now {now}): "
+                    "the database did not run what the file says; undo the edit and add a new revision",
+                    "checksum",
+                    "changed",
+                )
+            )
+    return out

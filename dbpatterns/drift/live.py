@@ -1,0 +1,174 @@
+"""Read a live database without writing to it: every connection is opened read-only
+(``default_transaction_read_only=on`` at connect, then ``SET SESSION CHARACTERISTICS AS TRANSACTION READ
+ONLY``), and every transaction is rolled back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..env import LOG_TABLE
+from ..findings import InputError
+from ..schema import Snapshot, snapshot
+from ..trace.database import libpq_url, mask
+
+VERSION_TABLE = "alembic_version"
+READ_ONLY = "-c default_transaction_read_only=on"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    url: str
+    schema: str | None = None  # a tenant schema (schema-per-tenant layouts)
+
+    @property
+    def label(self) -> str:
+        return mask(self.url) + (f" schema {self.schema}" if self.schema else "")
+
+
+@dataclass
+class LiveState:
+    versions: list[str] | None  # None: no version table
+    snapshot: Snapshot
+    log: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # revision -> (operation, checksum)
+    model_differences: list = field(default_factory=list)  # (kind, object, change, detail)
+
+
+def connect(target: Target):
+    """A read-only psycopg connection to the target (search_path set to its tenant schema)."""
+    import psycopg
+
+    options = READ_ONLY + (f" -c search_path={_quote(target.schema)}" if target.schema else "")
+    try:
+        conn = psycopg.connect(libpq_url(target.url), options=options, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise InputError(f"cannot connect to {target.label}: {mask(_first_line(exc), target.url)}") from None
+    conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    conn.commit()
+    return conn
+
+
+def read_live(target: Target, metadata=None) -> LiveState:
+    """The target's version rows, catalog snapshot, migration log and (with models) autogenerate's view."""
+    import psycopg
+
+    conn = connect(target)
+    try:
+        if (
+            target.schema
+            and not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (target.schema,)).fetchone()
+        ):
+            raise InputError(f"{target.label}: no schema {target.schema!r} in the database")
+        versions = _read_versions(conn, target.schema)
+        log = _read_log(conn, target.schema)
+        shot = snapshot(conn, skip=(VERSION_TABLE, LOG_TABLE))
+        conn.rollback()
+    except psycopg.Error as exc:
+        raise InputError(f"cannot read {target.label}: {mask(_first_line(exc), target.url)}") from None
+    finally:
+        conn.close()
+    state = LiveState(versions, shot, log)
+    if metadata is not None:
+        state.model_differences = compare_models(target, metadata)
+    return state
+
+
+def _table(conn, name: str, schema: str | None) -> str | None:
+    """The qualified name of table ``name`` in ``schema`` (or as the search path finds it), or None."""
+    if schema:
+        found = conn.execute("SELECT to_regclass(%s)::text", (f"{_quote(schema)}.{_quote(name)}",)).fetchone()
+    else:
+        found = conn.execute("SELECT to_regclass(%s)::text", (_quote(name),)).fetchone()
+    if found and found[0]:
+        return f"{_quote(schema)}.{_quote(name)}" if schema else found[0]
+    return None
+
+
+def _read_versions(conn, schema: str | None) -> list[str] | None:
+    table = _table(conn, VERSION_TABLE, schema)
+    if table is None:
+        return None
+    return sorted(row[0] for row in conn.execute(f"SELECT version_num FROM {table}"))  # noqa: S608
+
+
+def _read_log(conn, schema: str | None) -> dict[str, tuple[str, str | None]]:
+    table = _table(conn, LOG_TABLE, schema)
+    if table is None:
+        return {}
+    rows = conn.execute(
+        f"SELECT DISTINCT ON (revision) revision, operation, checksum FROM {table} "  # noqa: S608
+        "ORDER BY revision, applied_at DESC"
+    )
+    return {revision: (operation, checksum) for revision, operation, checksum in rows}
+
+
+def compare_models(target: Target, metadata) -> list[tuple[str, str, str, str]]:
+    """Autogenerate's differences between the models and the live database, on a read-only connection."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
+    from ..verify.autogen import describe
+
+    options = READ_ONLY + (f" -c search_path={_quote(target.schema)}" if target.schema else "")
+    url = libpq_url(target.url).replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url, poolclass=NullPool, connect_args={"options": options, "connect_timeout": 10})
+
+    def include_name(name, type_, parent_names):
+        return not (type_ == "table" and name in (VERSION_TABLE, LOG_TABLE))
+
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": include_name}
+            )
+            found = compare_metadata(context, metadata)
+            connection.rollback()
+    except SQLAlchemyError as exc:
+        raise InputError(
+            f"cannot compare the models with {target.label}: {mask(_first_line(exc), target.url)}"
+        ) from None
+    finally:
+        engine.dispose()
+    out = []
+    for item in found:
+        for d in item if isinstance(item, list) else [item]:
+            op = d[0]
+            change = "added" if op.startswith("remove") else "removed" if op.startswith("add") else "changed"
+            kind = op.split("_", 1)[1] if "_" in op else op
+            kind = {"fk": "foreign key", "table_comment": "comment", "column_comment": "comment"}.get(
+                kind, kind
+            )
+            if op.startswith("modify_"):
+                kind = "column"
+            out.append((kind, _model_object(d), change, describe(d)))
+    return out
+
+
+def _model_object(d: tuple) -> str:
+    op = d[0]
+    if op in ("add_table", "remove_table"):
+        return _name(d[1].schema, d[1].name)
+    if op in ("add_column", "remove_column"):
+        return f"{_name(d[1], d[2])}.{d[3].name}"
+    if op.startswith("modify_"):
+        return f"{_name(d[1], d[2])}.{d[3]}"
+    obj = d[1]
+    table = getattr(obj, "table", None)
+    if table is not None:
+        return f"{_name(table.schema, table.name)}.{getattr(obj, 'name', None) or '(unnamed)'}"
+    return str(getattr(obj, "name", obj))
+
+
+def _name(schema, name) -> str:
+    return f"{schema}.{name}" if schema else str(name)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

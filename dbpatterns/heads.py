@@ -1,0 +1,161 @@
+"""``dbpatterns heads``: the heads and branches of an Alembic project's history (Alembic's ScriptDirectory).
+
+from dbpatterns.heads import show_heads
+
+report = show_heads("path/to/project")
+report.heads        # [Head(revision, branch_labels, doc, path, down_revision), ...]
+report.single       # one head: nothing to merge
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    revision: str
+    branch_labels: tuple[str, ...]
+    doc: str
+    path: str
+    down_revision: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "revision": self.revision,
+            "branch_labels": list(self.branch_labels),
+            "doc": self.doc,
+            "path": self.path,
+            "down_revision": list(self.down_revision),
+        }
+
+
+@dataclass
+class HeadsReport:
+    heads: list[Head]
+    branch_points: list[str] = field(default_factory=list)  # revisions with several children
+    merge_points: list[str] = field(default_factory=list)  # revisions with several parents
+    revisions: int = 0
+
+    @property
+    def single(self) -> bool:
+        return len(self.heads) <= 1
+
+    def to_dict(self) -> dict:
+        return {
+            "single": self.single,
+            "heads": [h.to_dict() for h in self.heads],
+            "branch_points": self.branch_points,
+            "merge_points": self.merge_points,
+            "revisions": self.revisions,
+        }
+
+
+def find(project_dir):
+    """The Alembic project in ``project_dir``, or an input error."""
+    from .alembic.project import find_project
+
+    folder = Path(project_dir)
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder")
+    project = find_project(folder)
+    if project is None:
+        raise InputError(
+            f"no Alembic project in {folder} (no alembic.ini or [tool.alembic] in pyproject.toml)"
+        )
+    return project
+
+
+@contextlib.contextmanager
+def in_project(project):
+    """In the project's folder and first on ``sys.path``, as Alembic's command line runs it."""
+    root = str(project.root)
+    added = root not in sys.path
+    if added:
+        sys.path.insert(0, root)
+    try:
+        with contextlib.chdir(root):
+            yield
+    finally:
+        if added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(root)
+
+
+def script_directory(project):
+    """Alembic's ``ScriptDirectory`` of the project, every revision loaded; errors are input errors."""
+    try:
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
+    except ImportError:
+        raise InputError("this command needs Alembic (pip install alembic)") from None
+    config_file = project.config_file.resolve()
+    config = Config(toml_file=str(config_file)) if config_file.suffix == ".toml" else Config(str(config_file))
+    with in_project(project):
+        try:
+            script = ScriptDirectory.from_config(config)
+            script.revision_map.heads  # noqa: B018 - load every revision now
+        except CommandError as exc:
+            raise InputError(f"{config_file}: cannot read the Alembic project: {_first_line(exc)}") from None
+        except Exception as exc:  # noqa: BLE001 - a revision file that does not import
+            why = f"{type(exc).__name__}: {_first_line(exc)}"
+            raise InputError(f"{config_file}: cannot load the revisions: {why}") from None
+    return script
+
+
+def show_heads(project_dir: str | os.PathLike = ".") -> HeadsReport:
+    project = find(project_dir)
+    return heads_of(script_directory(project), project.root)
+
+
+def heads_of(script, root: Path) -> HeadsReport:
+    revisions = list(script.walk_revisions())
+    heads = []
+    for rev in script.get_revisions("heads"):
+        heads.append(
+            Head(
+                rev.revision,
+                tuple(sorted(rev.branch_labels)),
+                (rev.doc or "").strip().splitlines()[0] if rev.doc else "",
+                os.path.relpath(rev.path, root) if getattr(rev, "path", None) else "",
+                tuple(rev._versioned_down_revisions),
+            )
+        )
+    heads.sort(key=lambda h: h.revision)
+    return HeadsReport(
+        heads,
+        sorted(r.revision for r in revisions if r.is_branch_point),
+        sorted(r.revision for r in revisions if r.is_merge_point),
+        len(revisions),
+    )
+
+
+def render_text(report: HeadsReport) -> str:
+    lines = []
+    for head in report.heads:
+        labels = f" ({', '.join(head.branch_labels)})" if head.branch_labels else ""
+        parents = ", ".join(head.down_revision) or "base"
+        lines.append(f"{head.revision}{labels} (head) <- {parents}: {head.doc}  [{head.path}]")
+    if report.branch_points:
+        lines.append(f"branch points: {', '.join(report.branch_points)}")
+    if report.merge_points:
+        lines.append(f"merge points: {', '.join(report.merge_points)}")
+    if not report.heads:
+        lines.append("no revisions")
+    elif report.single:
+        lines.append(f"one head, {report.revisions} revision(s)")
+    else:
+        lines.append(f"{len(report.heads)} heads: merge them (dbpatterns new merge, or alembic merge heads)")
+    return "\n".join(lines) + "\n"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
