@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
     check.add_argument("--db", help="a server URL to create the scratch databases on (default: embedded)")
     check.add_argument("--format", choices=("text", "json"), default="text")
+
+    mcp = sub.add_parser("mcp", help="serve the MCP tools over stdio (or streamable HTTP on loopback)")
+    mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
+    mcp.add_argument("--host", default="127.0.0.1", help="with --transport http: a loopback address")
+    mcp.add_argument("--port", type=int, default=8765, help="with --transport http (default 8765)")
     return parser
 
 
@@ -139,6 +144,10 @@ def _run(argv) -> int:
         return cmd_trace(args)
     if args.command == "verify":
         return cmd_verify(args)
+    if args.command == "mcp":
+        from mcp_server.__main__ import serve
+
+        return serve(args)
     handlers = {"drift": cmd_drift, "sum": cmd_sum, "heads": cmd_heads, "check": cmd_check}
     if args.command in handlers:
         return handlers[args.command](args)

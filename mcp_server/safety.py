@@ -1,0 +1,201 @@
+"""The guard rails every tool goes through: the project root and paths confined to it, database URLs from
+the environment or named targets only, size caps, and errors turned into one sentence for the model."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel
+
+log = logging.getLogger("dbpatterns.mcp")
+
+#: The environment variable that names the database `check_drift` inspects (the plugin's userConfig sets it).
+DATABASE_URL_ENV = "DBPATTERNS_DATABASE_URL"
+
+MAX_INPUT_CHARS = 1_000_000  # SQL text passed in an argument
+MAX_ITEMS = 500  # per list in a result
+MAX_TEXT = 20_000  # per string in a result
+
+#: Tools that run a project's code or a scratch server, one at a time (env.py may read os.environ, which
+#: the runner sets while it migrates).
+RUN_LOCK = threading.Lock()
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def project_root() -> Path:
+    """``CLAUDE_PROJECT_DIR`` when it names a folder, else the working directory; symlinks resolved."""
+    given = os.environ.get("CLAUDE_PROJECT_DIR")
+    if given and Path(given).is_dir():
+        return Path(given).resolve()
+    return Path.cwd().resolve()
+
+
+def confine(raw: str, *, what: str = "path", must_exist: bool = True, folder: bool | None = None) -> Path:
+    """``raw`` (relative to the project root, or absolute) resolved inside the root, or a ToolError."""
+    if not raw or "\x00" in raw:
+        raise ToolError(f"{what} is empty or not a valid path.")
+    root = project_root()
+    path = Path(raw).expanduser()
+    resolved = (path if path.is_absolute() else root / path).resolve()
+    if not resolved.is_relative_to(root):
+        raise ToolError(f"{what} {raw!r} is outside the project root; only files under it can be used.")
+    if must_exist and not resolved.exists():
+        raise ToolError(f"{what} {raw!r}: no such file or folder in the project.")
+    if folder is True and resolved.exists() and not resolved.is_dir():
+        raise ToolError(f"{what} {raw!r} is not a folder.")
+    if folder is False and resolved.is_dir():
+        raise ToolError(f"{what} {raw!r} is a folder, not a file.")
+    return resolved
+
+
+def relative(path: str | Path) -> str:
+    """A path as the model should see it: relative to the project root when under it."""
+    root = project_root()
+    try:
+        return Path(path).resolve().relative_to(root).as_posix() or "."
+    except (ValueError, OSError):
+        return str(path)
+
+
+def check_input(text: str, what: str) -> str:
+    if len(text) > MAX_INPUT_CHARS:
+        raise ToolError(f"{what} is {len(text)} characters; the limit is {MAX_INPUT_CHARS}.")
+    return text
+
+
+# ---- database URLs
+
+
+def database_url(target: str | None) -> str:
+    """The URL of ``target`` (a name in ``[tool.dbpatterns] targets``), or of ``DBPATTERNS_DATABASE_URL``.
+
+    A tool never takes a URL as an argument: the model could be talked into pointing it anywhere.
+    """
+    if target is None:
+        url = os.environ.get(DATABASE_URL_ENV, "").strip()
+        if not url:
+            raise ToolError(
+                f"No database configured: set {DATABASE_URL_ENV} (the plugin's database_url option) or "
+                "name a target from [tool.dbpatterns] targets in pyproject.toml."
+            )
+        return url
+    targets = configured_targets()
+    if target not in targets:
+        known = ", ".join(sorted(targets)) or "none configured"
+        raise ToolError(f"Unknown database target {target!r} (known: {known}).")
+    url = _expand_env(targets[target], target)
+    if not url:
+        raise ToolError(f"Database target {target!r} is empty once its environment variables are expanded.")
+    return url
+
+
+def configured_targets() -> dict[str, str]:
+    """``[tool.dbpatterns] targets`` of the project: name -> URL, where ``${VAR}`` reads the environment."""
+    from dbpatterns.findings import InputError
+    from dbpatterns.lint.settings import find_pyproject, load_targets
+
+    where = find_pyproject(project_root())
+    if where is None:
+        return {}
+    try:
+        return load_targets(where)
+    except InputError as exc:
+        raise ToolError(clean_message(str(exc))) from None
+
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand_env(value: str, target: str) -> str:
+    def read(match: re.Match) -> str:
+        name = match[1]
+        if name not in os.environ:
+            raise ToolError(f"Database target {target!r} reads ${{{name}}}, which is not set.")
+        return os.environ[name]
+
+    return _ENV_REFERENCE.sub(read, value).strip()
+
+
+def known_secrets() -> list[str]:
+    """Every configured database URL, so that their passwords can be masked out of any text."""
+    urls = [os.environ.get(DATABASE_URL_ENV, "")]
+    urls += [value for name, value in os.environ.items() if name.endswith("_URL") and "://" in value]
+    return [u for u in urls if u]
+
+
+# ---- results and errors
+
+
+def clean_message(text: str) -> str:
+    """One line with no password and no path outside the project (those keep only their last part)."""
+    from dbpatterns.trace.database import mask
+
+    for url in known_secrets():
+        text = mask(text, url)
+    text = mask(text)
+    root = str(project_root())
+    text = text.replace(root + os.sep, "").replace(root, ".")
+    text = re.sub(r"(?<![\w.:/])(/[^\s'\",:;()]+)", lambda m: _outside(m[1]), text)
+    line = " ".join(text.split())
+    return line if len(line) <= 1000 else line[:997] + "..."
+
+
+def _outside(path: str) -> str:
+    parts = [p for p in path.split("/") if p]
+    return ".../" + parts[-1] if len(parts) > 1 else path
+
+
+def cap(result: BaseModel) -> BaseModel:
+    """``result`` with every list cut to MAX_ITEMS (counted in ``truncated``) and every string to MAX_TEXT."""
+    dropped = 0
+
+    def walk(value):
+        nonlocal dropped
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            return value[:MAX_TEXT] + f"\n... [{len(value) - MAX_TEXT} characters left out]"
+        if isinstance(value, list):
+            if len(value) > MAX_ITEMS:
+                dropped += len(value) - MAX_ITEMS
+                value = value[:MAX_ITEMS]
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        return value
+
+    data = walk(result.model_dump())
+    if dropped and "truncated" in type(result).model_fields:
+        data["truncated"] = data.get("truncated", 0) + dropped
+    return type(result).model_validate(data)
+
+
+def guarded(fn: _F) -> _F:
+    """Run a tool: expected failures (the core's InputError, a ToolError) become one clean sentence;
+    anything else is logged (masked) on the server and reaches the model as a generic error."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        from dbpatterns.findings import InputError
+
+        try:
+            result = fn(*args, **kwargs)
+        except ToolError as exc:
+            raise ToolError(clean_message(str(exc))) from None
+        except InputError as exc:
+            raise ToolError(clean_message(str(exc))) from None
+        except Exception as exc:
+            log.error("%s failed: %s", fn.__name__, clean_message(f"{type(exc).__name__}: {exc}"))
+            raise ToolError(
+                f"{fn.__name__} failed unexpectedly ({type(exc).__name__}); the server log has the details."
+            ) from None
+        return cap(result) if isinstance(result, BaseModel) else result
+
+    return run  # type: ignore[return-value]

@@ -1,0 +1,185 @@
+"""The MCP tools: thin adapters from arguments to the core, returning the contract models of
+:mod:`dbpatterns.contracts` (the same JSON the command line prints). The core is imported inside each tool,
+so that the server answers ``tools/list`` before SQLAlchemy, Alembic or pglast are loaded."""
+
+from typing import Annotated
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from dbpatterns.contracts import LintResult, RuleDoc, RulesResult, TraceResult, VerifyResult
+
+from .safety import RUN_LOCK, check_input, confine, guarded, project_root, relative
+
+# ---- annotations: only generate_migration with write=true changes anything
+
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+READS_DATABASE = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
+WRITES_NEW_FILES = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+
+Project = Annotated[
+    str | None,
+    Field(description="the Alembic project's folder, relative to the project root (default: the root)"),
+]
+PgVersion = Annotated[
+    int | None, Field(ge=9, le=99, description="target PostgreSQL major version (default: config or 18)")
+]
+
+
+def _project_folder(project: str | None):
+    return confine(project or ".", what="project", folder=True)
+
+
+def _one_of(sql: str | None, path: str | None, what: str) -> None:
+    if (sql is None) == (path is None):
+        raise ToolError(f"Give either {what} SQL text or a path, not both and not neither.")
+
+
+@guarded
+def lint_migration(
+    sql: Annotated[
+        str | None, Field(description="a migration's SQL text (or an Alembic revision file's Python source)")
+    ] = None,
+    path: Annotated[
+        str | None,
+        Field(
+            description="a .sql file, an Alembic revision, a folder or an Alembic project, under the project"
+        ),
+    ] = None,
+    pg_version: PgVersion = None,
+) -> LintResult:
+    """Lint a PostgreSQL migration for locks, table rewrites, breaking changes and missing rollbacks.
+
+    Every finding names the lock the statement takes, whether it rewrites the table, and the safe recipe.
+    Settings come from [tool.dbpatterns] in the project's pyproject.toml.
+    """
+    from dbpatterns.lint import lint_paths, lint_text, load_settings
+
+    _one_of(sql, path, "the migration's")
+    settings = load_settings(project_root())
+    if pg_version is not None:
+        settings = settings.with_overrides(pg_version=pg_version)
+    if sql is not None:
+        from dbpatterns.alembic.static import looks_like_revision
+
+        text = check_input(sql, "sql")
+        findings = lint_text(text, "<revision>.py" if looks_like_revision(text) else "<sql>", settings)
+    else:
+        findings, _ = lint_paths([str(confine(path, what="path"))], settings, jobs=1)
+        for f in findings:
+            f.path = relative(f.path)
+    return LintResult(findings=[f.to_dict() for f in findings])
+
+
+@guarded
+def explain_rule(
+    rule: Annotated[str, Field(description="a lint rule id (e.g. set-not-null) or a squawk rule name")],
+) -> RuleDoc:
+    """Explain one lint rule: what it checks, why it is a problem, an example, and the safe recipe."""
+    import difflib
+
+    from dbpatterns.cli import _rule_json
+    from dbpatterns.lint.registry import all_rules, get_rule
+
+    found = get_rule(rule) or next((r for r in all_rules() if rule in r.aliases), None)
+    if found is None:
+        names = [r.id for r in all_rules()] + [a for r in all_rules() for a in r.aliases]
+        close = difflib.get_close_matches(rule, names, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else " list_rules gives every rule."
+        raise ToolError(f"Unknown lint rule {rule!r}.{hint}")
+    return RuleDoc.model_validate(_rule_json(found, full=True))
+
+
+@guarded
+def list_rules(
+    include_opt_in: Annotated[bool, Field(description="also list the opt-in (style) rules")] = True,
+) -> RulesResult:
+    """List the lint rules: id, squawk aliases, severity, summary, whether on by default, category."""
+    from dbpatterns.cli import _rule_json
+    from dbpatterns.lint.registry import all_rules
+
+    return RulesResult(rules=[_rule_json(r) for r in all_rules() if r.default or include_opt_in])
+
+
+@guarded
+def trace_locks(
+    sql: Annotated[str | None, Field(description="the migration's SQL text")] = None,
+    path: Annotated[str | None, Field(description="a .sql file under the project")] = None,
+    setup_sql: Annotated[
+        str | None, Field(description="SQL that builds the schema the change runs against")
+    ] = None,
+    setup_path: Annotated[str | None, Field(description="a .sql file with that setup")] = None,
+    revision: Annotated[
+        str | None, Field(description="an Alembic revision of the project to trace instead of SQL")
+    ] = None,
+    project: Project = None,
+    rows: Annotated[int, Field(ge=0, le=100_000, description="rows to generate in every table first")] = 0,
+    in_transaction: Annotated[bool, Field(description="run the whole script in one transaction")] = False,
+) -> TraceResult:
+    """Run a migration on a throwaway PostgreSQL and report, per statement, the locks it holds, the tables
+    it rewrites and how long it took; then drop the database. Never touches a user's database."""
+    from dbpatterns.trace import trace_revision, trace_sql
+
+    if revision is not None:
+        if sql is not None or path is not None or setup_sql is not None or setup_path is not None:
+            raise ToolError("Give either a revision or SQL (with its setup), not both.")
+        folder = _project_folder(project)
+        with RUN_LOCK:
+            traces = trace_revision(folder, revision, rows=rows)
+        return TraceResult(statements=[t.to_dict() for t in traces])
+    _one_of(sql, path, "the change's")
+    if setup_sql is not None and setup_path is not None:
+        raise ToolError("Give the setup either as SQL text or as a path, not both.")
+    change, change_name = _text(sql, path, "path")
+    setup, setup_name = (
+        (None, "") if setup_sql is None and setup_path is None else _text(setup_sql, setup_path, "setup_path")
+    )
+    with RUN_LOCK:
+        traces = trace_sql(
+            change,
+            setup=setup,
+            rows=rows,
+            change_name=change_name,
+            setup_name=setup_name,
+            in_transaction=in_transaction,
+        )
+    return TraceResult(statements=[t.to_dict() for t in traces])
+
+
+def _text(sql: str | None, path: str | None, what: str) -> tuple[str, str]:
+    if sql is not None:
+        return check_input(sql, "sql"), "<sql>"
+    file = confine(path, what=what, folder=False)
+    try:
+        return check_input(file.read_text(encoding="utf-8"), what), relative(file)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ToolError(f"{what} {path!r} cannot be read as UTF-8 text ({type(exc).__name__}).") from None
+
+
+@guarded
+def verify_history(project: Project = None) -> VerifyResult:
+    """Run the Alembic project's whole history on a throwaway PostgreSQL: a single head, upgrade to head,
+    models match the migrations, downgrade, stairway (up/down/up per revision), downgrade leaves no trace."""
+    from dbpatterns.verify import verify_project
+
+    folder = _project_folder(project)
+    with RUN_LOCK:
+        report = verify_project(folder)
+    return VerifyResult.model_validate(report.to_dict())
+
+
+#: (function, title, annotations) for every tool the server offers.
+TOOLS = [
+    (lint_migration, "Lint a migration", READ_ONLY),
+    (explain_rule, "Explain a lint rule", READ_ONLY),
+    (list_rules, "List the lint rules", READ_ONLY),
+    (trace_locks, "Trace a migration's locks", READ_ONLY),
+    (verify_history, "Verify the migration history", READ_ONLY),
+]
