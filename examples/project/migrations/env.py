@@ -4,6 +4,7 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
+from example_shop.models import Base
 from sqlalchemy import engine_from_config, pool
 
 config = context.config
@@ -12,7 +13,7 @@ if config.config_file_name is not None:
 if os.environ.get("DATABASE_URL"):
     config.set_main_option("sqlalchemy.url", os.environ["DATABASE_URL"])
 
-target_metadata = None
+target_metadata = Base.metadata  # `alembic revision --autogenerate` compares with these models
 
 
 def run_migrations_offline() -> None:
