@@ -43,7 +43,10 @@ def check_drift(
     *,
     schemas: list[str] | None = None,
     models: str | None = None,
+    server=None,
 ) -> DriftSummary:
+    """Check every URL (each tenant schema of it, with ``schemas``). ``server``: a running
+    :class:`dbpatterns.pg.Server` for the scratch databases (default: a throwaway one for this call)."""
     from ..alembic.models import load_metadata, models_setting
     from ..checksums import check_project_sums, file_checksum
     from ..heads import find, script_directory
@@ -63,7 +66,7 @@ def check_drift(
         for p in check_project_sums(project).problems
     ]
     file_sums = {rev.revision: file_checksum(rev.path) for rev in script.walk_revisions() if rev.path}
-    history = History(project)
+    history = History(project, server)
     reports = []
     try:
         with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:

@@ -68,6 +68,8 @@ def normalize(shot: Snapshot, schema: str | None = None, as_schema: str = "publi
             if kind == "schema" or prefix not in name:
                 continue
             name, detail = name.replace(prefix, to), detail.replace(prefix, to)
+        if kind == "constraint" and detail.startswith("NOT NULL "):
+            continue  # PostgreSQL 18's not-null constraints: the column's nullability says it
         if kind in ("table", "foreign table"):
             detail = detail.split("grants ", 1)[0].strip()
         elif kind == "extension":

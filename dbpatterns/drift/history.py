@@ -4,6 +4,7 @@ throwaway embedded PostgreSQL, one per destination (most often the heads), then 
 from __future__ import annotations
 
 import contextlib
+from urllib.parse import unquote, urlsplit
 
 from ..env import LOG_TABLE
 from ..findings import InputError
@@ -13,9 +14,10 @@ from ..schema import Snapshot, snapshot
 class History:
     """Expected snapshots, computed on demand and kept per destination (a tuple of revisions)."""
 
-    def __init__(self, project) -> None:
+    def __init__(self, project, server=None) -> None:
         self.project = project
-        self.server = None
+        self.server = server  # a running dbpatterns.pg.Server to use (and leave running), or None
+        self._own_server = server is None
         self.version_table: tuple[str | None, str] = (None, "alembic_version")
         self._shots: dict[tuple[str, ...], Snapshot] = {}
 
@@ -40,7 +42,7 @@ class History:
         url = self.server.create_database()
         try:
             if destination:
-                name = url.rsplit("/", 1)[1].split("?", 1)[0]
+                name = unquote(urlsplit(url).path.lstrip("/"))
                 runner = Runner(self.project, self.server.url(name, driver="psycopg"))
                 try:
                     runner.check_env_takes_url()
@@ -59,6 +61,6 @@ class History:
                 self.server.drop_database(url)
 
     def close(self) -> None:
-        if self.server is not None:
+        if self.server is not None and self._own_server:
             self.server.stop()
             self.server = None

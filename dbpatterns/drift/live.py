@@ -61,6 +61,8 @@ def read_live(target: Target, metadata=None) -> LiveState:
         versions = _read_versions(conn, target.schema)
         log = _read_log(conn, target.schema)
         shot = snapshot(conn, skip=(VERSION_TABLE, LOG_TABLE))
+        if target.schema:
+            shot.update(_tenant_functions(conn, target.schema))
         conn.rollback()
     except psycopg.Error as exc:
         raise InputError(f"cannot read {target.label}: {mask(_first_line(exc), target.url)}") from None
@@ -70,6 +72,20 @@ def read_live(target: Target, metadata=None) -> LiveState:
     if metadata is not None:
         state.model_differences = compare_models(target, metadata)
     return state
+
+
+def _tenant_functions(conn, schema: str) -> dict:
+    """Function hashes of a tenant schema as if it were ``public`` (the snapshot hashes the definition,
+    which names the schema)."""
+    rows = conn.execute(
+        "SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '('"
+        " || pg_get_function_identity_arguments(p.oid) || ')',"
+        " md5(replace(pg_get_functiondef(p.oid), quote_ident(n.nspname) || '.', 'public.'))"
+        " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+        " WHERE n.nspname = %s AND p.prokind IN ('f', 'p', 'w')",
+        (schema,),
+    )
+    return {(kind, name): digest for kind, name, digest in rows}
 
 
 def _table(conn, name: str, schema: str | None) -> str | None:
