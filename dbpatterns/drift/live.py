@@ -78,8 +78,9 @@ def _tenant_functions(conn, schema: str) -> dict:
     """Function hashes of a tenant schema as if it were ``public`` (the snapshot hashes the definition,
     which names the schema)."""
     rows = conn.execute(
-        "SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '('"
-        " || pg_get_function_identity_arguments(p.oid) || ')',"
+        "SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,"
+        " quote_ident(n.nspname) || '.' || quote_ident(p.proname)"
+        " || '(' || pg_get_function_identity_arguments(p.oid) || ')',"
         " md5(replace(pg_get_functiondef(p.oid), quote_ident(n.nspname) || '.', 'public.'))"
         " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
         " WHERE n.nspname = %s AND p.prokind IN ('f', 'p', 'w')",
