@@ -110,11 +110,37 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--db", help="a server URL to create the scratch databases on (default: embedded)")
     check.add_argument("--format", choices=("text", "json"), default="text")
 
+    _add_new_parser(sub)
+
     mcp = sub.add_parser("mcp", help="serve the MCP tools over stdio (or streamable HTTP on loopback)")
     mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
     mcp.add_argument("--host", default="127.0.0.1", help="with --transport http: a loopback address")
     mcp.add_argument("--port", type=int, default=8765, help="with --transport http (default 8765)")
     return parser
+
+
+def _add_new_parser(sub) -> None:
+    from .templates.patterns import list_patterns
+
+    new = sub.add_parser("new", help="write a safe Alembic revision from a template (--list: the patterns)")
+    new.add_argument("--list", action="store_true", help="list the patterns")
+    new.add_argument("--format", choices=("text", "json"), default="text")
+    patterns = new.add_subparsers(dest="pattern", parser_class=_Parser, metavar="PATTERN")
+    for pattern in list_patterns():
+        p = patterns.add_parser(pattern.name, help=pattern.summary, description=pattern.summary)
+        for o in pattern.options:
+            if o.kind == "flag":
+                p.add_argument(o.flag, action="store_true", help=o.help)
+                continue
+            default = f" (default: {o.default})" if o.default is not None else ""
+            action = "append" if o.multiple else "store"
+            p.add_argument(o.flag, action=action, required=o.required, help=o.help + default)
+        p.add_argument("--message", "-m", help="the revision message (default: describes the change)")
+        p.add_argument("--head", action="append", help="the head to build on (several for merge)")
+        p.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        p.add_argument("--pg-version", help="target PostgreSQL version (default: config or 18)")
+        p.add_argument("--print", action="store_true", help="print the revision(s) instead of writing")
+        p.add_argument("--format", choices=("text", "json"), default=argparse.SUPPRESS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,6 +174,8 @@ def _run(argv) -> int:
         from mcp_server.__main__ import serve
 
         return serve(args)
+    if args.command == "new":
+        return cmd_new(args)
     handlers = {"drift": cmd_drift, "sum": cmd_sum, "heads": cmd_heads, "check": cmd_check}
     if args.command in handlers:
         return handlers[args.command](args)
@@ -317,6 +345,46 @@ def cmd_check(args) -> int:
     text = json.dumps(report.to_dict(), indent=2) + "\n" if args.format == "json" else render_text(report)
     sys.stdout.write(text)
     return report.exit_code
+
+
+def cmd_new(args) -> int:
+    import json
+
+    from .templates import PATTERNS, generate, list_patterns
+
+    if args.list or not args.pattern:
+        if not args.list:
+            raise InputError("new: give a PATTERN (see `dbpatterns new --list`)")
+        if args.format == "json":
+            print(json.dumps({"patterns": [p.to_dict() for p in list_patterns()]}, indent=2))
+        else:
+            width = max(len(p.name) for p in list_patterns())
+            for p in list_patterns():
+                print(f"{p.name:<{width}}  {p.summary}")
+        return EXIT_OK
+    from .lint.settings import parse_pg_version
+
+    spec = PATTERNS[args.pattern]
+    made = generate(
+        args.pattern,
+        {o.key: getattr(args, o.key) for o in spec.options},
+        args.project or ".",
+        pg_version=parse_pg_version(args.pg_version, "--pg-version") if args.pg_version else None,
+        write=not args.print,
+        head=args.head,
+        message=args.message,
+    )
+    if args.format == "json":
+        data = {**made[0].to_dict(), "revisions": [g.to_dict() for g in made]}
+        if args.print:
+            data["text"] = [g.text for g in made]
+        print(json.dumps(data, indent=2))
+    elif args.print:
+        sys.stdout.write("\n".join(f"# --- {g.path}\n{g.text}" for g in made))
+    else:
+        for g in made:
+            print(f"wrote {g.path} (revision {g.revision}, down_revision {g.to_dict()['down_revision']})")
+    return EXIT_OK
 
 
 def cmd_rules(args) -> int:

@@ -1,0 +1,100 @@
+"""``dbpatterns new``: safe migration patterns rendered from Jinja2 templates into real Alembic revisions.
+
+    from dbpatterns.templates import generate, list_patterns
+
+    [p.name for p in list_patterns()]
+    made = generate("add-index", {"table": "users", "column": ["email"]}, "path/to/project")
+    made[0].path, made[0].revision, made[0].down_revision
+
+Templates live in ``files/`` (package data); a project overrides any of them with its own folder
+(``[tool.dbpatterns] templates = "folder"``). Bad input raises :class:`~dbpatterns.findings.InputError`
+before anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..findings import InputError
+from .patterns import PATTERNS, Option, Pattern, list_patterns
+from .revision import Generated
+
+__all__ = ["PATTERNS", "Generated", "Option", "Pattern", "generate", "list_patterns"]
+
+
+def generate(
+    pattern: str,
+    options: dict,
+    project_dir: str | Path = ".",
+    *,
+    pg_version: int | None = None,
+    write: bool = True,
+    head: str | list[str] | None = None,
+    message: str | None = None,
+) -> list[Generated]:
+    """Render ``pattern`` into the Alembic project at ``project_dir``: one revision, or two (expand and
+    contract). With ``write=False`` nothing is written (``--print``)."""
+    from ..alembic.project import find_project
+    from .context import template_values
+    from .render import environment, render_blocks, template_name
+    from .revision import AlembicProject
+
+    spec = PATTERNS.get(pattern)
+    if spec is None:
+        raise InputError(f"new: unknown pattern {pattern!r} (run `dbpatterns new --list`)")
+    folder = Path(project_dir)
+    if not folder.is_dir():
+        raise InputError(f"--project: {folder} is not a folder")
+    project = find_project(folder)
+    if project is None:
+        raise InputError(
+            f"no Alembic project in {folder} (no alembic.ini or [tool.alembic] in pyproject.toml)"
+        )
+    settings, user_templates = _settings(project.root)
+    version = pg_version if pg_version is not None else settings.pg_version
+    if message is not None and (not message.strip() or '"""' in message or "\\" in message):
+        raise InputError("new --message: give a non-empty message without triple quotes or backslashes")
+    values = template_values(spec, options, version)
+    alembic = AlembicProject(project)
+    heads = [head] if isinstance(head, str) else list(head or [])
+    parents = alembic.parents(heads, merge=pattern == "merge")
+    env = environment(user_templates)
+    made: list[Generated] = []
+    taken: set[str] = set()
+    for step in spec.steps:
+        rev = alembic.new_revision_id(taken)
+        taken.add(rev)
+        step_values = {**values, "step": step, "revision": rev, "earlier": [g.revision for g in made]}
+        blocks = render_blocks(env, template_name(pattern, step), step_values)
+        text = (message or blocks["message"] or pattern).strip().splitlines()[0]
+        if step:
+            text = f"{text} ({step})"
+        path, source = alembic.render(rev, parents, text, blocks)
+        alembic.check_free(path)
+        down = parents[0] if len(parents) == 1 else (parents or None)
+        made.append(Generated(path, rev, down, source))
+        parents = (rev,)
+    if len({g.path for g in made}) != len(made):
+        raise InputError(f"{made[0].path}: the project's file_template gives both revisions one file name")
+    if write:
+        for generated in made:
+            alembic.write(generated.path, generated.text)
+    return made
+
+
+def _settings(root: Path):
+    from ..lint.settings import find_pyproject, load_settings
+
+    settings = load_settings(root)
+    pyproject = find_pyproject(root)
+    folder = None
+    if pyproject is not None:
+        import tomllib
+
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        name = data.get("tool", {}).get("dbpatterns", {}).get("templates")
+        if name:
+            folder = (pyproject.parent / name).resolve()
+            if not folder.is_dir():
+                raise InputError(f"{pyproject}: [tool.dbpatterns] templates {name!r} is not a folder")
+    return settings, folder

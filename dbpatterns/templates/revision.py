@@ -1,0 +1,231 @@
+"""Turn rendered blocks into revision files of the user's Alembic project, the way ``alembic revision``
+does: a fresh id from ``alembic.util.rev_id()``, the current head as ``down_revision``, the project's
+``file_template`` (``ScriptDirectory._rev_path``), its ``script.py.mako`` for the header and its
+``post_write_hooks``. Files are written atomically and never over an existing one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..findings import InputError
+
+
+@dataclass(slots=True)
+class Generated:
+    path: Path
+    revision: str
+    down_revision: str | tuple[str, ...] | None
+    text: str
+
+    def to_dict(self) -> dict:
+        down = list(self.down_revision) if isinstance(self.down_revision, tuple) else self.down_revision
+        return {"path": str(self.path), "revision": self.revision, "down_revision": down}
+
+
+class AlembicProject:
+    """The user's project read through Alembic's own ``Config`` and ``ScriptDirectory``."""
+
+    def __init__(self, project) -> None:
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
+
+        self.project = project
+        config_file = project.config_file.resolve()
+        if config_file.suffix == ".toml":
+            self.config = Config(toml_file=str(config_file))
+        else:
+            self.config = Config(str(config_file))
+        try:
+            with _in_folder(project.root):
+                self.script = ScriptDirectory.from_config(self.config)
+                self.heads = tuple(self.script.get_heads())
+        except CommandError as exc:
+            raise InputError(f"{config_file}: cannot read the Alembic project: {_first_line(exc)}") from None
+        except Exception as exc:  # noqa: BLE001 - the project's own revision files
+            raise InputError(f"{config_file}: cannot load the revisions: {_first_line(exc)}") from None
+
+    def parents(self, chosen: list[str] | None, merge: bool = False) -> tuple[str, ...]:
+        """The revision(s) the new one goes on: the single head, the chosen one, or (merge) several."""
+        if chosen:
+            found = []
+            for rev in chosen:
+                try:
+                    script = self.script.get_revision(rev)
+                except Exception:  # noqa: BLE001 - Alembic's RevisionError and friends
+                    script = None
+                if script is None:
+                    raise InputError(f"--head {rev}: no such revision (heads: {self._names()})")
+                if script.revision not in self.heads:
+                    raise InputError(f"--head {rev}: not a head (heads: {self._names()})")
+                found.append(script.revision)
+            if merge and len(found) < 2:
+                raise InputError("merge: give at least two heads with --head (or none for all heads)")
+            if not merge and len(found) > 1:
+                raise InputError("--head: give one head (several only for merge)")
+            return tuple(found)
+        if merge:
+            if len(self.heads) < 2:
+                raise InputError(f"merge: nothing to merge, the project has one head ({self._names()})")
+            return tuple(sorted(self.heads))
+        if len(self.heads) > 1:
+            raise InputError(f"several heads ({self._names()}): choose one with --head, or merge them first")
+        return self.heads
+
+    def _names(self) -> str:
+        return ", ".join(sorted(self.heads)) or "none"
+
+    def new_revision_id(self, taken: set[str]) -> str:
+        from alembic.util import rev_id
+
+        while True:
+            rev = rev_id()
+            if rev not in taken and self.script.revision_map.get_revision(rev) is None:
+                return rev
+
+    def render(
+        self, rev: str, down: tuple[str, ...], message: str, blocks: dict[str, str]
+    ) -> tuple[Path, str]:
+        """(path, text) of a revision: the project's file name template and script.py.mako."""
+        from alembic.script.revision import tuple_rev_as_scalar
+        from alembic.util import format_as_comma
+        from mako.template import Template
+
+        from .render import indent_body
+
+        script = self.script
+        create_date = script._generate_create_date()
+        folder = self._version_folder(down)
+        path = Path(script._rev_path(folder, rev, message, create_date))
+        mako = Path(script.dir, "script.py.mako")
+        if not mako.is_file():
+            import alembic
+
+            mako = Path(alembic.__file__).parent / "templates" / "generic" / "script.py.mako"
+        source = mako.read_text(encoding="utf-8")
+        imports = []
+        if "from alembic import op" not in source:
+            imports.append("from alembic import op")
+        if "import sqlalchemy as sa" not in source:
+            imports.append("import sqlalchemy as sa")
+        doc = f"{message}\n\n{blocks['doc']}" if blocks["doc"] else message
+        try:
+            text = Template(text=source).render_unicode(
+                message=doc,
+                up_revision=rev,
+                down_revision=tuple_rev_as_scalar(down),
+                branch_labels=None,
+                depends_on=None,
+                create_date=create_date,
+                comma=format_as_comma,
+                imports="\n".join(imports),
+                upgrades=indent_body(blocks["upgrade"]),
+                downgrades=indent_body(blocks["downgrade"]),
+                config=self.config,
+            )
+        except Exception as exc:  # noqa: BLE001 - the project's own template
+            raise InputError(f"{mako}: cannot render: {_first_line(exc)}") from None
+        text = text.rstrip() + "\n"
+        if blocks["downgrade_ignore"]:
+            text = _ignore_on_def(text, "downgrade", blocks["downgrade_ignore"].split())
+        if blocks["helpers"]:
+            text += "\n\n" + blocks["helpers"] + "\n"
+        try:
+            compile(text, str(path), "exec")
+        except SyntaxError as exc:
+            raise InputError(
+                f"{path.name}: the rendered revision is not valid Python: {exc.msg} (line {exc.lineno})"
+            ) from None
+        return path, text
+
+    def _version_folder(self, down: tuple[str, ...]) -> Path:
+        locations = self.script._version_locations
+        if len(locations) == 1:
+            return Path(locations[0])
+        for rev in down:
+            script = self.script.get_revision(rev)
+            if script is not None:
+                return Path(script.path).parent
+        raise InputError(
+            f"{self.project.config_file}: several version_locations and no head to place the revision beside"
+        )
+
+    def check_free(self, path: Path) -> None:
+        if path.exists():
+            raise InputError(f"{path} already exists; not overwriting it")
+
+    def write(self, path: Path, text: str) -> None:
+        """Write ``text`` to ``path`` atomically, failing if the file exists; then run the write hooks."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_new_file(path, text, self.script.output_encoding)
+        if self.script.hooks:
+            from alembic.script import write_hooks
+
+            with _in_folder(self.project.root):
+                try:
+                    write_hooks._run_hooks(path, self.script.hooks)
+                except Exception as exc:  # noqa: BLE001 - the project's hook
+                    raise InputError(
+                        f"{path} was written but a post_write_hook failed: {_first_line(exc)}"
+                    ) from None
+
+
+def _ignore_on_def(text: str, function: str, rules: list[str]) -> str:
+    """Add ``# dbpatterns: ignore[...]`` to the line of ``def function(``."""
+    import re
+
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if re.match(rf"(async\s+)?def\s+{function}\s*\(", line):
+            lines[i] = f"{line}  # dbpatterns: ignore[{', '.join(rules)}]"
+            break
+    return "\n".join(lines) + "\n"
+
+
+def write_new_file(path: Path, text: str, encoding: str = "utf-8") -> None:
+    """Write a complete file at ``path`` in one step (temp file + hard link); never replace one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode(encoding))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise InputError(f"{path} already exists; not overwriting it") from None
+        except OSError:  # no hard links on this file system: exclusive create
+            try:
+                with open(path, "xb") as handle:
+                    handle.write(text.encode(encoding))
+            except FileExistsError:
+                raise InputError(f"{path} already exists; not overwriting it") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def _in_folder(folder: Path):
+    import sys
+
+    root = str(folder)
+    added = root not in sys.path
+    if added:
+        sys.path.insert(0, root)
+    try:
+        with contextlib.chdir(root):
+            yield
+    finally:
+        if added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(root)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
