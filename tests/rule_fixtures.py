@@ -58,6 +58,7 @@ CASE_KEYS = {
     "expect_no_rewrite",
     "expect_scan",
     "trace_setup",  # lint --trace: SQL run before the case on a throwaway server (cross-check only)
+    "summed",  # checksum-mismatch: the revision's text when `dbpatterns sum` ran (the case lints a project)
 }
 KINDS = ("fire", "clean")
 
@@ -209,6 +210,8 @@ def lint_case(case: Case, tmp_dir: Path | None = None) -> list[Finding]:
         if "trace_setup" in case.data:
             findings += _trace_findings(case, text, findings, tmp_dir)
         return findings
+    if "summed" in case.data:
+        return _summed_project_findings(case, text, tmp_dir)
     if case.data.get("offline"):
         from dbpatterns.alembic.offline import lint_offline
 
@@ -218,3 +221,18 @@ def lint_case(case: Case, tmp_dir: Path | None = None) -> list[Finding]:
         path.write_text(text, encoding="utf-8")
         return lint_offline(path, settings)
     return lint_revision(text, f"versions/{REVISION_ID}_{slug(case.name)}.py", settings)
+
+
+def _summed_project_findings(case: Case, text: str, tmp_dir: Path) -> list[Finding]:
+    """Lint an Alembic project whose sum file was written when the revision read ``summed``."""
+    from dbpatterns.checksums import write_sums
+    from dbpatterns.lint import lint_paths
+
+    versions = tmp_dir / "project" / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (tmp_dir / "project" / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    revision = versions / f"{REVISION_ID}_{slug(case.name).replace('-', '_')}.py"
+    revision.write_text(case.data["summed"], encoding="utf-8")
+    write_sums(tmp_dir / "project")
+    revision.write_text(text, encoding="utf-8")
+    return lint_paths([str(tmp_dir / "project")], case.settings())[0]

@@ -130,6 +130,10 @@ def sorted_findings(findings: list[Finding]) -> list[Finding]:
 
 def lint_text(text: str, path: str, settings: Settings) -> list[Finding]:
     """Lint a file's text as SQL or as an Alembic revision, by its name and content."""
+    if path.endswith(".sum"):
+        from .rules.checksums import lint_sum_file
+
+        return lint_sum_file(path, settings)
     if path.endswith(".py"):
         from ..alembic.static import looks_like_revision
 
@@ -180,6 +184,10 @@ def _folder(folder: Path, settings: Settings) -> Iterator[tuple[str, str]]:
                     continue
                 seen.add(file)
                 yield file, file
+    if project is not None:  # the sum file (dbpatterns sum): lint_text checks it
+        from .rules.checksums import sum_file_of
+
+        yield from sum_file_of(project)
 
 
 def _excluded(file: str, name: str, exclude: tuple[str, ...]) -> bool:

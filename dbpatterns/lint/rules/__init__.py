@@ -1,3 +1,14 @@
 """Every lint rule, one module per family; importing this package registers them."""
 
-from . import alembic, columns, constraints, data, indexes, style, tables, trace, transactions  # noqa: F401
+from . import (  # noqa: F401
+    alembic,
+    checksums,
+    columns,
+    constraints,
+    data,
+    indexes,
+    style,
+    tables,
+    trace,
+    transactions,
+)
