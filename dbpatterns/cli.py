@@ -88,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rules.add_argument("--all", action="store_true", help="include opt-in rules in the list")
 
+    detect = sub.add_parser("detect", help="model changes no migration covers yet: risk and safe template")
+    detect.add_argument("--models", help="models as package.module:Base (default: [tool.dbpatterns] models)")
+    detect.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+    detect.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
+    detect.add_argument("--since", metavar="GIT_REF", help="also name model classes changed since GIT_REF")
+    detect.add_argument("--write", metavar="MESSAGE", help="write the revision(s), risky ops in safe form")
+    detect.add_argument("--format", choices=("text", "json"), default="text")
+
     drift = sub.add_parser("drift", help="a live database vs the history, the models and the checksums")
     drift.add_argument("--db", action="append", default=[], help="database URL (repeat for several)")
     drift.add_argument("--db-file", help="a file of database URLs, one a line")
@@ -177,6 +185,7 @@ def _run(argv) -> int:
     if args.command == "new":
         return cmd_new(args)
     handlers = {"drift": cmd_drift, "sum": cmd_sum, "heads": cmd_heads, "check": cmd_check}
+    handlers["detect"] = cmd_detect
     if args.command in handlers:
         return handlers[args.command](args)
     parser.print_help()
@@ -385,6 +394,19 @@ def cmd_new(args) -> int:
         for g in made:
             print(f"wrote {g.path} (revision {g.revision}, down_revision {g.to_dict()['down_revision']})")
     return EXIT_OK
+
+
+def cmd_detect(args) -> int:
+    from .detect import detect_changes, write_revision
+    from .detect.render import render_json, render_text
+
+    options = {"models": args.models, "db": args.db, "since": args.since}
+    if args.write is not None:
+        report = write_revision(args.project or ".", args.write, **options)
+    else:
+        report = detect_changes(args.project or ".", **options)
+    sys.stdout.write(render_json(report) if args.format == "json" else render_text(report))
+    return EXIT_OK if report.ok else EXIT_FINDINGS
 
 
 def cmd_rules(args) -> int:

@@ -1,0 +1,85 @@
+"""Run the project's history on a scratch database with its own env.py, then compare the models there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..findings import InputError
+from .model import DetectReport
+
+NO_MODELS = (
+    "no models to compare: give --models package.module:Base, set [tool.dbpatterns] models = "
+    "'package.module:Base', or set target_metadata in env.py"
+)
+
+
+def prepare(project_dir, models: str | None):
+    """The project and the models' MetaData (None: env.py's target_metadata is used)."""
+    from ..alembic.models import load_metadata, models_setting
+    from ..alembic.project import find_project
+
+    folder = Path(project_dir)
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder")
+    project = find_project(folder)
+    if project is None:
+        raise InputError(
+            f"no Alembic project in {folder} (no alembic.ini or [tool.alembic] in pyproject.toml)"
+        )
+    spec = models or models_setting(project.root)
+    metadata = load_metadata(spec, project.root) if spec else None
+    return project, metadata
+
+
+def run_detect(project, metadata, db: str | None, at_head) -> DetectReport:
+    """Migrate a scratch database to the heads with env.py, then call ``at_head(runner, ctx, target, report)``
+    inside the same run (on env.py's connection, sync or async)."""
+    from ..trace.database import mask, scratch_database
+
+    report = DetectReport()
+    try:
+        with scratch_database(db) as scratch:
+            _run(project, scratch, metadata, at_head, report)
+    except InputError as exc:
+        raise InputError(mask(str(exc), db)) from None
+    return report
+
+
+def _run(project, scratch, metadata, at_head, report: DetectReport) -> None:
+    from ..verify.runner import HOW_TO_PASS_URL, Runner, StepFailed
+
+    runner = Runner(project, scratch.sa_url)
+    try:
+        heads = list(runner.script.get_heads())
+        if len(heads) > 1:
+            raise InputError(
+                f"{project.config_file}: {len(heads)} heads ({', '.join(sorted(heads))}): merge them first "
+                "(dbpatterns new merge, or alembic merge heads)"
+            )
+        report.head = heads[0] if heads else None
+        runner.check_env_takes_url()
+
+        def steps(db_heads, ctx):
+            from sqlalchemy import text
+
+            database = ctx.connection.execute(text("SELECT current_database()")).scalar()
+            if database != scratch.name:  # never migrate or compare anything but our scratch database
+                raise InputError(
+                    f"{project.env_py} connected to another database than the scratch one: {HOW_TO_PASS_URL}"
+                )
+            for step in runner.upgrade_steps("heads", db_heads):
+                runner.current = f"upgrade of {step.revision.revision}"
+                runner.current_revision = step.revision.revision
+                yield step
+            runner.current, runner.current_revision = "comparing the models with the history", None
+            target = metadata if metadata is not None else ctx.opts.get("target_metadata")
+            if target is None:
+                raise InputError(NO_MODELS)
+            at_head(runner, ctx, target, report)
+
+        try:
+            runner.run(steps, "heads")
+        except StepFailed as failed:
+            raise InputError(f"{failed.what} failed on a scratch database: {failed.error}") from None
+    finally:
+        runner.close()

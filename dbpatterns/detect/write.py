@@ -1,0 +1,153 @@
+"""``detect --write``: Alembic writes the revision(s) into a staging copy of the version folders (with the
+project's script.py.mako, file_template and post_write_hooks); each new file is then linked into the real
+folder with ``os.link``, which never replaces an existing file, from a complete temporary file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..findings import InputError
+from .model import DetectReport, Written
+
+
+def write(project, metadata, message: str, db: str | None) -> DetectReport:
+    from ..lint import lint_paths, load_settings
+    from .run import run_detect
+
+    settings = load_settings(project.root)
+    made: dict = {}
+
+    def at_head(runner, ctx, target, report):
+        from alembic.autogenerate import RevisionContext
+
+        from .compare import comparison_context, find_changes
+        from .rewrite import SafeRewrite
+
+        mc = comparison_context(ctx, target)
+        mc.opts["render_as_batch"] = False  # PostgreSQL alters tables in place
+        staging = _staging(runner.script, made["folder"])
+        made["real"] = real_locations(runner.script)
+        template = Path(runner.script.dir, "script.py.mako")
+        if not template.is_file():
+            raise InputError(
+                f"{template} is missing: Alembic writes revisions from it (alembic init creates it)"
+            )
+        runner.config.cmd_opts.autogenerate = True  # env.py hooks often test config.cmd_opts.autogenerate
+
+        def directives_hook(context, revision, directives):
+            report.changes = find_changes(context, directives[0].upgrade_ops.as_diffs())
+            if not report.changes:
+                directives[:] = []
+                return
+            SafeRewrite(report.changes, context.dialect, lock_timeout=not settings.lock_timeout_in_env)(
+                context, revision, directives
+            )
+
+        args = dict(
+            message=message,
+            autogenerate=True,
+            sql=False,
+            head="head",
+            splice=False,
+            branch_label=None,
+            version_path=None,
+            rev_id=None,
+            depends_on=None,
+        )
+        made["context"] = RevisionContext(
+            runner.config, staging, args, process_revision_directives=directives_hook
+        )
+        made["context"].run_autogenerate("heads", mc)
+
+    with tempfile.TemporaryDirectory(prefix="dbpatterns-write-") as folder:
+        made["folder"] = Path(folder)
+        report = run_detect(project, metadata, db, at_head)
+        context = made.get("context")
+        scripts = [s for s in context.generate_scripts() if s is not None] if context else []
+        report.written = _place(scripts, made.get("real", []), made["folder"])
+    if report.written:
+        from .rewrite import deferred_changes
+
+        report.deferred = deferred_changes(report.changes)
+        report.lint, _ = lint_paths([w.path for w in report.written], settings)
+    return report
+
+
+def _staging(script, folder: Path):
+    """A ScriptDirectory like ``script`` whose version folders are copies under ``folder``."""
+    from alembic.script import ScriptDirectory
+
+    copies = []
+    for index, location in enumerate(real_locations(script)):
+        copy = folder / f"v{index}"
+        if location.is_dir():
+            shutil.copytree(location, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            copy.mkdir(parents=True)
+        copies.append(str(copy))
+    return ScriptDirectory(
+        script.dir,
+        file_template=script.file_template,
+        truncate_slug_length=script.truncate_slug_length,
+        version_locations=copies,
+        sourceless=script.sourceless,
+        output_encoding=script.output_encoding,
+        timezone=script.timezone,
+        hooks=script.hooks,
+        recursive_version_locations=script.recursive_version_locations,
+        messaging_opts={**script.messaging_opts, "quiet": True},  # our output is ours
+    )
+
+
+def real_locations(script) -> list[Path]:
+    from alembic.util import coerce_resource_to_filename
+
+    if script.version_locations:
+        return [Path(coerce_resource_to_filename(v)).absolute() for v in script.version_locations]
+    return [Path(script.dir, "versions").absolute()]
+
+
+def _place(scripts: list, real: list[Path], folder: Path) -> list[Written]:
+    """Link every staged revision into its real folder; refuse before writing anything if one exists."""
+    moves = []
+    for script in scripts:
+        staged = Path(script.path).resolve()
+        rel = staged.relative_to(folder.resolve())
+        target = real[int(rel.parts[0][1:])] / Path(*rel.parts[1:])
+        if target.exists():
+            raise InputError(f"{target} exists: detect --write never overwrites a file")
+        moves.append((script, staged, target))
+    written = []
+    for script, staged, target in moves:
+        link_new_file(staged.read_bytes(), target)
+        down = script.down_revision
+        written.append(
+            Written(
+                str(target),
+                script.revision,
+                down if isinstance(down, str) or down is None else ",".join(down),
+            )
+        )
+    return written
+
+
+def link_new_file(data: bytes, target: Path) -> None:
+    """Create ``target`` with ``data``, atomically, failing if it exists (never replaces a file)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    with open(temp, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise InputError(f"{target} exists: detect --write never overwrites a file") from None
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
