@@ -109,3 +109,161 @@ class VerifyResult(Truncatable):
     ok: bool
     checks: list[Check]
     skipped: list[Skipped] = []
+
+
+# ---- heads
+
+
+class Head(Contract):
+    revision: str
+    branch_labels: list[str]
+    doc: str
+    path: str
+    down_revision: list[str]
+
+
+class HeadsResult(Truncatable):
+    single: bool = Field(description="one head: nothing to merge")
+    heads: list[Head]
+    branch_points: list[str] = Field(description="revisions with several children")
+    merge_points: list[str] = Field(description="revisions with several parents")
+    revisions: int
+
+
+# ---- drift
+
+
+class Difference(Contract):
+    kind: str
+    object: str
+    detail: str
+    source: Literal["schema", "models", "checksum"]
+    change: Literal["added", "removed", "changed"]
+
+
+class RevisionStatus(Contract):
+    database: list[str] | None = Field(description="the alembic_version rows (null: no version table)")
+    heads: list[str]
+    status: Literal["up to date", "behind", "unknown", "unversioned"]
+    pending: list[str]
+    unknown: list[str]
+
+
+class DriftResult(Truncatable):
+    """One database (or tenant schema): what the command line prints for a single target."""
+
+    target: str = Field(description="the database URL, password masked")
+    in_sync: bool
+    revision: RevisionStatus | None
+    differences: list[Difference]
+    compared_with: list[str]
+    error: str | None
+
+
+class DriftCounts(Contract):
+    targets: int
+    in_sync: int
+    drifted: int
+    errors: int
+
+
+class DriftSummary(Truncatable):
+    """Several databases or tenant schemas."""
+
+    in_sync: bool
+    targets: list[DriftResult]
+    summary: DriftCounts
+
+
+# ---- detect
+
+
+class Change(Contract):
+    """A model change no migration covers; kind-specific facts (old name, enum value, types) as extra keys."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+    table: str | None
+    column: str | None
+    name: str | None = None
+    risk: Literal["safe", "locks", "rewrites", "breaks-running-code", "destroys-data"]
+    risks: list[str] = []
+    template: str | None = Field(description="the `dbpatterns new` pattern that makes the change safely")
+    detail: str = ""
+    model: str | None = None
+
+
+class ModelEdit(Contract):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    path: str
+    class_: str = Field(alias="class")
+    status: str
+    table: str | None = None
+
+
+class Since(Contract):
+    ref: str
+    models: list[ModelEdit]
+
+
+class Written(Contract):
+    path: str
+    revision: str
+    down_revision: str | None
+
+
+class DetectResult(Truncatable):
+    changes: list[Change]
+    head: str | None = Field(None, description="the history's head the models were compared with")
+    since: Since | None = None
+    written: list[Written] | None = None
+    deferred: list[Change] | None = None
+    lint: list[Finding] | None = None
+
+
+# ---- check (the CI bundle)
+
+
+class SumProblem(Contract):
+    path: str
+    change: str
+    detail: str
+
+
+class CheckPart(Contract):
+    ok: bool
+    skipped: bool
+    summary: str
+    exit_code: int
+
+
+class LintPart(CheckPart):
+    files: int = 0
+    findings: list[Finding] = []
+
+
+class SumsPart(CheckPart):
+    sum_file: str
+    exists: bool
+    revisions: int
+    problems: list[SumProblem]
+
+
+class DetectPart(CheckPart):
+    changes: list[Change]
+
+
+class VerifyPart(CheckPart):
+    skipped: bool | list[Skipped]  # the verify report's own list of skipped checks when it ran
+    checks: list[Check]
+
+
+class CheckResult(Contract):
+    ok: bool
+    exit_code: int
+    lint: LintPart
+    sums: SumsPart
+    verify: VerifyPart
+    detect: DetectPart

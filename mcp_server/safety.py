@@ -31,12 +31,16 @@ RUN_LOCK = threading.Lock()
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+#: The working directory the server started in (Alembic's helpers chdir into a project while they run).
+_START_DIR = Path.cwd().resolve()
+
+
 def project_root() -> Path:
-    """``CLAUDE_PROJECT_DIR`` when it names a folder, else the working directory; symlinks resolved."""
+    """``CLAUDE_PROJECT_DIR`` when it names a folder, else the server's starting directory; resolved."""
     given = os.environ.get("CLAUDE_PROJECT_DIR")
     if given and Path(given).is_dir():
         return Path(given).resolve()
-    return Path.cwd().resolve()
+    return _START_DIR
 
 
 def confine(raw: str, *, what: str = "path", must_exist: bool = True, folder: bool | None = None) -> Path:

@@ -8,9 +8,17 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from dbpatterns.contracts import LintResult, RuleDoc, RulesResult, TraceResult, VerifyResult
+from dbpatterns.contracts import (
+    DriftSummary,
+    HeadsResult,
+    LintResult,
+    RuleDoc,
+    RulesResult,
+    TraceResult,
+    VerifyResult,
+)
 
-from .safety import RUN_LOCK, check_input, confine, guarded, project_root, relative
+from .safety import RUN_LOCK, check_input, confine, database_url, guarded, project_root, relative
 
 # ---- annotations: only generate_migration with write=true changes anything
 
@@ -175,6 +183,60 @@ def verify_history(project: Project = None) -> VerifyResult:
     return VerifyResult.model_validate(report.to_dict())
 
 
+@guarded
+def show_heads(project: Project = None) -> HeadsResult:
+    """The heads of the Alembic history (more than one means a merge revision is needed), its branch
+    points and merge points."""
+    from dbpatterns.heads import show_heads as heads_of_project
+
+    folder = _project_folder(project)
+    with RUN_LOCK:
+        data = heads_of_project(folder).to_dict()
+    for head in data["heads"]:
+        head["path"] = relative(head["path"])
+    return HeadsResult.model_validate(data)
+
+
+Models = Annotated[
+    str | None,
+    Field(description="the models as package.module:Base (default: [tool.dbpatterns] models)"),
+]
+
+
+@guarded
+def check_drift(
+    target: Annotated[
+        str | None,
+        Field(
+            description="a database named in [tool.dbpatterns] targets "
+            "(default: the DBPATTERNS_DATABASE_URL environment variable); never a URL"
+        ),
+    ] = None,
+    schemas: Annotated[
+        list[str] | None, Field(description="tenant schemas to check one by one (schema-per-tenant)")
+    ] = None,
+    models: Models = None,
+    project: Project = None,
+) -> DriftSummary:
+    """Compare a live database with the migration history, the models and the revision checksums:
+    its revision status (up to date, behind, unknown, unversioned) and every schema difference.
+    Read-only: the database's connections are read-only and nothing is written to it."""
+    from dbpatterns.drift import check_drift as drift_of
+
+    url = database_url(target)
+    folder = _project_folder(project)
+    with RUN_LOCK:
+        summary = drift_of(folder, [url], schemas=schemas or None, models=models)
+    reports = [r.to_dict() for r in summary.reports]
+    counts = {
+        "targets": len(reports),
+        "in_sync": sum(r["in_sync"] for r in reports),
+        "drifted": sum(not r["in_sync"] and not r["error"] for r in reports),
+        "errors": sum(bool(r["error"]) for r in reports),
+    }
+    return DriftSummary(in_sync=summary.in_sync, targets=reports, summary=counts)
+
+
 #: (function, title, annotations) for every tool the server offers.
 TOOLS = [
     (lint_migration, "Lint a migration", READ_ONLY),
@@ -182,4 +244,6 @@ TOOLS = [
     (list_rules, "List the lint rules", READ_ONLY),
     (trace_locks, "Trace a migration's locks", READ_ONLY),
     (verify_history, "Verify the migration history", READ_ONLY),
+    (show_heads, "Show the history's heads", READ_ONLY),
+    (check_drift, "Check a database for drift", READS_DATABASE),
 ]

@@ -1,0 +1,61 @@
+"""Shared pieces of the MCP tests (no tests here): a project to serve, and checks every result passes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+
+from tests.alembic_builder import linear, write_project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+UNSAFE_SQL = "ALTER TABLE t ADD COLUMN c uuid DEFAULT gen_random_uuid();\n"
+SETUP_SQL = "CREATE TABLE t (id int PRIMARY KEY, x text);\n"
+SECRET = "pw-Secret-4711"
+
+TABLE = (
+    'op.create_table("t", sa.Column("id", sa.Integer, primary_key=True), sa.Column("x", sa.Text))',
+    'op.drop_table("t")',
+)
+INDEX = ('op.create_index("ix_t_x", "t", ["x"])', 'op.drop_index("ix_t_x", table_name="t")')
+
+
+def make_project(root: Path) -> Path:
+    """An Alembic project (two revisions, the second one unsafe) with a .sql migration beside it."""
+    write_project(root, linear(TABLE, INDEX))
+    (root / "m.sql").write_text(UNSAFE_SQL)
+    (root / "setup.sql").write_text(SETUP_SQL)
+    (root / "broken.sql").write_text("ALTER TABLE t ADD COLUMN;\n")
+    return root
+
+
+def contract_of(tool_name: str):
+    """The contract model a tool returns (from its signature)."""
+    from mcp_server.tools import TOOLS
+
+    fn = next(fn for fn, _, _ in TOOLS if fn.__name__ == tool_name)
+    return fn.__annotations__["return"]
+
+
+def structured(result, tool, output_schema: dict | None = None):
+    """The structured result of a successful call, validated against the tool's contract model and the
+    output schema the server published; its text content must be the same JSON."""
+    assert not result.is_error, result.content
+    data = result.structured_content
+    model = contract_of(tool).model_validate(data)
+    if output_schema is not None:
+        jsonschema.validate(data, output_schema)
+    assert json.loads(result.content[0].text) == data
+    return model
+
+
+def error_text(result, *, one_line: bool = True) -> str:
+    """The error of a failed call: one line from our tools (the SDK's own argument validation errors
+    span several); never a traceback or a password."""
+    assert result.is_error, result.structured_content
+    text = " ".join(c.text for c in result.content)
+    assert "Traceback" not in text and SECRET not in text
+    assert not one_line or "\n" not in text.strip()
+    return text
