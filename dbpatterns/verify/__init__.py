@@ -64,6 +64,22 @@ def _verify(project, sa_url: str, metadata) -> Report:
 
     runner = Runner(project, sa_url)
     try:
-        return run_checks(runner, metadata)
+        report = run_checks(runner, metadata)
     finally:
         runner.close()
+    _checksums(project, report)
+    return report
+
+
+def _checksums(project, report: Report) -> None:
+    """A ``checksums`` check, only for projects with a sum file (``dbpatterns sum``)."""
+    from ..checksums import check_project_sums
+
+    sums = check_project_sums(project)
+    if not sums.exists:
+        return
+    if sums.ok:
+        report.add("checksums", True, None, f"{sums.revisions} revisions match {sums.sum_file.name}")
+    else:
+        what = "; ".join(f"{p.path}: {p.change}" for p in sums.problems)
+        report.add("checksums", False, None, f"revisions do not match {sums.sum_file.name}: {what}")
