@@ -209,9 +209,11 @@ class Since(Contract):
 
 
 class Written(Contract):
+    """A revision file written (or, for `new --print`, rendered)."""
+
     path: str
     revision: str
-    down_revision: str | None
+    down_revision: str | list[str] | None
 
 
 class DetectResult(Truncatable):
@@ -221,6 +223,37 @@ class DetectResult(Truncatable):
     written: list[Written] | None = None
     deferred: list[Change] | None = None
     lint: list[Finding] | None = None
+
+
+# ---- new (migration templates)
+
+
+class NewResult(Truncatable):
+    """The first revision's keys at the top (most patterns write one), every revision in ``revisions``."""
+
+    path: str
+    revision: str
+    down_revision: str | list[str] | None
+    revisions: list[Written] = Field(description="every revision: expand then contract for two-step patterns")
+    text: list[str] | None = Field(None, description="each revision's source (`new --print`; MCP: always)")
+
+
+class PatternOption(Contract):
+    flag: str
+    kind: str
+    required: bool
+    multiple: bool
+
+
+class PatternInfo(Contract):
+    name: str
+    summary: str
+    revisions: int
+    options: list[PatternOption]
+
+
+class PatternsResult(Contract):
+    patterns: list[PatternInfo]
 
 
 # ---- check (the CI bundle)

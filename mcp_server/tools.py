@@ -2,6 +2,7 @@
 :mod:`dbpatterns.contracts` (the same JSON the command line prints). The core is imported inside each tool,
 so that the server answers ``tools/list`` before SQLAlchemy, Alembic or pglast are loaded."""
 
+import inspect
 from typing import Annotated
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -9,9 +10,11 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from dbpatterns.contracts import (
+    DetectResult,
     DriftSummary,
     HeadsResult,
     LintResult,
+    NewResult,
     RuleDoc,
     RulesResult,
     TraceResult,
@@ -183,6 +186,61 @@ def verify_history(project: Project = None) -> VerifyResult:
     return VerifyResult.model_validate(report.to_dict())
 
 
+def _pattern_guide() -> str:
+    from dbpatterns.templates.patterns import PATTERNS  # pure data
+
+    lines = []
+    for p in PATTERNS.values():
+        opts = ", ".join(
+            f"{o.key} ({o.kind}{', list' if o.multiple else ''}{'' if o.required else ', optional'})"
+            for o in p.options
+        )
+        lines.append(f"{p.name}: {p.summary}. Options: {opts or 'none'}")
+    return "\n".join(lines)
+
+
+def _pattern_names():
+    from typing import Literal
+
+    from dbpatterns.templates.patterns import PATTERNS
+
+    return Literal[tuple(PATTERNS)]
+
+
+@guarded
+def generate_migration(
+    pattern: Annotated[_pattern_names(), Field(description="the migration pattern")],
+    options: Annotated[
+        dict[str, str | int | float | bool | list[str]],
+        Field(description='the pattern\'s options by name, e.g. {"table": "users", "column": ["email"]}'),
+    ],
+    write: Annotated[
+        bool, Field(description="write the revision file(s) into the project (default: only return them)")
+    ] = False,
+    message: Annotated[str | None, Field(description="the revision message")] = None,
+    head: Annotated[str | None, Field(description="the parent revision (default: the current head)")] = None,
+    pg_version: PgVersion = None,
+    project: Project = None,
+) -> NewResult:
+    """Render a safe migration pattern into Alembic revision file(s) of the project and return them; with
+    write=true also write them (new files only, never over an existing one). rename-column and
+    change-column-type give two revisions: expand, then contract."""
+    from dbpatterns.templates import generate
+
+    folder = _project_folder(project)
+    with RUN_LOCK:
+        made = generate(
+            pattern, options, folder, pg_version=pg_version, write=write, head=head, message=message
+        )
+    revisions = [{**g.to_dict(), "path": relative(g.path)} for g in made]
+    return NewResult(**revisions[0], revisions=revisions, text=[g.text for g in made])
+
+
+generate_migration.__doc__ = (
+    f"{inspect.cleandoc(generate_migration.__doc__)}\n\nPatterns:\n{_pattern_guide()}"
+)
+
+
 @guarded
 def show_heads(project: Project = None) -> HeadsResult:
     """The heads of the Alembic history (more than one means a merge revision is needed), its branch
@@ -237,6 +295,19 @@ def check_drift(
     return DriftSummary(in_sync=summary.in_sync, targets=reports, summary=counts)
 
 
+@guarded
+def detect_changes(models: Models = None, project: Project = None) -> DetectResult:
+    """Model changes no migration covers yet: the history is applied to a throwaway PostgreSQL and compared
+    with the SQLAlchemy models. Each change has its risk (safe, locks, rewrites, breaks-running-code,
+    destroys-data) and the generate_migration pattern that makes it safely."""
+    from dbpatterns.detect import detect_changes as changes_of
+
+    folder = _project_folder(project)
+    with RUN_LOCK:
+        report = changes_of(folder, models=models)
+    return DetectResult.model_validate(report.to_dict())
+
+
 #: (function, title, annotations) for every tool the server offers.
 TOOLS = [
     (lint_migration, "Lint a migration", READ_ONLY),
@@ -245,5 +316,7 @@ TOOLS = [
     (trace_locks, "Trace a migration's locks", READ_ONLY),
     (verify_history, "Verify the migration history", READ_ONLY),
     (show_heads, "Show the history's heads", READ_ONLY),
+    (detect_changes, "Detect model changes", READ_ONLY),
+    (generate_migration, "Generate a migration from a template", WRITES_NEW_FILES),
     (check_drift, "Check a database for drift", READS_DATABASE),
 ]

@@ -5,6 +5,7 @@ JSON-RPC streams). Every tool with good and bad input; resources; prompts; annot
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import anyio
 import pytest
@@ -419,3 +420,90 @@ def test_root_is_the_start_directory_without_claude_project_dir(tmp_path):
         check=True,
     ).stdout.split()
     assert out == [str(tmp_path.resolve())] * 3
+
+
+# ---- detect
+
+
+MODELS = """
+    import sqlalchemy as sa
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class T(Base):
+        __tablename__ = "t"
+        __table_args__ = (sa.Index("ix_t_x", "x"),)
+        id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+        x: Mapped[str | None] = mapped_column(sa.Text)
+        y: Mapped[int | None] = mapped_column(sa.Integer)
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_detect_changes(tmp_path, monkeypatch, mode):
+    from tests.alembic_builder import linear, write_project
+    from tests.test_mcp_support import INDEX, TABLE
+
+    module = f"mcp_detect_models_{mode}"
+    root = write_project(
+        tmp_path / "proj", linear(TABLE, INDEX), models=f"{module}:Base", models_code=MODELS, module=module
+    )
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(root))
+    result = ok(mode, "detect_changes", {})
+    assert [(c.kind, c.table, c.column) for c in result.changes] == [("add_column", "t", "y")]
+    assert result.changes[0].risk == "safe" and result.head == "r2"
+    assert "no such file" in fails(mode, "detect_changes", {"project": "nope"})
+    message = fails(mode, "detect_changes", {"models": "no_such_module_here:Base"})
+    assert "no_such_module_here" in message
+
+
+# ---- generate_migration: returns the files, writes only when asked
+
+
+def _versions(project) -> set[str]:
+    return {p.name for p in (project / "migrations/versions").iterdir() if p.suffix == ".py"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_generate_returns_without_writing(project, mode):
+    before = _versions(project)
+    result = ok(
+        mode, "generate_migration", {"pattern": "add-index", "options": {"table": "t", "column": ["x"]}}
+    )
+    assert _versions(project) == before
+    assert result.down_revision == "r2" and result.path.startswith("migrations/versions/")
+    (text,) = result.text
+    assert "CREATE INDEX CONCURRENTLY" in text and repr(result.revision) in text.replace('"', "'")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_generate_writes_new_files_when_asked(project, mode):
+    before = _versions(project)
+    options = {"table": "t", "column": "x", "new_name": "y", "type": "text"}
+    result = ok(mode, "generate_migration", {"pattern": "rename-column", "options": options, "write": True})
+    expand, contract = result.revisions
+    assert contract.down_revision == expand.revision and expand.down_revision == "r2"
+    assert _versions(project) - before == {Path(expand.path).name, Path(contract.path).name}
+    for revision, text in zip(result.revisions, result.text, strict=True):
+        assert (project / revision.path).read_text() == text
+    heads = ok(mode, "show_heads", {})
+    assert [h.revision for h in heads.heads] == [contract.revision]
+
+
+def test_generate_bad_input(project, tmp_path):
+    before = _versions(project)
+    assert "--column is required" in fails(
+        "auto", "generate_migration", {"pattern": "add-index", "options": {"table": "t"}}
+    )
+    bad = fails("auto", "generate_migration", {"pattern": "no-such", "options": {}}, one_line=False)
+    assert "pattern" in bad and "add-index" in bad
+    options = {"table": "t", "column": ["x"]}
+    assert "outside the project root" in fails(
+        "auto", "generate_migration", {"pattern": "add-index", "options": options, "project": str(tmp_path)}
+    )
+    assert "not an option" in fails(
+        "auto", "generate_migration", {"pattern": "add-index", "options": {**options, "colour": "red"}}
+    )
+    assert _versions(project) == before
