@@ -89,7 +89,7 @@ CASES = {
         ("add_index", "orders", "ix_orders_note", "locks", "add-index"),
     ),
     "drop_index": (
-        edit(('name="fk_orders_customer"), index=True)', 'name="fk_orders_customer"))')),
+        edit(('"fk_orders_customer"), index=True', '"fk_orders_customer")')),
         ("drop_index", "orders", "ix_orders_customer_id", "locks", "drop-index"),
     ),
     "add_unique": (
