@@ -113,7 +113,7 @@ def _backfill(out: dict, raw: dict, name: str) -> None:
 
 def _not_null(out: dict, raw: dict, name: str) -> None:
     out["constraint"] = v.identifier(v.derived_name(f"{_stem(out)}_{out['column_name']}", "not_null"), "")
-    out["where"] = f"{out['column']} IS NULL"
+    _column_default(out, raw, name)
 
 
 def _column_default(out: dict, raw: dict, name: str) -> None:

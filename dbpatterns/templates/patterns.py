@@ -70,7 +70,7 @@ PATTERNS: dict[str, Pattern] = {
                 TABLE,
                 Option(
                     "--column",
-                    "a column as SQL, e.g. 'email text NOT NULL' or 'user_id bigint REFERENCES users' (repeat)",
+                    "a column as SQL: 'email text NOT NULL', 'user_id bigint REFERENCES users' (repeat)",
                     "coldef",
                     required=False,
                     multiple=True,
@@ -82,12 +82,12 @@ PATTERNS: dict[str, Pattern] = {
         ),
         Pattern(
             "add-column-default",
-            "add a column with a default: instant for a non-volatile default, else default + batched backfill",
+            "add a column with a default: instant when non-volatile, else default + batched backfill",
             (TABLE, COLUMN, TYPE, DEFAULT, *BATCH),
         ),
         Pattern(
             "add-not-null-column",
-            "add a NOT NULL column in phases: nullable + default, batched backfill, NOT VALID check, VALIDATE",
+            "add a NOT NULL column in phases: column + default (backfill), NOT VALID check, VALIDATE",
             (TABLE, COLUMN, TYPE, DEFAULT, *BATCH),
         ),
         Pattern(

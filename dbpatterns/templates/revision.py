@@ -84,7 +84,7 @@ class AlembicProject:
 
         while True:
             rev = rev_id()
-            if rev not in taken and self.script.revision_map.get_revision(rev) is None:
+            if rev not in taken and rev not in self.script.revision_map._revision_map:
                 return rev
 
     def render(

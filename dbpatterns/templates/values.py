@@ -133,7 +133,7 @@ def no_binds(text: str, where: str) -> str:
     match = _BIND.search(text)
     if match:
         raise InputError(
-            f"{where}: {match.group(0)!r} would be read as a bind parameter by SQLAlchemy; write it another way"
+            f"{where}: SQLAlchemy would read {match.group(0)!r} as a bind parameter; write it another way"
         )
     return text
 
