@@ -468,6 +468,7 @@ def _str_format(template: str, args: list, kwargs: dict) -> object:
 
 
 _STR_METHODS = {"strip", "lstrip", "rstrip", "lower", "upper"}
+_TEXT_BIND = re.compile(r"(?<![:\w\\]):\w+(?!:)")  # SQLAlchemy's text() bind parameter syntax
 
 
 def simplify(call: Call) -> object:
@@ -481,7 +482,9 @@ def simplify(call: Call) -> object:
             if isinstance(first, str):
                 if name == "DDL":
                     return SqlText(first.replace("%%", "%"))
-                return SqlText(first.replace("\\:", ":") if name == "text" else first)
+                if name == "text":  # bind parameters (:name) become $1 so that the SQL parses
+                    return SqlText(_TEXT_BIND.sub("$1", first).replace("\\:", ":"))
+                return SqlText(first)
             return UNKNOWN
         passthrough = name in _PASSTHROUGH_FUNCS and (name != "f" or call.path in ("f", "alembic.op.f"))
         if passthrough and call.args and isinstance(call.args[0], str):
