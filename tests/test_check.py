@@ -1,0 +1,79 @@
+"""dbpatterns check: the CI bundle (lint, sum check, verify, detect) with one summary and the worst exit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from dbpatterns.check import run_check
+from dbpatterns.checksums import write_sums
+from dbpatterns.cli import main
+from tests.alembic_builder import linear, write_project
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "project"
+
+
+def test_bundled_example_passes(pg_server, capsys):
+    assert main(["check", "--project", str(EXAMPLE), "--db", pg_server.url(), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and data["exit_code"] == 0
+    assert {"lint", "verify", "detect", "sums"} <= set(data)
+    assert data["lint"]["files"] >= 1 and data["lint"]["findings"] == []
+    assert all(check["ok"] for check in data["verify"]["checks"])
+
+
+def _project(tmp_path, *bodies):
+    return write_project(tmp_path / "p", linear(*bodies))
+
+
+SAFE = ("op.execute('CREATE TABLE t (id int)')", "op.execute('DROP TABLE t')")
+
+
+def test_exit_code_is_the_worst_part(tmp_path, pg_server):
+    project = _project(tmp_path, SAFE)
+    write_sums(project)
+    report = run_check(project, db=pg_server.url())
+    assert report.ok, report.to_dict()
+    parts = {p.name: p for p in report.parts}
+    assert parts["sums"].exit_code == 0 and not parts["sums"].skipped
+    # an edited revision: the sum check fails, and the lint (checksum-mismatch) with it
+    revision = project / "migrations" / "versions" / "r1.py"
+    revision.write_text(revision.read_text().replace("(id int)", "(id bigint)"))
+    report = run_check(project, db=pg_server.url())
+    parts = {p.name: p for p in report.parts}
+    assert report.exit_code == 1
+    assert parts["sums"].exit_code == 1 and parts["lint"].exit_code == 1
+    assert parts["verify"].exit_code == 1  # its checksums check
+    assert [f["rule"] for f in parts["lint"].data["findings"]] == ["checksum-mismatch"]
+
+
+def test_failed_upgrade_fails_verify_only(tmp_path, pg_server, capsys):
+    project = _project(
+        tmp_path, SAFE, ("op.execute('CREATE TABLE t (id int)')", "op.execute('DROP TABLE t')")
+    )
+    assert main(["check", "--project", str(project), "--db", pg_server.url()]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL verify" in out and "ok   lint" in out and "check failed (exit 1)" in out
+
+
+def test_lint_findings_fail_the_check(tmp_path, pg_server):
+    project = _project(
+        tmp_path, SAFE, ("op.execute('CREATE INDEX ix_t_id ON t (id)')", "op.execute('DROP INDEX ix_t_id')")
+    )
+    report = run_check(project, db=pg_server.url())
+    parts = {p.name: p for p in report.parts}
+    assert parts["lint"].exit_code == 1 and parts["verify"].exit_code == 0 and report.exit_code == 1
+
+
+def test_not_a_project(tmp_path, capsys):
+    assert main(["check", "--project", str(tmp_path)]) == 2
+    assert "no Alembic project" in capsys.readouterr().err
+
+
+def test_example_copy_with_a_sum_file(tmp_path, pg_server):
+    copy = shutil.copytree(EXAMPLE, tmp_path / "example", ignore=shutil.ignore_patterns("__pycache__"))
+    write_sums(copy)
+    report = run_check(copy, db=pg_server.url())
+    parts = {p.name: p for p in report.parts}
+    assert report.ok and not parts["sums"].skipped

@@ -1,0 +1,63 @@
+"""dbpatterns heads: the heads and branches of a project's history (Alembic's ScriptDirectory)."""
+
+from __future__ import annotations
+
+import json
+
+from dbpatterns.cli import main
+from dbpatterns.heads import show_heads
+from tests.alembic_builder import write_project
+
+CREATE = ("op.execute('CREATE TABLE {0} (id int)')", "op.execute('DROP TABLE {0}')")
+
+
+def _rev(rev, parent, table):
+    return (rev, parent, CREATE[0].format(table), CREATE[1].format(table))
+
+
+def test_linear_history_has_one_head(tmp_path, capsys):
+    project = write_project(tmp_path / "p", [_rev("r1", None, "a"), _rev("r2", "r1", "b")])
+    report = show_heads(project)
+    assert report.single and [h.revision for h in report.heads] == ["r2"]
+    assert report.heads[0].down_revision == ("r1",) and report.revisions == 2
+    assert main(["heads", "--project", str(project)]) == 0
+    assert "one head, 2 revision(s)" in capsys.readouterr().out
+
+
+def test_two_branches(tmp_path, capsys):
+    project = write_project(
+        tmp_path / "p", [_rev("r1", None, "a"), _rev("r2a", "r1", "b"), _rev("r2b", "r1", "c")]
+    )
+    assert main(["heads", "--project", str(project), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["single"] is False
+    assert [h["revision"] for h in data["heads"]] == ["r2a", "r2b"]
+    assert data["branch_points"] == ["r1"] and data["merge_points"] == []
+    assert main(["heads", "--project", str(project)]) == 1
+    assert "2 heads: merge them" in capsys.readouterr().out
+
+
+def test_merged_branches(tmp_path):
+    revisions = [
+        _rev("r1", None, "a"),
+        _rev("r2a", "r1", "b"),
+        _rev("r2b", "r1", "c"),
+        ("r3", ("r2a", "r2b"), "pass", "pass"),
+    ]
+    report = show_heads(write_project(tmp_path / "p", revisions))
+    assert report.single and report.heads[0].revision == "r3"
+    assert report.heads[0].down_revision == ("r2a", "r2b")
+    assert report.merge_points == ["r3"] and report.branch_points == ["r1"]
+
+
+def test_not_a_project(tmp_path, capsys):
+    assert main(["heads", "--project", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no Alembic project" in err
+
+
+def test_revision_that_does_not_import(tmp_path, capsys):
+    project = write_project(tmp_path / "p", [_rev("r1", None, "a")])
+    (project / "migrations" / "versions" / "r1.py").write_text("revision = 'r1'\nimport no_such_module\n")
+    assert main(["heads", "--project", str(project)]) == 2
+    assert "cannot load the revisions" in capsys.readouterr().err
