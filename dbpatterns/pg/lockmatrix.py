@@ -165,6 +165,7 @@ CASES: tuple[Case, ...] = (
     Case("REINDEX INDEX CONCURRENTLY orders_customer_id_idx", "Indexes", since="PG 12+"),
     # -- tables ----------------------------------------------------------------------------------------
     Case("CREATE TABLE payments (id bigint PRIMARY KEY, order_id bigint REFERENCES orders (id))", "Tables"),
+    Case("CREATE TABLE orders_copy (LIKE orders INCLUDING ALL)", "Tables"),
     Case("ALTER TABLE orders RENAME TO purchases", "Tables"),
     Case("ALTER TABLE orders SET (fillfactor = 90)", "Tables"),
     Case("ALTER TABLE orders ALTER COLUMN qty SET STATISTICS 500", "Tables"),
