@@ -209,6 +209,7 @@ CASES: tuple[Case, ...] = (
         "CREATE TABLE events_2028 PARTITION OF events FOR VALUES FROM ('2028-01-01') TO ('2029-01-01')",
         "Enums and partitions",
     ),
+    Case("CREATE INDEX events_id_idx ON ONLY events (id)", "Enums and partitions"),
     Case("ALTER TABLE events DETACH PARTITION events_2026", "Enums and partitions"),
     Case(
         "ALTER TABLE events DETACH PARTITION events_2026 CONCURRENTLY",
