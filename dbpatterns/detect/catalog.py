@@ -259,7 +259,13 @@ def _enum_changes(connection, tables, existing, default_schema: str, schemas: li
                     "be used until the transaction that adds it commits (and not inside a transaction block "
                     "before PostgreSQL 12)",
                     name=label,
-                    extra={"enum": label, "value": value, "after": after, "before": before},
+                    extra={
+                        "enum": label,
+                        "value": value,
+                        "after": after,
+                        "before": before,
+                        "columns": [(t.schema, t.name, c) for t, c in entry["uses"]],
+                    },
                 )
             )
         removed = [v for v in have if v not in wanted]

@@ -318,9 +318,7 @@ class SafeRewrite:
                     position = f" BEFORE {_literal(change.extra['before'])}"
                 sql = f"ALTER TYPE {self._type(change.name)} ADD VALUE IF NOT EXISTS {value}{position}"
                 up_first.append(AutocommitBlockOp([ops.ExecuteSQLOp(sql)]))
-                down_last.append(
-                    NoteOp(f"PostgreSQL cannot drop enum value {value} of {change.name}: it stays")
-                )
+                down_last.extend(self._enum_value_unused(change, value))
             elif change.kind == "add_enum":
                 values = ", ".join(_literal(v) for v in change.extra["values"])
                 up_first.append(ops.ExecuteSQLOp(f"CREATE TYPE {self._type(change.name)} AS ENUM ({values})"))
@@ -342,6 +340,22 @@ class SafeRewrite:
         script.upgrade_ops.ops.extend(up_last)
         script.downgrade_ops.ops[:0] = down_first
         script.downgrade_ops.ops.extend(down_last)
+
+    def _enum_value_unused(self, change: Change, value: str) -> list:
+        """The downgrade of an added enum value: PostgreSQL cannot drop it (it stays, unused), so the
+        downgrade fails while rows still hold it: code rolled back would not know the value."""
+        used = " OR ".join(
+            f"EXISTS (SELECT FROM {self._table(schema, table)} WHERE {self.preparer.quote(column)} = {value})"
+            for schema, table, column in change.extra.get("columns", ())
+        )
+        if not used:
+            return []
+        message = f"{change.name} value {value[1:-1]} is still used: update those rows first"
+        sql = f"DO $$ BEGIN IF {used} THEN RAISE EXCEPTION '{message}'; END IF; END $$"
+        return [
+            NoteOp(f"PostgreSQL cannot drop enum value {value} of {change.name}: it stays, unused"),
+            ops.ExecuteSQLOp(sql),
+        ]
 
     def _add_check(self, table: str, name: str, definition: str) -> list:
         quoted = self.preparer.quote(name)

@@ -1,0 +1,126 @@
+"""dbpatterns detect --write: the revisions lint clean, migrate up and down on PostgreSQL, and cover the
+changes (except those left out on purpose)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dbpatterns.cli import main
+from dbpatterns.detect import detect_changes, write_revision
+from dbpatterns.detect.write import link_new_file
+from dbpatterns.findings import InputError
+from dbpatterns.lint import lint_paths, load_settings
+from dbpatterns.verify import verify_project
+from tests.detect_projects import add_script_template, edit, make_project
+
+BUNDLE = edit(
+    ("    note = mapped_column(sa.Text, nullable=True)\n", ""),  # dropped: left out
+    ('server_default="new", nullable=True', 'server_default="new", nullable=False, index=True'),
+    ("buyer_id = mapped_column(sa.Integer,", 'buyer_id = mapped_column(sa.ForeignKey("customers.id"),'),
+    ("sa.String(10), nullable=True", "sa.String(20), nullable=True, unique=True"),
+    ('name="ck_orders_qty"),', 'name="ck_orders_qty"), sa.CheckConstraint("qty < 1000"),'),
+    ("sa.Integer, nullable=False)", "sa.Integer, nullable=True)"),
+    (
+        "    # EXTRA",
+        "    extra = mapped_column(sa.Integer, nullable=False)\n"
+        "    rnd = mapped_column(sa.Float, server_default=sa.text('random()'), nullable=True)",
+    ),
+)
+
+
+def _written_project(tmp_path, pg_server, models, **kw):
+    root, spec = make_project(tmp_path / "p", models, **kw)
+    add_script_template(root)
+    report = write_revision(root, "sync models", models=spec, db=pg_server.url())
+    return root, spec, report
+
+
+def test_written_revisions_use_the_safe_forms_and_lint_clean(tmp_path, pg_server):
+    root, spec, report = _written_project(tmp_path, pg_server, BUNDLE)
+    assert len(report.written) == 2  # the changes, then the NOT NULL follow-up
+    first, second = report.written
+    assert (first.down_revision, second.down_revision) == ("r1", first.revision)
+    text = Path(first.path).read_text()
+    for safe_form in (
+        "autocommit_block()",
+        "postgresql_concurrently=True",
+        "postgresql_not_valid=True",
+        "UNIQUE USING INDEX",
+        "CHECK (qty < 1000) NOT VALID",
+        "VALIDATE CONSTRAINT",
+        "SET lock_timeout",
+    ):
+        assert safe_form in text, safe_form
+    assert "drop_column('orders', 'note')" not in text  # the upgrade never drops data
+    follow_up = Path(second.path).read_text()
+    assert "IS NOT NULL) NOT VALID" in follow_up and "nullable=False" in follow_up
+    assert report.lint == []
+    findings, _ = lint_paths([w.path for w in report.written], load_settings(root))
+    assert findings == []
+    assert [c.kind for c in report.deferred] == ["drop_column"]
+
+
+def test_written_revisions_migrate_up_and_down_and_cover_the_changes(tmp_path, pg_server):
+    root, spec, _ = _written_project(tmp_path, pg_server, BUNDLE)
+    verified = verify_project(root, db=pg_server.url())
+    failed = {c.name: c.detail for c in verified.checks if not c.ok}
+    assert set(failed) <= {"models_match"}, failed  # upgrade, downgrade, stairway, no trace all pass
+    left = detect_changes(root, models=spec, db=pg_server.url())
+    assert [(c.kind, c.column) for c in left.changes] == [("drop_column", "note")]
+
+
+def test_an_enum_value_is_added_outside_a_transaction(tmp_path, pg_server):
+    models = edit(('sa.Enum("sad", "ok", name="mood")', 'sa.Enum("sad", "ok", "happy", name="mood")'))
+    root, spec, report = _written_project(tmp_path, pg_server, models)
+    (written,) = report.written
+    assert "ADD VALUE IF NOT EXISTS 'happy' AFTER 'ok'" in Path(written.path).read_text()
+    assert report.lint == [] and report.ok
+    assert detect_changes(root, models=spec, db=pg_server.url()).changes == []
+
+
+def test_async_env_py_project_is_written(tmp_path, pg_server):
+    models = edit(
+        ("note = mapped_column(sa.Text, nullable=True)", "note = mapped_column(sa.Text, index=True)")
+    )
+    root, spec, report = _written_project(tmp_path, pg_server, models, env="async")
+    assert len(report.written) == 1 and report.lint == []
+    assert detect_changes(root, models=spec, db=pg_server.url()).changes == []
+
+
+def test_nothing_to_write_writes_nothing(tmp_path, pg_server, capsys):
+    root, spec = make_project(tmp_path / "p")
+    add_script_template(root)
+    before = sorted((root / "migrations" / "versions").iterdir())
+    argv = ["detect", "--project", str(root), "--models", spec, "--db", pg_server.url(), "--write", "nothing"]
+    assert main(argv) == 0
+    assert sorted((root / "migrations" / "versions").iterdir()) == before
+    assert "no model changes" in capsys.readouterr().out
+
+
+def test_cli_write_names_the_files_and_what_it_left_out(tmp_path, pg_server, capsys):
+    root, spec = make_project(
+        tmp_path / "p", edit(("    note = mapped_column(sa.Text, nullable=True)\n", ""))
+    )
+    add_script_template(root)
+    argv = ["detect", "--project", str(root), "--models", spec, "--db", pg_server.url(), "--write", "drop"]
+    assert main(argv) == 1  # the drop is left out: the history still differs
+    out = capsys.readouterr().out
+    assert "wrote " in out and "not written: drop_column orders.note" in out
+
+
+def test_a_project_without_script_py_mako_is_an_input_error(tmp_path, pg_server, capsys):
+    root, spec = make_project(tmp_path / "p", edit(("sa.String(10)", "sa.String(20)")))
+    argv = ["detect", "--project", str(root), "--models", spec, "--db", pg_server.url(), "--write", "x"]
+    assert main(argv) == 2
+    assert "script.py.mako" in capsys.readouterr().err
+
+
+def test_a_new_file_never_replaces_an_existing_one(tmp_path):
+    target = tmp_path / "versions" / "abc_rev.py"
+    link_new_file(b"first", target)
+    with pytest.raises(InputError, match="never overwrites"):
+        link_new_file(b"second", target)
+    assert target.read_bytes() == b"first"
+    assert [p.name for p in target.parent.iterdir()] == ["abc_rev.py"]  # no temporary file left
