@@ -70,14 +70,7 @@ def test_new(project, capsys):
 
 
 def test_detect(tmp_path, capsys, monkeypatch):
-    from tests.alembic_builder import linear, write_project
-    from tests.test_mcp_server import MODELS
-    from tests.test_mcp_support import INDEX, TABLE
-
-    module = "mcp_contract_models"
-    root = write_project(
-        tmp_path / "p", linear(TABLE, INDEX), models=f"{module}:Base", models_code=MODELS, module=module
-    )
+    root = make_project(tmp_path / "p", "mcp_contract_models")
     mako = (ROOT / "examples/project/migrations/script.py.mako").read_text()
     (root / "migrations/script.py.mako").write_text(mako)
     monkeypatch.chdir(root)

@@ -425,31 +425,9 @@ def test_root_is_the_start_directory_without_claude_project_dir(tmp_path):
 # ---- detect
 
 
-MODELS = """
-    import sqlalchemy as sa
-    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-    class Base(DeclarativeBase):
-        pass
-
-    class T(Base):
-        __tablename__ = "t"
-        __table_args__ = (sa.Index("ix_t_x", "x"),)
-        id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-        x: Mapped[str | None] = mapped_column(sa.Text)
-        y: Mapped[int | None] = mapped_column(sa.Integer)
-"""
-
-
 @pytest.mark.parametrize("mode", MODES)
 def test_detect_changes(tmp_path, monkeypatch, mode):
-    from tests.alembic_builder import linear, write_project
-    from tests.test_mcp_support import INDEX, TABLE
-
-    module = f"mcp_detect_models_{mode}"
-    root = write_project(
-        tmp_path / "proj", linear(TABLE, INDEX), models=f"{module}:Base", models_code=MODELS, module=module
-    )
+    root = make_project(tmp_path / "proj", f"mcp_detect_models_{mode}")
     monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(root))
     result = ok(mode, "detect_changes", {})
     assert [(c.kind, c.table, c.column) for c in result.changes] == [("add_column", "t", "y")]

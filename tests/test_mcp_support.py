@@ -22,9 +22,31 @@ TABLE = (
 INDEX = ('op.create_index("ix_t_x", "t", ["x"])', 'op.drop_index("ix_t_x", table_name="t")')
 
 
-def make_project(root: Path) -> Path:
-    """An Alembic project (two revisions, the second one unsafe) with a .sql migration beside it."""
-    write_project(root, linear(TABLE, INDEX))
+MODELS = """
+    import sqlalchemy as sa
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class T(Base):
+        __tablename__ = "t"
+        __table_args__ = (sa.Index("ix_t_x", "x"),)
+        id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+        x: Mapped[str | None] = mapped_column(sa.Text)
+        y: Mapped[int | None] = mapped_column(sa.Integer)
+"""
+
+
+def make_project(root: Path, models_module: str | None = None) -> Path:
+    """An Alembic project (two revisions, the second one unsafe) with .sql migrations beside it; with
+    ``models_module`` also models (one column ahead of the history) in ``[tool.dbpatterns] models``.
+    Model modules stay imported for the whole session: give each in-process project its own name."""
+    if models_module:
+        models = f"{models_module}:Base"
+        write_project(root, linear(TABLE, INDEX), models=models, models_code=MODELS, module=models_module)
+    else:
+        write_project(root, linear(TABLE, INDEX))
     (root / "m.sql").write_text(UNSAFE_SQL)
     (root / "setup.sql").write_text(SETUP_SQL)
     (root / "broken.sql").write_text("ALTER TABLE t ADD COLUMN;\n")
