@@ -23,10 +23,11 @@ def model_classes(root: Path) -> list[tuple[type, str]]:
     from sqlalchemy import Table
 
     root = Path(root).resolve()
+    installed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix)}  # a .venv inside the project
     found: list[tuple[type, str]] = []
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
-        if not file or not _under(Path(file), root):
+        if not file or not _under(Path(file), root) or any(_under(Path(file), p) for p in installed):
             continue
         for value in list(vars(module).values()):
             table = getattr(value, "__table__", None) if isinstance(value, type) else None
