@@ -552,10 +552,12 @@ def identifier_too_long(ctx, node):
     """
     # The parser truncates long identifiers to 63 bytes (at a character boundary), so a name of 60+ bytes
     # in the tree may have been longer in the source: read the statement's tokens to find out.
+    if not _has_long_word(ctx.text):
+        return  # no word of the whole text is long enough to hold a 60-character identifier
     stmt = ctx.stmt
     sql = ctx.text[stmt.start : stmt.end]
     if '"' not in sql and max(map(len, sql.split()), default=0) < 60:
-        return  # no word is long enough to hold a 60-character identifier
+        return  # nor of this statement
     if not any(len(name.encode()) >= 60 for name in _identifiers(node)):
         return
     from ...sql.parse import long_identifiers
@@ -567,6 +569,18 @@ def identifier_too_long(ctx, node):
             n=len(name.encode()),
             exempt_new=False,
         )
+
+
+_last_text: tuple[str, bool] = ("", False)
+
+
+def _has_long_word(text: str) -> bool:
+    """A quoted name or a word of 60+ characters somewhere in ``text`` (remembered for the last text:
+    the statements of one file share it)."""
+    global _last_text
+    if _last_text[0] is not text:
+        _last_text = (text, '"' in text or max(map(len, text.split()), default=0) >= 60)
+    return _last_text[1]
 
 
 def _identifiers(node):
