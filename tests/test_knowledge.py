@@ -45,7 +45,7 @@ CATEGORIES = ("alembic", "schema", "versioning", "zero-downtime", "database-sele
 RULE_IDS = {r.id for r in all_rules()}
 
 _FENCE = re.compile(r"^(?P<indent>[ ]*)(?P<fence>```+|~~~+)(?P<lang>[\w+-]*)[^\n]*$")
-_MARKER = re.compile(r"<!--\s*(?P<kind>correct|incorrect)(?::\s*(?P<rules>[\w\s,=-]*?))?\s*-->")
+_MARKER = re.compile(r"^\s*<!--\s*(?P<body>(?:correct|incorrect|runs)\b[^>]*?)\s*-->\s*$")
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\((?P<target>[^)\s]+)\)")
 
 
@@ -65,6 +65,7 @@ class Block:
     marker: str | None  # "correct" / "incorrect"
     rules: tuple[str, ...] = ()
     pg_version: int | None = None
+    runs: bool = False  # executed on the embedded server, in order with the file's other such blocks
 
     @property
     def id(self) -> str:
@@ -88,14 +89,13 @@ def blocks_of(path: Path) -> list[Block]:
             i += 1
         i += 1
         previous = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), "")
-        marker = _MARKER.search(previous)
-        kind, rules, pg = None, (), None
-        if marker:
-            kind = marker["kind"]
-            words = [w for w in re.split(r"[\s,]+", marker["rules"] or "") if w]
-            rules = tuple(w for w in words if not w.startswith("pg="))
-            pg = next((int(w[3:]) for w in words if w.startswith("pg=")), None)
-        out.append(Block(path, start + 1, lang, "\n".join(body) + "\n", kind, rules, pg))
+        marker = _MARKER.match(previous)
+        words = [w for w in re.split(r"[\s,:]+", marker["body"]) if w] if marker else []
+        kind = words[0] if words and words[0] in ("correct", "incorrect") else None
+        rules = tuple(w for w in words[1:] if w != "runs" and not w.startswith("pg="))
+        pg = next((int(w[3:]) for w in words if w.startswith("pg=")), None)
+        text = "\n".join(body) + "\n"
+        out.append(Block(path, start + 1, lang, text, kind, rules, pg, runs="runs" in words))
     return out
 
 
@@ -131,9 +131,34 @@ def test_marked_blocks_lint_as_they_claim(block):
         assert set(block.rules) <= found, f"expected {sorted(block.rules)}, the lint found {sorted(found)}"
 
 
+RUNNABLE: dict[Path, list[Block]] = {}
+for _block in CODE:
+    if _block.runs and _block.lang == "sql":
+        RUNNABLE.setdefault(_block.path, []).append(_block)
+
+
+@pytest.mark.parametrize("path", sorted(RUNNABLE), ids=lambda p: str(p.relative_to(ROOT)))
+def test_runnable_blocks_run_on_postgres(path, pg_url):
+    """Blocks marked ``runs`` run on a scratch database, statement by statement in autocommit (as psql
+    runs a file), in the order of the file: the examples work, not just parse."""
+    import psycopg
+
+    from dbpatterns.sql.parse import parse
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for block in RUNNABLE[path]:
+            for stmt in parse(block.text).statements:
+                sql = block.text[stmt.start : stmt.end]
+                try:
+                    conn.execute(sql)
+                except psycopg.Error as exc:
+                    pytest.fail(f"{block.id}: {sql.strip()[:80]!r} failed: {exc}")
+
+
 def test_there_are_many_marked_examples():
     assert sum(b.marker == "incorrect" for b in MARKED) >= 20
     assert sum(b.marker == "correct" for b in MARKED) >= 20
+    assert sum(len(blocks) for blocks in RUNNABLE.values()) >= 10
 
 
 # ---- links ------------------------------------------------------------------------------------------

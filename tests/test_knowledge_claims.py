@@ -177,3 +177,50 @@ def test_a_waiting_access_exclusive_request_blocks_every_later_reader(shop):
     finally:
         for conn in (reader, migrator, late, watcher):
             conn.close()
+
+
+def test_lock_timeout_also_bounds_an_advisory_lock_wait(shop):
+    """versioning-drift-detection: a second migrator waiting on pg_advisory_lock gives up at lock_timeout."""
+    with psycopg.connect(shop, autocommit=True) as first, psycopg.connect(shop, autocommit=True) as second:
+        first.execute("SELECT pg_advisory_lock(4242424242)")
+        second.execute("SET lock_timeout = '100ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            second.execute("SELECT pg_advisory_lock(4242424242)")
+
+
+def test_commit_inside_do_works_only_outside_a_transaction_block(shop):
+    """alembic-data-migrations: the batched backfill's DO loop commits per batch in autocommit_block()."""
+    loop = """
+    DO $$
+    DECLARE n int;
+    BEGIN
+        LOOP
+            UPDATE orders SET note = NULL
+            WHERE id IN (SELECT id FROM orders WHERE note IS NOT NULL ORDER BY id LIMIT 1000);
+            GET DIAGNOSTICS n = ROW_COUNT;
+            EXIT WHEN n = 0;
+            COMMIT;
+        END LOOP;
+    END $$"""
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute("BEGIN")
+        with pytest.raises(psycopg.errors.InvalidTransactionTermination):
+            conn.execute(loop)
+        conn.execute("ROLLBACK")
+        conn.execute(loop)
+        assert conn.execute("SELECT count(*) FROM orders WHERE note IS NOT NULL").fetchone() == (0,)
+
+
+def test_uuidv7_and_temporal_keys_exist_on_postgresql_18(shop):
+    """references: uuidv7() and WITHOUT OVERLAPS keys are PostgreSQL 18 features."""
+    with psycopg.connect(shop, autocommit=True) as conn:
+        first, second = (conn.execute("SELECT uuidv7()").fetchone()[0] for _ in range(2))
+        assert first.version == 7 and first < second  # time-ordered
+        conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        conn.execute(
+            "CREATE TABLE prices (product_id bigint, valid_at tstzrange, cents bigint,"
+            " PRIMARY KEY (product_id, valid_at WITHOUT OVERLAPS))"
+        )
+        conn.execute("INSERT INTO prices VALUES (1, '[2026-01-01,2026-06-01)', 100)")
+        with pytest.raises(psycopg.errors.ExclusionViolation):
+            conn.execute("INSERT INTO prices VALUES (1, '[2026-03-01,2026-09-01)', 120)")
