@@ -83,7 +83,9 @@ def fill(conn, table: str, rows: int) -> None:
 def write_project(root: Path, url: str) -> Path:
     (root / "migrations" / "versions").mkdir(parents=True)
     (root / "migrations" / "env.py").write_text(ENV_PY)
-    (root / "alembic.ini").write_text(f"[alembic]\nscript_location = %(here)s/migrations\nsqlalchemy.url = {url}\n")
+    (root / "alembic.ini").write_text(
+        f"[alembic]\nscript_location = %(here)s/migrations\nsqlalchemy.url = {url}\n"
+    )
     return root
 
 
@@ -142,9 +144,13 @@ def main() -> int:
         match = re.search(r"longest batch ([0-9.]+) s", report)
         longest_batch = float(match.group(1)) if match else float("nan")
 
-    print(f"rows: {args.rows:,}; batch size {args.batch_size}, pause {args.pause} s; lock samples: {samples:,}")
-    print(f"anchor (one UPDATE):   {args.rows / anchor_s:>12,.0f} rows/s  longest lock held {anchor_lock:8.3f} s")
-    print(f"backfill template:     {args.rows / ours_s:>12,.0f} rows/s  longest lock held {ours_lock:8.3f} s")
+    print(
+        f"rows: {args.rows:,}; batch size {args.batch_size}, pause {args.pause} s; lock samples: {samples:,}"
+    )
+    print(
+        f"anchor (one UPDATE): {args.rows / anchor_s:>12,.0f} rows/s  longest lock held {anchor_lock:8.3f} s"
+    )
+    print(f"backfill template:   {args.rows / ours_s:>12,.0f} rows/s  longest lock held {ours_lock:8.3f} s")
     print(f"  the revision's own report: {report}")
     print(f"  rows left unfilled: {left}")
     print(f"ratio rows/s (template / anchor): {anchor_s / ours_s:.2f}x")
