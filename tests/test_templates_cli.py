@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -189,11 +190,7 @@ def test_project_file_template_header_and_hooks(tmp_path):
         "    ${downgrades if downgrades else 'pass'}\n"
     )
     (made,) = generate("add-column", {"table": "users", "column": "plan", "type": "text"}, root)
-    assert (
-        made.path.name.startswith(f"2026_{made.revision}_add_column_users_plan")
-        or made.path.name[:4].isdigit()
-    )
-    assert made.path.name.split("_")[1] == made.revision
+    assert re.fullmatch(rf"\d{{4}}_{made.revision}_add_column_users_plan\.py", made.path.name)
     text = made.path.read_text()
     assert "# house style header" in text and text.endswith("# formatted by the hook\n")
     assert lint_revision(text, str(made.path), Settings()) == []
