@@ -131,6 +131,10 @@ CASES = {
         edit(('name="ck_orders_qty"),)', 'name="ck_orders_qty"), {"comment": "orders"})')),
         ("change_table_comment", "orders", None, "safe", None),
     ),
+    "drop_enum_column": (
+        edit(('    m = mapped_column(sa.Enum("sad", "ok", name="mood"), nullable=True)\n', "")),
+        ("drop_column", "orders", "m", "destroys-data", "drop-column"),  # the type goes with its column
+    ),
     "add_enum_value": (
         edit(('sa.Enum("sad", "ok", name="mood")', 'sa.Enum("sad", "ok", "happy", name="mood")')),
         ("add_enum_value", "orders", "m", "safe", "add-enum-value"),
@@ -220,6 +224,15 @@ def test_enum_values_come_from_pg_enum_with_their_position(tmp_path, pg_server):
     added = [(c.extra["value"], c.extra["after"]) for c in report.changes]
     assert added == [("meh", "sad"), ("happy", "ok")]
     assert all(c.kind == "add_enum_value" for c in report.changes)
+
+
+def test_an_enum_type_no_model_and_no_column_uses(tmp_path, pg_server):
+    from tests.detect_projects import HISTORY
+
+    color = ("op.execute(\"CREATE TYPE color AS ENUM ('red')\")", 'op.execute("DROP TYPE color")')
+    root, spec = make_project(tmp_path / "p", history=(HISTORY, color))
+    report = detect_changes(root, models=spec, db=pg_server.url())
+    assert _summary(report) == [("drop_enum", None, "color", "safe", None)]
 
 
 def test_an_unnamed_check_is_matched_by_how_postgres_prints_it(tmp_path, pg_server):

@@ -124,3 +124,14 @@ def test_a_new_file_never_replaces_an_existing_one(tmp_path):
         link_new_file(b"second", target)
     assert target.read_bytes() == b"first"
     assert [p.name for p in target.parent.iterdir()] == ["abc_rev.py"]  # no temporary file left
+
+
+def test_an_unused_enum_type_is_dropped_and_restored(tmp_path, pg_server):
+    from tests.detect_projects import HISTORY, MODELS
+
+    color = ("op.execute(\"CREATE TYPE color AS ENUM ('red', 'blue')\")", 'op.execute("DROP TYPE color")')
+    root, spec, report = _written_project(tmp_path, pg_server, MODELS, history=(HISTORY, color))
+    (written,) = report.written
+    assert "DROP TYPE color" in Path(written.path).read_text() and report.lint == []
+    verified = verify_project(root, db=pg_server.url())
+    assert verified.ok, verified.to_dict()  # the downgrade re-creates the type as it was

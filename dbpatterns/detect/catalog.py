@@ -26,14 +26,16 @@ WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY (:schemas)
 """
 
 _ENUMS_SQL = """
-SELECT n.nspname, t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)
+SELECT n.nspname, t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder),
+       EXISTS (SELECT FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+               WHERE a.atttypid IN (t.oid, t.typarray) AND NOT a.attisdropped AND c.relkind IN ('r', 'p'))
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
 JOIN pg_enum e ON e.enumtypid = t.oid
 WHERE n.nspname = ANY (:schemas)
   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid
                   AND d.deptype = 'e')
-GROUP BY n.nspname, t.typname
+GROUP BY n.nspname, t.typname, t.oid, t.typarray
 """
 
 
@@ -209,10 +211,11 @@ def model_enums(tables, default_schema: str) -> dict[tuple[str, str], dict]:
 def _enum_changes(connection, tables, existing, default_schema: str, schemas: list[str]) -> list[Change]:
     from sqlalchemy import text
 
-    in_db = {
-        (schema, name): list(values)
-        for schema, name, values in connection.execute(text(_ENUMS_SQL), {"schemas": schemas})
-    }
+    in_db, used_in_db = {}, set()
+    for schema, name, values, used in connection.execute(text(_ENUMS_SQL), {"schemas": schemas}):
+        in_db[(schema, name)] = list(values)
+        if used:
+            used_in_db.add((schema, name))
     changes: list[Change] = []
     for (schema, name), entry in model_enums(tables, default_schema).items():
         table, column = entry["uses"][0]
@@ -301,7 +304,8 @@ def _enum_changes(connection, tables, existing, default_schema: str, schemas: li
             )
     used = set(model_enums(tables, default_schema))
     for (schema, name), values in in_db.items():
-        if (schema, name) not in used:
+        # a type a column still uses goes with that column (reported as dropped, or kept by include_object)
+        if (schema, name) not in used and (schema, name) not in used_in_db:
             label = name if schema == default_schema else f"{schema}.{name}"
             changes.append(
                 Change(
@@ -310,8 +314,8 @@ def _enum_changes(connection, tables, existing, default_schema: str, schemas: li
                     None,
                     (SAFE,),
                     None,
-                    f"enum type {label} ({', '.join(values)}) is used by no model: DROP TYPE once no column "
-                    "uses it",
+                    f"enum type {label} ({', '.join(values)}) is used by no model and no column: DROP TYPE "
+                    "changes only the catalog",
                     name=label,
                     extra={"enum": label, "values": values},
                 )

@@ -35,7 +35,6 @@ DEFERRED_KINDS = {
     "rename_column",
     "drop_enum_value",
     "reorder_enum",
-    "drop_enum",
 }
 
 
@@ -323,6 +322,12 @@ class SafeRewrite:
                 values = ", ".join(_literal(v) for v in change.extra["values"])
                 up_first.append(ops.ExecuteSQLOp(f"CREATE TYPE {self._type(change.name)} AS ENUM ({values})"))
                 down_last.append(ops.ExecuteSQLOp(f"DROP TYPE {self._type(change.name)}"))
+            elif change.kind == "drop_enum":  # no column uses it (catalog.py checks)
+                values = ", ".join(_literal(v) for v in change.extra["values"])
+                up_last.append(ops.ExecuteSQLOp(f"DROP TYPE {self._type(change.name)}"))
+                down_first.append(
+                    ops.ExecuteSQLOp(f"CREATE TYPE {self._type(change.name)} AS ENUM ({values})")
+                )
             elif change.kind in ("add_check", "change_check", "drop_check"):
                 name = change.name or _check_name(change)
                 new = change.extra.get("definition") if change.kind != "drop_check" else None
