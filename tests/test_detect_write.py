@@ -100,14 +100,26 @@ def test_nothing_to_write_writes_nothing(tmp_path, pg_server, capsys):
 
 
 def test_cli_write_names_the_files_and_what_it_left_out(tmp_path, pg_server, capsys):
-    root, spec = make_project(
-        tmp_path / "p", edit(("    note = mapped_column(sa.Text, nullable=True)\n", ""))
+    models = edit(
+        ("    note = mapped_column(sa.Text, nullable=True)\n", ""),
+        ("sa.String(10)", "sa.String(20)"),
     )
+    root, spec = make_project(tmp_path / "p", models)
     add_script_template(root)
     argv = ["detect", "--project", str(root), "--models", spec, "--db", pg_server.url(), "--write", "drop"]
     assert main(argv) == 1  # the drop is left out: the history still differs
     out = capsys.readouterr().out
     assert "wrote " in out and "not written: drop_column orders.note" in out
+
+
+def test_only_changes_left_out_write_no_file(tmp_path, pg_server):
+    models = edit(("    note = mapped_column(sa.Text, nullable=True)\n", ""))
+    root, spec = make_project(tmp_path / "p", models)
+    add_script_template(root)
+    before = sorted((root / "migrations" / "versions").iterdir())
+    report = write_revision(root, "drop note", models=spec, db=pg_server.url())
+    assert report.written == [] and [c.kind for c in report.deferred] == ["drop_column"]
+    assert sorted((root / "migrations" / "versions").iterdir()) == before and not report.ok
 
 
 def test_a_project_without_script_py_mako_is_an_input_error(tmp_path, pg_server, capsys):

@@ -85,7 +85,7 @@ class DetectReport:
         """No change left: the history covers the models (after --write, nothing was deferred)."""
         if self.written:
             return not self.deferred and not self.lint
-        return not self.changes
+        return not self.changes  # (--write with every change left out writes nothing)
 
     def to_dict(self) -> dict:
         out: dict = {"changes": [c.to_dict() for c in self.changes], "head": self.head}

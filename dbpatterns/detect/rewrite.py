@@ -108,6 +108,9 @@ class SafeRewrite:
         }
         self.rewriter(context, revision, directives)
         self._catalog_ops(script)
+        if not _does_something(script.upgrade_ops) and not self.not_null:
+            directives[:] = []  # every change is left out: no revision of comments only
+            return
         for change in deferred_changes(self.changes):
             self.notes.append(_deferred_note(change))
         if self.notes:
@@ -457,6 +460,16 @@ class SafeRewrite:
     def _type(self, label: str | None) -> str:
         schema, _, name = (label or "").rpartition(".")
         return self._table(schema or None, name)
+
+
+def _does_something(container) -> bool:
+    for op in container.ops:
+        if isinstance(op, ops.OpContainer):
+            if _does_something(op):
+                return True
+        elif not isinstance(op, NoteOp):
+            return True
+    return False
 
 
 def _modifies(op) -> bool:

@@ -70,10 +70,10 @@ def write(project, metadata, message: str, db: str | None) -> DetectReport:
         context = made.get("context")
         scripts = [s for s in context.generate_scripts() if s is not None] if context else []
         report.written = _place(scripts, made.get("real", []), made["folder"])
-    if report.written:
-        from .rewrite import deferred_changes
+    from .rewrite import deferred_changes
 
-        report.deferred = deferred_changes(report.changes)
+    report.deferred = deferred_changes(report.changes)
+    if report.written:
         report.lint, _ = lint_paths([w.path for w in report.written], settings)
     return report
 
