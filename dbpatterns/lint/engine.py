@@ -78,11 +78,11 @@ class Context:
         if fix == "" and meta.fix:
             fix = meta.fix
         if fmt or table:  # a message without fields may hold user text with braces (a parser's message)
-            values = _Fields(fmt, table=table or "the_table")
-            fix = _format(fix, values)
-            message = _format(message, values)
+            fmt["table"] = table or "the_table"  # ``table`` is a parameter: never one of the fields
+            fix = _format(fix, fmt)
+            message = _format(message, fmt)
         elif "{" in fix:
-            fix = _format(fix, _Fields(fmt, table="the_table"))
+            fix = _format(fix, {"table": "the_table"})
         line, col = self.here()
         line_text = self.line_text
         self.findings.append(
@@ -105,20 +105,53 @@ class Context:
 class _Fields(dict):
     """Format fields; an unknown {name} stays as written (fix texts hold SQL with braces)."""
 
-    def __init__(self, fmt: dict, **defaults):
-        super().__init__(defaults, **fmt)
-
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
 
+# template -> [(literal text, field name or None)], or None when str.format_map must do it (format specs,
+# conversions, indexing, stray braces)
+_TEMPLATES: dict[str, list[tuple[str, str | None]] | None] = {}
+
+
 def _format(template: str, values: dict) -> str:
+    """``template.format_map`` where an unknown field stays as written and a template that is not a valid
+    format string is returned as is; templates are parsed once."""
     if "{" not in template:
         return template
+    parts = _TEMPLATES.get(template, False)
+    if parts is False:
+        parts = _compile(template)
+        if len(_TEMPLATES) > 4096:
+            _TEMPLATES.clear()
+        _TEMPLATES[template] = parts
+    if parts is None:
+        try:
+            return template.format_map(_Fields(values))
+        except (ValueError, IndexError, AttributeError):  # a brace that is not a field: keep the text as is
+            return template
+    out = []
+    for literal, name in parts:
+        out.append(literal)
+        if name is not None:
+            value = values[name] if name in values else "{" + name + "}"
+            out.append(value if type(value) is str else format(value, ""))
+    return "".join(out)
+
+
+def _compile(template: str) -> list[tuple[str, str | None]] | None:
+    from string import Formatter
+
     try:
-        return template.format_map(values)
-    except (ValueError, IndexError, AttributeError):  # a brace that is not a field: keep the text as is
-        return template
+        parsed = list(Formatter().parse(template))
+    except ValueError:
+        return None
+    parts = []
+    for literal, name, spec, conversion in parsed:
+        if name is not None and (spec or conversion or not name.isidentifier()):
+            return None
+        parts.append((literal, name))
+    return parts
 
 
 def _rule(rule_id: str) -> Rule:

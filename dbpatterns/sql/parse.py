@@ -37,21 +37,40 @@ class ParsedSQL:
     statements: list[Statement] = field(default_factory=list)
     errors: list[SyntaxProblem] = field(default_factory=list)
     _line_starts: list[int] | None = None
+    _cursor: tuple[int, int, int] = (0, 1, 0)  # the last offset asked for, its line, that line's start
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
+        at, line, start = self._cursor
+        if offset >= at:  # the usual case, statement after statement: count the newlines in between
+            text = self.text
+            newlines = text.count("\n", at, offset)
+            if newlines:
+                line += newlines
+                start = text.rfind("\n", at, offset) + 1
+        else:
+            starts = self._starts()
+            line = bisect_right(starts, offset)
+            start = starts[line - 1]
+        self._cursor = (offset, line, start)
+        return line, offset - start + 1
+
+    def _starts(self) -> list[int]:
         if self._line_starts is None:
             self._line_starts = [0, *accumulate(len(line) + 1 for line in self.text.split("\n")[:-1])]
-        row = bisect_right(self._line_starts, offset)
-        return row, offset - self._line_starts[row - 1] + 1
+        return self._line_starts
 
     def line_text(self, line: int) -> str:
-        self.position(0)
-        starts = self._line_starts
+        at, cursor_line, start = self._cursor
+        text = self.text
+        if line == cursor_line:  # the line of the last position asked for (a finding's)
+            end = text.find("\n", start)
+            return text[start : end if end != -1 else len(text)].rstrip("\r")
+        starts = self._starts()
         if not 1 <= line <= len(starts):
             return ""
-        end = starts[line] - 1 if line < len(starts) else len(self.text)
-        return self.text[starts[line - 1] : end].rstrip("\r")
+        end = starts[line] - 1 if line < len(starts) else len(text)
+        return text[starts[line - 1] : end].rstrip("\r")
 
 
 def parse(text: str) -> ParsedSQL:
