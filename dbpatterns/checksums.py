@@ -10,10 +10,15 @@ The sum file works like Atlas's ``atlas.sum``: its first line is a hash of the w
 per revision file (``path h1:hash``, paths relative to the sum file, sorted). Two branches that each add a
 revision both change the first line, so git reports a conflict when they meet.
 
-What a revision's hash covers: the file's Python syntax tree (``ast.dump``, without line numbers) with the
-docstrings removed. Comments, blank lines, indentation, quote style and docstrings (Alembic's header with
-"Revision ID" and "Create Date") do not count; any change to the code does, including the text of a string
-such as the SQL given to ``op.execute``. A file that does not parse is hashed byte for byte.
+What a revision's hash covers: the file's Python syntax tree, written out node by node (type names, field
+names and values; no line numbers; empty and missing fields left out, so the text is the same on every
+Python version that parses the file alike) with the docstrings removed. Comments, blank lines,
+indentation, quote style, type comments and docstrings (Alembic's header with "Revision ID" and "Create
+Date") do not count; any change to the code does, including the text of a string such as the SQL given to
+``op.execute``. A file that does not parse is hashed byte for byte.
+
+Parsing is the slow part for big histories, so the hash of each file content (by its SHA-256) is kept in
+``checksums.json`` in the cache folder (see :func:`cache_root`).
 """
 
 from __future__ import annotations
@@ -32,33 +37,116 @@ SUM_FILE = "dbpatterns.sum"
 _PREFIX = "h1:"
 
 
+_CANON = "canon-1"  # the version of the written-out form below: change it when the form changes
+_SKIP_FIELDS = frozenset(("ctx", "kind", "type_comment"))  # Load/Store, the u"" prefix, type comments
+_DOC_OWNERS = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
 def revision_checksum(text: str) -> str:
     """The normalized hash of one revision file's text (``h1:`` + base64 SHA-256)."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
-        data = b"raw\0" + text.encode("utf-8", "surrogateescape")
-    else:
-        _strip_docstrings(tree)
-        data = ast.dump(tree).encode()
-    return _h1(data)
+        return _h1(b"raw\0" + text.encode("utf-8", "surrogateescape"))
+    out: list[str] = [_CANON]
+    _write(tree, out)
+    return _h1("\0".join(out).encode("utf-8", "surrogateescape"))
+
+
+def _write(node: ast.AST, out: list[str]) -> None:
+    append = out.append
+    append(type(node).__name__)
+    for name in node._fields:
+        if name in _SKIP_FIELDS:
+            continue
+        value = getattr(node, name, None)
+        if value is None:
+            continue
+        if type(value) is list:
+            if name == "body" and value and isinstance(node, _DOC_OWNERS) and _is_docstring(value[0]):
+                value = value[1:]
+            if not value:
+                continue
+            append(name + "[")
+            for item in value:
+                if isinstance(item, ast.AST):
+                    _write(item, out)
+                else:
+                    append(repr(item))
+            append("]")
+        elif isinstance(value, ast.AST):
+            append(name + "(")
+            _write(value, out)
+            append(")")
+        else:
+            append(name + "=" + repr(value))
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return type(stmt) is ast.Expr and type(stmt.value) is ast.Constant and type(stmt.value.value) is str
+
+
+_memo: dict[str, str] = {}  # SHA-256 of a file's bytes -> its normalized hash
+_memo_loaded = False
+_memo_dirty = False
 
 
 def file_checksum(path: str | os.PathLike) -> str:
-    return revision_checksum(Path(path).read_text(encoding="utf-8", errors="surrogateescape"))
+    global _memo_dirty
+    data = Path(path).read_bytes()
+    key = hashlib.sha256(_CANON.encode() + b"\0" + data).hexdigest()
+    _load_memo()
+    found = _memo.get(key)
+    if found is None:
+        found = _memo[key] = revision_checksum(data.decode("utf-8", "surrogateescape"))
+        _memo_dirty = True
+    return found
+
+
+def cache_root() -> Path:
+    """``$DBPATTERNS_CACHE_DIR``, else ``$XDG_CACHE_HOME/dbpatterns`` or ``~/.cache/dbpatterns``."""
+    if os.environ.get("DBPATTERNS_CACHE_DIR"):
+        return Path(os.environ["DBPATTERNS_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dbpatterns"
+
+
+def _load_memo() -> None:
+    global _memo_loaded
+    if _memo_loaded:
+        return
+    _memo_loaded = True
+    try:
+        import json
+
+        stored = json.loads((cache_root() / "checksums.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(stored, dict):
+        _memo.update({k: v for k, v in stored.items() if isinstance(v, str)})
+
+
+def save_memo() -> None:
+    """Keep the hashes computed in this process for the next one (best effort, atomic)."""
+    global _memo_dirty
+    if not _memo_dirty:
+        return
+    import contextlib
+    import json
+
+    _memo_dirty = False
+    items = dict(list(_memo.items())[-20000:])
+    with contextlib.suppress(OSError):
+        folder = cache_root()
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(items, out)
+        os.replace(temp, folder / "checksums.json")
 
 
 def _h1(data: bytes) -> str:
     return _PREFIX + base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
-def _strip_docstrings(tree: ast.AST) -> None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            first = body[0].value if body and isinstance(body[0], ast.Expr) else None
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                node.body = body[1:] or [ast.Pass()]
 
 
 def total_checksum(entries: dict[str, str]) -> str:
@@ -113,7 +201,9 @@ def revision_files(project) -> dict[str, Path]:
 
 def current_sums(project) -> dict[str, str]:
     """Relative path -> hash of every revision file as it is now."""
-    return {rel: file_checksum(file) for rel, file in revision_files(project).items()}
+    sums = {rel: file_checksum(file) for rel, file in revision_files(project).items()}
+    save_memo()
+    return sums
 
 
 def render_sum_file(entries: dict[str, str]) -> str:

@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument("--schemas", help="comma-separated tenant schemas to check (schema-per-tenant)")
     drift.add_argument("--models", help="models as package.module:Base (default: [tool.dbpatterns] models)")
     drift.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+    drift.add_argument("--no-cache", action="store_true", help="run the history even when it is cached")
     drift.add_argument("--format", choices=("text", "json"), default="text")
 
     sums = sub.add_parser("sum", help="write the sum file of the revisions (or --check it)")
@@ -306,7 +307,9 @@ def cmd_drift(args) -> int:
 
     urls = list(args.db) + (read_db_file(args.db_file) if args.db_file else [])
     schemas = [s.strip() for s in args.schemas.split(",") if s.strip()] if args.schemas else None
-    summary = check_drift(args.project or ".", urls, schemas=schemas, models=args.models)
+    summary = check_drift(
+        args.project or ".", urls, schemas=schemas, models=args.models, cache=not args.no_cache
+    )
     sys.stdout.write(render_json(summary) if args.format == "json" else render_text(summary))
     for report in summary.errors:
         print(f"dbpatterns: {report.error}", file=sys.stderr)

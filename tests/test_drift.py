@@ -104,6 +104,13 @@ CHANGES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path_factory, monkeypatch):
+    folder = tmp_path_factory.getbasetemp() / "drift-cache"
+    monkeypatch.setenv("DBPATTERNS_CACHE_DIR", str(folder))
+    return folder / "drift"
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     return write_project(tmp_path_factory.mktemp("drift") / "proj", HISTORY, env_text=ENV_WITH_HELPERS)
@@ -374,3 +381,19 @@ def test_model_drift(tmp_path, pg_server, pg_url):
         for d in check_drift(project, [pg_url], server=pg_server).reports[0].differences
     }
     assert found == {("schema", "column", "added"), ("models", "column", "added")}
+
+
+def test_cached_history_gives_the_same_answer_without_a_server(
+    project, pg_server, pg_url, cache_dir, monkeypatch
+):
+    migrate(project, pg_url)
+    run_sql(pg_server, pg_url, ["ALTER TABLE t ADD COLUMN extra int"])
+    fresh = check_drift(project, [pg_url], server=pg_server, cache=False).to_dict()
+    check_drift(project, [pg_url], server=pg_server)  # fills the cache
+    assert any(cache_dir.iterdir())
+
+    def no_server(*args, **kwargs):
+        raise AssertionError("a cached history must not start a server")
+
+    monkeypatch.setattr("dbpatterns.pg.start", no_server)
+    assert check_drift(project, [pg_url]).to_dict() == fresh

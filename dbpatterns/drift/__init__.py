@@ -44,15 +44,17 @@ def check_drift(
     schemas: list[str] | None = None,
     models: str | None = None,
     server=None,
+    cache: bool = True,
 ) -> DriftSummary:
     """Check every URL (each tenant schema of it, with ``schemas``). ``server``: a running
-    :class:`dbpatterns.pg.Server` for the scratch databases (default: a throwaway one for this call)."""
+    :class:`dbpatterns.pg.Server` for the scratch databases (default: a throwaway one, started only when
+    the history's schema is not in the cache). ``cache=False``: always run the history."""
     from ..alembic.models import load_metadata, models_setting
-    from ..checksums import check_project_sums, file_checksum
+    from ..checksums import check_project_sums, file_checksum, save_memo
     from ..heads import find, script_directory
     from .compare import destination, log_differences, normalize, revision_status, schema_differences
-    from .history import History
-    from .live import Target, read_live
+    from .history import History, models_key
+    from .live import Target, compare_models, read_live
 
     if not urls:
         raise InputError("drift: give --db URL (or --db-file FILE)")
@@ -60,18 +62,27 @@ def check_drift(
     targets = [Target(url, schema) for url in urls for schema in (schemas or [None])]
     script = script_directory(project)
     spec = models or models_setting(project.root)
-    metadata = load_metadata(spec, project.root) if spec else None
+    loaded: list = []
+
+    def metadata():  # imported only when the cache does not have the answer
+        if not loaded:
+            loaded.append(load_metadata(spec, project.root))
+        return loaded[0]
+
+    models_hash = models_key(spec, project.root) if spec else ""
+    heads = tuple(sorted(script.get_heads()))
     sum_problems = [
         Difference("checksum", p.path, f"sum file: {p.detail}", "checksum", p.change)
         for p in check_project_sums(project).problems
     ]
     file_sums = {rev.revision: file_checksum(rev.path) for rev in script.walk_revisions() if rev.path}
-    history = History(project, server)
+    save_memo()
+    history = History(project, server, cache=cache)
     reports = []
     try:
         with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-            futures = [pool.submit(read_live, target, metadata) for target in targets]
-            history.expected(tuple(sorted(script.get_heads())))  # while the targets are read
+            futures = [pool.submit(read_live, target) for target in targets]
+            history.expected(heads)  # while the targets are read
             for target, future in zip(targets, futures, strict=True):
                 try:
                     state = future.result()
@@ -91,9 +102,14 @@ def check_drift(
                 else:
                     expected, live = normalize(expected), normalize(state.snapshot)
                 found = schema_differences(expected, live)
-                found += [
-                    Difference(k, o, detail, "models", c) for k, o, c, detail in state.model_differences
-                ]
+                if spec:
+                    # a database whose catalog is the history's at the heads compares with the models as
+                    # the history does (autogenerate reads nothing our snapshot does not cover)
+                    if at == heads and not found:
+                        model = history.model_differences(heads, models_hash, metadata)
+                    else:
+                        model = compare_models(target, metadata())
+                    found += [Difference(k, o, detail, "models", c) for k, o, c, detail in model]
                 found += sum_problems
                 found += log_differences(script, state.log, file_sums)
                 reports.append(DriftReport(target.label, revision, found, list(at)))

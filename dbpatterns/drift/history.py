@@ -1,45 +1,127 @@
 """The schema the migration history produces: the project's own env.py run on scratch databases of a
-throwaway embedded PostgreSQL, one per destination (most often the heads), then a catalog snapshot."""
+throwaway embedded PostgreSQL, one per destination (most often the heads), then a catalog snapshot.
+
+Building it runs the whole history, which for big projects takes far longer than reading a live catalog,
+so results are kept in a cache folder (``$DBPATTERNS_CACHE_DIR``, else ``$XDG_CACHE_HOME/dbpatterns`` or
+``~/.cache/dbpatterns``; ``cache=False`` turns it off). The key covers everything the result depends on:
+every file of the script folder (env.py, revisions, helpers; byte for byte), the configuration file, the
+PostgreSQL major version, the catalog query and the destination. Autogenerate's comparison of the models
+with the history's schema at the heads is kept the same way, keyed also by the models' source files.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..env import LOG_TABLE
 from ..findings import InputError
 from ..schema import Snapshot, snapshot
 
+CACHE_FORMAT = "drift-1"
+
+
+def cache_dir() -> Path:
+    from ..checksums import cache_root
+
+    return cache_root() / "drift"
+
 
 class History:
-    """Expected snapshots, computed on demand and kept per destination (a tuple of revisions)."""
+    """Expected snapshots (and model differences at the heads), computed on demand, kept per destination."""
 
-    def __init__(self, project, server=None) -> None:
+    def __init__(self, project, server=None, *, cache: bool = True) -> None:
         self.project = project
         self.server = server  # a running dbpatterns.pg.Server to use (and leave running), or None
         self._own_server = server is None
-        self.version_table: tuple[str | None, str] = (None, "alembic_version")
+        self.cache = cache
         self._shots: dict[tuple[str, ...], Snapshot] = {}
+        self._key: str | None = None
 
-    def start(self) -> None:
-        if self.server is None:
-            from ..pg import start
+    # -- the cache key -------------------------------------------------------------------------------
 
-            self.server = start()
+    def key(self) -> str:
+        if self._key is None:
+            from ..schema.catalog import SQL
+
+            digest = hashlib.sha256(CACHE_FORMAT.encode())
+            digest.update(SQL.encode())
+            digest.update(str(self._major()).encode())
+            digest.update(self.project.config_file.read_bytes())
+            for file in _files(self.project.script_location, *self.project.version_locations):
+                digest.update(str(file).encode() + b"\0" + file.read_bytes())
+            self._key = digest.hexdigest()
+        return self._key
+
+    def _major(self) -> int:
+        if self.server is not None:
+            return self.server.version // 10000
+        from ..pg.binaries import binaries
+
+        return binaries().version_num // 10000
+
+    def _cache_file(self, *parts: str) -> Path:
+        name = hashlib.sha256("\0".join((self.key(), *parts)).encode()).hexdigest()
+        return cache_dir() / f"{name}.json"
+
+    def _load(self, *parts: str):
+        if not self.cache:
+            return None
+        with contextlib.suppress(OSError, ValueError):
+            return json.loads(self._cache_file(*parts).read_text(encoding="utf-8"))
+        return None
+
+    def _store(self, value, *parts: str) -> None:
+        if not self.cache:
+            return
+        target = self._cache_file(*parts)
+        with contextlib.suppress(OSError):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(value, out)
+            os.replace(temp, target)
+
+    # -- results -------------------------------------------------------------------------------------
 
     def expected(self, destination: tuple[str, ...]) -> Snapshot:
         """The snapshot of a scratch database migrated from base to ``destination`` (empty: base)."""
         if destination not in self._shots:
-            self._shots[destination] = self._build(destination)
+            cached = self._load("snapshot", *destination)
+            if cached is not None:
+                self._shots[destination] = {(kind, name): detail for kind, name, detail in cached}
+            else:
+                self._shots[destination], _ = self._build(destination)
         return self._shots[destination]
 
-    def _build(self, destination: tuple[str, ...]) -> Snapshot:
+    def model_differences(self, heads: tuple[str, ...], models_key: str, metadata_loader) -> list:
+        """Autogenerate's differences between the models and the history's schema at ``heads``."""
+        cached = self._load("models", models_key, *heads) if models_key else None
+        if cached is not None:
+            return [tuple(item) for item in cached]
+        shot, found = self._build(heads, metadata_loader())
+        self._shots.setdefault(heads, shot)
+        if models_key:
+            self._store(found, "models", models_key, *heads)
+        return found
+
+    def _build(self, destination: tuple[str, ...], metadata=None) -> tuple[Snapshot, list | None]:
         import psycopg
 
         from ..verify.runner import Runner, StepFailed
+        from .live import Target, compare_models
 
-        self.start()
+        if self.server is None:
+            from ..pg import start
+
+            self.server = start()
         url = self.server.create_database()
+        version_table = "alembic_version"
         try:
             if destination:
                 name = unquote(urlsplit(url).path.lstrip("/"))
@@ -48,14 +130,19 @@ class History:
                     runner.check_env_takes_url()
                     for revision in destination:
                         runner.run(lambda heads, ctx, r=revision: runner.upgrade_steps(r, heads), revision)
-                    self.version_table = runner.version_table
+                    version_table = runner.version_table[1]
                 except StepFailed as failed:
                     why = f"{failed.what} failed: {failed.error}"
                     raise InputError(f"the history does not apply on a scratch database: {why}") from None
                 finally:
                     runner.close()
             with psycopg.connect(url) as conn:
-                return snapshot(conn, skip=(self.version_table[1], LOG_TABLE))
+                shot = snapshot(conn, skip=(version_table, LOG_TABLE))
+            self._store(
+                [[kind, name, detail] for (kind, name), detail in shot.items()], "snapshot", *destination
+            )
+            found = compare_models(Target(url), metadata) if metadata is not None else None
+            return shot, found
         finally:
             with contextlib.suppress(Exception):
                 self.server.drop_database(url)
@@ -64,3 +151,28 @@ class History:
         if self.server is not None and self._own_server:
             self.server.stop()
             self.server = None
+
+
+def _files(*folders: Path) -> list[Path]:
+    seen: set[Path] = set()
+    for folder in folders:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
+            for name in sorted(filenames):
+                if name.endswith(".py") or name.endswith(".sql"):
+                    seen.add(Path(dirpath, name))
+    return sorted(seen)
+
+
+def models_key(spec: str, root: Path) -> str:
+    """A hash of the models' sources: the files of the top-level package (or module) ``spec`` names."""
+    module = spec.partition(":")[0]
+    top = module.split(".", 1)[0]
+    digest = hashlib.sha256(spec.encode())
+    package, single = root / top, root / f"{top}.py"
+    files = _files(package) if package.is_dir() else [single] if single.is_file() else []
+    if not files:
+        return ""  # the models live outside the project folder: no key, no cache
+    for file in files:
+        digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()

@@ -30,7 +30,6 @@ class LiveState:
     versions: list[str] | None  # None: no version table
     snapshot: Snapshot
     log: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # revision -> (operation, checksum)
-    model_differences: list = field(default_factory=list)  # (kind, object, change, detail)
 
 
 def connect(target: Target):
@@ -47,8 +46,8 @@ def connect(target: Target):
     return conn
 
 
-def read_live(target: Target, metadata=None) -> LiveState:
-    """The target's version rows, catalog snapshot, migration log and (with models) autogenerate's view."""
+def read_live(target: Target) -> LiveState:
+    """The target's version rows, catalog snapshot and migration log."""
     import psycopg
 
     conn = connect(target)
@@ -68,10 +67,7 @@ def read_live(target: Target, metadata=None) -> LiveState:
         raise InputError(f"cannot read {target.label}: {mask(_first_line(exc), target.url)}") from None
     finally:
         conn.close()
-    state = LiveState(versions, shot, log)
-    if metadata is not None:
-        state.model_differences = compare_models(target, metadata)
-    return state
+    return LiveState(versions, shot, log)
 
 
 def _tenant_functions(conn, schema: str) -> dict:
