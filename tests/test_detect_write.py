@@ -147,3 +147,35 @@ def test_an_unused_enum_type_is_dropped_and_restored(tmp_path, pg_server):
     assert "DROP TYPE color" in Path(written.path).read_text() and report.lint == []
     verified = verify_project(root, db=pg_server.url())
     assert verified.ok, verified.to_dict()  # the downgrade re-creates the type as it was
+
+
+def test_indexes_and_keys_of_columns_left_out_stay_as_they_are(tmp_path, pg_server):
+    """A dropped column stays for running code, and so do its index and foreign key; an identity column is
+    left out (it rewrites the table), and so is its index."""
+    models = edit(
+        (
+            '    customer_id = mapped_column(\n        sa.Integer, sa.ForeignKey("customers.id", '
+            'name="fk_orders_customer"), index=True\n    )\n',
+            "",
+        ),
+        (
+            "    # EXTRA",
+            "    serial_no = mapped_column(sa.BigInteger, sa.Identity(), index=True, nullable=False)\n"
+            "    memo = mapped_column(sa.Text, nullable=True)",
+        ),
+    )
+    root, spec, report = _written_project(tmp_path, pg_server, models)
+    (written,) = report.written
+    code = [line for line in Path(written.path).read_text().splitlines() if not line.strip().startswith("#")]
+    assert "memo" in "\n".join(code)
+    assert not [line for line in code if "serial_no" in line or "customer" in line]
+    assert sorted(c.kind for c in report.deferred) == [
+        "add_column",
+        "add_index",
+        "drop_column",
+        "drop_foreign_key",
+        "drop_index",
+    ]
+    assert report.lint == []
+    verified = verify_project(root, db=pg_server.url())
+    assert {c.name for c in verified.checks if not c.ok} <= {"models_match"}

@@ -68,9 +68,10 @@ def _render_note(autogen_context, op: NoteOp) -> list[str]:
     return [f"# {line}" for line in op.text.splitlines()]
 
 
-def deferred_changes(changes: list[Change]) -> list[Change]:
-    """The changes ``--write`` leaves out: they need expand-contract over more than one release."""
-    return [c for c in changes if _deferred(c)]
+def deferred_changes(changes: list[Change], names: set[str] = frozenset()) -> list[Change]:
+    """The changes ``--write`` leaves out: they need expand-contract over more than one release. ``names``:
+    indexes and constraints left out with their columns."""
+    return [c for c in changes if _deferred(c) or (c.name in names and c.kind != "add_enum_value")]
 
 
 def _deferred(c: Change) -> bool:
@@ -97,21 +98,30 @@ class SafeRewrite:
         self.left_out_types: set[tuple] = set()
         self.not_null: dict[tuple, object] = {}  # (schema, table, column) -> type, for the follow-up
         self.notes: list[str] = []
+        self.left_out_names: set[str] = set()  # indexes and constraints left as they are
         self.rewriter = self._rewriter()
 
     def __call__(self, context, revision, directives) -> None:
         if not directives:
             return
         script = directives[0]
-        self.new_tables = {
-            (o.schema, o.table_name) for o in script.upgrade_ops.ops if isinstance(o, ops.CreateTableOp)
+        upgrade = list(_walk(script.upgrade_ops))
+        self.new_tables = {(o.schema, o.table_name) for o in upgrade if isinstance(o, ops.CreateTableOp)}
+        # known before the rewrite: an index or constraint on a column that stays (or never comes) goes too
+        self.left_out_tables = {(o.schema, o.table_name) for o in upgrade if isinstance(o, ops.DropTableOp)}
+        self.left_out_columns = {
+            (o.schema, o.table_name, o.column_name) for o in upgrade if isinstance(o, ops.DropColumnOp)
+        } | {
+            (o.schema, o.table_name, o.column.name)
+            for o in upgrade
+            if isinstance(o, ops.AddColumnOp) and self._rewrites_table(o.column)
         }
         self.rewriter(context, revision, directives)
         self._catalog_ops(script)
         if not _does_something(script.upgrade_ops) and not self.not_null:
             directives[:] = []  # every change is left out: no revision of comments only
             return
-        for change in deferred_changes(self.changes):
+        for change in deferred_changes(self.changes, self.left_out_names):
             self.notes.append(_deferred_note(change))
         if self.notes:
             wrapped = [textwrap.fill(n, 100, subsequent_indent="  ") for n in self.notes]
@@ -162,8 +172,18 @@ class SafeRewrite:
             return []
         return op
 
+    def _left_out(self, schema, table, columns, name=None) -> bool:
+        """On a table or a column the revision leaves as it is (``name``: remembered as left out too)."""
+        if (schema, table) in self.left_out_tables:
+            return True
+        if any((schema, table, _column_name(c)) in self.left_out_columns for c in columns):
+            if name:
+                self.left_out_names.add(str(name))
+            return True
+        return False
+
     def _create_index(self, context, revision, op):
-        if (op.schema, op.table_name) in self.left_out_tables:
+        if self._left_out(op.schema, op.table_name, op.columns, op.index_name):
             return []
         if not self._existing(op.schema, op.table_name):
             return op
@@ -172,6 +192,9 @@ class SafeRewrite:
         return AutocommitBlockOp([op])
 
     def _drop_index(self, context, revision, op):
+        known = getattr(op, "_reverse", None) is not None  # autogenerate knows the index's columns
+        if known and self._left_out(op.schema, op.table_name, op.to_index().expressions, op.index_name):
+            return []
         if not self._existing(op.schema, op.table_name):
             return op
         op.kw["postgresql_concurrently"] = True
@@ -180,7 +203,7 @@ class SafeRewrite:
 
     def _create_foreign_key(self, context, revision, op):
         schema = op.kw.get("source_schema")
-        if (schema, op.source_table) in self.left_out_tables:
+        if self._left_out(schema, op.source_table, op.local_cols, op.constraint_name):
             return []
         if not self._existing(schema, op.source_table):
             return op
@@ -191,7 +214,7 @@ class SafeRewrite:
         return [op, AutocommitBlockOp([ops.ExecuteSQLOp(validate + self.preparer.quote(name))])]
 
     def _create_unique(self, context, revision, op):
-        if (op.schema, op.table_name) in self.left_out_tables:
+        if self._left_out(op.schema, op.table_name, op.columns, op.constraint_name):
             return []
         if not self._existing(op.schema, op.table_name):
             return op
@@ -211,12 +234,19 @@ class SafeRewrite:
         return [AutocommitBlockOp([index]), ops.ExecuteSQLOp(attach)]
 
     def _drop_constraint(self, context, revision, op):
-        """The reverse of an unnamed FOREIGN KEY or UNIQUE: drop it by the name the add gave it."""
-        if op.constraint_name is not None or op.constraint_type not in ("foreignkey", "unique"):
+        """Left out with its columns; the reverse of an unnamed FOREIGN KEY or UNIQUE is dropped by the
+        name the add gave it."""
+        if op.constraint_type not in ("foreignkey", "unique"):
             return op
         try:
             constraint = op.to_constraint()
         except Exception:  # noqa: BLE001 - nothing to name it from: Alembic warns about it
+            return op
+        if getattr(op, "_reverse", None) is not None:
+            columns = constraint.column_keys if op.constraint_type == "foreignkey" else constraint.columns
+            if self._left_out(op.schema, op.table_name, columns, op.constraint_name):
+                return []
+        if op.constraint_name is not None:
             return op
         if op.constraint_type == "foreignkey":
             op.constraint_name = _default_name(op.table_name, constraint.column_keys, "fkey")
@@ -231,9 +261,7 @@ class SafeRewrite:
         if self.side == "down":
             return [] if key in self.left_out_columns else op
         column = op.column
-        identity = getattr(column, "identity", None) is not None
-        computed = getattr(column, "computed", None) is not None
-        if identity or computed or type_sql(column.type, self.dialect).upper().endswith("SERIAL"):
+        if self._rewrites_table(column):
             self.left_out_columns.add(key)
             return []
         default = column.server_default
@@ -438,6 +466,12 @@ class SafeRewrite:
 
     # -- helpers ---------------------------------------------------------------------------------------
 
+    def _rewrites_table(self, column) -> bool:
+        """An identity, serial or stored generated column: filled for every row when added."""
+        identity = getattr(column, "identity", None) is not None
+        computed = getattr(column, "computed", None) is not None
+        return identity or computed or type_sql(column.type, self.dialect).upper().endswith("SERIAL")
+
     def _volatile(self, table: str, column: str) -> bool:
         return any(
             c.kind == "add_column"
@@ -460,6 +494,17 @@ class SafeRewrite:
     def _type(self, label: str | None) -> str:
         schema, _, name = (label or "").rpartition(".")
         return self._table(schema or None, name)
+
+
+def _walk(container):
+    for op in container.ops:
+        yield op
+        if isinstance(op, ops.OpContainer):
+            yield from _walk(op)
+
+
+def _column_name(column) -> str:
+    return column if isinstance(column, str) else str(getattr(column, "name", column))
 
 
 def _does_something(container) -> bool:

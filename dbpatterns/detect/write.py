@@ -44,9 +44,10 @@ def write(project, metadata, message: str, db: str | None) -> DetectReport:
             if not report.changes:
                 directives[:] = []
                 return
-            SafeRewrite(report.changes, context.dialect, lock_timeout=not settings.lock_timeout_in_env)(
-                context, revision, directives
+            made["rewrite"] = SafeRewrite(
+                report.changes, context.dialect, lock_timeout=not settings.lock_timeout_in_env
             )
+            made["rewrite"](context, revision, directives)
 
         args = dict(
             message=message,
@@ -72,7 +73,8 @@ def write(project, metadata, message: str, db: str | None) -> DetectReport:
         report.written = _place(scripts, made.get("real", []), made["folder"])
     from .rewrite import deferred_changes
 
-    report.deferred = deferred_changes(report.changes)
+    rewrite = made.get("rewrite")
+    report.deferred = deferred_changes(report.changes, rewrite.left_out_names if rewrite else set())
     if report.written:
         report.lint, _ = lint_paths([w.path for w in report.written], settings)
     return report
