@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,9 +15,17 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.test_mcp_support import ROOT, SECRET, SETUP_SQL, UNSAFE_SQL, error_text, make_project, structured
+from tests.test_mcp_support import (
+    ROOT,
+    SECRET,
+    SETUP_SQL,
+    UNSAFE_SQL,
+    error_text,
+    make_project,
+    npm_tool,
+    structured,
+)
 
-NPM_CACHE = Path(os.environ.get("DBPATTERNS_NPM_CACHE", Path.home() / ".cache" / "dbpatterns-npm"))
 INSPECTOR = "@modelcontextprotocol/inspector"
 INSPECTOR_VERSION = "2.12.0"
 
@@ -159,23 +166,6 @@ def test_http_refuses_a_non_loopback_host(project):
 
 
 # ---- the MCP Inspector (npm) as an external client
-
-
-def npm_tool(package: str, version: str, binary: str) -> Path:
-    """``binary`` of ``package@version`` installed once into the npm cache folder (outside the repo)."""
-    if shutil.which("npm") is None:
-        pytest.skip("npm is not installed: the MCP Inspector and Claude Code CLIs come from npm")
-    path = NPM_CACHE / "node_modules" / ".bin" / binary
-    installed = NPM_CACHE / "node_modules" / package / "package.json"
-    if not path.exists() or json.loads(installed.read_text()).get("version") != version:
-        NPM_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", f"{package}@{version}"],
-            cwd=NPM_CACHE,
-            check=True,
-            timeout=600,
-        )
-    return path
 
 
 def inspector(project: Path, *args: str) -> dict:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from tests.alembic_builder import linear, write_project
 
 ROOT = Path(__file__).resolve().parent.parent
+#: npm packages (MCP Inspector, Claude Code) are installed once here, outside the repository, and reused.
+NPM_CACHE = Path(os.environ.get("DBPATTERNS_NPM_CACHE", Path.home() / ".cache" / "dbpatterns-npm"))
 
 UNSAFE_SQL = "ALTER TABLE t ADD COLUMN c uuid DEFAULT gen_random_uuid();\n"
 SETUP_SQL = "CREATE TABLE t (id int PRIMARY KEY, x text);\n"
@@ -81,3 +87,20 @@ def error_text(result, *, one_line: bool = True) -> str:
     assert "Traceback" not in text and SECRET not in text
     assert not one_line or "\n" not in text.strip()
     return text
+
+
+def npm_tool(package: str, version: str, binary: str) -> Path:
+    """``binary`` of ``package@version`` installed once into the npm cache folder (outside the repo)."""
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: the MCP Inspector and Claude Code CLIs come from npm")
+    path = NPM_CACHE / "node_modules" / ".bin" / binary
+    installed = NPM_CACHE / "node_modules" / package / "package.json"
+    if not path.exists() or json.loads(installed.read_text()).get("version") != version:
+        NPM_CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", f"{package}@{version}"],
+            cwd=NPM_CACHE,
+            check=True,
+            timeout=600,
+        )
+    return path
