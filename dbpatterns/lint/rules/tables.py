@@ -572,14 +572,19 @@ def identifier_too_long(ctx, node):
 
 
 _last_text: tuple[str, bool] = ("", False)
+# bytes str.split() splits at (ASCII whitespace) -> b" ", every other byte -> b"x": a word of n characters
+# is a run of at least n x's (a character is one byte or more)
+_WORD_BYTES = bytes(32 if chr(b).isspace() and b < 128 else 120 for b in range(256))
+_LONG_RUN = b"x" * 60
 
 
 def _has_long_word(text: str) -> bool:
-    """A quoted name or a word of 60+ characters somewhere in ``text`` (remembered for the last text:
-    the statements of one file share it)."""
+    """A quoted name or, maybe, a word of 60+ characters somewhere in ``text`` (remembered for the last
+    text: the statements of one file share it)."""
     global _last_text
     if _last_text[0] is not text:
-        _last_text = (text, '"' in text or max(map(len, text.split()), default=0) >= 60)
+        long = '"' in text or _LONG_RUN in text.encode("utf-8", "replace").translate(_WORD_BYTES)
+        _last_text = (text, long)
     return _last_text[1]
 
 
