@@ -224,3 +224,26 @@ def test_uuidv7_and_temporal_keys_exist_on_postgresql_18(shop):
         conn.execute("INSERT INTO prices VALUES (1, '[2026-01-01,2026-06-01)', 100)")
         with pytest.raises(psycopg.errors.ExclusionViolation):
             conn.execute("INSERT INTO prices VALUES (1, '[2026-03-01,2026-09-01)', 120)")
+
+
+def test_generated_columns_are_virtual_by_default_on_18(shop):
+    """zero-downtime-columns-and-constraints: virtual generated columns (the default kind in 18) do not
+    rewrite; STORED ones do (the lock matrix measures both)."""
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute("ALTER TABLE orders ADD COLUMN qty_twice int GENERATED ALWAYS AS (qty * 2)")
+        (kind,) = conn.execute(
+            "SELECT attgenerated FROM pg_attribute"
+            " WHERE attrelid = 'orders'::regclass AND attname = 'qty_twice'"
+        ).fetchone()
+        assert kind == "v"
+
+
+def test_partitioned_parent_refuses_concurrent_index_and_concurrent_detach_with_default(shop):
+    """schema-partitioning: CREATE INDEX CONCURRENTLY on the parent is refused; so is DETACH ...
+    CONCURRENTLY while the table has a default partition."""
+    with psycopg.connect(shop, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.FeatureNotSupported):
+            conn.execute("CREATE INDEX CONCURRENTLY events_id_idx ON events (id)")
+        conn.execute("CREATE TABLE events_default PARTITION OF events DEFAULT")
+        with pytest.raises(psycopg.Error, match="default partition"):
+            conn.execute("ALTER TABLE events DETACH PARTITION events_2026 CONCURRENTLY")
