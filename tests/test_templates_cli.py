@@ -444,3 +444,33 @@ def test_backfill_resumes_after_a_failure(tmp_path, pg_url):
             command.upgrade(config, "head")
         assert "400 rows in 4 batches" in out.getvalue()
         assert conn.execute("SELECT count(*) FROM users WHERE plan IS NULL").fetchone()[0] == 0
+
+
+def test_offline_sql_backfills_in_batches(tmp_path, pg_url):
+    from alembic import command
+    from pglast import split
+
+    root = project(tmp_path)
+    generate(
+        "backfill",
+        {
+            "table": "users",
+            "column": "email",
+            "value": "'x'",
+            "where": "id > 100 AND id % 2 = 0",
+            "batch_size": 64,
+        },
+        root,
+    )
+    config = alembic_config(root, pg_url)
+    command.upgrade(config, "r0")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        command.upgrade(config, "r0:head", sql=True)
+    script = out.getvalue()
+    assert "DO $$" in script and "COMMIT;" in script
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for statement in split(script):  # as psql runs it: statement by statement, autocommit
+            conn.execute(statement)
+        counts = conn.execute("SELECT count(*) FILTER (WHERE email = 'x'), count(*) FROM users").fetchone()
+    assert counts == (100, 300)

@@ -129,7 +129,10 @@ def on_delete(value: str, where: str) -> str:
 
 
 def no_binds(text: str, where: str) -> str:
-    """Refuse ``:name`` (SQLAlchemy's text() would take it for a bind parameter)."""
+    """Refuse ``:name`` (SQLAlchemy's text() would take it for a bind parameter), and backslashes or triple
+    quotes (the SQL goes into Python string literals)."""
+    if "\\" in text or '"""' in text:
+        raise InputError(f"{where}: {text!r}: backslashes and triple quotes are not supported here")
     match = _BIND.search(text)
     if match:
         raise InputError(
