@@ -389,7 +389,7 @@ def test_cached_history_gives_the_same_answer_without_a_server(
     migrate(project, pg_url)
     run_sql(pg_server, pg_url, ["ALTER TABLE t ADD COLUMN extra int"])
     fresh = check_drift(project, [pg_url], server=pg_server, cache=False).to_dict()
-    check_drift(project, [pg_url], server=pg_server)  # fills the cache
+    check_drift(project, [pg_url])  # fills the cache (its own throwaway server)
     assert any(cache_dir.iterdir())
 
     def no_server(*args, **kwargs):

@@ -51,7 +51,7 @@ def check_drift(
     the history's schema is not in the cache). ``cache=False``: always run the history."""
     from ..alembic.models import load_metadata, models_setting
     from ..checksums import check_project_sums, file_checksum, save_memo
-    from ..heads import find, script_directory
+    from ..heads import find
     from .compare import destination, log_differences, normalize, revision_status, schema_differences
     from .history import History, models_key
     from .live import Target, compare_models, read_live
@@ -60,7 +60,8 @@ def check_drift(
         raise InputError("drift: give --db URL (or --db-file FILE)")
     project = find(project_dir)
     targets = [Target(url, schema) for url in urls for schema in (schemas or [None])]
-    script = script_directory(project)
+    history = History(project, server, cache=cache)
+    graph = history.graph()
     spec = models or models_setting(project.root)
     loaded: list = []
 
@@ -70,14 +71,13 @@ def check_drift(
         return loaded[0]
 
     models_hash = models_key(spec, project.root) if spec else ""
-    heads = tuple(sorted(script.get_heads()))
+    heads = tuple(graph.heads)
     sum_problems = [
         Difference("checksum", p.path, f"sum file: {p.detail}", "checksum", p.change)
         for p in check_project_sums(project).problems
     ]
-    file_sums = {rev.revision: file_checksum(rev.path) for rev in script.walk_revisions() if rev.path}
+    file_sums = {rev: file_checksum(path) for rev, path in graph.paths.items()}
     save_memo()
-    history = History(project, server, cache=cache)
     reports = []
     try:
         with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
@@ -91,7 +91,7 @@ def check_drift(
                         raise
                     reports.append(DriftReport(target.label, error=str(exc)))
                     continue
-                revision = revision_status(script, state.versions)
+                revision = revision_status(graph, state.versions)
                 at = destination(revision)
                 expected = history.expected(at)
                 if target.schema:
@@ -111,7 +111,7 @@ def check_drift(
                         model = compare_models(target, metadata())
                     found += [Difference(k, o, detail, "models", c) for k, o, c, detail in model]
                 found += sum_problems
-                found += log_differences(script, state.log, file_sums)
+                found += log_differences(graph, state.log, file_sums)
                 reports.append(DriftReport(target.label, revision, found, list(at)))
     finally:
         history.close()

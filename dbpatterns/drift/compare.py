@@ -9,15 +9,15 @@ from .model import Difference, Revision
 _CHILD_KINDS = ("column", "constraint", "trigger", "policy", "index", "sequence", "comment")
 
 
-def revision_status(script, versions: list[str] | None) -> Revision:
-    heads = sorted(script.get_heads())
+def revision_status(graph, versions: list[str] | None) -> Revision:
+    """``graph``: a :class:`~dbpatterns.drift.graph.Graph`; ``versions``: the alembic_version rows."""
+    heads = list(graph.heads)
     if versions is None:
-        return Revision(None, heads, "unversioned", _pending(script, heads, []))
-    known = {r for r in versions if _get(script, r) is not None}
-    unknown = sorted(set(versions) - known)
+        return Revision(None, heads, "unversioned", graph.pending([]))
+    unknown = sorted(r for r in versions if not graph.known(r))
     if unknown:
         return Revision(versions, heads, "unknown", unknown=unknown)
-    pending = _pending(script, heads, versions)
+    pending = graph.pending(versions)
     return Revision(versions, heads, "behind" if pending else "up to date", pending)
 
 
@@ -26,33 +26,6 @@ def destination(revision: Revision) -> tuple[str, ...]:
     if revision.status in ("up to date", "behind"):
         return tuple(revision.database or ())
     return tuple(revision.heads)
-
-
-def _get(script, rev: str):
-    try:
-        return script.revision_map.get_revision(rev)
-    except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown id
-        return None
-
-
-def _ancestors(script, revs) -> set[str]:
-    seen: set[str] = set()
-    todo = list(revs)
-    while todo:
-        rev = todo.pop()
-        if rev in seen:
-            continue
-        seen.add(rev)
-        script_rev = _get(script, rev)
-        if script_rev is not None:
-            todo.extend(script_rev._all_down_revisions)
-    return seen
-
-
-def _pending(script, heads, current) -> list[str]:
-    missing = _ancestors(script, heads) - _ancestors(script, current)
-    order = [r.revision for r in reversed(list(script.walk_revisions()))]  # base first
-    return [r for r in order if r in missing]
 
 
 # -- schema ----------------------------------------------------------------------------------------------
@@ -159,14 +132,14 @@ def _difference(d, folded: dict[str, int] | None) -> Difference:
 # -- checksums --------------------------------------------------------------------------------------------
 
 
-def log_differences(script, log: dict, file_sums: dict[str, str]) -> list[Difference]:
+def log_differences(graph, log: dict, file_sums: dict[str, str]) -> list[Difference]:
     """The migration log (revision -> last operation, checksum at apply time) against the files now."""
     out = []
     for revision, (operation, applied) in sorted(log.items()):
         if operation == "downgrade":
             continue
         if revision not in file_sums:
-            if _get(script, revision) is None:
+            if not graph.known(revision):
                 out.append(
                     Difference(
                         "checksum",

