@@ -59,6 +59,8 @@ def render_blocks(env, name: str, values: dict) -> dict[str, str]:
 def python_string(text: str) -> str:
     """``text`` as a Python string literal: triple-quoted when it spans lines."""
     text = str(text)
+    if '"' not in text and "\\" not in text and "\n" not in text:
+        return f'"{text}"'
     if "\n" in text and '"""' not in text and "\\" not in text and not text.endswith('"'):
         return '"""' + text + '"""'
     return repr(text)
