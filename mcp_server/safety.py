@@ -181,16 +181,21 @@ def cap(result: BaseModel) -> BaseModel:
     return type(result).model_validate(data)
 
 
-def guarded(fn: _F) -> _F:
+def guarded(fn: _F | None = None, *, inline: Callable[[dict], bool] | None = None):
     """Run a tool: expected failures (the core's InputError, a ToolError) become one clean sentence;
-    anything else is logged (masked) on the server and reaches the model as a generic error."""
+    anything else is logged (masked) on the server and reaches the model as a generic error.
 
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
+    A sync tool runs on a worker thread; with ``inline``, calls for which ``inline(arguments)`` is true
+    (small, quick ones) run on the event loop instead, saving the thread hop.
+    """
+    if fn is None:
+        return lambda f: guarded(f, inline=inline)
+
+    def call(kwargs: dict):
         from dbpatterns.findings import InputError
 
         try:
-            result = fn(*args, **kwargs)
+            result = fn(**kwargs)
         except ToolError as exc:
             raise ToolError(clean_message(str(exc))) from None
         except InputError as exc:
@@ -202,4 +207,20 @@ def guarded(fn: _F) -> _F:
             ) from None
         return cap(result) if isinstance(result, BaseModel) else result
 
-    return run  # type: ignore[return-value]
+    if inline is None:
+
+        @functools.wraps(fn)
+        def run(**kwargs):
+            return call(kwargs)
+
+        return run
+
+    @functools.wraps(fn)
+    async def run_async(**kwargs):
+        if inline(kwargs):
+            return call(kwargs)
+        import anyio
+
+        return await anyio.to_thread.run_sync(functools.partial(call, kwargs))
+
+    return run_async

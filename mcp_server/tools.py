@@ -53,7 +53,11 @@ def _one_of(sql: str | None, path: str | None, what: str) -> None:
         raise ToolError(f"Give either {what} SQL text or a path, not both and not neither.")
 
 
-@guarded
+#: SQL text up to this size is linted on the event loop (well under a few milliseconds), larger on a thread.
+INLINE_LINT_CHARS = 20_000
+
+
+@guarded(inline=lambda args: args.get("sql") is not None and len(args["sql"]) <= INLINE_LINT_CHARS)
 def lint_migration(
     sql: Annotated[
         str | None, Field(description="a migration's SQL text (or an Alembic revision file's Python source)")
@@ -71,10 +75,10 @@ def lint_migration(
     Every finding names the lock the statement takes, whether it rewrites the table, and the safe recipe.
     Settings come from [tool.dbpatterns] in the project's pyproject.toml.
     """
-    from dbpatterns.lint import lint_paths, lint_text, load_settings
+    from dbpatterns.lint import lint_paths, lint_text
 
     _one_of(sql, path, "the migration's")
-    settings = load_settings(project_root())
+    settings = _settings(project_root())
     if pg_version is not None:
         settings = settings.with_overrides(pg_version=pg_version)
     if sql is not None:
@@ -87,6 +91,23 @@ def lint_migration(
         for f in findings:
             f.path = relative(f.path)
     return LintResult(findings=[f.to_dict() for f in findings])
+
+
+_SETTINGS: dict = {}
+
+
+def _settings(root):
+    """The lint settings of ``root``, read again only when its pyproject.toml changes."""
+    from dbpatterns.lint import load_settings
+    from dbpatterns.lint.settings import find_pyproject
+
+    where = find_pyproject(root)
+    stat = where.stat() if where else None
+    key = (root, where, stat and (stat.st_mtime_ns, stat.st_size))
+    if key not in _SETTINGS:
+        _SETTINGS.clear()
+        _SETTINGS[key] = load_settings(root)
+    return _SETTINGS[key]
 
 
 @guarded
