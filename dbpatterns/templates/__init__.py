@@ -13,11 +13,8 @@ before anything is written.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..findings import InputError
 from .patterns import PATTERNS, Option, Pattern, list_patterns
-from .revision import Generated
 
 __all__ = ["PATTERNS", "Generated", "Option", "Pattern", "generate", "list_patterns"]
 
@@ -25,19 +22,22 @@ __all__ = ["PATTERNS", "Generated", "Option", "Pattern", "generate", "list_patte
 def generate(
     pattern: str,
     options: dict,
-    project_dir: str | Path = ".",
+    project_dir=".",
     *,
     pg_version: int | None = None,
     write: bool = True,
     head: str | list[str] | None = None,
     message: str | None = None,
-) -> list[Generated]:
-    """Render ``pattern`` into the Alembic project at ``project_dir``: one revision, or two (expand and
-    contract). With ``write=False`` nothing is written (``--print``)."""
+) -> list:
+    """Render ``pattern`` into the Alembic project at ``project_dir``: a list of one
+    :class:`~dbpatterns.templates.revision.Generated`, or two (expand and contract). With ``write=False``
+    nothing is written (``--print``)."""
+    from pathlib import Path
+
     from ..alembic.project import find_project
     from .context import template_values
     from .render import environment, render_blocks, template_name
-    from .revision import AlembicProject
+    from .revision import AlembicProject, Generated
 
     spec = PATTERNS.get(pattern)
     if spec is None:
@@ -59,7 +59,7 @@ def generate(
     heads = [head] if isinstance(head, str) else list(head or [])
     parents = alembic.parents(heads, merge=pattern == "merge")
     env = environment(user_templates)
-    made: list[Generated] = []
+    made: list = []
     taken: set[str] = set()
     for step in spec.steps:
         rev = alembic.new_revision_id(taken)
@@ -82,7 +82,15 @@ def generate(
     return made
 
 
-def _settings(root: Path):
+def __getattr__(name: str):
+    if name == "Generated":  # imported on use: the command line builds its parsers from .patterns alone
+        from .revision import Generated
+
+        return Generated
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _settings(root):
     from ..lint.settings import find_pyproject, load_settings
 
     settings = load_settings(root)

@@ -5,34 +5,33 @@ Pure data (no Jinja2, no Alembic): the command line builds its parsers from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 # kinds: name (an identifier), table (an identifier, optionally schema-qualified), type (a SQL type),
 # expr (a SQL expression), label (any text, a string literal), int, float, flag
 DEFAULT_BATCH_SIZE = 5000
 DEFAULT_PAUSE = 0.05
 
 
-@dataclass(frozen=True, slots=True)
 class Option:
-    flag: str  # "--table"
-    help: str
-    kind: str = "name"
-    required: bool = True
-    multiple: bool = False
-    default: object = None
+    """One option of a pattern: ``--flag``, what it is, its kind (how it is checked) and default."""
+
+    __slots__ = ("flag", "help", "kind", "required", "multiple", "default")
+
+    def __init__(self, flag, help, kind="name", required=True, multiple=False, default=None) -> None:  # noqa: A002
+        self.flag, self.help, self.kind = flag, help, kind
+        self.required, self.multiple, self.default = required, multiple, default
 
     @property
     def key(self) -> str:
         return self.flag.lstrip("-").replace("-", "_")
 
 
-@dataclass(frozen=True, slots=True)
 class Pattern:
-    name: str
-    summary: str
-    options: tuple[Option, ...]
-    steps: tuple[str, ...] = ("",)  # one revision per step: "" or ("expand", "contract")
+    """A pattern: its name, a one-line summary, its options, and its steps (one revision per step)."""
+
+    __slots__ = ("name", "summary", "options", "steps")
+
+    def __init__(self, name: str, summary: str, options: tuple, steps: tuple[str, ...] = ("",)) -> None:
+        self.name, self.summary, self.options, self.steps = name, summary, options, steps
 
     def to_dict(self) -> dict:
         return {
