@@ -31,7 +31,8 @@ USERS = (
 
 
 def project(tmp_path: Path, revisions=None, **kwargs) -> Path:
-    return write_project(tmp_path / "p", revisions or [("r0", None, *USERS)], **kwargs)
+    revisions = [("r0", None, *USERS)] if revisions is None else revisions
+    return write_project(tmp_path / "p", revisions, **kwargs)
 
 
 def versions(root: Path) -> dict[str, str]:
@@ -474,3 +475,37 @@ def test_offline_sql_backfills_in_batches(tmp_path, pg_url):
             conn.execute(statement)
         counts = conn.execute("SELECT count(*) FILTER (WHERE email = 'x'), count(*) FROM users").fetchone()
     assert counts == (100, 300)
+
+
+def test_first_revision_of_an_empty_project(tmp_path):
+    root = project(tmp_path, [])
+    (made,) = generate("create-table", {"table": "users", "column": ["email text NOT NULL"]}, root)
+    assert made.down_revision is None and "down_revision: Union[str, Sequence[str], None] = None" in made.text
+
+
+def test_schema_qualified_tables(tmp_path, pg_url):
+    setup = (
+        'op.execute("CREATE SCHEMA app")\n'
+        'op.execute("CREATE TABLE app.accounts (id bigint PRIMARY KEY)")\n'
+        'op.execute("INSERT INTO app.accounts SELECT g FROM generate_series(1, 10) g")\n'
+        'op.execute("CREATE TABLE app.users (id bigint PRIMARY KEY, name text, account_id bigint)")\n'
+        "op.execute(\"INSERT INTO app.users SELECT g, 'n' || g, 1 + g % 10 FROM generate_series(1, 400) g\")",
+        'op.execute("DROP SCHEMA app CASCADE")',
+    )
+    root = project(tmp_path, [("r0", None, *setup)])
+    made = generate(
+        "add-foreign-key", {"table": "app.users", "column": "account_id", "references": "app.accounts"}, root
+    )
+    made += generate(
+        "rename-column",
+        {"table": "app.users", "column": "name", "new_name": "title", "type": "text", "batch_size": 50},
+        root,
+    )
+    assert "DROP INDEX CONCURRENTLY IF EXISTS app.users_account_id_idx" in made[0].text
+    assert "CREATE OR REPLACE FUNCTION app.users_name_title_sync()" in made[1].text
+    for g in made:
+        assert lint_revision(g.text, str(g.path), Settings()) == []
+    report = verify_empty_database(root, pg_url)
+    assert report.ok, report.to_dict()
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM app.users WHERE title LIKE 'n%'").fetchone()[0] == 400
