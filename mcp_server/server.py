@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from mcp.server.mcpserver import MCPServer
 
 INSTRUCTIONS = (
@@ -25,7 +27,8 @@ def build_server() -> MCPServer:
         log_level="WARNING",
     )
     for fn, title, hints in TOOLS:
-        server.add_tool(fn, title=title, annotations=hints, structured_output=True)
+        description = inspect.cleandoc(fn.__doc__ or "")
+        server.add_tool(fn, title=title, description=description, annotations=hints, structured_output=True)
     register_resources(server)
     register_prompts(server)
     return server

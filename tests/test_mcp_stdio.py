@@ -42,6 +42,8 @@ def server_env(project: Path, **extra: str) -> dict[str, str]:
 
 
 def test_stdio_session_calls_every_tool(project, pg_url):
+    with (project / "pyproject.toml").open("a") as config:  # a database nothing listens for
+        config.write(f'targets = {{ down = "postgresql://app:{SECRET}@127.0.0.1:1/app" }}\n')
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "mcp_server"],
@@ -77,6 +79,8 @@ def test_stdio_session_calls_every_tool(project, pg_url):
             assert set(good) == set(schemas) == set(bad)
             results = {name: await client.call_tool(name, args) for name, args in good.items()}
             errors = {name: await client.call_tool(name, args) for name, args in bad.items()}
+            errors["unreachable"] = await client.call_tool("check_drift", {"target": "down"})
+            errors["missing_file"] = await client.call_tool("lint_migration", {"path": "missing.sql"})
             return schemas, results, errors
 
     schemas, results, errors = anyio.run(main)
@@ -93,6 +97,8 @@ def test_stdio_session_calls_every_tool(project, pg_url):
     assert "outside the project root" in messages["show_heads"]
     assert "Unknown database target 'nowhere'" in messages["check_drift"]
     assert "--column is required" in messages["generate_migration"]
+    assert "connect" in messages["unreachable"].lower()
+    assert "no such file" in messages["missing_file"]
 
 
 def test_dbpatterns_mcp_command_serves_stdio(project):
