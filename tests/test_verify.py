@@ -55,7 +55,15 @@ def test_bundled_example_verifies(pg_url):
     report = verify_empty_database(EXAMPLE, pg_url)
     assert report.ok, report.to_dict()
     names = [c.name for c in report.checks]
-    assert names == ["single_head", "upgrade", "models_match", "downgrade", "stairway", "downgrade_no_trace"]
+    assert names == [
+        "single_head",
+        "upgrade",
+        "models_match",
+        "downgrade",
+        "stairway",
+        "downgrade_no_trace",
+        "checksums",  # examples/project/migrations/dbpatterns.sum
+    ]
     assert not report.skipped  # examples/project/pyproject.toml names its models
 
 
