@@ -34,9 +34,7 @@ def downgrade():
 
 SAME_CODE = {
     "comment added": REVISION.replace("# the table", "# the table, with a longer comment\n    # and another"),
-    "blank lines": REVISION.replace(
-        "\n\ndef downgrade", "\n\n\n\ndef downgrade"
-    ),
+    "blank lines": REVISION.replace("\n\ndef downgrade", "\n\n\n\ndef downgrade"),
     "docstrings edited": REVISION.replace("Add t.", "Add the t table.").replace(
         "Create the table.", "Make t."
     ),
