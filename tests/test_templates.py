@@ -102,6 +102,13 @@ def _not_null_up(conn):
         conn.execute("UPDATE users SET plan = NULL WHERE id = 1")
 
 
+def _checked_not_null_up(conn):  # before PostgreSQL 12 the validated CHECK enforces it
+    assert one(conn, "SELECT count(*) FROM users WHERE plan = 'free'") == ROWS
+    assert constraint(conn, "users_plan_not_null") == ("c", True)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute("UPDATE users SET plan = NULL WHERE id = 1")
+
+
 def _volatile_up(conn):
     assert one(conn, "SELECT count(*) FROM users WHERE token IS NULL") == 0
     assert one(conn, "SELECT count(DISTINCT token) FROM users WHERE id <= %s", ROWS) == ROWS
@@ -201,6 +208,14 @@ CASES = [
         _not_null_up,
         pg_version=16,
         id="add-not-null-column-pg16",
+        extra={"base": 'op.execute("ALTER TABLE users DROP COLUMN plan")'},
+    ),
+    Case(
+        "add-not-null-column",
+        {"table": "users", "column": "plan", "type": "text", "default": "'free'"},
+        _checked_not_null_up,
+        pg_version=11,
+        id="add-not-null-column-pg11",
         extra={"base": 'op.execute("ALTER TABLE users DROP COLUMN plan")'},
     ),
     Case(
