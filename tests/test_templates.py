@@ -349,3 +349,12 @@ def test_pattern_lints_clean_runs_and_verifies(case, tmp_path, pg_server):
         report = verify_empty_database(project, url)
     assert report.ok, report.to_dict()
     assert any(c.name == "downgrade_no_trace" and c.ok for c in report.checks)
+
+
+@pytest.mark.parametrize("version", [10, 11, 12, 13, 14, 15, 16, 17, 18])
+def test_every_pattern_lints_clean_for_every_target_version(version, tmp_path):
+    project = write_project(tmp_path / "p", [("r0", None, BASE_UP, BASE_DOWN)])
+    settings = Settings(pg_version=version)
+    for case in CASES:
+        for g in generate(case.pattern, case.options, project, pg_version=version, write=False):
+            assert lint_revision(g.text, str(g.path), settings) == [], (case.id or case.pattern, g.text)
