@@ -111,7 +111,7 @@ PATTERNS: dict[str, Pattern] = {
             (
                 TABLE,
                 COLUMN,
-                Option("--references", "the referenced table, optionally table(column); default column id", "ref"),
+                Option("--references", "the referenced table, or table(column) (default column: id)", "ref"),
                 NAME,
                 Option("--on-delete", "ON DELETE action: cascade, set null, restrict...", "action", False),
             ),
