@@ -34,8 +34,19 @@ class Context:
     dispatch: dict = field(default_factory=dict)
     enabled: frozenset[str] = frozenset()  # the ids of the rules that may report here
 
+    _locks_of: object = field(default=None, init=False, repr=False)  # the statement ``_locks`` are of
+    _locks: list = field(default_factory=list, init=False, repr=False)
+
     def __post_init__(self) -> None:
         self.dispatch, self.enabled = dispatch_for(self.settings, self.path)
+
+    def statement_locks(self) -> list[tuple[str, str]]:
+        """[(table, lock mode)] the current statement takes (worked out once per statement)."""
+        stmt = self.stmt
+        if self._locks_of is not stmt:
+            self._locks = statement_locks(stmt.kind, stmt.body)
+            self._locks_of = stmt
+        return self._locks
 
     @property
     def pg_version(self) -> int:
@@ -220,7 +231,7 @@ def lint_statement(ctx: Context, stmt: sqlparse.Statement) -> None:
     # Locks matter to rules that watch them (until they have reported) and to a transaction that holds
     # them; outside a transaction with lock_timeout set, nothing reads them.
     watching = "locks" in ctx.dispatch and not (state.lock_timeout or state.reported_lock_timeout)
-    locks = statement_locks(kind, body) if watching or state.in_transaction else ()
+    locks = ctx.statement_locks() if watching or state.in_transaction else ()
     if locks and watching:
         run_rules(ctx, "locks", {"locks": locks})
     if len(ctx.findings) - first > 1:

@@ -84,6 +84,38 @@ def constraints_of(column_def: dict) -> list[dict]:
     return [c["Constraint"] for c in column_def.get("constraints") or () if "Constraint" in c]
 
 
+def has_constraint(column_def: dict, contype: str) -> bool:
+    """Whether the column carries a constraint of type ``contype`` (CONSTR_FOREIGN, ...)."""
+    for item in column_def.get("constraints") or ():
+        con = item.get("Constraint")
+        if con is not None and con.get("contype") == contype:
+            return True
+    return False
+
+
+_last_column: tuple[dict | None, dict[str | None, list[dict]]] = (None, {})
+
+
+def constraints_by_type(column_def: dict) -> dict[str | None, list[dict]]:
+    """contype -> the column's constraints of that type, in order. Remembered for the last column asked
+    about (the rules on one ADD COLUMN all ask about the same one); the trees are never changed."""
+    global _last_column
+    if _last_column[0] is column_def:
+        return _last_column[1]
+    found: dict[str | None, list[dict]] = {}
+    for item in column_def.get("constraints") or ():
+        con = item.get("Constraint")
+        if con is not None:
+            contype = con.get("contype")
+            group = found.get(contype)
+            if group is None:
+                found[contype] = [con]
+            else:
+                group.append(con)
+    _last_column = (column_def, found)
+    return found
+
+
 def option_names(params: list | None) -> dict[str, object]:
     """DefElem options (``(CONCURRENTLY)``, ``(FULL FALSE)``) as name -> value (True when bare)."""
     out: dict[str, object] = {}

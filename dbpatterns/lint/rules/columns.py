@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...sql.knowledge import SERIAL_TYPES, binary_coercible, column_type, volatile_calls
 from ...sql.locks import ACCESS_EXCLUSIVE
-from ...sql.nodes import bare, constraints_of, type_name
+from ...sql.nodes import bare, constraints_by_type, type_name
 from ..registry import rule
 
 
@@ -13,10 +13,8 @@ def _column(node) -> dict:
 
 
 def _default(col: dict) -> dict | None:
-    for con in constraints_of(col):
-        if con.get("contype") == "CONSTR_DEFAULT":
-            return con
-    return None
+    found = constraints_by_type(col).get("CONSTR_DEFAULT")
+    return found[0] if found else None
 
 
 @rule(
@@ -124,8 +122,8 @@ def add_column_stored_generated(ctx, node):
     - https://www.postgresql.org/docs/current/ddl-generated-columns.html
     """
     col = _column(node)
-    for con in constraints_of(col):
-        if con.get("contype") == "CONSTR_GENERATED" and con.get("generated_kind", "s") != "v":
+    for con in constraints_by_type(col).get("CONSTR_GENERATED", ()):
+        if con.get("generated_kind", "s") != "v":
             name, _ = type_name(col.get("typeName"))
             ctx.report(
                 "ADD COLUMN {column} GENERATED ... STORED rewrites {table} under ACCESS EXCLUSIVE",
@@ -180,7 +178,7 @@ def add_column_serial_or_identity(ctx, node):
     """
     col = _column(node)
     name, _ = type_name(col.get("typeName"))
-    identity = any(c.get("contype") == "CONSTR_IDENTITY" for c in constraints_of(col))
+    identity = "CONSTR_IDENTITY" in constraints_by_type(col)
     if name.lower() in SERIAL_TYPES or identity:
         what = "an identity column" if identity else f"a {name} column"
         ctx.report(
@@ -228,11 +226,10 @@ def add_column_required(ctx, node):
     - https://www.postgresql.org/docs/current/ddl-alter.html#DDL-ALTER-ADDING-A-COLUMN
     """
     col = _column(node)
-    cons = constraints_of(col)
-    kinds = {c.get("contype") for c in cons}
+    kinds = constraints_by_type(col)
     if "CONSTR_NOTNULL" not in kinds and "CONSTR_PRIMARY" not in kinds:
         return
-    if kinds & {"CONSTR_DEFAULT", "CONSTR_GENERATED", "CONSTR_IDENTITY"}:
+    if "CONSTR_DEFAULT" in kinds or "CONSTR_GENERATED" in kinds or "CONSTR_IDENTITY" in kinds:
         return
     name, _ = type_name(col.get("typeName"))
     if name.lower() in SERIAL_TYPES:

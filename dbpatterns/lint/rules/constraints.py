@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...sql.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, statement_locks
-from ...sql.nodes import bare, constraints_of, qualified, strings
+from ...sql.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
+from ...sql.nodes import bare, constraints_by_type, has_constraint, qualified, strings
 from ..registry import rule
 
 
@@ -19,7 +19,7 @@ def _builds_index(node, contype: str) -> tuple[bool, str | None]:
     """(whether an ADD COLUMN / ADD CONSTRAINT builds a ``contype`` index itself, the constraint's name)."""
     if node.get("subtype") == "AT_AddColumn":
         col = node.get("def", {}).get("ColumnDef", {})
-        return any(c.get("contype") == contype for c in constraints_of(col)), None
+        return contype in constraints_by_type(col), None
     con = _constraint(node)
     return con.get("contype") == contype and not con.get("indexname"), con.get("conname")
 
@@ -71,7 +71,9 @@ def add_foreign_key(ctx, node):
     """
     if node.get("subtype") == "AT_AddColumn":
         col = node.get("def", {}).get("ColumnDef", {})
-        cons = [c for c in constraints_of(col) if c.get("contype") == "CONSTR_FOREIGN"]
+        cons = constraints_by_type(col).get("CONSTR_FOREIGN")
+        if not cons:
+            return
         name = f"{bare(ctx.table)}_{col.get('colname', 'col')}_fkey"
     else:
         con = _constraint(node)
@@ -80,7 +82,7 @@ def add_foreign_key(ctx, node):
     if not cons:
         return
     # The table's lock is the statement's: ACCESS EXCLUSIVE when it also adds a column (server-checked).
-    mode = dict(statement_locks(ctx.stmt.kind, ctx.stmt.body)).get(bare(ctx.table), SHARE_ROW_EXCLUSIVE)
+    mode = dict(ctx.statement_locks()).get(bare(ctx.table), SHARE_ROW_EXCLUSIVE)
     for con in cons:
         ref = qualified(con.get("pktable")) or "the_referenced_table"
         if mode == SHARE_ROW_EXCLUSIVE:
@@ -400,7 +402,7 @@ def foreign_key_without_index(ctx, node):
         for elt in node.get("tableElts") or ():
             if "ColumnDef" in elt:
                 col = elt["ColumnDef"]
-                if any(c.get("contype") == "CONSTR_FOREIGN" for c in constraints_of(col)):
+                if has_constraint(col, "CONSTR_FOREIGN"):
                     pending.append((table, (col.get("colname"),), location(), ctx.suppress))
             elif elt.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN":
                 cols = tuple(strings(elt["Constraint"].get("fk_attrs")))
@@ -409,7 +411,7 @@ def foreign_key_without_index(ctx, node):
     table = bare(ctx.table)
     if node.get("subtype") == "AT_AddColumn":
         col = node.get("def", {}).get("ColumnDef", {})
-        if any(c.get("contype") == "CONSTR_FOREIGN" for c in constraints_of(col)):
+        if "CONSTR_FOREIGN" in constraints_by_type(col):
             pending.append((table, (col.get("colname"),), location(), ctx.suppress))
         return
     con = _constraint(node)
