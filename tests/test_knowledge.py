@@ -24,23 +24,15 @@ from dbpatterns.lint.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = {ROOT / "references" / "lint-rules.md"}  # generated from the rule code, tested elsewhere
-TEMPLATES = [
-    "create-table",
-    "add-column",
-    "add-column-default",
-    "add-not-null-column",
-    "add-index",
-    "drop-index",
-    "add-foreign-key",
-    "add-unique-constraint",
-    "add-check-constraint",
-    "backfill",
-    "rename-column",
-    "change-column-type",
-    "drop-column",
-    "add-enum-value",
-    "merge",
-]
+
+
+def _templates() -> list[str]:
+    from dbpatterns.templates import list_patterns
+
+    return [p.name for p in list_patterns()]
+
+
+TEMPLATES = _templates()
 CATEGORIES = ("alembic", "schema", "versioning", "zero-downtime", "database-selection")
 RULE_IDS = {r.id for r in all_rules()}
 
@@ -273,6 +265,10 @@ def test_skill_links_every_file_one_level_deep():
     assert not missing, f"SKILL.md does not link: {missing}"
     for command in ("lint", "trace", "verify", "new", "detect", "drift", "sum", "heads", "check"):
         assert f"dbpatterns {command}" in text
+    for name in TEMPLATES:  # every template of `dbpatterns new` is named
+        assert f"`{name}`" in text, name
+    for script in sorted((ROOT / "scripts").glob("[a-z]*.py")):
+        assert f"scripts/{script.name}" in text, f"SKILL.md does not name {script.name}"
 
 
 # ---- rules/ -------------------------------------------------------------------------------------------
