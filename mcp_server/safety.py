@@ -30,6 +30,22 @@ RUN_LOCK = threading.Lock()
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+_SCRATCH = None
+_SCRATCH_LOCK = threading.Lock()
+
+
+def scratch_server():
+    """One embedded PostgreSQL for this server process (started on first use, stopped at exit): each
+    trace, verify, detect and drift works in its own scratch database on it, dropped afterwards. Never a
+    user's server."""
+    global _SCRATCH
+    with _SCRATCH_LOCK:
+        if _SCRATCH is None or not _SCRATCH.running:
+            from dbpatterns.pg import start
+
+            _SCRATCH = start()
+        return _SCRATCH
+
 
 #: The working directory the server started in (Alembic's helpers chdir into a project while they run).
 _START_DIR = Path.cwd().resolve()

@@ -21,7 +21,16 @@ from dbpatterns.contracts import (
     VerifyResult,
 )
 
-from .safety import RUN_LOCK, check_input, confine, database_url, guarded, project_root, relative
+from .safety import (
+    RUN_LOCK,
+    check_input,
+    confine,
+    database_url,
+    guarded,
+    project_root,
+    relative,
+    scratch_server,
+)
 
 # ---- annotations: only generate_migration with write=true changes anything
 
@@ -164,7 +173,7 @@ def trace_locks(
             raise ToolError("Give either a revision or SQL (with its setup), not both.")
         folder = _project_folder(project)
         with RUN_LOCK:
-            traces = trace_revision(folder, revision, rows=rows)
+            traces = trace_revision(folder, revision, rows=rows, db=scratch_server().url())
         return TraceResult(statements=[t.to_dict() for t in traces])
     _one_of(sql, path, "the change's")
     if setup_sql is not None and setup_path is not None:
@@ -178,6 +187,7 @@ def trace_locks(
             change,
             setup=setup,
             rows=rows,
+            db=scratch_server().url(),
             change_name=change_name,
             setup_name=setup_name,
             in_transaction=in_transaction,
@@ -203,7 +213,7 @@ def verify_history(project: Project = None) -> VerifyResult:
 
     folder = _project_folder(project)
     with RUN_LOCK:
-        report = verify_project(folder)
+        report = verify_project(folder, db=scratch_server().url())
     return VerifyResult.model_validate(report.to_dict())
 
 
@@ -305,7 +315,7 @@ def check_drift(
     url = database_url(target)
     folder = _project_folder(project)
     with RUN_LOCK:
-        summary = drift_of(folder, [url], schemas=schemas or None, models=models)
+        summary = drift_of(folder, [url], schemas=schemas or None, models=models, server=scratch_server())
     reports = [r.to_dict() for r in summary.reports]
     counts = {
         "targets": len(reports),
@@ -325,7 +335,7 @@ def detect_changes(models: Models = None, project: Project = None) -> DetectResu
 
     folder = _project_folder(project)
     with RUN_LOCK:
-        report = changes_of(folder, models=models)
+        report = changes_of(folder, models=models, db=scratch_server().url())
     return DetectResult.model_validate(report.to_dict())
 
 

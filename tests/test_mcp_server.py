@@ -198,6 +198,18 @@ def test_trace_files_and_bad_input(project):
     assert "not both" in fails("auto", "trace_locks", {"sql": "SELECT 1", "revision": "r1"})
 
 
+def test_one_scratch_server_for_the_process_and_no_database_left(project):
+    from mcp_server.safety import scratch_server
+
+    ok("auto", "trace_locks", {"sql": UNSAFE_SQL, "setup_sql": SETUP_SQL})
+    server = scratch_server()
+    ok("auto", "verify_history", {})
+    assert scratch_server() is server and server.running
+    with server.connect() as connection:
+        names = [row[0] for row in connection.execute("SELECT datname FROM pg_database")]
+    assert sorted(names) == ["postgres", "template0", "template1"]
+
+
 def test_trace_a_revision(project):
     result = ok("legacy", "trace_locks", {"revision": "r2"})
     assert any(s.sql.upper().startswith("CREATE INDEX") for s in result.statements)
