@@ -24,21 +24,35 @@ def serve(args: argparse.Namespace) -> int:
     if args.transport == "http" and args.host not in LOOPBACK:
         print(f"dbpatterns mcp: --host must be a loopback address ({', '.join(LOOPBACK)})", file=sys.stderr)
         return 2
+    import signal
+
     from .server import build_server
 
+    # a client may stop a stdio server with SIGTERM: stop the embedded PostgreSQL this process started
+    # first (a thread blocked on stdin would keep a normal shutdown waiting)
+    signal.signal(signal.SIGTERM, _terminate)
     server = build_server()
-    if args.transport == "http":
-        server.run("streamable-http", host=args.host, port=args.port)
-    else:
-        server.run()
+    try:
+        if args.transport == "http":
+            server.run("streamable-http", host=args.host, port=args.port)
+        else:
+            server.run()
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
+def _terminate(signum, frame):
+    import os
+
+    from .safety import stop_scratch_server
+
+    stop_scratch_server()
+    os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return serve(parse_args(argv))
-    except KeyboardInterrupt:
-        return 0
+    return serve(parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -47,6 +47,13 @@ def scratch_server():
         return _SCRATCH
 
 
+def stop_scratch_server() -> None:
+    """Stop the embedded PostgreSQL now (it also stops at a normal exit)."""
+    server = _SCRATCH
+    if server is not None and server.running:
+        server.stop()
+
+
 #: The working directory the server started in (Alembic's helpers chdir into a project while they run).
 _START_DIR = Path.cwd().resolve()
 

@@ -200,3 +200,62 @@ def test_inspector_lists_tools_and_calls_one(project):
     findings = called["structuredContent"]["findings"]
     assert {f["rule"] for f in findings} >= {"add-column-volatile-default"}
     assert all(f["path"] == "m.sql" for f in findings)
+
+
+# ---- the embedded PostgreSQL the server starts does not outlive it
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("stop", ["close stdin", "SIGTERM"])
+def test_the_scratch_server_stops_with_the_mcp_server(project, stop):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mcp_server"],
+        cwd=project,
+        env=server_env(project),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    init = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    call = {"name": "trace_locks", "arguments": {"sql": UNSAFE_SQL, "setup_sql": SETUP_SQL}}
+    for message in (
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call},
+    ):
+        process.stdin.write((json.dumps(message) + "\n").encode())
+    process.stdin.flush()
+    while json.loads(process.stdout.readline()).get("id") != 2:
+        pass
+    (postgres,) = [
+        pid for pid in _children(process.pid) if "postgres" in Path(f"/proc/{pid}/comm").read_text()
+    ]
+    if stop == "SIGTERM":
+        process.terminate()
+    else:
+        process.stdin.close()
+    assert process.wait(timeout=60) == 0
+    deadline = time.monotonic() + 20
+    while _alive(postgres) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(postgres)
