@@ -497,3 +497,26 @@ def test_generate_bad_input(project, tmp_path):
         "auto", "generate_migration", {"pattern": "add-index", "options": {**options, "colour": "red"}}
     )
     assert _versions(project) == before
+
+
+def test_cap_cuts_long_strings_and_counts_dropped_items():
+    from dbpatterns.contracts import LintResult
+    from mcp_server.safety import MAX_ITEMS, MAX_TEXT, cap
+
+    finding = {
+        "rule": "r",
+        "severity": "error",
+        "path": "p.sql",
+        "line": 1,
+        "column": 1,
+        "message": "x" * (MAX_TEXT + 5000),
+        "lock": None,
+        "rewrites": False,
+        "fix": "",
+    }
+    result = cap(LintResult(findings=[finding] * (MAX_ITEMS + 7)))
+    assert len(result.findings) == MAX_ITEMS and result.truncated == 7
+    assert result.findings[0].message.startswith("x" * MAX_TEXT)
+    assert result.findings[0].message.endswith("[5000 characters left out]")
+    small = LintResult(findings=[{**finding, "message": "short"}])
+    assert cap(small) == small
