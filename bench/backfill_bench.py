@@ -16,8 +16,8 @@ the default batch size.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
+import logging
 import re
 import sys
 import tempfile
@@ -131,10 +131,12 @@ def main() -> int:
             (made,) = generate("backfill", options, project)
             config = Config(str(project / "alembic.ini"))
             out = io.StringIO()
+            log = logging.getLogger("alembic.runtime.migration")  # the revision logs its progress there
+            log.addHandler(logging.StreamHandler(out))
+            log.setLevel(logging.INFO)
 
             def ours():
-                with contextlib.redirect_stdout(out):
-                    command.upgrade(config, "head")
+                command.upgrade(config, "head")
 
             ours_s, ours_lock, samples = timed_with_sampler(url, "items", ours)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import re
 import sys
 import textwrap
@@ -413,7 +414,7 @@ def test_toml_project_with_async_env_and_quoted_names(tmp_path, pg_url):
         assert conn.execute('SELECT count(*) FROM "user" WHERE "Plan" = \'pro\'').fetchone()[0] == 500
 
 
-def test_backfill_resumes_after_a_failure(tmp_path, pg_url):
+def test_backfill_resumes_after_a_failure(tmp_path, pg_url, caplog):
     from alembic import command
 
     blocker = (
@@ -440,10 +441,10 @@ def test_backfill_resumes_after_a_failure(tmp_path, pg_url):
             command.upgrade(config, "head")
         assert conn.execute("SELECT count(*) FROM users WHERE plan = 'free'").fetchone()[0] == 600
         conn.execute("DROP TRIGGER stop ON users")
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="alembic.runtime.migration"):
             command.upgrade(config, "head")
-        assert "400 rows in 4 batches" in out.getvalue()
+        assert "users.plan: 400 rows in 4 batches" in caplog.text
         assert conn.execute("SELECT count(*) FROM users WHERE plan IS NULL").fetchone()[0] == 0
 
 
