@@ -510,3 +510,22 @@ def test_schema_qualified_tables(tmp_path, pg_url):
     assert report.ok, report.to_dict()
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM app.users WHERE title LIKE 'n%'").fetchone()[0] == 400
+
+
+def test_backfill_keyset_on_a_text_primary_key(tmp_path, pg_url):
+    setup = (
+        'op.execute("CREATE TABLE codes (code text PRIMARY KEY, label text)")\n'
+        "op.execute(\"INSERT INTO codes SELECT 'c' || g FROM generate_series(1, 250) g\")",
+        'op.execute("DROP TABLE codes")',
+    )
+    root = project(tmp_path, [("r0", None, *setup)])
+    options = {"table": "codes", "column": "label", "value": "upper(code)", "pk": "code", "batch_size": 7}
+    (made,) = generate("backfill", options, root, write=True)
+    assert "ORDER BY code LIMIT :size" in made.text
+    report = verify_empty_database(root, pg_url)
+    assert report.ok, report.to_dict()
+    with psycopg.connect(pg_url) as conn:
+        left = conn.execute("SELECT count(*) FROM codes WHERE label IS DISTINCT FROM upper(code)").fetchone()[
+            0
+        ]
+    assert left == 0
