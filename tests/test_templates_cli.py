@@ -529,3 +529,13 @@ def test_backfill_keyset_on_a_text_primary_key(tmp_path, pg_url):
             0
         ]
     assert left == 0
+
+
+def test_broken_history_is_one_line(tmp_path):
+    root = project(tmp_path, [("r0", None, *USERS), ("r2", "r1", "pass", "pass")])  # r1 is missing
+    before = versions(root)
+    code, _, err = run(
+        "new", "add-column", "--table", "users", "--column", "x", "--type", "text", "--project", str(root)
+    )
+    assert code == 2 and err.count("\n") == 1 and "r1" in err and "not present" in err, err
+    assert versions(root) == before

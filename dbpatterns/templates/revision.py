@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,14 +41,17 @@ class AlembicProject:
             self.config = Config(toml_file=str(config_file))
         else:
             self.config = Config(str(config_file))
+        warned: list = []
         try:
-            with _in_folder(project.root):
+            with _in_folder(project.root), warnings.catch_warnings(record=True) as warned:
+                warnings.simplefilter("always")
                 self.script = ScriptDirectory.from_config(self.config)
                 self.heads = tuple(self.script.get_heads())
         except CommandError as exc:
             raise InputError(f"{config_file}: cannot read the Alembic project: {_first_line(exc)}") from None
         except Exception as exc:  # noqa: BLE001 - the project's own revision files
-            raise InputError(f"{config_file}: cannot load the revisions: {_first_line(exc)}") from None
+            why = _first_line(warned[0].message) if warned else _first_line(exc)  # e.g. a missing parent
+            raise InputError(f"{config_file}: cannot load the revisions: {why}") from None
 
     def parents(self, chosen: list[str] | None, merge: bool = False) -> tuple[str, ...]:
         """The revision(s) the new one goes on: the single head, the chosen one, or (merge) several."""
