@@ -20,6 +20,9 @@ def write(project, metadata, message: str, db: str | None) -> DetectReport:
     from .run import run_detect
 
     settings = load_settings(project.root)
+    template = project.script_location / "script.py.mako"
+    if not template.is_file():
+        raise InputError(f"{template} is missing: Alembic writes revisions from it (alembic init creates it)")
     made: dict = {}
 
     def at_head(runner, ctx, target, report):
@@ -32,11 +35,6 @@ def write(project, metadata, message: str, db: str | None) -> DetectReport:
         mc.opts["render_as_batch"] = False  # PostgreSQL alters tables in place
         staging = _staging(runner.script, made["folder"])
         made["real"] = real_locations(runner.script)
-        template = Path(runner.script.dir, "script.py.mako")
-        if not template.is_file():
-            raise InputError(
-                f"{template} is missing: Alembic writes revisions from it (alembic init creates it)"
-            )
         runner.config.cmd_opts.autogenerate = True  # env.py hooks often test config.cmd_opts.autogenerate
 
         def directives_hook(context, revision, directives):
@@ -68,9 +66,7 @@ def write(project, metadata, message: str, db: str | None) -> DetectReport:
     with tempfile.TemporaryDirectory(prefix="dbpatterns-write-") as folder:
         made["folder"] = Path(folder)
         report = run_detect(project, metadata, db, at_head)
-        context = made.get("context")
-        scripts = [s for s in context.generate_scripts() if s is not None] if context else []
-        report.written = _place(scripts, made.get("real", []), made["folder"])
+        report.written = _place(_generate(made.get("context")), made.get("real", []), made["folder"])
     from .rewrite import deferred_changes
 
     rewrite = made.get("rewrite")
@@ -78,6 +74,18 @@ def write(project, metadata, message: str, db: str | None) -> DetectReport:
     if report.written:
         report.lint, _ = lint_paths([w.path for w in report.written], settings)
     return report
+
+
+def _generate(context) -> list:
+    """Alembic renders the revisions (script.py.mako, file_template, post_write_hooks) into staging."""
+    from alembic.util import CommandError
+
+    if context is None:
+        return []
+    try:
+        return [s for s in context.generate_scripts() if s is not None]
+    except CommandError as exc:
+        raise InputError(f"Alembic could not write the revision: {str(exc).splitlines()[0]}") from None
 
 
 def _staging(script, folder: Path):
