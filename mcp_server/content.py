@@ -164,6 +164,7 @@ def register_prompts(server: MCPServer) -> None:
     )
     def plan_zero_downtime_change(change: str, table: str = "") -> str:
         on = f" on table `{table}`" if table else ""
+        guides = [uri for uri in documents() if "zero-downtime" in uri or "expand-contract" in uri]
         return (
             f"Plan this schema change{on} with zero downtime: {change}\n\n"
             "Split it into deployable steps (expand, backfill in batches, switch reads and writes, "
@@ -172,8 +173,9 @@ def register_prompts(server: MCPServer) -> None:
             "(list them with `generate_migration` pattern names such as add-column, add-index, backfill, "
             "rename-column, change-column-type), the lock it takes and for how long, how to roll it back, "
             "and what the application must do before the next step. Lint every step with "
-            "`lint_migration` and trace the risky ones with `trace_locks`. Read the relevant "
-            f"`{SCHEME}://rules/...` resources first."
+            "`lint_migration` and trace the risky ones with `trace_locks`. Read first: "
+            + (", ".join(f"`{uri}`" for uri in guides) if guides else f"the `{SCHEME}://rules/...` resources")
+            + "."
         )
 
 

@@ -388,7 +388,12 @@ def test_prompts(project, mode):
     assert names == {"review_migration", "plan_zero_downtime_change"}
     review_text = review.messages[0].content.text
     assert "`m.sql`" in review_text and "lint_migration" in review_text and "trace_locks" in review_text
-    assert "rename column a to b" in plan.messages[0].content.text
+    plan_text = plan.messages[0].content.text
+    assert "rename column a to b" in plan_text and "lint_migration" in plan_text
+    guides = [uri for uri in _documents() if "zero-downtime" in uri]
+    assert all(f"`{uri}`" in plan_text for uri in guides)
+    checklist = next((uri for uri in _documents() if "checklists/" in uri and "review" in uri), None)
+    assert checklist is None or checklist in review_text
 
 
 # ---- fast start
