@@ -179,3 +179,30 @@ def test_indexes_and_keys_of_columns_left_out_stay_as_they_are(tmp_path, pg_serv
     assert report.lint == []
     verified = verify_project(root, db=pg_server.url())
     assert {c.name for c in verified.checks if not c.ok} <= {"models_match"}
+
+
+def test_file_template_of_the_project_is_honoured(tmp_path, pg_server):
+    root, spec = make_project(tmp_path / "p", edit(("sa.String(10)", "sa.String(20)")))
+    add_script_template(root)
+    ini = root / "alembic.ini"
+    ini.write_text(ini.read_text() + "file_template = %%(year)d_%%(rev)s_%%(slug)s\n")
+    report = write_revision(root, "Widen code", models=spec, db=pg_server.url())
+    (written,) = report.written
+    assert Path(written.path).name.endswith(f"_{written.revision}_widen_code.py")
+    assert Path(written.path).parent == root / "migrations" / "versions"
+
+
+def test_pyproject_configured_project(tmp_path, pg_server):
+    from tests.alembic_builder import linear, write_project
+    from tests.detect_projects import HISTORY
+
+    models = edit(
+        ("note = mapped_column(sa.Text, nullable=True)", "note = mapped_column(sa.Text, index=True)")
+    )
+    root = write_project(
+        tmp_path / "p", linear(HISTORY), toml=True, models_code=models, module="detect_models_toml"
+    )
+    add_script_template(root)
+    report = write_revision(root, "index note", models="detect_models_toml:Base", db=pg_server.url())
+    assert len(report.written) == 1 and report.lint == []
+    assert detect_changes(root, models="detect_models_toml:Base", db=pg_server.url()).changes == []

@@ -95,7 +95,7 @@ def _add_column(table: str, column, dialect) -> Change:
             "ACCESS EXCLUSIVE; add a plain column, backfill it in batches, fill it from a trigger",
             extra=extra,
         )
-    if getattr(column, "identity", None) is not None or _serial(column, type_text):
+    if getattr(column, "identity", None) is not None or _serial(type_text):
         return Change(
             "add_column",
             table,
@@ -388,7 +388,7 @@ def _expression(sql: str) -> dict | None:
         return {"FuncCall": {"funcname": [{"String": {"sval": "unreadable default"}}]}}
 
 
-def _serial(column, type_text: str) -> bool:
+def _serial(type_text: str) -> bool:
     return type_text.upper() in ("SERIAL", "BIGSERIAL", "SMALLSERIAL")
 
 
