@@ -319,3 +319,14 @@ def test_bad_input_is_one_line_exit_2_without_the_password(tmp_path, capsys, arg
 def test_a_folder_without_an_alembic_project_is_exit_2(tmp_path, capsys):
     assert main(["detect", "--project", str(tmp_path)]) == 2
     assert "no Alembic project" in capsys.readouterr().err
+
+
+def test_several_heads_are_an_input_error(tmp_path, pg_server):
+    from tests.alembic_builder import write_project
+    from tests.detect_projects import HISTORY
+
+    branch = ('op.execute("SELECT 1")', 'op.execute("SELECT 1")')
+    revisions = [("r1", None, *HISTORY), ("r2", "r1", *branch), ("r3", "r1", *branch)]
+    root = write_project(tmp_path / "p", revisions, models_code=MODELS, module="detect_models_heads")
+    with pytest.raises(InputError, match="2 heads"):
+        detect_changes(root, models="detect_models_heads:Base", db=pg_server.url())
