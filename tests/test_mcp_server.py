@@ -182,10 +182,11 @@ def test_rules(project, mode):
 def test_trace_sql(project, mode):
     result = ok(mode, "trace_locks", {"sql": UNSAFE_SQL, "setup_sql": SETUP_SQL})
     (statement,) = result.statements
-    assert {(lock.relation, lock.mode) for lock in statement.locks} >= {("t", "AccessExclusiveLock")} or any(
-        lock.relation == "t" and "EXCLUSIVE" in lock.mode.upper() for lock in statement.locks
-    )
+    assert ("t", "ACCESS EXCLUSIVE") in {(lock.relation, lock.mode) for lock in statement.locks}
     assert "t" in statement.rewritten
+    assert [(b.relation, b.reads, b.writes) for b in statement.blocks if b.relation == "t"] == [
+        ("t", True, True)
+    ]
 
 
 def test_trace_files_and_bad_input(project):
