@@ -80,6 +80,25 @@ def test_an_enum_value_is_added_outside_a_transaction(tmp_path, pg_server):
     assert detect_changes(root, models=spec, db=pg_server.url()).changes == []
 
 
+def test_the_downgrade_of_an_enum_value_fails_while_rows_use_it(tmp_path, pg_server, pg_url):
+    import psycopg
+    from alembic import command
+    from alembic.config import Config
+
+    models = edit(('sa.Enum("sad", "ok", name="mood")', 'sa.Enum("sad", "ok", "happy", name="mood")'))
+    root, _, report = _written_project(tmp_path, pg_server, models)
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    command.upgrade(config, "head")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO orders (id, qty, m) VALUES (1, 1, 'happy')")
+    with pytest.raises(Exception, match="mood value happy is still used"):
+        command.downgrade(config, "r1")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE orders SET m = 'ok'")
+    command.downgrade(config, "r1")  # no row holds the value: the downgrade passes
+
+
 def test_async_env_py_project_is_written(tmp_path, pg_server):
     models = edit(
         ("note = mapped_column(sa.Text, nullable=True)", "note = mapped_column(sa.Text, index=True)")

@@ -267,7 +267,9 @@ def _enum_changes(connection, tables, existing, default_schema: str, schemas: li
                         "value": value,
                         "after": after,
                         "before": before,
-                        "columns": [(t.schema, t.name, c) for t, c in entry["uses"]],
+                        "columns": [
+                            {"schema": t.schema, "table": t.name, "column": c} for t, c in entry["uses"]
+                        ],
                     },
                 )
             )

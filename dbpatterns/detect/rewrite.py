@@ -381,8 +381,9 @@ class SafeRewrite:
         """The downgrade of an added enum value: PostgreSQL cannot drop it (it stays, unused), so the
         downgrade fails while rows still hold it: code rolled back would not know the value."""
         used = " OR ".join(
-            f"EXISTS (SELECT FROM {self._table(schema, table)} WHERE {self.preparer.quote(column)} = {value})"
-            for schema, table, column in change.extra.get("columns", ())
+            f"EXISTS (SELECT FROM {self._table(u['schema'], u['table'])} "
+            f"WHERE {self.preparer.quote(u['column'])} = {value})"
+            for u in change.extra.get("columns", ())
         )
         if not used:
             return []
