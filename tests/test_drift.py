@@ -397,3 +397,14 @@ def test_cached_history_gives_the_same_answer_without_a_server(
 
     monkeypatch.setattr("dbpatterns.pg.start", no_server)
     assert check_drift(project, [pg_url]).to_dict() == fresh
+
+
+def test_one_unreachable_database_among_several(project, pg_server, pg_url, capsys):
+    migrate(project, pg_url)
+    bad = "postgresql://app:hunter2secret@127.0.0.1:1/prod"
+    assert main(["drift", "--project", str(project), "--db", pg_url, "--db", bad, "--format", "json"]) == 2
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data["summary"] == {"targets": 2, "in_sync": 1, "drifted": 0, "errors": 1}
+    assert data["targets"][1]["error"].startswith("cannot connect")
+    assert captured.err.count("\n") == 1 and "hunter2secret" not in captured.out + captured.err
