@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import gc
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -207,9 +208,16 @@ def lint_paths(
     """
     files = list(_files(paths, settings))
     workers = _worker_count(len(files), offline) if jobs is None else max(1, jobs)
-    if workers <= 1 or not hasattr(os, "fork"):
-        return _lint_files(files, settings, offline), len(files)
-    return _lint_forked(files, settings, offline, workers), len(files)
+    # The parse trees hold no reference cycles: the cycle collector would only walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if workers <= 1 or not hasattr(os, "fork"):
+            return _lint_files(files, settings, offline), len(files)
+        return _lint_forked(files, settings, offline, workers), len(files)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _lint_forked(files: list, settings: Settings, offline: bool, workers: int) -> list[Finding]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..sql.locks import LOCK_STRENGTH
-from ..sql.nodes import bare, qualified
+from ..sql.nodes import bare, qualified, walk
 
 
 @dataclass
@@ -91,12 +91,15 @@ class MigrationState:
         record = _RECORDERS.get(kind)
         if record is not None:
             record(self, body)
+        held_locks = self.held_locks
+        if not self.in_transaction:  # a lock outlives its statement only in a transaction
+            if held_locks:
+                held_locks.clear()
+            return
         for table, mode in locks:
-            held = self.held_locks.get(table)
+            held = held_locks.get(table)
             if held is None or LOCK_STRENGTH[mode] > LOCK_STRENGTH[held]:
-                self.held_locks[table] = mode
-        if not self.in_transaction:
-            self.held_locks.clear()
+                held_locks[table] = mode
 
 
 def _record_create(state: MigrationState, body: dict) -> None:
@@ -108,6 +111,7 @@ def _record_create(state: MigrationState, body: dict) -> None:
         col = elt.get("ColumnDef")
         if col:
             _record_column(state, table, col)
+            continue
         con = elt.get("Constraint")
         if con:
             _record_constraint(state, table, con)
@@ -124,14 +128,18 @@ def _record_column(state: MigrationState, table: str, col: dict) -> None:
     name = col.get("colname")
     if not name:
         return
-    state.created_columns.add((table, name))
-    state.column_types[(table, name)] = col
+    key = (table, name)
+    state.created_columns.add(key)
+    state.column_types[key] = col
     for con in col.get("constraints") or ():
-        c = con.get("Constraint", {})
-        if c.get("contype") in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
+        c = con.get("Constraint")
+        if c is None:
+            continue
+        contype = c.get("contype")
+        if contype == "CONSTR_PRIMARY" or contype == "CONSTR_UNIQUE":
             state.indexed_columns.setdefault(table, set()).add((name,))
-        elif c.get("contype") == "CONSTR_CHECK":
-            state.checked_columns[(table, name)] = c.get("conname") or f"{table}_{name}_check"
+        elif contype == "CONSTR_CHECK":
+            state.checked_columns[key] = c.get("conname") or f"{table}_{name}_check"
 
 
 def _record_constraint(state: MigrationState, table: str, con: dict) -> None:
@@ -143,8 +151,6 @@ def _record_constraint(state: MigrationState, table: str, con: dict) -> None:
         if cols:
             state.indexed_columns.setdefault(table, set()).add(cols)
     if con.get("contype") == "CONSTR_CHECK" and not con.get("skip_validation"):
-        from ..sql.nodes import walk
-
         for kind, node in walk({"root": con.get("raw_expr")}):
             if kind == "ColumnRef":
                 fields = [f["String"]["sval"] for f in node.get("fields", ()) if "String" in f]

@@ -144,8 +144,10 @@ def statement_locks(kind: str, body: dict) -> list[tuple[str, str]]:
     elif kind == "CreateStmt":
         for elt in body.get("tableElts") or ():
             if "ColumnDef" in elt:
-                for ref in _referenced_tables(elt["ColumnDef"].get("constraints") or ()):
-                    take(ref, SHARE_ROW_EXCLUSIVE)
+                constraints = elt["ColumnDef"].get("constraints")
+                if constraints:
+                    for ref in _referenced_tables(constraints):
+                        take(ref, SHARE_ROW_EXCLUSIVE)
             elif "Constraint" in elt:
                 for ref in _referenced_tables([elt]):
                     take(ref, SHARE_ROW_EXCLUSIVE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...sql.knowledge import SERIAL_TYPES, binary_coercible, column_type, volatile_calls
 from ...sql.locks import ACCESS_EXCLUSIVE
-from ...sql.nodes import bare, constraints_by_type, type_name
+from ...sql.nodes import bare, constraints_by_type, qualified, type_name
 from ..registry import rule
 
 
@@ -526,8 +526,6 @@ def rename_column(ctx, node):
     """
     if node.get("renameType") != "OBJECT_COLUMN" or node.get("relationType") not in (None, "OBJECT_TABLE"):
         return
-    from ...sql.nodes import qualified
-
     ctx.report(
         "RENAME COLUMN {table}.{old} to {new} breaks code that uses the old name",
         lock=ACCESS_EXCLUSIVE,
@@ -569,8 +567,6 @@ def json_column(ctx, node):
     - https://www.postgresql.org/docs/current/datatype-json.html
     """
     if ctx.stmt.kind == "CreateStmt":
-        from ...sql.nodes import qualified
-
         table = qualified(node.get("relation"))
         cols = [e["ColumnDef"] for e in node.get("tableElts") or () if "ColumnDef" in e]
     else:
@@ -580,10 +576,14 @@ def json_column(ctx, node):
             col = dict(col, colname=node.get("name"))
         cols = [col]
     for col in cols:
-        names = (col.get("typeName") or {}).get("names") or ()
-        if not names or names[-1].get("String", {}).get("sval", "").lower() != "json":
-            continue  # cheap test first: this runs for every column of every new table
-        name, _ = type_name(col.get("typeName"))
+        type_node = col.get("typeName")
+        names = type_node.get("names") if type_node else None
+        if not names:
+            continue
+        last = names[-1].get("String")  # cheap test first: this runs for every column of every new table
+        if last is None or last.get("sval", "").lower() != "json":
+            continue
+        name, _ = type_name(type_node)
         if name.lower().removesuffix("[]") == "json":  # json[] has no equality operator either
             ctx.report(
                 "column {column} is json, not jsonb: DISTINCT, UNION and GROUP BY over it fail",
