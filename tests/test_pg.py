@@ -243,6 +243,7 @@ def _observe_while_blocked(url: str, statement: str, hold: str):
         thread.start()
         for _ in range(2000):
             if probe.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+                time.sleep(0.3)  # many sampling intervals, even on a loaded machine
                 break
             time.sleep(0.005)
         blocker.rollback()
