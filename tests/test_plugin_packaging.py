@@ -78,7 +78,8 @@ def claude(*args: str, cwd: Path, env: dict[str, str], timeout: int = 180) -> su
 
 def claude_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DBPATTERNS_", "CLAUDE_"))}
-    return {**env, "CLAUDE_CONFIG_DIR": str(tmp_path / "claude-config"), "DISABLE_AUTOUPDATER": "1", **extra}
+    quiet = {"DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    return {**env, "CLAUDE_CONFIG_DIR": str(tmp_path / "claude-config"), **quiet, **extra}
 
 
 def test_claude_plugin_validate(tmp_path):
