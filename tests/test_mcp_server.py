@@ -526,3 +526,10 @@ def test_cap_cuts_long_strings_and_counts_dropped_items():
     assert result.findings[0].message.endswith("[5000 characters left out]")
     small = LintResult(findings=[{**finding, "message": "short"}])
     assert cap(small) == small
+
+
+def test_lint_pg_version_changes_the_version_dependent_rules(project):
+    sql = "ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;\n"
+    old = {f.rule for f in ok("auto", "lint_migration", {"sql": sql, "pg_version": 10}).findings}
+    new = {f.rule for f in ok("auto", "lint_migration", {"sql": sql, "pg_version": 16}).findings}
+    assert old - new == {"add-column-volatile-default"}  # before PostgreSQL 11 any default rewrites
