@@ -106,6 +106,20 @@ def test_enum_values_and_constraint_validity_are_compared(tmp_path, pg_url):
     assert "constraint public.t.ck_x changed" in traces["r5"] and "NOT VALID" in traces["r5"]
 
 
+def test_branches_and_a_merge_pass_the_stairway(tmp_path, pg_url):
+    other = ('op.create_table("u", sa.Column("id", sa.Integer, primary_key=True))', 'op.drop_table("u")')
+    revisions = [
+        ("base1", None, *TABLE),
+        ("aaa111", "base1", *INDEX),
+        ("bbb222", "base1", *other),
+        ("ccc333", ("aaa111", "bbb222"), "", ""),
+        ("ddd444", "ccc333", 'op.add_column("u", sa.Column("y", sa.Text))', 'op.drop_column("u", "y")'),
+    ]
+    report = verify_empty_database(write_project(tmp_path / "p", revisions), pg_url)
+    assert report.ok, report.to_dict()
+    assert [c.name for c in report.checks][-2:] == ["stairway", "downgrade_no_trace"]
+
+
 def test_two_heads_are_named(tmp_path, pg_url):
     revisions = [("base1", None, *TABLE), ("aaa111", "base1", "", ""), ("bbb222", "base1", "", "")]
     project = write_project(tmp_path / "p", revisions)

@@ -124,7 +124,7 @@ def _stairway(runner: Runner, report: Report, revisions: list) -> None:
             skip = (runner.version_table[1],)
             before = snapshot(ctx.connection, skip)
             yield from _tracked(runner, runner.upgrade_steps(rev, heads))
-            yield from _tracked(runner, runner.downgrade_steps(_below(rev), ctx.get_current_heads()))
+            yield from _tracked(runner, runner.downgrade_one(rev))
             runner.current = f"snapshot after the downgrade of {rev}"
             found = diff(before, snapshot(ctx.connection, skip))
             if found:
@@ -139,10 +139,6 @@ def _stairway(runner: Runner, report: Report, revisions: list) -> None:
             return
     report.add("stairway", True, None, f"{len(revisions)} revisions: upgrade, downgrade, upgrade again")
     _no_trace(report, traces, done=True)
-
-
-def _below(rev: str) -> str:
-    return f"{rev}@-1"
 
 
 def _no_trace(report: Report, traces: dict[str, list], done: bool) -> None:

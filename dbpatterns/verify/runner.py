@@ -151,6 +151,13 @@ class Runner:
     def downgrade_steps(self, destination: str, heads) -> list:
         return self.script._downgrade_revs(destination, heads)
 
+    def downgrade_one(self, revision: str) -> list:
+        """The step that downgrades exactly ``revision`` (a merge goes back to its parents as heads)."""
+        from alembic.runtime.migration import MigrationStep
+
+        script = self.script.get_revision(revision)
+        return [MigrationStep.downgrade_from_script(self.script.revision_map, script)]
+
     def database_heads(self) -> set[str]:
         """The revisions the scratch database is at, read on our own connection."""
         from sqlalchemy import MetaData, Table, select
