@@ -107,6 +107,7 @@ def lint_offline(path: Path, settings) -> list[Finding]:
     from ..lint.engine import Context, finish
     from ..lint.run import _line_getter, lint_units, sorted_findings
     from ..lint.state import MigrationState
+    from .static import read_revision
 
     display = str(path)
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -122,24 +123,23 @@ def lint_offline(path: Path, settings) -> list[Finding]:
             exempt_new=False,
         )
         return ctx.findings
-    lint_units(ctx, upgrade)
+    revision = read_revision("\n".join(lines), str(path))  # its `# dbpatterns: ignore[...]` comments
+    lint_units(ctx, upgrade, revision.suppressions)
     ctx.suppress = frozenset()
     finish(ctx)  # the checks made at the end of a migration (foreign keys left without an index)
     up_state = ctx.state
     ctx.state = MigrationState(upgrade_created=up_state)
-    lint_units(ctx, downgrade)
+    lint_units(ctx, downgrade, revision.suppressions)
     ctx.suppress = frozenset()
     finish(ctx)
-    _revision_rules(ctx, path, lines, up_state)
+    _revision_rules(ctx, revision, up_state)
     return sorted_findings(ctx.findings)
 
 
-def _revision_rules(ctx, path: Path, lines: list[str], state) -> None:
+def _revision_rules(ctx, revision, state) -> None:
     """The checks on the revision as a whole (a missing downgrade) come from the static reader."""
     from ..lint.engine import run_rules
-    from .static import read_revision
 
-    revision = read_revision("\n".join(lines), str(path))
     ctx.state, ctx.stmt, ctx.op = state, None, None
     ctx.suppress = frozenset()
     ctx.location = (revision.downgrade_line or revision.upgrade_line or 1, 1)
