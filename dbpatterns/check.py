@@ -29,11 +29,11 @@ class Part:
 
     def to_dict(self) -> dict:
         return {
+            **self.data,
             "ok": self.exit_code == 0,
             "skipped": self.skipped,
             "summary": self.summary,
             "exit_code": self.exit_code,
-            **self.data,
         }
 
 
@@ -98,21 +98,18 @@ def _verify(project_dir, db) -> Part:
         report = verify_project(project_dir, db=db)
     except InputError as exc:
         return Part("verify", 2, str(exc), {"checks": []})
+    data = report.to_dict()
+    data = {"checks": data["checks"], "skipped_checks": data.get("skipped", [])}
     failed = [c for c in report.checks if not c.ok]
     if failed:
         what = "; ".join(f"{c.name}: {c.detail}" for c in failed)
-        return Part("verify", 1, f"{len(failed)} check(s) failed: {what}", report.to_dict())
-    return Part("verify", 0, f"{len(report.checks)} check(s) passed", report.to_dict())
+        return Part("verify", 1, f"{len(failed)} check(s) failed: {what}", data)
+    return Part("verify", 0, f"{len(report.checks)} check(s) passed", data)
 
 
 def _detect(project_dir, db) -> Part:
-    try:
-        from .detect import detect_changes
-    except ImportError:
-        return Part(
-            "detect", 0, "skipped: the detect capability is not installed", {"changes": []}, skipped=True
-        )
     from .alembic.models import models_setting
+    from .detect import detect_changes
     from .heads import find
 
     configured = models_setting(find(project_dir).root) is not None

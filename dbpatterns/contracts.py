@@ -289,8 +289,8 @@ class DetectPart(CheckPart):
 
 
 class VerifyPart(CheckPart):
-    skipped: bool | list[Skipped]  # the verify report's own list of skipped checks when it ran
     checks: list[Check]
+    skipped_checks: list[Skipped] = []  # the checks verify skipped, with why
 
 
 class CheckResult(Contract):

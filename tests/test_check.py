@@ -21,6 +21,8 @@ def test_bundled_example_passes(pg_server, capsys):
     assert {"lint", "verify", "detect", "sums"} <= set(data)
     assert data["lint"]["files"] >= 1 and data["lint"]["findings"] == []
     assert all(check["ok"] for check in data["verify"]["checks"])
+    assert all(part["skipped"] is False for part in (data[k] for k in ("lint", "sums", "verify", "detect")))
+    assert data["verify"]["skipped_checks"] == []  # the example has models: models_match runs
 
 
 def _project(tmp_path, *bodies):
