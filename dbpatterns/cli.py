@@ -205,8 +205,10 @@ def cmd_lint(args) -> int:
     from pathlib import Path
 
     from .lint import lint_paths, load_settings
+    from .lint.run import skip_collection_at_exit
     from .lint.settings import parse_pg_version, pg_minor_of
 
+    skip_collection_at_exit()
     settings = load_settings(Path(args.project) if args.project else None)
     settings = settings.with_overrides(
         pg_version=parse_pg_version(args.pg_version, "--pg-version") if args.pg_version else None,
