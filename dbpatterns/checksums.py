@@ -159,17 +159,9 @@ def total_checksum(entries: dict[str, str]) -> str:
 
 
 def _project(project_dir):
-    from .alembic.project import find_project
+    from .alembic.project import require_project
 
-    folder = Path(project_dir)
-    if not folder.is_dir():
-        raise InputError(f"{folder} is not a folder")
-    project = find_project(folder)
-    if project is None:
-        raise InputError(
-            f"no Alembic project in {folder} (no alembic.ini or [tool.alembic] in pyproject.toml)"
-        )
-    return project
+    return require_project(project_dir)
 
 
 def sum_path(project) -> Path:

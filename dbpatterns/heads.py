@@ -9,9 +9,7 @@ report.single       # one head: nothing to merge
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,33 +57,9 @@ class HeadsReport:
 
 def find(project_dir):
     """The Alembic project in ``project_dir``, or an input error."""
-    from .alembic.project import find_project
+    from .alembic.project import require_project
 
-    folder = Path(project_dir)
-    if not folder.is_dir():
-        raise InputError(f"{folder} is not a folder")
-    project = find_project(folder)
-    if project is None:
-        raise InputError(
-            f"no Alembic project in {folder} (no alembic.ini or [tool.alembic] in pyproject.toml)"
-        )
-    return project
-
-
-@contextlib.contextmanager
-def in_project(project):
-    """In the project's folder and first on ``sys.path``, as Alembic's command line runs it."""
-    root = str(project.root)
-    added = root not in sys.path
-    if added:
-        sys.path.insert(0, root)
-    try:
-        with contextlib.chdir(root):
-            yield
-    finally:
-        if added:
-            with contextlib.suppress(ValueError):
-                sys.path.remove(root)
+    return require_project(project_dir)
 
 
 def script_directory(project):
@@ -94,11 +68,13 @@ def script_directory(project):
         from alembic.config import Config
         from alembic.script import ScriptDirectory
         from alembic.util import CommandError
+
+        from .alembic.project import importable_in
     except ImportError:
         raise InputError("this command needs Alembic (pip install alembic)") from None
     config_file = project.config_file.resolve()
     config = Config(toml_file=str(config_file)) if config_file.suffix == ".toml" else Config(str(config_file))
-    with in_project(project):
+    with importable_in(project.root):
         try:
             script = ScriptDirectory.from_config(config)
             script.revision_map.heads  # noqa: B018 - load every revision now

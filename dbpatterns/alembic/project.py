@@ -4,7 +4,9 @@ Alembic: linting a project must start fast. Commands that run the project use Al
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,35 @@ def find_project(folder: Path) -> Project | None:
     if pyproject.is_file():
         return _from_pyproject(pyproject)
     return None
+
+
+def require_project(folder, what: str = "") -> Project:
+    """The Alembic project in ``folder``; an input error (prefixed with ``what``) when there is none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{what + ': ' if what else ''}{folder} is not a folder")
+    project = find_project(folder)
+    if project is None:
+        raise InputError(
+            f"no Alembic project in {folder} (no alembic.ini or [tool.alembic] in pyproject.toml)"
+        )
+    return project
+
+
+@contextlib.contextmanager
+def importable_in(root: Path):
+    """In ``root`` and first on ``sys.path``, as Alembic's own command line runs a project."""
+    root = str(root)
+    added = root not in sys.path
+    if added:
+        sys.path.insert(0, root)
+    try:
+        with contextlib.chdir(root):
+            yield
+    finally:
+        if added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(root)
 
 
 def _from_ini(ini: Path) -> Project:

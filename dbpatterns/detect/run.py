@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..findings import InputError
 from .model import DetectReport
 
@@ -16,16 +14,9 @@ NO_MODELS = (
 def prepare(project_dir, models: str | None):
     """The project and the models' MetaData (None: env.py's target_metadata is used)."""
     from ..alembic.models import load_metadata, models_setting
-    from ..alembic.project import find_project
+    from ..alembic.project import require_project
 
-    folder = Path(project_dir)
-    if not folder.is_dir():
-        raise InputError(f"{folder} is not a folder")
-    project = find_project(folder)
-    if project is None:
-        raise InputError(
-            f"no Alembic project in {folder} (no alembic.ini or [tool.alembic] in pyproject.toml)"
-        )
+    project = require_project(project_dir)
     spec = models or models_setting(project.root)
     metadata = load_metadata(spec, project.root) if spec else None
     return project, metadata

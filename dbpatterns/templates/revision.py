@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..alembic.project import importable_in
 from ..findings import InputError
 
 
@@ -43,7 +44,7 @@ class AlembicProject:
             self.config = Config(str(config_file))
         warned: list = []
         try:
-            with _in_folder(project.root), warnings.catch_warnings(record=True) as warned:
+            with importable_in(project.root), warnings.catch_warnings(record=True) as warned:
                 warnings.simplefilter("always")
                 self.script = ScriptDirectory.from_config(self.config)
                 self.heads = tuple(self.script.get_heads())
@@ -169,7 +170,7 @@ class AlembicProject:
         if self.script.hooks:
             from alembic.script import write_hooks
 
-            with _in_folder(self.project.root):
+            with importable_in(self.project.root):
                 try:
                     write_hooks._run_hooks(path, self.script.hooks)
                 except Exception as exc:  # noqa: BLE001 - the project's hook
@@ -211,23 +212,6 @@ def write_new_file(path: Path, text: str, encoding: str = "utf-8") -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-
-
-@contextlib.contextmanager
-def _in_folder(folder: Path):
-    import sys
-
-    root = str(folder)
-    added = root not in sys.path
-    if added:
-        sys.path.insert(0, root)
-    try:
-        with contextlib.chdir(root):
-            yield
-    finally:
-        if added:
-            with contextlib.suppress(ValueError):
-                sys.path.remove(root)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..alembic.project import importable_in
 from ..findings import InputError
 from .database import Scratch
 from .execute import Piece, split
@@ -45,13 +45,9 @@ class Target:
 
 def load(project_dir: Path, revision: str) -> Target:
     """Find ``revision`` in the project at ``project_dir`` and render its upgrade as statements."""
-    from ..alembic.project import find_project
+    from ..alembic.project import require_project
 
-    project = find_project(Path(project_dir))
-    if project is None:
-        raise InputError(
-            f"no Alembic project in {project_dir} (no alembic.ini or [tool.alembic] in pyproject.toml)"
-        )
+    project = require_project(project_dir)
     try:
         from alembic.config import Config
         from alembic.script import ScriptDirectory
@@ -61,7 +57,7 @@ def load(project_dir: Path, revision: str) -> Target:
     config_file = project.config_file.resolve()
     toml = config_file.suffix == ".toml"
     config = Config(toml_file=str(config_file)) if toml else Config(str(config_file))
-    with _in_project(project.root):
+    with importable_in(project.root):
         try:
             scripts = ScriptDirectory.from_config(config)
         except CommandError as exc:
@@ -114,7 +110,7 @@ def migrate_to_parent(target: Target, scratch: Scratch) -> None:
     config.cmd_opts = argparse.Namespace(x=xs)
     engine = create_engine(scratch.sa_url, poolclass=NullPool)
     try:
-        with _in_project(target.root), _environment(dict.fromkeys(_URL_VARIABLES, scratch.sa_url)):
+        with importable_in(target.root), _environment(dict.fromkeys(_URL_VARIABLES, scratch.sa_url)):
             for parent in target.parents:
                 # not in a transaction: env.py's context.begin_transaction() commits (and autocommit_block
                 # works); some env.py files close the connection they are given
@@ -155,21 +151,6 @@ def _check_migrated(target: Target, scratch: Scratch) -> None:
             " env.py must take the URL from config.get_main_option('sqlalchemy.url') or "
             "config.attributes['connection']"
         )
-
-
-@contextlib.contextmanager
-def _in_project(root: Path):
-    """Run in the project's folder, importable as Alembic's own command line would see it."""
-    added = str(root) not in sys.path
-    if added:
-        sys.path.insert(0, str(root))
-    try:
-        with contextlib.chdir(root):
-            yield
-    finally:
-        if added:
-            with contextlib.suppress(ValueError):
-                sys.path.remove(str(root))
 
 
 @contextlib.contextmanager

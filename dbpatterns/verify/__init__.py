@@ -44,15 +44,9 @@ def verify_empty_database(project_dir: str | Path, url: str) -> Report:
 
 def _prepare(folder: Path):
     from ..alembic.models import load_metadata, models_setting
-    from ..alembic.project import find_project
+    from ..alembic.project import require_project
 
-    if not folder.is_dir():
-        raise InputError(f"{folder} is not a folder")
-    project = find_project(folder)
-    if project is None:
-        raise InputError(
-            f"no Alembic project in {folder} (no alembic.ini or [tool.alembic] in pyproject.toml)"
-        )
+    project = require_project(folder)
     spec = models_setting(project.root)
     metadata = load_metadata(spec, project.root) if spec else None
     return project, metadata

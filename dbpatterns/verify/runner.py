@@ -18,10 +18,9 @@ import argparse
 import contextlib
 import io
 import os
-import sys
 from collections.abc import Callable, Iterable
 
-from ..alembic.project import Project
+from ..alembic.project import Project, importable_in
 from ..findings import InputError
 
 URL_VARIABLES = (
@@ -180,20 +179,9 @@ class Runner:
             self.connection = None
         self.engine.dispose()
 
-    @contextlib.contextmanager
     def in_project(self):
         """In the project's folder and first on ``sys.path``, as Alembic's own command line runs it."""
-        root = str(self.project.root)
-        added = root not in sys.path
-        if added:
-            sys.path.insert(0, root)
-        try:
-            with contextlib.chdir(root):
-                yield
-        finally:
-            if added:
-                with contextlib.suppress(ValueError):
-                    sys.path.remove(root)
+        return importable_in(self.project.root)
 
     # -- helpers -------------------------------------------------------------------------------------
 
