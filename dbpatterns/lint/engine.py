@@ -188,6 +188,8 @@ _DISPATCH: dict[tuple, tuple[dict[str, list[Rule]], frozenset[str]]] = {}
 def dispatch_for(settings: Settings, path: str) -> tuple[dict[str, list[Rule]], frozenset[str]]:
     """Statement kind -> the enabled rules subscribed to it (rules that are off never run), and the ids
     of every enabled rule (those the engine reports itself, like syntax-error, included)."""
+    if not settings.per_path_ignores and _last_dispatch[0] is settings:  # the usual case, file after file
+        return _last_dispatch[1]
     key = (settings, settings.ignored_for(path) if settings.per_path_ignores else frozenset())
     found = _DISPATCH.get(key)
     if found is None:
@@ -200,7 +202,12 @@ def dispatch_for(settings: Settings, path: str) -> tuple[dict[str, list[Rule]], 
                     for kind in r.on:
                         table.setdefault(kind, []).append(r)
         found = _DISPATCH[key] = (table, frozenset(enabled))
+    if not settings.per_path_ignores:
+        _last_dispatch[:] = settings, found
     return found
+
+
+_last_dispatch: list = [None, None]  # settings (compared by identity: they are frozen) -> its dispatch
 
 
 def run_rules(ctx: Context, kind: str, node: dict) -> None:

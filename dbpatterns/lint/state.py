@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..sql.locks import LOCK_STRENGTH
-from ..sql.nodes import bare, qualified, walk
+from ..sql.nodes import bare, bare_relation, walk
 
 
 @dataclass
@@ -103,7 +103,7 @@ class MigrationState:
 
 
 def _record_create(state: MigrationState, body: dict) -> None:
-    table = bare(qualified(body.get("relation")))
+    table = bare_relation(body.get("relation"))
     if not table:
         return
     state.created_tables.add(table)
@@ -119,7 +119,7 @@ def _record_create(state: MigrationState, body: dict) -> None:
 
 def _record_create_as(state: MigrationState, body: dict) -> None:
     into = body.get("into", {}).get("IntoClause", body.get("into", {}))
-    table = bare(qualified(into.get("rel")))
+    table = bare_relation(into.get("rel"))
     if table:
         state.created_tables.add(table)
 
@@ -181,7 +181,7 @@ def not_null_check_column(con: dict) -> str | None:
 
 
 def _record_alter(state: MigrationState, body: dict) -> None:
-    table = bare(qualified(body.get("relation")))
+    table = bare_relation(body.get("relation"))
     if not table:
         return
     for item in body.get("cmds") or ():
@@ -211,7 +211,7 @@ def _record_alter(state: MigrationState, body: dict) -> None:
 
 
 def _record_index(state: MigrationState, body: dict) -> None:
-    table = bare(qualified(body.get("relation")))
+    table = bare_relation(body.get("relation"))
     if body.get("idxname"):
         state.created_indexes.add(body["idxname"])
     cols = tuple(p["IndexElem"].get("name") or "" for p in body.get("indexParams") or () if "IndexElem" in p)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .nodes import bare, option_names, qualified, truthy
+from .nodes import bare, bare_relation, option_names, qualified, truthy
 
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
 EXCLUSIVE = "EXCLUSIVE"
@@ -110,35 +110,43 @@ _LOCKING_KINDS = frozenset(
 )  # the statements statement_locks knows; every other one locks no table here
 
 
+def _take(locks: dict[str, str], table: str | None, mode: str) -> None:
+    """Record that a statement takes ``mode`` on ``table`` (the strongest mode per table wins)."""
+    if table:
+        held = locks.get(table)
+        if held is None or LOCK_STRENGTH[mode] > LOCK_STRENGTH[held]:
+            locks[table] = mode
+
+
 def statement_locks(kind: str, body: dict) -> list[tuple[str, str]]:
     """[(table, lock mode)] for the tables a statement locks (bare names; strongest mode per table)."""
     if kind not in _LOCKING_KINDS:
         return []
     locks: dict[str, str] = {}
-
-    def take(table, mode):
-        if table:
-            locks[table] = _strongest(locks.get(table), mode)
-
     if kind == "AlterTableStmt":
         if body.get("objtype") == "OBJECT_INDEX":
             return []
-        table = bare(qualified(body.get("relation")))
+        table = bare_relation(body.get("relation"))
         for item in body.get("cmds") or ():
             cmd = item.get("AlterTableCmd", {})
-            take(table, alter_cmd_lock(cmd))
-            definition = cmd.get("def", {})
+            _take(locks, table, alter_cmd_lock(cmd))
+            definition = cmd.get("def")
+            if not definition:
+                continue
             if "Constraint" in definition:
                 for ref in _referenced_tables([definition]):
-                    take(ref, SHARE_ROW_EXCLUSIVE)
+                    _take(locks, ref, SHARE_ROW_EXCLUSIVE)
             elif "ColumnDef" in definition:
-                for ref in _referenced_tables(definition["ColumnDef"].get("constraints") or ()):
-                    take(ref, SHARE_ROW_EXCLUSIVE)
+                constraints = definition["ColumnDef"].get("constraints")
+                if constraints:
+                    for ref in _referenced_tables(constraints):
+                        _take(locks, ref, SHARE_ROW_EXCLUSIVE)
             elif "PartitionCmd" in definition and cmd.get("subtype") == "AT_AttachPartition":
-                take(bare(qualified(definition["PartitionCmd"].get("name"))), ACCESS_EXCLUSIVE)
+                _take(locks, bare_relation(definition["PartitionCmd"].get("name")), ACCESS_EXCLUSIVE)
     elif kind == "IndexStmt":
-        take(
-            bare(qualified(body.get("relation"))),
+        _take(
+            locks,
+            bare_relation(body.get("relation")),
             SHARE_UPDATE_EXCLUSIVE if body.get("concurrent") else SHARE,
         )
     elif kind == "CreateStmt":
@@ -147,41 +155,41 @@ def statement_locks(kind: str, body: dict) -> list[tuple[str, str]]:
                 constraints = elt["ColumnDef"].get("constraints")
                 if constraints:
                     for ref in _referenced_tables(constraints):
-                        take(ref, SHARE_ROW_EXCLUSIVE)
+                        _take(locks, ref, SHARE_ROW_EXCLUSIVE)
             elif "Constraint" in elt:
                 for ref in _referenced_tables([elt]):
-                    take(ref, SHARE_ROW_EXCLUSIVE)
+                    _take(locks, ref, SHARE_ROW_EXCLUSIVE)
         if body.get("partbound") and body.get("inhRelations"):
             for parent in body["inhRelations"]:
-                take(bare(qualified(parent)), SHARE_UPDATE_EXCLUSIVE)
+                _take(locks, bare_relation(parent), SHARE_UPDATE_EXCLUSIVE)
     elif kind == "DropStmt" and body.get("removeType") in ("OBJECT_TABLE", "OBJECT_MATVIEW"):
         for obj in body.get("objects") or ():
             names = [n["String"]["sval"] for n in obj.get("List", {}).get("items", ()) if "String" in n]
             if names:
-                take(names[-1], ACCESS_EXCLUSIVE)
+                _take(locks, names[-1], ACCESS_EXCLUSIVE)
     elif kind == "RenameStmt" and body.get("relation"):
         mode = SHARE_UPDATE_EXCLUSIVE if body.get("renameType") == "OBJECT_INDEX" else ACCESS_EXCLUSIVE
-        take(bare(qualified(body["relation"])), mode)
+        _take(locks, bare_relation(body["relation"]), mode)
     elif kind == "TruncateStmt":
         for rel in body.get("relations") or ():
-            take(bare(qualified(rel)), ACCESS_EXCLUSIVE)
+            _take(locks, bare_relation(rel), ACCESS_EXCLUSIVE)
     elif kind == "LockStmt":
         mode = LOCK_BY_NUMBER.get(body.get("mode", 8), ACCESS_EXCLUSIVE)
         for rel in body.get("relations") or ():
-            take(bare(qualified(rel)), mode)
+            _take(locks, bare_relation(rel), mode)
     elif kind == "VacuumStmt":
         opts = option_names(body.get("options"))
         full = "full" in opts and truthy(opts["full"])
         for rel in body.get("rels") or ():
             target = rel.get("VacuumRelation", {}).get("relation")
-            take(bare(qualified(target)), ACCESS_EXCLUSIVE if full else SHARE_UPDATE_EXCLUSIVE)
+            _take(locks, bare_relation(target), ACCESS_EXCLUSIVE if full else SHARE_UPDATE_EXCLUSIVE)
     elif kind == "ClusterStmt":
-        take(bare(qualified(body.get("relation"))), ACCESS_EXCLUSIVE)
+        _take(locks, bare_relation(body.get("relation")), ACCESS_EXCLUSIVE)
     elif kind == "ReindexStmt" and body.get("kind") == "REINDEX_OBJECT_TABLE":
         concurrent = "concurrently" in option_names(body.get("params"))
-        take(bare(qualified(body.get("relation"))), SHARE_UPDATE_EXCLUSIVE if concurrent else SHARE)
+        _take(locks, bare_relation(body.get("relation")), SHARE_UPDATE_EXCLUSIVE if concurrent else SHARE)
     elif kind in ("UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"):
-        take(bare(qualified(body.get("relation"))), ROW_EXCLUSIVE)
+        _take(locks, bare_relation(body.get("relation")), ROW_EXCLUSIVE)
     elif kind == "CreateTrigStmt":
-        take(bare(qualified(body.get("relation"))), SHARE_ROW_EXCLUSIVE)
+        _take(locks, bare_relation(body.get("relation")), SHARE_ROW_EXCLUSIVE)
     return list(locks.items())

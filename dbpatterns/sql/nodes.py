@@ -20,6 +20,14 @@ def bare(name: str | None) -> str | None:
     return name.rsplit(".", 1)[-1] if name else name
 
 
+def bare_relation(rangevar: dict | None) -> str | None:
+    """``bare(qualified(rangevar))`` without building the qualified name."""
+    if not rangevar:
+        return None
+    name = rangevar.get("RangeVar", rangevar).get("relname")
+    return name.rsplit(".", 1)[-1] if name and "." in name else name
+
+
 def strings(items: list | None) -> list[str]:
     """The svals of a list of String nodes (names, qualified names)."""
     out = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...sql.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
-from ...sql.nodes import bare, constraints_by_type, has_constraint, qualified, strings
+from ...sql.nodes import bare, bare_relation, constraints_by_type, has_constraint, qualified, strings
 from ..registry import rule
 
 
@@ -398,7 +398,7 @@ def foreign_key_without_index(ctx, node):
         return
     location = ctx.here  # called only when a foreign key is found
     if kind == "CreateStmt":
-        table = bare(qualified(node.get("relation")))
+        table = bare_relation(node.get("relation"))
         for elt in node.get("tableElts") or ():
             if "ColumnDef" in elt:
                 col = elt["ColumnDef"]
