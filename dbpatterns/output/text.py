@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -41,9 +42,18 @@ def render_text(findings: list[Finding], files: int, *, show_fix: bool = True) -
 
 
 def render_json(findings: list[Finding]) -> str:
-    data = {"findings": [f.to_dict() for f in findings]}
     try:
         import orjson
     except ImportError:  # pragma: no cover
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
+        orjson = None
+    # thousands of new dicts would set off cycle collections that walk every live object; none is needed
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        data = {"findings": [f.to_dict() for f in findings]}
+        if orjson is None:  # pragma: no cover
+            return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
+    finally:
+        if collecting:
+            gc.enable()
