@@ -201,7 +201,7 @@ def model_enums(tables, default_schema: str) -> dict[tuple[str, str], dict]:
                 type_ = type_.impl if isinstance(type_.impl, Enum) else type_
             if not isinstance(type_, Enum) or not type_.native_enum or not type_.name:
                 continue
-            schema = type_.schema or (table.schema if getattr(type_, "inherit_schema", False) else None)
+            schema = type_.schema  # attached to its table: inherit_schema and MetaData.schema are applied
             key = (schema or default_schema, type_.name)
             entry = found.setdefault(key, {"values": list(type_.enums), "uses": []})
             entry["uses"].append((table, column.name))
