@@ -24,7 +24,9 @@ def _version() -> str:
         return "0+unknown"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given the ``command`` about to run, the pattern parsers of ``new`` (15 parsers,
+    most of the parser's build time) are only built for ``new``."""
     parser = _Parser(prog="dbpatterns", description="Safe PostgreSQL schema changes with Alembic.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -119,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--db", help="a server URL to create the scratch databases on (default: embedded)")
     check.add_argument("--format", choices=("text", "json"), default="text")
 
-    _add_new_parser(sub)
+    _add_new_parser(sub, with_patterns=command in (None, "new"))
 
     mcp = sub.add_parser("mcp", help="serve the MCP tools over stdio (or streamable HTTP on loopback)")
     mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
@@ -128,12 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_new_parser(sub) -> None:
+def _add_new_parser(sub, with_patterns: bool) -> None:
     from .templates.patterns import list_patterns
 
     new = sub.add_parser("new", help="write a safe Alembic revision from a template (--list: the patterns)")
     new.add_argument("--list", action="store_true", help="list the patterns")
     new.add_argument("--format", choices=("text", "json"), default="text")
+    if not with_patterns:
+        return
     patterns = new.add_subparsers(dest="pattern", parser_class=_Parser, metavar="PATTERN")
     for pattern in list_patterns():
         p = patterns.add_parser(pattern.name, help=pattern.summary, description=pattern.summary)
@@ -166,31 +170,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), "")  # the top level has only flags
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if args.version:
         print(f"dbpatterns {_version()}")
         return EXIT_OK
-    if args.command == "lint":
-        return cmd_lint(args)
-    if args.command == "rules":
-        return cmd_rules(args)
-    if args.command == "trace":
-        return cmd_trace(args)
-    if args.command == "verify":
-        return cmd_verify(args)
-    if args.command == "mcp":
-        from mcp_server.__main__ import serve
+    handler = _HANDLERS.get(args.command or "")
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE
+    return handler(args)
 
-        return serve(args)
-    if args.command == "new":
-        return cmd_new(args)
-    handlers = {"drift": cmd_drift, "sum": cmd_sum, "heads": cmd_heads, "check": cmd_check}
-    handlers["detect"] = cmd_detect
-    if args.command in handlers:
-        return handlers[args.command](args)
-    parser.print_help()
-    return EXIT_USAGE
+
+def cmd_mcp(args) -> int:
+    from mcp_server.__main__ import serve
+
+    return serve(args)
 
 
 def _ids(text: str | None, where: str):
@@ -464,6 +461,20 @@ def render_rule_doc(r) -> str:
         parts.append("## Fix\n" + r.fix)
     return "\n\n".join(parts) + "\n"
 
+
+_HANDLERS = {
+    "lint": cmd_lint,
+    "rules": cmd_rules,
+    "trace": cmd_trace,
+    "verify": cmd_verify,
+    "new": cmd_new,
+    "detect": cmd_detect,
+    "drift": cmd_drift,
+    "sum": cmd_sum,
+    "heads": cmd_heads,
+    "check": cmd_check,
+    "mcp": cmd_mcp,
+}
 
 if __name__ == "__main__":
     sys.exit(main())
