@@ -106,7 +106,11 @@ _LOCKING_KINDS = frozenset(
         "InsertStmt",
         "MergeStmt",
         "CreateTrigStmt",
+        "RefreshMatViewStmt",
     }
+)
+_PARTITION_SUBCOMMANDS = frozenset(
+    {"AT_AttachPartition", "AT_DetachPartition"}
 )  # the statements statement_locks knows; every other one locks no table here
 
 
@@ -141,7 +145,9 @@ def statement_locks(kind: str, body: dict) -> list[tuple[str, str]]:
                 if constraints:
                     for ref in _referenced_tables(constraints):
                         _take(locks, ref, SHARE_ROW_EXCLUSIVE)
-            elif "PartitionCmd" in definition and cmd.get("subtype") == "AT_AttachPartition":
+            elif "PartitionCmd" in definition and cmd.get("subtype") in _PARTITION_SUBCOMMANDS:
+                # the partition itself: ACCESS EXCLUSIVE to attach, and to detach (CONCURRENTLY too: in
+                # its second transaction), measured on PostgreSQL 18
                 _take(locks, bare_relation(definition["PartitionCmd"].get("name")), ACCESS_EXCLUSIVE)
     elif kind == "IndexStmt":
         _take(
@@ -160,8 +166,10 @@ def statement_locks(kind: str, body: dict) -> list[tuple[str, str]]:
                 for ref in _referenced_tables([elt]):
                     _take(locks, ref, SHARE_ROW_EXCLUSIVE)
         if body.get("partbound") and body.get("inhRelations"):
+            # CREATE TABLE ... PARTITION OF: ACCESS EXCLUSIVE on the parent (unlike ATTACH PARTITION,
+            # which takes SHARE UPDATE EXCLUSIVE since PG 12), measured on PostgreSQL 18
             for parent in body["inhRelations"]:
-                _take(locks, bare_relation(parent), SHARE_UPDATE_EXCLUSIVE)
+                _take(locks, bare_relation(parent), ACCESS_EXCLUSIVE)
     elif kind == "DropStmt" and body.get("removeType") in ("OBJECT_TABLE", "OBJECT_MATVIEW"):
         for obj in body.get("objects") or ():
             names = [n["String"]["sval"] for n in obj.get("List", {}).get("items", ()) if "String" in n]
@@ -190,6 +198,12 @@ def statement_locks(kind: str, body: dict) -> list[tuple[str, str]]:
         _take(locks, bare_relation(body.get("relation")), SHARE_UPDATE_EXCLUSIVE if concurrent else SHARE)
     elif kind in ("UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"):
         _take(locks, bare_relation(body.get("relation")), ROW_EXCLUSIVE)
+    elif kind == "RefreshMatViewStmt":  # CONCURRENTLY lets reads through, not writes
+        _take(
+            locks,
+            bare_relation(body.get("relation")),
+            EXCLUSIVE if body.get("concurrent") else ACCESS_EXCLUSIVE,
+        )
     elif kind == "CreateTrigStmt":
         _take(locks, bare_relation(body.get("relation")), SHARE_ROW_EXCLUSIVE)
     return list(locks.items())

@@ -384,6 +384,51 @@ def cluster(ctx, node):
     )
 
 
+@rule(
+    "refresh-materialized-view",
+    summary="REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of the view",
+    on=("RefreshMatViewStmt",),
+    fix="""
+    Refresh concurrently: readers keep the old contents until the new ones commit. It needs a unique index
+    on the view (plain columns, no WHERE clause) and a view that is already populated:
+      CREATE UNIQUE INDEX CONCURRENTLY {table}_key ON {table} (id);   -- once
+      REFRESH MATERIALIZED VIEW CONCURRENTLY {table};
+    It still takes EXCLUSIVE (writes to the view wait; a view takes none) and is slower than a plain refresh.
+    """,
+)
+def refresh_materialized_view(ctx, node):
+    """
+    ## What it does
+    Flags `REFRESH MATERIALIZED VIEW` without `CONCURRENTLY` on a view that already exists.
+
+    ## Why is this bad?
+    A plain refresh rebuilds the view into a new file (a rewrite) while holding ACCESS EXCLUSIVE on it: every
+    query that reads the view waits until the refresh ends, which is as long as the view's query takes.
+    `CONCURRENTLY` (PostgreSQL 9.4+) takes EXCLUSIVE instead, so reads go on.
+
+    ## Example
+    ```sql
+    REFRESH MATERIALIZED VIEW order_totals;
+    ```
+
+    ## Use instead
+    ```sql
+    REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/sql-refreshmaterializedview.html
+    """
+    if node.get("concurrent") or node.get("skipData"):
+        return
+    ctx.report(
+        "REFRESH MATERIALIZED VIEW rebuilds {table} under ACCESS EXCLUSIVE: every read of it waits",
+        lock=ACCESS_EXCLUSIVE,
+        table=qualified(node.get("relation")),
+        rewrites=True,
+    )
+
+
 doc_only_rule(
     "use-repack",
     summary="PostgreSQL 19+: VACUUM FULL and CLUSTER block the table; REPACK (CONCURRENTLY) does not",
