@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from ..sql.knowledge import binary_coercible, column_type, volatile_calls
+from ..sql.knowledge import binary_coercible, parse_type, volatile_calls
 from .model import BREAKS, DESTROYS, LOCKS, REWRITES, SAFE, Change
 
 
@@ -159,7 +159,7 @@ def _modify(d: tuple, dialect) -> Change:
     if op == "modify_type":
         old_sql, new_sql = type_sql(old, dialect), type_sql(new, dialect)
         extra = {"old_type": old_sql, "new_type": new_sql}
-        old_key, new_key = type_key(old_sql), type_key(new_sql)
+        old_key, new_key = parse_type(old_sql), parse_type(new_sql)
         if old_key and new_key and binary_coercible(old_key, new_key):
             return Change(
                 "change_type",
@@ -359,22 +359,10 @@ def default_sql(default, dialect) -> str | None:
         return str(arg)
 
 
-def type_key(sql_type: str) -> tuple[str, tuple[int, ...]] | None:
-    """(canonical name, typmods) of a type written as SQL, read by pglast; None when it does not parse."""
-    from pglast import parser
-
-    try:
-        tree = json.loads(parser.parse_sql_json(f"SELECT NULL::{sql_type}"))
-        cast = tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]["TypeCast"]
-    except Exception:  # noqa: BLE001 - pglast raises its own error types
-        return None
-    return column_type({"typeName": cast["typeName"]})
-
-
 def _same_type(a: str | None, b: str | None) -> bool:
     if not a or not b:
         return False
-    ka, kb = type_key(a), type_key(b)
+    ka, kb = parse_type(a), parse_type(b)
     return (ka or a) == (kb or b)
 
 

@@ -25,7 +25,8 @@ from alembic.autogenerate import Rewriter, renderers
 from alembic.autogenerate.render import render_op
 from alembic.operations import ops
 
-from .classify import type_key, type_sql
+from ..sql.knowledge import parse_type
+from .classify import type_sql
 from .model import REWRITES, Change
 
 LOCK_TIMEOUT = "SET lock_timeout = '2s'"
@@ -533,7 +534,7 @@ def _coercible(old, new, dialect) -> bool:
 
     if old is None:
         return False
-    a, b = type_key(type_sql(old, dialect)), type_key(type_sql(new, dialect))
+    a, b = parse_type(type_sql(old, dialect)), parse_type(type_sql(new, dialect))
     return bool(a and b and binary_coercible(a, b))
 
 

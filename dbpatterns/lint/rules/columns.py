@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...sql.knowledge import SERIAL_TYPES, binary_coercible, column_type, volatile_calls
+from ...sql.knowledge import SERIAL_TYPES, binary_coercible, column_type, parse_type, volatile_calls
 from ...sql.locks import ACCESS_EXCLUSIVE
 from ...sql.nodes import bare, constraints_by_type, qualified, type_name
 from ..registry import rule
@@ -369,7 +369,7 @@ def change_column_type(ctx, node):
     old = column_type(old_def) if old_def else None
     op = getattr(ctx, "op", None)
     if old is None and op is not None and getattr(op, "existing_type", None):
-        old = _parse_type(op.existing_type)
+        old = parse_type(op.existing_type)
     using = col.get("raw_default")  # USING expr
     computed = using is not None and not _is_column(using, column, new)
     if old is not None and not computed and binary_coercible(old, new):
@@ -429,20 +429,6 @@ def _is_column(expr: dict, column: str, new_type) -> bool:
         expr = cast.get("arg") or {}
     fields = expr.get("ColumnRef", {}).get("fields") or ()
     return bool(fields) and fields[-1].get("String", {}).get("sval") == column
-
-
-def _parse_type(sql_type: str):
-    """(name, typmods) of a type written as SQL, e.g. 'varchar(50)'."""
-    import json
-
-    from pglast import parser
-
-    try:
-        tree = json.loads(parser.parse_sql_json(f"SELECT NULL::{sql_type}"))
-        cast = tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]["TypeCast"]
-    except Exception:  # noqa: BLE001 - an unreadable existing_type is simply unknown
-        return None
-    return column_type({"typeName": cast["typeName"]})
 
 
 @rule(
