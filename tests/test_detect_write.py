@@ -9,7 +9,7 @@ import pytest
 
 from dbpatterns.cli import main
 from dbpatterns.detect import detect_changes, write_revision
-from dbpatterns.detect.write import link_new_file
+from dbpatterns.files import create_new_file
 from dbpatterns.findings import InputError
 from dbpatterns.lint import lint_paths, load_settings
 from dbpatterns.verify import verify_project
@@ -151,9 +151,9 @@ def test_a_project_without_script_py_mako_is_an_input_error(tmp_path, pg_server,
 
 def test_a_new_file_never_replaces_an_existing_one(tmp_path):
     target = tmp_path / "versions" / "abc_rev.py"
-    link_new_file(b"first", target)
-    with pytest.raises(InputError, match="never overwrites"):
-        link_new_file(b"second", target)
+    create_new_file(target, b"first")
+    with pytest.raises(InputError, match="never overwriting"):
+        create_new_file(target, b"second")
     assert target.read_bytes() == b"first"
     assert [p.name for p in target.parent.iterdir()] == ["abc_rev.py"]  # no temporary file left
 

@@ -17,10 +17,10 @@ import psycopg
 import pytest
 
 from dbpatterns.cli import main
+from dbpatterns.files import create_new_file
 from dbpatterns.findings import InputError
 from dbpatterns.lint import Settings, lint_revision
 from dbpatterns.templates import generate, list_patterns
-from dbpatterns.templates.revision import write_new_file
 from dbpatterns.verify import verify_empty_database
 from tests.alembic_builder import write_project
 
@@ -167,9 +167,9 @@ def test_never_overwrites_an_existing_file(tmp_path):
 
 def test_write_new_file_is_exclusive(tmp_path):
     target = tmp_path / "a.py"
-    write_new_file(target, "one\n")
+    create_new_file(target, b"one\n")
     with pytest.raises(InputError, match="already exists"):
-        write_new_file(target, "two\n")
+        create_new_file(target, b"two\n")
     assert target.read_text() == "one\n" and [p.name for p in tmp_path.iterdir()] == ["a.py"]
 
 

@@ -4,13 +4,11 @@ folder with ``os.link``, which never replaces an existing file, from a complete 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 import shutil
 import tempfile
 from pathlib import Path
 
+from ..files import create_new_file
 from ..findings import InputError
 from .model import DetectReport, Written
 
@@ -134,7 +132,7 @@ def _place(scripts: list, real: list[Path], folder: Path) -> list[Written]:
         moves.append((script, staged, target))
     written = []
     for script, staged, target in moves:
-        link_new_file(staged.read_bytes(), target)
+        create_new_file(target, staged.read_bytes())
         down = script.down_revision
         written.append(
             Written(
@@ -144,20 +142,3 @@ def _place(scripts: list, real: list[Path], folder: Path) -> list[Written]:
             )
         )
     return written
-
-
-def link_new_file(data: bytes, target: Path) -> None:
-    """Create ``target`` with ``data``, atomically, failing if it exists (never replaces a file)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    with open(temp, "xb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    try:
-        os.link(temp, target)
-    except FileExistsError:
-        raise InputError(f"{target} exists: detect --write never overwrites a file") from None
-    finally:
-        with contextlib.suppress(OSError):
-            temp.unlink()

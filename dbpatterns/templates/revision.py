@@ -5,14 +5,12 @@ does: a fresh id from ``alembic.util.rev_id()``, the current head as ``down_revi
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..alembic.project import importable_in
+from ..files import create_new_file
 from ..findings import InputError
 
 
@@ -166,7 +164,7 @@ class AlembicProject:
     def write(self, path: Path, text: str) -> None:
         """Write ``text`` to ``path`` atomically, failing if the file exists; then run the write hooks."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_new_file(path, text, self.script.output_encoding)
+        create_new_file(path, text.encode(self.script.output_encoding))
         if self.script.hooks:
             from alembic.script import write_hooks
 
@@ -189,29 +187,6 @@ def _ignore_on_def(text: str, function: str, rules: list[str]) -> str:
             lines[i] = f"{line}  # dbpatterns: ignore[{', '.join(rules)}]"
             break
     return "\n".join(lines) + "\n"
-
-
-def write_new_file(path: Path, text: str, encoding: str = "utf-8") -> None:
-    """Write a complete file at ``path`` in one step (temp file + hard link); never replace one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode(encoding))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise InputError(f"{path} already exists; not overwriting it") from None
-        except OSError:  # no hard links on this file system: exclusive create
-            try:
-                with open(path, "xb") as handle:
-                    handle.write(text.encode(encoding))
-            except FileExistsError:
-                raise InputError(f"{path} already exists; not overwriting it") from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,0 +1,36 @@
+"""Writing files the way a tool that shares a user's repository must: whole, and never over another."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from .findings import InputError
+
+
+def create_new_file(path: Path, data: bytes) -> None:
+    """Create ``path`` holding ``data`` in one step (a complete temporary file, then a hard link); an input
+    error when it exists: never replaces a file, never leaves a partial one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise InputError(f"{path} already exists; never overwriting it") from None
+        except OSError:  # no hard links on this file system: exclusive create
+            try:
+                with open(path, "xb") as handle:
+                    handle.write(data)
+            except FileExistsError:
+                raise InputError(f"{path} already exists; never overwriting it") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
