@@ -82,7 +82,9 @@ def check_drift(
     try:
         with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
             futures = [pool.submit(read_live, target) for target in targets]
-            history.expected(heads)  # while the targets are read
+            if spec:  # while the targets are read; the history runs once for the schema and the models
+                history.model_differences(heads, models_hash, metadata)
+            history.expected(heads)
             for target, future in zip(targets, futures, strict=True):
                 try:
                     state = future.result()

@@ -41,6 +41,7 @@ class History:
         self._own_server = server is None
         self.cache = cache
         self._shots: dict[tuple[str, ...], Snapshot] = {}
+        self._models: dict[tuple[str, ...], list] = {}
         self._key: str | None = None
 
     # -- the cache key -------------------------------------------------------------------------------
@@ -117,13 +118,17 @@ class History:
 
     def model_differences(self, heads: tuple[str, ...], models_key: str, metadata_loader) -> list:
         """Autogenerate's differences between the models and the history's schema at ``heads``."""
+        if heads in self._models:
+            return self._models[heads]
         cached = self._load("models", models_key, *heads) if models_key else None
         if cached is not None:
-            return [tuple(item) for item in cached]
-        shot, found = self._build(heads, metadata_loader())
-        self._shots.setdefault(heads, shot)
-        if models_key:
-            self._store(found, "models", models_key, *heads)
+            found = [tuple(item) for item in cached]
+        else:  # one scratch database gives both the schema and the models' comparison
+            shot, found = self._build(heads, metadata_loader())
+            self._shots.setdefault(heads, shot)
+            if models_key:
+                self._store(found, "models", models_key, *heads)
+        self._models[heads] = found
         return found
 
     def _build(self, destination: tuple[str, ...], metadata=None) -> tuple[Snapshot, list | None]:
