@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
@@ -21,9 +22,19 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 def bundle_root() -> Path:
     """The folder holding rules/, references/ and checklists/: ``DBPATTERNS_BUNDLE_DIR``, else the checkout
-    (or plugin root) this package lives in."""
+    (or plugin root) this package lives in, else where a plain install put them (``share/database-patterns``
+    under the environment's prefix)."""
     given = os.environ.get("DBPATTERNS_BUNDLE_DIR")
-    return Path(given).resolve() if given else Path(__file__).resolve().parents[1]
+    if given:
+        return Path(given).resolve()
+    return choose_bundle(Path(__file__).resolve().parents[1], Path(sys.prefix))
+
+
+def choose_bundle(checkout: Path, prefix: Path) -> Path:
+    installed = prefix / "share" / "database-patterns"
+    if not (checkout / "rules").is_dir() and (installed / "rules").is_dir():
+        return installed
+    return checkout
 
 
 def documents(root: Path | None = None) -> dict[str, Path]:

@@ -533,3 +533,18 @@ def test_lint_pg_version_changes_the_version_dependent_rules(project):
     old = {f.rule for f in ok("auto", "lint_migration", {"sql": sql, "pg_version": 10}).findings}
     new = {f.rule for f in ok("auto", "lint_migration", {"sql": sql, "pg_version": 16}).findings}
     assert old - new == {"add-column-volatile-default"}  # before PostgreSQL 11 any default rewrites
+
+
+def test_a_plain_install_serves_the_knowledge_from_its_share_folder(tmp_path):
+    # pyproject's data-files put rules/, references/, checklists/ under <prefix>/share/database-patterns
+    from mcp_server.content import choose_bundle, documents
+
+    site, prefix = tmp_path / "site-packages", tmp_path / "venv"
+    site.mkdir()
+    installed = prefix / "share" / "database-patterns"
+    (installed / "rules").mkdir(parents=True)
+    (installed / "rules" / "schema-indexing.md").write_text("# Indexing\n")
+    assert choose_bundle(site, prefix) == installed
+    assert "dbpatterns://rules/schema-indexing" in documents(installed)
+    checkout = Path(__file__).resolve().parents[1]
+    assert choose_bundle(checkout, prefix) == checkout  # a checkout (or plugin root) wins
