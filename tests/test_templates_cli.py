@@ -406,10 +406,7 @@ def test_toml_project_with_async_env_and_quoted_names(tmp_path, pg_url):
     text = made[0].text
     assert 'UPDATE "user" SET "Plan" = \'pro\'' in text and 'WHERE "Plan" IS NULL' in text
     assert 'CREATE INDEX CONCURRENTLY "user_Plan_idx" ON "user" ("Plan")' in made[1].text
-    for g in made:
-        assert lint_revision(g.text, str(g.path), Settings()) == []
-    report = verify_empty_database(root, pg_url)
-    assert report.ok, report.to_dict()
+    _lints_clean_and_verifies(made, root, pg_url)
     with psycopg.connect(pg_url) as conn:
         assert conn.execute('SELECT count(*) FROM "user" WHERE "Plan" = \'pro\'').fetchone()[0] == 500
 
@@ -504,10 +501,7 @@ def test_schema_qualified_tables(tmp_path, pg_url):
     )
     assert "DROP INDEX CONCURRENTLY IF EXISTS app.users_account_id_idx" in made[0].text
     assert "CREATE OR REPLACE FUNCTION app.users_name_title_sync()" in made[1].text
-    for g in made:
-        assert lint_revision(g.text, str(g.path), Settings()) == []
-    report = verify_empty_database(root, pg_url)
-    assert report.ok, report.to_dict()
+    _lints_clean_and_verifies(made, root, pg_url)
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM app.users WHERE title LIKE 'n%'").fetchone()[0] == 400
 
@@ -522,8 +516,7 @@ def test_backfill_keyset_on_a_text_primary_key(tmp_path, pg_url):
     options = {"table": "codes", "column": "label", "value": "upper(code)", "pk": "code", "batch_size": 7}
     (made,) = generate("backfill", options, root, write=True)
     assert "ORDER BY code LIMIT :size" in made.text
-    report = verify_empty_database(root, pg_url)
-    assert report.ok, report.to_dict()
+    _lints_clean_and_verifies([made], root, pg_url)
     with psycopg.connect(pg_url) as conn:
         left = conn.execute("SELECT count(*) FROM codes WHERE label IS DISTINCT FROM upper(code)").fetchone()[
             0
@@ -539,3 +532,11 @@ def test_broken_history_is_one_line(tmp_path):
     )
     assert code == 2 and err.count("\n") == 1 and "r1" in err and "not present" in err, err
     assert versions(root) == before
+
+
+def _lints_clean_and_verifies(made, root, pg_url) -> None:
+    """Every generated file lints clean, and the project passes verify (stairway, no trace)."""
+    for g in made:
+        assert lint_revision(g.text, str(g.path), Settings()) == []
+    report = verify_empty_database(root, pg_url)
+    assert report.ok, report.to_dict()
