@@ -4,7 +4,7 @@
 ``postgres`` binary on it with durability switched off, and returns once the server accepts connections.
 Nothing listens on TCP; :meth:`Server.url` gives libpq URLs with the socket directory as ``host``, which
 psycopg and SQLAlchemy both accept. ``stop()`` (also on context exit and at interpreter exit) shuts the
-server down and removes the directory.
+server down at once and removes the directory.
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ class Server:
     # -- lifetime ------------------------------------------------------------------------------------
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Fast shutdown, then remove the directory. Idempotent; a no-op in a forked child."""
+        """Immediate shutdown, then remove the directory. Idempotent; a no-op in a forked child."""
         if self._stopped or os.getpid() != self._owner_pid:
             return
         self._stopped = True
@@ -279,8 +279,8 @@ def _wait_ready(process: subprocess.Popen, pid_file: Path, timeout: float) -> st
 
 
 def _terminate(process: subprocess.Popen, timeout: float) -> None:
-    """Fast shutdown (SIGINT); immediate shutdown (SIGQUIT) and SIGKILL if it does not end in time."""
-    for sig, wait in ((signal.SIGINT, timeout), (signal.SIGQUIT, 5.0), (signal.SIGKILL, 5.0)):
+    """Immediate shutdown (SIGQUIT: no checkpoint, the data is thrown away), SIGKILL if it does not end."""
+    for sig, wait in ((signal.SIGQUIT, timeout), (signal.SIGKILL, 5.0)):
         if process.poll() is not None:
             return
         with contextlib.suppress(OSError):
