@@ -54,10 +54,17 @@ class CheckReport:
 
 
 def run_check(project_dir: str | os.PathLike = ".", *, db: str | None = None) -> CheckReport:
+    from .detect import at_head
     from .heads import find
 
     project = find(project_dir)
-    parts = [_lint(project), _sums(project), _verify(project_dir, db), _detect(project_dir, db)]
+    shared = at_head()  # detect compares where verify's upgrade left the scratch database: one history run
+    parts = [
+        _lint(project),
+        _sums(project),
+        _verify(project_dir, db, shared),
+        _detect(project_dir, db, shared),
+    ]
     return CheckReport(parts)
 
 
@@ -91,11 +98,11 @@ def _sums(project) -> Part:
     return Part("sums", 0, f"{report.revisions} revision(s) match the sum file", report.to_dict())
 
 
-def _verify(project_dir, db) -> Part:
+def _verify(project_dir, db, shared=None) -> Part:
     from .verify import verify_project
 
     try:
-        report = verify_project(project_dir, db=db)
+        report = verify_project(project_dir, db=db, at_head=shared)
     except InputError as exc:
         return Part("verify", 2, str(exc), {"checks": []})
     data = report.to_dict()
@@ -107,14 +114,14 @@ def _verify(project_dir, db) -> Part:
     return Part("verify", 0, f"{len(report.checks)} check(s) passed", data)
 
 
-def _detect(project_dir, db) -> Part:
+def _detect(project_dir, db, shared=None) -> Part:
     from .alembic.models import models_setting
     from .detect import detect_changes
     from .heads import find
 
     configured = models_setting(find(project_dir).root) is not None
     try:
-        report = detect_changes(project_dir, db=db)
+        report = detect_changes(project_dir, db=db, shared=shared)
     except InputError as exc:
         if configured:
             return Part("detect", 2, str(exc), {"changes": []})

@@ -6,10 +6,16 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from dbpatterns.check import run_check
 from dbpatterns.checksums import write_sums
 from dbpatterns.cli import main
+from dbpatterns.detect import at_head, detect_changes
+from dbpatterns.findings import InputError
+from dbpatterns.verify import verify_project
 from tests.alembic_builder import linear, write_project
+from tests.detect_projects import MODELS, PRODUCT, make_project
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "project"
 
@@ -57,6 +63,25 @@ def test_failed_upgrade_fails_verify_only(tmp_path, pg_server, capsys):
     assert main(["check", "--project", str(project), "--db", pg_server.url()]) == 1
     out = capsys.readouterr().out
     assert "FAIL verify" in out and "ok   lint" in out and "check failed (exit 1)" in out
+    # verify stopped before the head: detect runs the history itself and says what it says alone
+    with pytest.raises(InputError) as alone:
+        detect_changes(project, db=pg_server.url())
+    assert f"skip detect: skipped: {alone.value}" in out
+
+
+def test_detect_compares_on_verify_s_database(tmp_path, pg_server):
+    """check runs the history once: detect compares the models where verify's upgrade left the scratch
+    database, and reports what its own run reports."""
+    root, _ = make_project(tmp_path / "p", MODELS + PRODUCT)  # a model no migration creates
+    shared = at_head()
+    assert verify_project(root, db=pg_server.url(), at_head=shared).ok is False  # models_match fails
+    assert shared.report is not None and shared.report.changes
+    alone = detect_changes(root, db=pg_server.url())
+    assert detect_changes(root, db=pg_server.url(), shared=shared).to_dict() == alone.to_dict()
+    parts = {p.name: p for p in run_check(root, db=pg_server.url()).parts}
+    assert parts["detect"].exit_code == 1
+    assert parts["detect"].data["changes"] == [c.to_dict() for c in alone.changes]
+    assert [c["kind"] for c in parts["detect"].data["changes"]] == ["add_table"]
 
 
 def test_lint_findings_fail_the_check(tmp_path, pg_server):

@@ -14,9 +14,13 @@ dropped after) by the project's own env.py; the models are compared there with A
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..findings import InputError
 from .model import RISKS, Change, DetectReport, ModelEdit, Written
+
+if TYPE_CHECKING:
+    from .run import AtHead
 
 __all__ = ["RISKS", "Change", "DetectReport", "ModelEdit", "Written", "detect_changes", "write_revision"]
 
@@ -27,22 +31,39 @@ def detect_changes(
     models: str | None = None,
     db: str | None = None,
     since: str | None = None,
+    shared: AtHead | None = None,
 ) -> DetectReport:
     """Every model change the history does not make yet. ``since``: a git ref; the report then also
-    names the model classes whose definitions changed since it."""
-    from .compare import autogenerate_diffs, comparison_context, find_changes
+    names the model classes whose definitions changed since it. ``shared``: an :func:`at_head` that
+    another run of the history (verify's) already called; its report is used when it has one for the
+    same models."""
     from .run import prepare, run_detect
 
     project, metadata = prepare(project_dir, models)
     _check_since(project, since)
-
-    def at_head(runner, ctx, target, report):
-        mc = comparison_context(ctx, target)
-        report.changes = find_changes(mc, autogenerate_diffs(mc))
-
-    report = run_detect(project, metadata, db, at_head)
+    if shared is not None and shared.report is not None and shared.metadata is metadata:
+        report = shared.report
+    else:
+        report = run_detect(
+            project, metadata, db, lambda runner, ctx, target, report: _compare(ctx, target, report)
+        )
     _finish(report, project, since)
     return report
+
+
+def at_head() -> AtHead:
+    """detect's comparison, to hand to ``verify_project(at_head=...)`` and then to
+    ``detect_changes(shared=...)`` (``dbpatterns check``: one run of the history for both)."""
+    from .run import AtHead
+
+    return AtHead(_compare)
+
+
+def _compare(ctx, target, report: DetectReport) -> None:
+    from .compare import autogenerate_diffs, comparison_context, find_changes
+
+    mc = comparison_context(ctx, target)
+    report.changes = find_changes(mc, autogenerate_diffs(mc))
 
 
 def write_revision(

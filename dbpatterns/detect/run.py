@@ -36,6 +36,54 @@ def run_detect(project, metadata, db: str | None, at_head) -> DetectReport:
     return report
 
 
+class AtHead:
+    """detect's comparison made inside another tool's run of the history, once its scratch database is at
+    the single head (``dbpatterns check`` hands it to verify: the history then runs once for both).
+
+    ``compare(ctx, target, report)`` is what detect does at the head; :meth:`__call__` runs it as one more
+    run of env.py on the runner's connection and keeps ``report`` only when everything went as in
+    detect's own run. Anything else leaves ``report`` None: detect then runs on its own and reports it."""
+
+    def __init__(self, compare) -> None:
+        self.compare = compare
+        self.report: DetectReport | None = None
+        self.metadata = None  # the models it compared (None: env.py's target_metadata)
+
+    def __call__(self, runner, metadata) -> None:
+        from ..verify.runner import StepFailed
+
+        heads = list(runner.script.get_heads())
+        if len(heads) != 1:
+            return
+        report = DetectReport(head=heads[0])
+        done = []
+
+        def steps(db_heads, ctx):
+            from sqlalchemy import text
+
+            if set(db_heads) != set(heads):
+                return []
+            if (
+                ctx.connection.execute(text("SELECT current_database()")).scalar()
+                != runner.engine.url.database
+            ):
+                return []
+            target = metadata if metadata is not None else ctx.opts.get("target_metadata")
+            if target is None:
+                return []
+            runner.current, runner.current_revision = "comparing the models with the history", None
+            self.compare(ctx, target, report)
+            done.append(True)
+            return []
+
+        try:
+            runner.run(steps)
+        except (InputError, StepFailed):
+            return
+        if done:
+            self.report, self.metadata = report, metadata
+
+
 def _run(project, scratch, metadata, at_head, report: DetectReport) -> None:
     from ..verify.runner import HOW_TO_PASS_URL, Runner, StepFailed
 

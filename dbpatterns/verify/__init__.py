@@ -21,14 +21,17 @@ from .model import CHECKS, Check, Report
 __all__ = ["CHECKS", "Check", "Report", "verify_empty_database", "verify_project"]
 
 
-def verify_project(project_dir: str | Path = ".", db: str | None = None) -> Report:
-    """Verify on a fresh scratch database: embedded, or created on the server ``db`` and dropped after."""
+def verify_project(project_dir: str | Path = ".", db: str | None = None, *, at_head=None) -> Report:
+    """Verify on a fresh scratch database: embedded, or created on the server ``db`` and dropped after.
+    ``at_head(runner, metadata)``: called once the upgrade to the single head passed (after the models
+    check), to run more on the migrated database (``dbpatterns check``: detect's comparison); it must
+    leave the database as it found it and raise nothing."""
     from ..trace.database import mask, scratch_database
 
     project, metadata = _prepare(Path(project_dir))
     try:
         with scratch_database(db) as scratch:
-            return _verify(project, scratch.sa_url, metadata)
+            return _verify(project, scratch.sa_url, metadata, at_head)
     except InputError as exc:
         raise InputError(mask(str(exc), db)) from None
 
@@ -52,13 +55,13 @@ def _prepare(folder: Path):
     return project, metadata
 
 
-def _verify(project, sa_url: str, metadata) -> Report:
+def _verify(project, sa_url: str, metadata, at_head=None) -> Report:
     from .checks import run_checks
     from .runner import Runner
 
     runner = Runner(project, sa_url)
     try:
-        report = run_checks(runner, metadata)
+        report = run_checks(runner, metadata, at_head)
     finally:
         runner.close()
     _checksums(project, report)

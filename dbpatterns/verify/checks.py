@@ -20,7 +20,7 @@ from .model import Report
 from .runner import HOW_TO_PASS_URL, Runner, StepFailed
 
 
-def run_checks(runner: Runner, metadata=None) -> Report:
+def run_checks(runner: Runner, metadata=None, at_head=None) -> Report:
     report = Report()
     heads = list(runner.script.get_heads())
     if len(heads) > 1:
@@ -42,6 +42,8 @@ def run_checks(runner: Runner, metadata=None) -> Report:
     if not _upgrade(runner, report, head, len(revisions)):
         return report
     _models(runner, report, metadata)
+    if at_head is not None:
+        at_head(runner, metadata)
     if not _downgrade(runner, report):
         return report
     _stairway(runner, report, revisions)
