@@ -240,11 +240,22 @@ def cmd_lint(args) -> int:
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
+def _write_bytes(data: bytes) -> None:
+    """Write UTF-8 bytes to stdout without decoding them first (a text-only stream gets the text)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(data.decode())
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
 def _emit_findings(findings, files, args) -> None:
     if args.format == "json":
-        from .output.text import render_json
+        from .output.text import json_bytes
 
-        sys.stdout.write(render_json(findings))
+        _write_bytes(json_bytes(findings))
     elif args.format == "sarif":
         from .lint.registry import all_rules
         from .output.sarif import render_sarif

@@ -42,6 +42,11 @@ def render_text(findings: list[Finding], files: int, *, show_fix: bool = True) -
 
 
 def render_json(findings: list[Finding]) -> str:
+    return json_bytes(findings).decode()
+
+
+def json_bytes(findings: list[Finding]) -> bytes:
+    """The JSON document of ``findings``, UTF-8 encoded (the command line writes the bytes as they are)."""
     try:
         import orjson
     except ImportError:  # pragma: no cover
@@ -52,8 +57,8 @@ def render_json(findings: list[Finding]) -> str:
     try:
         data = {"findings": [f.to_dict() for f in findings]}
         if orjson is None:  # pragma: no cover
-            return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
+            return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     finally:
         if collecting:
             gc.enable()
