@@ -13,8 +13,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import InputError
-
 
 @dataclass(frozen=True, slots=True)
 class Head:
@@ -62,33 +60,11 @@ def find(project_dir):
     return require_project(project_dir)
 
 
-def script_directory(project):
-    """Alembic's ``ScriptDirectory`` of the project, every revision loaded; errors are input errors."""
-    try:
-        from alembic.config import Config
-        from alembic.script import ScriptDirectory
-        from alembic.util import CommandError
-
-        from .alembic.project import importable_in
-    except ImportError:
-        raise InputError("this command needs Alembic (pip install alembic)") from None
-    config_file = project.config_file.resolve()
-    config = Config(toml_file=str(config_file)) if config_file.suffix == ".toml" else Config(str(config_file))
-    with importable_in(project.root):
-        try:
-            script = ScriptDirectory.from_config(config)
-            script.revision_map.heads  # noqa: B018 - load every revision now
-        except CommandError as exc:
-            raise InputError(f"{config_file}: cannot read the Alembic project: {_first_line(exc)}") from None
-        except Exception as exc:  # noqa: BLE001 - a revision file that does not import
-            why = f"{type(exc).__name__}: {_first_line(exc)}"
-            raise InputError(f"{config_file}: cannot load the revisions: {why}") from None
-    return script
-
-
 def show_heads(project_dir: str | os.PathLike = ".") -> HeadsReport:
+    from .alembic.project import load_script
+
     project = find(project_dir)
-    return heads_of(script_directory(project), project.root)
+    return heads_of(load_script(project), project.root)
 
 
 def heads_of(script, root: Path) -> HeadsReport:
@@ -130,8 +106,3 @@ def render_text(report: HeadsReport) -> str:
     else:
         lines.append(f"{len(report.heads)} heads: merge them (dbpatterns new merge, or alembic merge heads)")
     return "\n".join(lines) + "\n"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

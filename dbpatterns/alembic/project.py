@@ -1,5 +1,6 @@
 """Find an Alembic project (alembic.ini or ``[tool.alembic]``) and its version folders, without importing
-Alembic: linting a project must start fast. Commands that run the project use Alembic's own Config."""
+Alembic: linting a project must start fast. Commands that run the project use Alembic's own Config and
+ScriptDirectory (:func:`alembic_config`, :func:`load_script`, Alembic imported only there)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,42 @@ def importable_in(root: Path):
         if added:
             with contextlib.suppress(ValueError):
                 sys.path.remove(root)
+
+
+def alembic_config(project: Project):
+    """Alembic's ``Config`` of the project (alembic.ini, or pyproject.toml's ``[tool.alembic]``)."""
+    config_file = project.config_file.resolve()
+    try:
+        from alembic.config import Config
+    except ImportError:
+        raise InputError("this command needs Alembic (pip install alembic)") from None
+    return Config(toml_file=str(config_file)) if config_file.suffix == ".toml" else Config(str(config_file))
+
+
+def load_script(project: Project, config=None):
+    """Alembic's ``ScriptDirectory`` of the project with every revision file imported (from the project's
+    folder, as Alembic's command line does); errors are input errors. ``config``: the project's
+    :func:`alembic_config`, when the caller has it."""
+    config = alembic_config(project) if config is None else config
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    where = project.config_file.resolve()
+    with importable_in(project.root):
+        try:
+            script = ScriptDirectory.from_config(config)
+            script.revision_map.heads  # noqa: B018 - import every revision now: errors are input errors
+        except CommandError as exc:
+            raise InputError(f"{where}: cannot read the Alembic project: {_first_line(exc)}") from None
+        except Exception as exc:  # noqa: BLE001 - a revision file that does not import
+            why = f"{type(exc).__name__}: {_first_line(exc)}"
+            raise InputError(f"{where}: cannot load the revisions: {why}") from None
+    return script
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _from_ini(ini: Path) -> Project:

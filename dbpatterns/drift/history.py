@@ -43,6 +43,7 @@ class History:
         self._shots: dict[tuple[str, ...], Snapshot] = {}
         self._models: dict[tuple[str, ...], list] = {}
         self._key: str | None = None
+        self._script = None  # Alembic's ScriptDirectory, loaded once for the graph and the runs
 
     # -- the cache key -------------------------------------------------------------------------------
 
@@ -94,15 +95,22 @@ class History:
 
     # -- results -------------------------------------------------------------------------------------
 
+    def script(self):
+        """Alembic's ScriptDirectory of the project (every revision file imported), loaded once."""
+        if self._script is None:
+            from ..alembic.project import load_script
+
+            self._script = load_script(self.project)
+        return self._script
+
     def graph(self):
         """The revision graph (Alembic's ScriptDirectory, read only when the cache does not have it)."""
-        from ..heads import script_directory
         from .graph import Graph
 
         cached = self._load("graph")
         if cached is not None:
             return Graph.from_json(cached)
-        graph = Graph.from_script(script_directory(self.project))
+        graph = Graph.from_script(self.script())
         self._store(graph.to_json(), "graph")
         return graph
 
@@ -146,7 +154,7 @@ class History:
         try:
             if destination:
                 name = unquote(urlsplit(url).path.lstrip("/"))
-                runner = Runner(self.project, self.server.url(name, driver="psycopg"))
+                runner = Runner(self.project, self.server.url(name, driver="psycopg"), self.script())
                 try:
                     runner.check_env_takes_url()
                     for revision in destination:

@@ -20,7 +20,7 @@ import io
 import os
 from collections.abc import Callable, Iterable
 
-from ..alembic.project import Project, importable_in
+from ..alembic.project import Project, alembic_config, importable_in, load_script
 from ..findings import InputError
 
 URL_VARIABLES = (
@@ -47,36 +47,20 @@ class StepFailed(Exception):
 
 
 class Runner:
-    def __init__(self, project: Project, sa_url: str) -> None:
-        try:
-            from alembic.config import Config
-            from alembic.script import ScriptDirectory
-            from alembic.util import CommandError
-        except ImportError:
-            raise InputError("verify needs Alembic (pip install alembic)") from None
-        from sqlalchemy import create_engine
-        from sqlalchemy.pool import StaticPool
-
+    def __init__(self, project: Project, sa_url: str, script=None) -> None:
+        """``script``: the project's ScriptDirectory (:func:`~dbpatterns.alembic.project.load_script`), when
+        the caller already loaded it; the Config is the runner's own (it carries the runner's URL)."""
         self.project = project
         self.sa_url = sa_url
         self.log = io.StringIO()  # what env.py and Alembic printed while running
-        config_file = project.config_file.resolve()
-        if config_file.suffix == ".toml":
-            self.config = Config(toml_file=str(config_file))
-        else:
-            self.config = Config(str(config_file))
+        self.config = alembic_config(project)
         self.config.set_main_option("sqlalchemy.url", sa_url.replace("%", "%%"))
         xs = [f"{key}={sa_url}" for key in ("url", "db_url", "database_url", "sqlalchemy.url")]
         self.config.cmd_opts = argparse.Namespace(x=xs)
-        with self.in_project():
-            try:
-                self.script = ScriptDirectory.from_config(self.config)
-                self.script.revision_map.heads  # noqa: B018 - import every revision now: errors are input errors
-            except CommandError as exc:
-                why = _first_line(exc)
-                raise InputError(f"{config_file}: cannot read the Alembic project: {why}") from None
-            except Exception as exc:  # noqa: BLE001 - a revision file that does not import
-                raise InputError(f"{config_file}: cannot load the revisions: {_why(exc)}") from None
+        self.script = script if script is not None else load_script(project, self.config)
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import StaticPool
+
         # one DB-API connection for the whole run, even when env.py closes the Connection it is given:
         # no reconnects, and the driver's prepared statements (the snapshot query) are kept
         self.engine = create_engine(sa_url, poolclass=StaticPool)
