@@ -126,3 +126,20 @@ def test_offline_autocommit_block_is_outside_the_transaction(tmp_path, capsys):
     assert [(f["rule"], f["line"]) for f in findings] == [("concurrently-in-transaction", 14)]
     code, static = lint_json([str(path)], capsys)
     assert [(f["rule"], f["line"]) for f in static] == [("concurrently-in-transaction", 14)]
+
+
+def test_offline_rendering_keeps_percent_signs(tmp_path):
+    """The SQL linted is the SQL that runs: '%' is not doubled for a pyformat driver's escaping."""
+    from dbpatterns.alembic.offline import render
+
+    path = write_revision(
+        tmp_path / "versions",
+        "a7",
+        "op.execute(\"UPDATE t SET a = id % 2 WHERE b LIKE 'x%'\")\n"
+        'op.add_column("t", sa.Column("c", sa.Text, server_default=sa.text("\'50%\'")))',
+    )
+    sql = [e.sql.strip() for e in render(path)]
+    assert sql[1:3] == [
+        "UPDATE t SET a = id % 2 WHERE b LIKE 'x%';",
+        "ALTER TABLE t ADD COLUMN c TEXT DEFAULT '50%';",
+    ]

@@ -67,6 +67,7 @@ def render(path: Path, direction: str = "upgrade") -> list[Emitted]:
     context = MigrationContext.configure(
         dialect_name="postgresql",
         opts={"as_sql": True, "output_buffer": recorder, "literal_binds": True, "transactional_ddl": True},
+        dialect_opts={"paramstyle": "named"},  # as in Alembic's own env.py: no "%" doubled to "%%"
     )
     fn = getattr(module, direction, None)
     if fn is None:
