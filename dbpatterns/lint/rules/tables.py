@@ -601,8 +601,8 @@ def identifier_too_long(ctx, node):
         return  # no word of the whole text is long enough to hold a 60-character identifier
     stmt = ctx.stmt
     sql = ctx.text[stmt.start : stmt.end]
-    if '"' not in sql and max(map(len, sql.split()), default=0) < 60:
-        return  # nor of this statement
+    if '"' not in sql and max(map(len, sql.encode().split()), default=0) < 60:
+        return  # nor of this statement (in bytes: a character may take up to four)
     if not any(len(name.encode()) >= 60 for name in _identifiers(node)):
         return
     from ...sql.parse import long_identifiers
