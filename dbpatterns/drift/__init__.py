@@ -76,8 +76,14 @@ def check_drift(
         Difference("checksum", p.path, f"sum file: {p.detail}", "checksum", p.change)
         for p in check_project_sums(project).problems
     ]
-    file_sums = {rev: file_checksum(path) for rev, path in graph.paths.items()}
-    save_memo()
+    sums: dict[str, str | None] = {}
+
+    def file_sum(revision: str) -> str | None:  # only for the revisions a migration log names
+        if revision not in sums:
+            path = graph.paths.get(revision)
+            sums[revision] = file_checksum(path) if path is not None else None
+        return sums[revision]
+
     reports = []
     try:
         with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
@@ -113,10 +119,11 @@ def check_drift(
                         model = compare_models(target, metadata())
                     found += [Difference(k, o, detail, "models", c) for k, o, c, detail in model]
                 found += sum_problems
-                found += log_differences(graph, state.log, file_sums)
+                found += log_differences(graph, state.log, file_sum)
                 reports.append(DriftReport(target.label, revision, found, list(at)))
     finally:
         history.close()
+    save_memo()
     return DriftSummary(reports)
 
 

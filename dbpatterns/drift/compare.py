@@ -132,13 +132,15 @@ def _difference(d, folded: dict[str, int] | None) -> Difference:
 # -- checksums --------------------------------------------------------------------------------------------
 
 
-def log_differences(graph, log: dict, file_sums: dict[str, str]) -> list[Difference]:
-    """The migration log (revision -> last operation, checksum at apply time) against the files now."""
+def log_differences(graph, log: dict, file_sum) -> list[Difference]:
+    """The migration log (revision -> last operation, checksum at apply time) against the files now;
+    ``file_sum(revision)``: the checksum of the revision's file now, None when it has no file."""
     out = []
     for revision, (operation, applied) in sorted(log.items()):
         if operation == "downgrade":
             continue
-        if revision not in file_sums:
+        now = file_sum(revision)
+        if now is None:
             if not graph.known(revision):
                 out.append(
                     Difference(
@@ -150,7 +152,6 @@ def log_differences(graph, log: dict, file_sums: dict[str, str]) -> list[Differe
                     )
                 )
             continue
-        now = file_sums[revision]
         if applied and applied != now:
             out.append(
                 Difference(
