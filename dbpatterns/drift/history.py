@@ -177,7 +177,7 @@ class History:
         return found
 
     def _build(self, destination: tuple[str, ...], metadata=None) -> tuple[Snapshot, list | None]:
-        import psycopg
+        from concurrent.futures import ThreadPoolExecutor
 
         from ..verify.runner import Runner, StepFailed
         from .live import Target, compare_models
@@ -198,12 +198,18 @@ class History:
                     raise InputError(f"the history does not apply on a scratch database: {why}") from None
                 finally:
                     runner.close()
-            with psycopg.connect(url) as conn:
-                shot = snapshot(conn, skip=(version_table, LOG_TABLE))
-            self._store(
-                [[kind, name, detail] for (kind, name), detail in shot.items()], "snapshot", *destination
-            )
-            found = compare_models(Target(url), metadata) if metadata is not None else None
+            with ThreadPoolExecutor(1, thread_name_prefix="dbpatterns-snapshot") as pool:
+                # the catalog query (the server's work) runs while autogenerate compares (ours)
+                taking = pool.submit(_snapshot, url, (version_table, LOG_TABLE))
+                try:
+                    found = compare_models(Target(url), metadata) if metadata is not None else None
+                finally:
+                    shot = taking.result()
+                    self._store(
+                        [[kind, name, detail] for (kind, name), detail in shot.items()],
+                        "snapshot",
+                        *destination,
+                    )
             return shot, found
         finally:
             with contextlib.suppress(Exception):
@@ -217,6 +223,13 @@ class History:
         if self.server is not None and self._own_server:
             self.server.stop()
             self.server = None
+
+
+def _snapshot(url: str, skip: tuple[str, ...]) -> Snapshot:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return snapshot(conn, skip=skip)
 
 
 def _absolute_paths() -> bool:
