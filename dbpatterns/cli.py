@@ -52,119 +52,149 @@ def _version() -> str:
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The whole parser; given the ``command`` about to run, the pattern parsers of ``new`` (15 parsers,
-    most of the parser's build time) are only built for ``new``."""
+    """The whole parser; given the ``command`` about to run, only that command's parser (for ``new``, with
+    its 15 pattern parsers): building them all is most of a one-file lint's argument parsing."""
+
+    def wanted(name: str) -> bool:  # no command (or a misspelt one) wants them all, for the help
+        return command == name or command not in _HANDLERS
+
     parser = _Parser(prog="dbpatterns", description="Safe PostgreSQL schema changes with Alembic.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    lint = sub.add_parser("lint", help="lint .sql files, Alembic revisions, folders and projects")
-    lint.add_argument("paths", nargs="*", help="files, folders, Alembic projects, or - for stdin")
-    lint.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
-    lint.add_argument(
-        "--pg-version", help="target PostgreSQL version, e.g. 16 or 14.3 (default: config or 18)"
-    )
-    lint.add_argument("--select", help="comma-separated rule ids to run instead of the default set")
-    lint.add_argument("--extend-select", help="comma-separated rule ids to add to the default set")
-    lint.add_argument("--ignore", help="comma-separated rule ids to skip")
-    lint.add_argument("--project", help="directory whose pyproject.toml holds [tool.dbpatterns]")
-    lint.add_argument(
-        "--sql-in-transaction",
-        action="store_true",
-        default=None,
-        help="SQL files run inside one transaction (as many migration runners do)",
-    )
-    lint.add_argument(
-        "--offline",
-        action="store_true",
-        help="also render Alembic revisions through Alembic's offline mode and lint that SQL",
-    )
-    lint.add_argument("--no-fix", action="store_true", help="text output without the fix recipes")
-    lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    lint.add_argument("-j", "--jobs", type=int, help="worker processes (default: one per core for 64+ files)")
-    lint.add_argument(
-        "--trace",
-        action="store_true",
-        help="run .sql files on a scratch Postgres and cross-check the findings",
-    )
-    lint.add_argument("--setup", help="with --trace: SQL run before each file (the schema it changes)")
-    lint.add_argument("--rows", type=int, default=0, help="with --trace: rows to generate in every table")
-    lint.add_argument("--db", help="with --trace: a server URL to create the scratch database on")
+    if wanted("lint"):
+        lint = sub.add_parser("lint", help="lint .sql files, Alembic revisions, folders and projects")
+        lint.add_argument("paths", nargs="*", help="files, folders, Alembic projects, or - for stdin")
+        lint.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+        lint.add_argument(
+            "--pg-version", help="target PostgreSQL version, e.g. 16 or 14.3 (default: config or 18)"
+        )
+        lint.add_argument("--select", help="comma-separated rule ids to run instead of the default set")
+        lint.add_argument("--extend-select", help="comma-separated rule ids to add to the default set")
+        lint.add_argument("--ignore", help="comma-separated rule ids to skip")
+        lint.add_argument("--project", help="directory whose pyproject.toml holds [tool.dbpatterns]")
+        lint.add_argument(
+            "--sql-in-transaction",
+            action="store_true",
+            default=None,
+            help="SQL files run inside one transaction (as many migration runners do)",
+        )
+        lint.add_argument(
+            "--offline",
+            action="store_true",
+            help="also render Alembic revisions through Alembic's offline mode and lint that SQL",
+        )
+        lint.add_argument("--no-fix", action="store_true", help="text output without the fix recipes")
+        lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+        lint.add_argument(
+            "-j", "--jobs", type=int, help="worker processes (default: one per core for 64+ files)"
+        )
+        lint.add_argument(
+            "--trace",
+            action="store_true",
+            help="run .sql files on a scratch Postgres and cross-check the findings",
+        )
+        lint.add_argument("--setup", help="with --trace: SQL run before each file (the schema it changes)")
+        lint.add_argument("--rows", type=int, default=0, help="with --trace: rows to generate in every table")
+        lint.add_argument("--db", help="with --trace: a server URL to create the scratch database on")
 
-    trace = sub.add_parser(
-        "trace", help="run a migration on a scratch Postgres: locks and rewrites per statement"
-    )
-    trace.add_argument("file", nargs="?", help="the SQL migration to trace")
-    trace.add_argument("--setup", help="SQL that builds the state before the change")
-    trace.add_argument("--revision", help="an Alembic revision of the project to trace instead of a file")
-    trace.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
-    trace.add_argument("--rows", type=int, default=0, help="rows to generate in every table first")
-    trace.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
-    trace.add_argument(
-        "--in-transaction", action="store_true", help="run the whole file in one transaction (as runners do)"
-    )
-    trace.add_argument("--format", choices=("text", "json"), default="text")
+    if wanted("trace"):
+        trace = sub.add_parser(
+            "trace", help="run a migration on a scratch Postgres: locks and rewrites per statement"
+        )
+        trace.add_argument("file", nargs="?", help="the SQL migration to trace")
+        trace.add_argument("--setup", help="SQL that builds the state before the change")
+        trace.add_argument("--revision", help="an Alembic revision of the project to trace instead of a file")
+        trace.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        trace.add_argument("--rows", type=int, default=0, help="rows to generate in every table first")
+        trace.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
+        trace.add_argument(
+            "--in-transaction",
+            action="store_true",
+            help="run the whole file in one transaction (as runners do)",
+        )
+        trace.add_argument("--format", choices=("text", "json"), default="text")
 
-    verify = sub.add_parser(
-        "verify", help="run the project's history on a scratch Postgres: heads, upgrade, stairway, no trace"
-    )
-    verify.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
-    verify.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
-    verify.add_argument("--format", choices=("text", "json"), default="text")
+    if wanted("verify"):
+        verify = sub.add_parser(
+            "verify",
+            help="run the project's history on a scratch Postgres: heads, upgrade, stairway, no trace",
+        )
+        verify.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        verify.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
+        verify.add_argument("--format", choices=("text", "json"), default="text")
 
-    rules = sub.add_parser("rules", help="list the lint rules, or explain one")
-    rules.add_argument("rule", nargs="?", help="a rule id (or a squawk alias)")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
-    rules.add_argument("--all", action="store_true", help="include opt-in rules in the list")
+    if wanted("rules"):
+        rules = sub.add_parser("rules", help="list the lint rules, or explain one")
+        rules.add_argument("rule", nargs="?", help="a rule id (or a squawk alias)")
+        rules.add_argument("--format", choices=("text", "json"), default="text")
+        rules.add_argument("--all", action="store_true", help="include opt-in rules in the list")
 
-    detect = sub.add_parser("detect", help="model changes no migration covers yet: risk and safe template")
-    detect.add_argument("--models", help="models as package.module:Base (default: [tool.dbpatterns] models)")
-    detect.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
-    detect.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
-    detect.add_argument("--since", metavar="GIT_REF", help="also name model classes changed since GIT_REF")
-    detect.add_argument("--write", metavar="MESSAGE", help="write the revision(s), risky ops in safe form")
-    detect.add_argument("--format", choices=("text", "json"), default="text")
+    if wanted("detect"):
+        detect = sub.add_parser(
+            "detect", help="model changes no migration covers yet: risk and safe template"
+        )
+        detect.add_argument(
+            "--models", help="models as package.module:Base (default: [tool.dbpatterns] models)"
+        )
+        detect.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        detect.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
+        detect.add_argument(
+            "--since", metavar="GIT_REF", help="also name model classes changed since GIT_REF"
+        )
+        detect.add_argument(
+            "--write", metavar="MESSAGE", help="write the revision(s), risky ops in safe form"
+        )
+        detect.add_argument("--format", choices=("text", "json"), default="text")
 
-    drift = sub.add_parser("drift", help="a live database vs the history, the models and the checksums")
-    drift.add_argument("--db", action="append", default=[], help="database URL (repeat for several)")
-    drift.add_argument("--db-file", help="a file of database URLs, one a line")
-    drift.add_argument("--schemas", help="comma-separated tenant schemas to check (schema-per-tenant)")
-    drift.add_argument("--models", help="models as package.module:Base (default: [tool.dbpatterns] models)")
-    drift.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
-    drift.add_argument("--no-cache", action="store_true", help="run the history even when it is cached")
-    drift.add_argument("--format", choices=("text", "json"), default="text")
+    if wanted("drift"):
+        drift = sub.add_parser("drift", help="a live database vs the history, the models and the checksums")
+        drift.add_argument("--db", action="append", default=[], help="database URL (repeat for several)")
+        drift.add_argument("--db-file", help="a file of database URLs, one a line")
+        drift.add_argument("--schemas", help="comma-separated tenant schemas to check (schema-per-tenant)")
+        drift.add_argument(
+            "--models", help="models as package.module:Base (default: [tool.dbpatterns] models)"
+        )
+        drift.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        drift.add_argument("--no-cache", action="store_true", help="run the history even when it is cached")
+        drift.add_argument("--format", choices=("text", "json"), default="text")
 
-    sums = sub.add_parser("sum", help="write the sum file of the revisions (or --check it)")
-    sums.add_argument("--check", action="store_true", help="compare the revisions with the sum file only")
-    sums.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
-    sums.add_argument("--format", choices=("text", "json"), default="text")
+    if wanted("sum"):
+        sums = sub.add_parser("sum", help="write the sum file of the revisions (or --check it)")
+        sums.add_argument("--check", action="store_true", help="compare the revisions with the sum file only")
+        sums.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        sums.add_argument("--format", choices=("text", "json"), default="text")
 
-    heads = sub.add_parser("heads", help="the heads and branches of the history (exit 1 for several heads)")
-    heads.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
-    heads.add_argument("--format", choices=("text", "json"), default="text")
+    if wanted("heads"):
+        heads = sub.add_parser(
+            "heads", help="the heads and branches of the history (exit 1 for several heads)"
+        )
+        heads.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        heads.add_argument("--format", choices=("text", "json"), default="text")
 
-    check = sub.add_parser("check", help="the CI bundle: lint, sum check, verify and detect on a project")
-    check.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
-    check.add_argument("--db", help="a server URL to create the scratch databases on (default: embedded)")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    if wanted("check"):
+        check = sub.add_parser("check", help="the CI bundle: lint, sum check, verify and detect on a project")
+        check.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        check.add_argument("--db", help="a server URL to create the scratch databases on (default: embedded)")
+        check.add_argument("--format", choices=("text", "json"), default="text")
 
-    _add_new_parser(sub, with_patterns=command in (None, "new"))
+    if wanted("new"):
+        _add_new_parser(sub)
 
-    mcp = sub.add_parser("mcp", help="serve the MCP tools over stdio (or streamable HTTP on loopback)")
-    mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
-    mcp.add_argument("--host", default="127.0.0.1", help="with --transport http: a loopback address")
-    mcp.add_argument("--port", type=int, default=8765, help="with --transport http (default 8765)")
+    if wanted("mcp"):
+        mcp = sub.add_parser("mcp", help="serve the MCP tools over stdio (or streamable HTTP on loopback)")
+        mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
+        mcp.add_argument("--host", default="127.0.0.1", help="with --transport http: a loopback address")
+        mcp.add_argument("--port", type=int, default=8765, help="with --transport http (default 8765)")
     return parser
 
 
-def _add_new_parser(sub, with_patterns: bool) -> None:
+def _add_new_parser(sub) -> None:
     from .templates.patterns import list_patterns
 
     new = sub.add_parser("new", help="write a safe Alembic revision from a template (--list: the patterns)")
     new.add_argument("--list", action="store_true", help="list the patterns")
     new.add_argument("--format", choices=("text", "json"), default="text")
-    if not with_patterns:
-        return
     patterns = new.add_subparsers(dest="pattern", parser_class=_Parser, metavar="PATTERN")
     for pattern in list_patterns():
         p = patterns.add_parser(pattern.name, help=pattern.summary, description=pattern.summary)
