@@ -199,3 +199,29 @@ def test_quick_start_main_job_on_bundled_examples(capsys, monkeypatch):
         "missing-downgrade",
         "concurrently-in-transaction",
     } <= {f["rule"] for f in findings}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["lint", "--format", "json", "-j", "2", "a.sql", "b"],
+        ["trace", "m.sql", "--rows", "10", "--in-transaction"],
+        ["verify", "--project", "p"],
+        ["rules", "add-column-required", "--all"],
+        ["detect", "--models", "m:Base", "--write", "msg"],
+        ["drift", "--db", "postgresql://x/a", "--db", "postgresql://x/b", "--no-cache"],
+        ["sum", "--check"],
+        ["heads", "--format", "json"],
+        ["check", "--project", "p"],
+        ["new", "add-index", "--table", "t", "--column", "c", "--print"],
+        ["mcp", "--transport", "http", "--port", "9"],
+    ],
+)
+def test_the_command_parser_alone_parses_as_the_whole_one(argv):
+    """Only the parser of the command being run is built; it reads its arguments as the whole one does."""
+    from dbpatterns.cli import _HANDLERS, build_parser
+
+    alone, whole = build_parser(argv[0]), build_parser(None)
+    assert vars(alone.parse_args(argv)) == vars(whole.parse_args(argv))
+    assert set(whole._subparsers._group_actions[0].choices) == set(_HANDLERS)
+    assert list(alone._subparsers._group_actions[0].choices) == [argv[0]]
