@@ -371,7 +371,9 @@ def cmd_verify(args) -> int:
 def cmd_drift(args) -> int:
     from .drift import check_drift, read_db_file
     from .drift.render import render_json, render_text
+    from .lint.run import skip_collection_at_exit
 
+    skip_collection_at_exit()  # a cold run leaves ~140 MB of objects: 0.7 s of collection at exit
     urls = list(args.db) + (read_db_file(args.db_file) if args.db_file else [])
     schemas = [s.strip() for s in args.schemas.split(",") if s.strip()] if args.schemas else None
     summary = check_drift(
@@ -419,7 +421,9 @@ def cmd_check(args) -> int:
     import json
 
     from .check import render_text, run_check
+    from .lint.run import skip_collection_at_exit
 
+    skip_collection_at_exit()  # 0.4 s of collection at exit on the example project
     report = run_check(args.project or ".", db=args.db)
     text = json.dumps(report.to_dict(), indent=2) + "\n" if args.format == "json" else render_text(report)
     sys.stdout.write(text)

@@ -104,3 +104,19 @@ def test_example_copy_with_a_sum_file(tmp_path, pg_server):
     report = run_check(copy, db=pg_server.url())
     parts = {p.name: p for p in report.parts}
     assert report.ok and not parts["sums"].skipped
+
+
+def test_the_command_writes_the_whole_report(pg_server):
+    """As a process (the command skips the cycle collection at exit): the whole JSON report, exit 0."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "dbpatterns.cli", "check", "--project", str(EXAMPLE), "--db", pg_server.url()]
+        + ["--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ok"] is True and done.stderr == ""
