@@ -36,6 +36,8 @@ class Context:
 
     _locks_of: object = field(default=None, init=False, repr=False)  # the statement ``_locks`` are of
     _locks: list = field(default_factory=list, init=False, repr=False)
+    _lower_of: object = field(default=None, init=False, repr=False)  # the statement ``_lower`` is of
+    _lower: str = field(default="", init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.dispatch, self.enabled = dispatch_for(self.settings, self.path)
@@ -47,6 +49,16 @@ class Context:
             self._locks = statement_locks(stmt.kind, stmt.body)
             self._locks_of = stmt
         return self._locks
+
+    def mentions(self, word: str) -> bool:
+        """Whether the current statement's text holds ``word`` (lower case) in any case: a test a rule can
+        make before reading the tree (a foreign key is written with REFERENCES). Lowered once a statement."""
+        stmt = self.stmt
+        if stmt is None:
+            return word in self.text.lower()
+        if self._lower_of is not stmt:
+            self._lower, self._lower_of = self.text[stmt.start : stmt.end].lower(), stmt
+        return word in self._lower
 
     @property
     def pg_version(self) -> int:

@@ -552,6 +552,8 @@ def json_column(ctx, node):
     ## References
     - https://www.postgresql.org/docs/current/datatype-json.html
     """
+    if not ctx.mentions("json"):
+        return  # the type is written out: no "json" in the text, no json column
     if ctx.stmt.kind == "CreateStmt":
         table = qualified(node.get("relation"))
         cols = [e["ColumnDef"] for e in node.get("tableElts") or () if "ColumnDef" in e]

@@ -396,6 +396,8 @@ def foreign_key_without_index(ctx, node):
         pending.clear()
         ctx.location, ctx.suppress = saved
         return
+    if not ctx.mentions("references"):
+        return  # every foreign key is written with REFERENCES
     location = ctx.here  # called only when a foreign key is found
     if kind == "CreateStmt":
         table = bare_relation(node.get("relation"))
