@@ -463,3 +463,27 @@ def test_no_early_start_with_a_relative_folder_in_the_environment(project, varia
     assert history._starting is None and history.server is None
     monkeypatch.setenv(variable, "/an/absolute/folder")
     assert _absolute_paths()
+
+
+def test_cycle_collection_is_paused_only_during_the_run(project, pg_server, pg_url, monkeypatch):
+    import gc
+
+    migrate(project, pg_url)
+    seen = []
+    real = check_drift.__globals__["_check"]
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setitem(check_drift.__globals__, "_check", spy)
+    assert gc.isenabled()
+    assert check_drift(project, [pg_url], server=pg_server).in_sync
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # a caller that paused it itself keeps it paused
+    try:
+        with pytest.raises(InputError):
+            check_drift(project, ["postgresql://nobody@127.0.0.1:1/x"], server=pg_server)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
