@@ -106,6 +106,21 @@ def test_example_copy_with_a_sum_file(tmp_path, pg_server):
     assert report.ok and not parts["sums"].skipped
 
 
+def test_no_models_found_at_verify_s_head(tmp_path, pg_server):
+    """No models anywhere: verify's run at the head already tells detect so, without a second history run."""
+    project = _project(tmp_path, SAFE)
+    shared = at_head()
+    verify_project(project, db=pg_server.url(), at_head=shared)
+    with pytest.raises(InputError) as alone:
+        detect_changes(project, db=pg_server.url())
+    with pytest.raises(InputError) as from_verify:
+        detect_changes(project, db=pg_server.url(), shared=shared)
+    assert str(from_verify.value) == str(alone.value) and "no models to compare" in str(alone.value)
+    assert shared.no_models and shared.report is None
+    parts = {p.name: p for p in run_check(project, db=pg_server.url()).parts}
+    assert parts["detect"].skipped and parts["detect"].summary == f"skipped: {alone.value}"
+
+
 def test_the_command_writes_the_whole_report(pg_server):
     """As a process (the command skips the cycle collection at exit): the whole JSON report, exit 0."""
     import subprocess

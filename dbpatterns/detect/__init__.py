@@ -35,15 +35,14 @@ def detect_changes(
 ) -> DetectReport:
     """Every model change the history does not make yet. ``since``: a git ref; the report then also
     names the model classes whose definitions changed since it. ``shared``: an :func:`at_head` that
-    another run of the history (verify's) already called; its report is used when it has one for the
+    another run of the history (verify's) already called; its outcome is used when it has one for the
     same models."""
     from .run import prepare, run_detect
 
     project, metadata = prepare(project_dir, models)
     _check_since(project, since)
-    if shared is not None and shared.report is not None and shared.metadata is metadata:
-        report = shared.report
-    else:
+    report = shared.outcome(metadata) if shared is not None else None
+    if report is None:
         report = run_detect(
             project, metadata, db, lambda runner, ctx, target, report: _compare(ctx, target, report)
         )

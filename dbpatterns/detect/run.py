@@ -42,12 +42,23 @@ class AtHead:
 
     ``compare(ctx, target, report)`` is what detect does at the head; :meth:`__call__` runs it as one more
     run of env.py on the runner's connection and keeps ``report`` only when everything went as in
-    detect's own run. Anything else leaves ``report`` None: detect then runs on its own and reports it."""
+    detect's own run (or notes that env.py has no target_metadata and no models were given, which detect's
+    own run would find at the head too). Anything else leaves nothing: detect then runs on its own."""
 
     def __init__(self, compare) -> None:
         self.compare = compare
         self.report: DetectReport | None = None
         self.metadata = None  # the models it compared (None: env.py's target_metadata)
+        self.no_models = False
+
+    def outcome(self, metadata) -> DetectReport | None:
+        """The report for ``metadata`` (raises detect's input error when there were no models); None:
+        detect must run the history itself."""
+        if self.metadata is not metadata:
+            return None
+        if self.no_models:
+            raise InputError(NO_MODELS)
+        return self.report
 
     def __call__(self, runner, metadata) -> None:
         from ..verify.runner import StepFailed
@@ -56,7 +67,7 @@ class AtHead:
         if len(heads) != 1:
             return
         report = DetectReport(head=heads[0])
-        done = []
+        done, missing = [], []
 
         def steps(db_heads, ctx):
             from sqlalchemy import text
@@ -70,6 +81,7 @@ class AtHead:
                 return []
             target = metadata if metadata is not None else ctx.opts.get("target_metadata")
             if target is None:
+                missing.append(True)
                 return []
             runner.current, runner.current_revision = "comparing the models with the history", None
             self.compare(ctx, target, report)
@@ -82,6 +94,8 @@ class AtHead:
             return
         if done:
             self.report, self.metadata = report, metadata
+        elif missing:
+            self.no_models, self.metadata = True, metadata
 
 
 def _run(project, scratch, metadata, at_head, report: DetectReport) -> None:
