@@ -8,6 +8,7 @@ are compared as ASTs (``ast.dump`` without positions), so formatting and comment
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,10 +25,12 @@ def model_classes(root: Path) -> list[tuple[type, str]]:
 
     root = Path(root).resolve()
     installed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix)}  # a .venv inside the project
+    resolve = _resolver()
     found: list[tuple[type, str]] = []
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
-        if not file or not _under(Path(file), root) or any(_under(Path(file), p) for p in installed):
+        real = resolve(file) if file else None
+        if real is None or not real.is_relative_to(root) or any(real.is_relative_to(p) for p in installed):
             continue
         for value in list(vars(module).values()):
             table = getattr(value, "__table__", None) if isinstance(value, type) else None
@@ -101,6 +104,25 @@ def _source_file(cls: type) -> Path | None:
     module = sys.modules.get(cls.__module__)
     file = getattr(module, "__file__", None)
     return Path(file).resolve() if file else None
+
+
+def _resolver():
+    """``Path(file).resolve()`` (None on an error), each folder resolved once: hundreds of modules share a
+    few dozen folders."""
+    folders: dict[str, Path] = {}
+
+    def resolve(file: str) -> Path | None:
+        try:
+            if os.path.islink(file):
+                return Path(file).resolve()
+            folder, name = os.path.split(file)
+            if folder not in folders:
+                folders[folder] = Path(folder).resolve()
+            return folders[folder] / name
+        except (OSError, ValueError):
+            return None
+
+    return resolve
 
 
 def _under(path: Path, root: Path) -> bool:
