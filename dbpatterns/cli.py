@@ -213,6 +213,17 @@ def _add_new_parser(sub) -> None:
         p.add_argument("--format", choices=("text", "json"), default=argparse.SUPPRESS)
 
 
+def _skip_collection_at_exit() -> None:
+    """Spare a command the cycle collection Python makes over every live object at exit (nothing a run
+    leaves behind needs it; 0.7 s after a cold drift of 500 tables, 0.4 s after check, a tenth of a one-file
+    lint): freeze them all as the exit starts."""
+    import atexit
+    import gc
+
+    atexit.unregister(gc.freeze)  # once, however often main() runs in one process
+    atexit.register(gc.freeze)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return _run(argv)
@@ -227,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv) -> int:
+    _skip_collection_at_exit()
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((a for a in argv if not a.startswith("-")), "")  # the top level has only flags
     parser = build_parser(command)
@@ -259,10 +271,8 @@ def cmd_lint(args) -> int:
     from pathlib import Path
 
     from .lint import lint_paths, load_settings
-    from .lint.run import skip_collection_at_exit
     from .lint.settings import parse_pg_version, pg_minor_of
 
-    skip_collection_at_exit()
     settings = load_settings(Path(args.project) if args.project else None)
     settings = settings.with_overrides(
         pg_version=parse_pg_version(args.pg_version, "--pg-version") if args.pg_version else None,
@@ -371,9 +381,7 @@ def cmd_verify(args) -> int:
 def cmd_drift(args) -> int:
     from .drift import check_drift, read_db_file
     from .drift.render import render_json, render_text
-    from .lint.run import skip_collection_at_exit
 
-    skip_collection_at_exit()  # a cold run leaves ~140 MB of objects: 0.7 s of collection at exit
     urls = list(args.db) + (read_db_file(args.db_file) if args.db_file else [])
     schemas = [s.strip() for s in args.schemas.split(",") if s.strip()] if args.schemas else None
     summary = check_drift(
@@ -421,9 +429,7 @@ def cmd_check(args) -> int:
     import json
 
     from .check import render_text, run_check
-    from .lint.run import skip_collection_at_exit
 
-    skip_collection_at_exit()  # 0.4 s of collection at exit on the example project
     report = run_check(args.project or ".", db=args.db)
     text = json.dumps(report.to_dict(), indent=2) + "\n" if args.format == "json" else render_text(report)
     sys.stdout.write(text)

@@ -195,19 +195,6 @@ def _excluded(file: str, name: str, exclude: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(file, pat) or fnmatch.fnmatch(name, pat) for pat in exclude)
 
 
-def skip_collection_at_exit() -> None:
-    """Spare a command-line run the cycle collection Python makes over every live object at exit (a
-    tenth of a one-file lint; nothing a lint leaves behind needs it): freeze them as the exit starts."""
-    global _exit_hook
-    if not _exit_hook:
-        import atexit
-
-        atexit.register(gc.freeze)
-        _exit_hook = True
-
-
-_exit_hook = False
-
 PARALLEL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
 
 
