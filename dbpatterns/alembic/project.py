@@ -4,7 +4,6 @@ ScriptDirectory (:func:`alembic_config`, :func:`load_script`, Alembic imported o
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import os
 import sys
@@ -104,6 +103,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _from_ini(ini: Path) -> Project:
+    import configparser  # only here: a folder of plain .sql files never needs it
+
     here = str(ini.parent.resolve())
     parser = configparser.ConfigParser(defaults={"here": here})
     try:
