@@ -288,6 +288,12 @@ def cmd_lint(args) -> int:
     paths = args.paths or ["."]
     if args.jobs is not None and args.jobs < 1:
         raise InputError("lint: --jobs must be at least 1")
+    if args.format == "json" and not args.trace:  # the worker processes render their own findings
+        from .lint.run import lint_paths_json
+
+        data, found, _ = lint_paths_json(paths, settings, offline=args.offline, jobs=args.jobs)
+        _write_bytes(data)
+        return EXIT_FINDINGS if found and not args.exit_zero else EXIT_OK
     findings, files = lint_paths(paths, settings, offline=args.offline, jobs=args.jobs)
     if args.trace:
         from .lint.run import collect
@@ -319,7 +325,7 @@ def _write_bytes(data: bytes) -> None:
 
 
 def _emit_findings(findings, files, args) -> None:
-    if args.format == "json":
+    if args.format == "json":  # with --trace
         from .output.text import json_bytes
 
         _write_bytes(json_bytes(findings))

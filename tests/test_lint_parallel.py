@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -54,3 +55,28 @@ def test_an_error_in_a_worker_is_raised_here(folder, monkeypatch):
 
 def test_an_empty_folder_with_jobs(tmp_path):
     assert lint_paths([str(tmp_path)], Settings(), jobs=4) == ([], 0)
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_workers_render_the_json_document_json_bytes_renders(folder, jobs):
+    from dbpatterns.lint.run import lint_paths_json
+    from dbpatterns.output.text import json_bytes
+
+    findings, files = lint_paths([str(folder)], Settings(), jobs=1)
+    data, count, rendered_files = lint_paths_json([str(folder)], Settings(), jobs=jobs)
+    assert data == json_bytes(findings)
+    assert (count, rendered_files) == (len(findings), files) and count > 100
+
+
+def test_json_parts_join_into_one_document():
+    from dbpatterns.findings import Finding
+    from dbpatterns.output.text import json_bytes, json_document, json_items
+
+    a = [Finding("r", "error", "p.sql", 1, 2, 'say "x"\n é {t}', "SHARE", "t", True, "fix\n  step")]
+    b = [Finding("q", "warning", "q.sql", 3, 1, "tab\there \u2028")] * 2
+    for parts in ([], [a], [[], a, [], b, []], [b, a]):
+        joined = json_document([json_items(p) for p in parts])
+        assert joined == json_bytes([f for p in parts for f in p])
+        whole = {"findings": [f.to_dict() for p in parts for f in p]}
+        assert json.loads(joined) == whole
+        assert joined.decode() == json.dumps(whole, indent=2, ensure_ascii=False) + "\n"  # the layout

@@ -206,6 +206,24 @@ def lint_paths(
     Large sets of files are shared between this process and forked workers (one process per core, Linux),
     and the findings come back in file order.
     """
+    chunks, files = _lint_chunks(paths, settings, offline, jobs, None)
+    return [f for chunk in chunks for f in chunk], files
+
+
+def lint_paths_json(
+    paths: Iterable[str], settings: Settings, *, offline: bool = False, jobs: int | None = None
+) -> tuple[bytes, int, int]:
+    """What ``json_bytes`` gives for ``lint_paths``' findings, their number and the files read: each
+    process renders the findings of the chunks it lints, and this one joins the parts."""
+    from ..output.text import json_document, json_items
+
+    chunks, files = _lint_chunks(paths, settings, offline, jobs, json_items)
+    return json_document([data for data, _ in chunks]), sum(n for _, n in chunks), files
+
+
+def _lint_chunks(paths, settings: Settings, offline: bool, jobs: int | None, render) -> tuple[list, int]:
+    """The results of linting the files under ``paths`` chunk by chunk, in file order (a list of findings
+    each, or with ``render``, (``render(findings)``, their number)), and the number of files."""
     files = list(_files(paths, settings))
     workers = _worker_count(len(files), offline) if jobs is None else max(1, jobs)
     # The parse trees hold no reference cycles: the cycle collector would only walk them again and again.
@@ -213,21 +231,24 @@ def lint_paths(
     gc.disable()
     try:
         if workers <= 1 or not hasattr(os, "fork"):
-            return _lint_files(files, settings, offline), len(files)
-        return _lint_forked(files, settings, offline, workers), len(files)
+            findings = _lint_files(files, settings, offline)
+            return [findings if render is None else (render(findings), len(findings))], len(files)
+        return _lint_forked(files, settings, offline, workers, render), len(files)
     finally:
         if collecting:
             gc.enable()
 
 
-def _lint_forked(files: list, settings: Settings, offline: bool, workers: int) -> list[Finding]:
-    """Lint ``files`` in ``workers`` processes: this one and ``workers - 1`` forks of it.
+def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, render=None) -> list:
+    """Lint ``files`` in ``workers`` processes: this one and ``workers - 1`` forks of it; the chunks'
+    results in order (see ``_lint_chunks``).
 
     The files are cut into chunks whose numbers wait in a pipe; every process takes the next number when
     it is free (a 4-byte read from a pipe is atomic), so a slow chunk does not hold the others up. A worker
     sends each chunk's findings back as soon as it has them, as plain tuples (cheaper to pickle than Finding
-    objects), and an exception (a file that cannot be read) as the exception, raised here for the first
-    chunk that had one. This process reads them between its own chunks, so little is left at the end.
+    objects) or rendered, and an exception (a file that cannot be read) as the exception, raised here for
+    the first chunk that had one. This process reads them between its own chunks, so little is left at the
+    end.
     """
     import pickle
 
@@ -237,7 +258,7 @@ def _lint_forked(files: list, settings: Settings, offline: bool, workers: int) -
     os.close(queue)
     sys.stdout.flush()
     sys.stderr.flush()
-    results: dict[int, list[Finding] | BaseException] = {}
+    results: dict[int, object] = {}
     children: dict[int, tuple[int, bytearray]] = {}  # pipe from a worker -> (its pid, bytes not yet read)
     try:
         for _ in range(min(workers, len(chunks)) - 1):
@@ -252,7 +273,7 @@ def _lint_forked(files: list, settings: Settings, offline: bool, workers: int) -
                         os.close(other)
                     for index, part in _take_chunks(tasks, chunks, settings, offline):
                         if not isinstance(part, BaseException):
-                            part = [_fields(f) for f in part]
+                            part = [_fields(f) for f in part] if render is None else (render(part), len(part))
                         data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
                         _write_all(writer, len(data).to_bytes(8, "little") + data)
                 except BaseException:  # noqa: BLE001 - never return into the parent's code
@@ -263,10 +284,12 @@ def _lint_forked(files: list, settings: Settings, offline: bool, workers: int) -
             os.set_blocking(reader, False)
             children[reader] = (pid, bytearray())
         for index, part in _take_chunks(tasks, chunks, settings, offline):
+            if render is not None and not isinstance(part, BaseException):
+                part = (render(part), len(part))
             results[index] = part
-            _receive(children, results, wait=False)
+            _receive(children, results, wait=False, rendered=render is not None)
         while children:
-            _receive(children, results, wait=True)
+            _receive(children, results, wait=True, rendered=render is not None)
     finally:
         os.close(tasks)
         for reader, (pid, _) in children.items():  # only after an error here: stop the workers, reap them
@@ -274,16 +297,14 @@ def _lint_forked(files: list, settings: Settings, offline: bool, workers: int) -
             os.waitpid(pid, 0)
     if len(results) < len(chunks):
         raise RuntimeError("a lint worker process died")
-    findings: list[Finding] = []
-    for index in range(len(chunks)):
-        part = results[index]
+    ordered = [results[index] for index in range(len(chunks))]
+    for part in ordered:
         if isinstance(part, BaseException):
             raise part
-        findings.extend(part)
-    return findings
+    return ordered
 
 
-def _receive(children: dict, results: dict, *, wait: bool) -> None:
+def _receive(children: dict, results: dict, *, wait: bool, rendered: bool = False) -> None:
     """Read what the workers have sent (waiting for some when ``wait``): each record is a chunk's number
     and findings, pickled, after its length. A worker whose pipe is closed is reaped."""
     import pickle
@@ -309,7 +330,8 @@ def _receive(children: dict, results: dict, *, wait: bool) -> None:
             if len(unread) - at - 8 < size:
                 break
             index, part = pickle.loads(view[at + 8 : at + 8 + size])
-            results[index] = part if isinstance(part, BaseException) else [Finding(*v) for v in part]
+            keep = rendered or isinstance(part, BaseException)
+            results[index] = part if keep else [Finding(*v) for v in part]
             at += 8 + size
         view.release()
         del unread[:at]

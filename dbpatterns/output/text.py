@@ -47,6 +47,14 @@ def render_json(findings: list[Finding]) -> str:
 
 def json_bytes(findings: list[Finding]) -> bytes:
     """The JSON document of ``findings``, UTF-8 encoded (the command line writes the bytes as they are)."""
+    return json_document([json_items(findings)])
+
+
+def json_items(findings: list[Finding]) -> bytes:
+    """The finding objects as they stand in the document, indented and separated by commas (b"" for
+    none): parts rendered apart (by lint's worker processes, a chunk of files each) join into it."""
+    if not findings:
+        return b""
     try:
         import orjson
     except ImportError:  # pragma: no cover
@@ -55,10 +63,21 @@ def json_bytes(findings: list[Finding]) -> bytes:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        data = {"findings": [f.to_dict() for f in findings]}
+        items = [f.to_dict() for f in findings]
         if orjson is None:  # pragma: no cover
-            return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+            data = json.dumps(items, indent=2, ensure_ascii=False).encode()
+        else:
+            data = orjson.dumps(items, option=orjson.OPT_INDENT_2)
     finally:
         if collecting:
             gc.enable()
+    # b'[\n  {...}\n]': the objects without the brackets, two spaces deeper (strings hold no raw newline)
+    return b"    " + data[4:-2].replace(b"\n", b"\n  ")
+
+
+def json_document(parts: list[bytes]) -> bytes:
+    """``{"findings": [...]}`` around the ``json_items`` parts, in order."""
+    body = b",\n".join(part for part in parts if part)
+    if not body:
+        return b'{\n  "findings": []\n}\n'
+    return b'{\n  "findings": [\n' + body + b"\n  ]\n}\n"
