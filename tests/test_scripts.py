@@ -109,13 +109,13 @@ def test_new(project):
     assert "add-index" in {
         p.name for p in contracts.PatternsResult.model_validate_json(listed.stdout).patterns
     }
-    before = sorted((project / "migrations/versions").iterdir())
+    before = sorted((project / "migrations/versions").glob("*.py"))
     shown = script(
         "new", "add-index", "--table", "t", "--column", "x", "--print", cwd=project, env=clean_env()
     )
     assert shown.returncode == 0, shown.stderr
     assert contracts.NewResult.model_validate_json(shown.stdout).text
-    assert sorted((project / "migrations/versions").iterdir()) == before
+    assert sorted((project / "migrations/versions").glob("*.py")) == before
     made = script("new", "add-index", "--table", "t", "--column", "x", cwd=project, env=clean_env())
     written = contracts.NewResult.model_validate_json(made.stdout)
     assert (project / written.path).is_file() or os.path.isfile(written.path)
