@@ -61,3 +61,13 @@ def test_revision_that_does_not_import(tmp_path, capsys):
     (project / "migrations" / "versions" / "r1.py").write_text("revision = 'r1'\nimport no_such_module\n")
     assert main(["heads", "--project", str(project)]) == 2
     assert "cannot load the revisions" in capsys.readouterr().err
+
+
+def test_a_missing_parent_is_named(tmp_path, capsys):
+    """Alembic warns which revision is missing before it fails; every command that loads the history says
+    that (heads, new and trace --revision share the loader)."""
+    project = write_project(tmp_path / "p", [_rev("r1", None, "a"), _rev("r2", "gone", "b")])
+    for args in (["heads"], ["new", "add-index", "--table", "a", "--column", "id", "--print"]):
+        assert main([*args, "--project", str(project)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot load the revisions: Revision gone referenced from" in err

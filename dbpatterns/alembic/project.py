@@ -81,18 +81,22 @@ def load_script(project: Project, config=None):
     folder, as Alembic's command line does); errors are input errors. ``config``: the project's
     :func:`alembic_config`, when the caller has it."""
     config = alembic_config(project) if config is None else config
+    import warnings
+
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
     where = project.config_file.resolve()
-    with importable_in(project.root):
+    with importable_in(project.root), warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
         try:
             script = ScriptDirectory.from_config(config)
             script.revision_map.heads  # noqa: B018 - import every revision now: errors are input errors
         except CommandError as exc:
             raise InputError(f"{where}: cannot read the Alembic project: {_first_line(exc)}") from None
         except Exception as exc:  # noqa: BLE001 - a revision file that does not import
-            why = f"{type(exc).__name__}: {_first_line(exc)}"
+            # Alembic warns first about what it then fails on (a down_revision that is not there)
+            why = _first_line(warned[0].message) if warned else f"{type(exc).__name__}: {_first_line(exc)}"
             raise InputError(f"{where}: cannot load the revisions: {why}") from None
     return script
 

@@ -5,7 +5,6 @@ does: a fresh id from ``alembic.util.rev_id()``, the current head as ``down_revi
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,27 +29,12 @@ class AlembicProject:
     """The user's project read through Alembic's own ``Config`` and ``ScriptDirectory``."""
 
     def __init__(self, project) -> None:
-        from alembic.config import Config
-        from alembic.script import ScriptDirectory
-        from alembic.util import CommandError
+        from ..alembic.project import alembic_config, load_script
 
         self.project = project
-        config_file = project.config_file.resolve()
-        if config_file.suffix == ".toml":
-            self.config = Config(toml_file=str(config_file))
-        else:
-            self.config = Config(str(config_file))
-        warned: list = []
-        try:
-            with importable_in(project.root), warnings.catch_warnings(record=True) as warned:
-                warnings.simplefilter("always")
-                self.script = ScriptDirectory.from_config(self.config)
-                self.heads = tuple(self.script.get_heads())
-        except CommandError as exc:
-            raise InputError(f"{config_file}: cannot read the Alembic project: {_first_line(exc)}") from None
-        except Exception as exc:  # noqa: BLE001 - the project's own revision files
-            why = _first_line(warned[0].message) if warned else _first_line(exc)  # e.g. a missing parent
-            raise InputError(f"{config_file}: cannot load the revisions: {why}") from None
+        self.config = alembic_config(project)
+        self.script = load_script(project, self.config)
+        self.heads = tuple(self.script.get_heads())
 
     def parents(self, chosen: list[str] | None, merge: bool = False) -> tuple[str, ...]:
         """The revision(s) the new one goes on: the single head, the chosen one, or (merge) several."""

@@ -45,23 +45,14 @@ class Target:
 
 def load(project_dir: Path, revision: str) -> Target:
     """Find ``revision`` in the project at ``project_dir`` and render its upgrade as statements."""
-    from ..alembic.project import require_project
+    from ..alembic.project import alembic_config, load_script, require_project
 
     project = require_project(project_dir)
-    try:
-        from alembic.config import Config
-        from alembic.script import ScriptDirectory
-        from alembic.util import CommandError
-    except ImportError:
-        raise InputError("trace --revision needs Alembic (pip install alembic)") from None
-    config_file = project.config_file.resolve()
-    toml = config_file.suffix == ".toml"
-    config = Config(toml_file=str(config_file)) if toml else Config(str(config_file))
+    config = alembic_config(project)
+    scripts = load_script(project, config)  # Alembic is importable: alembic_config checked it
+    from alembic.util import CommandError
+
     with importable_in(project.root):
-        try:
-            scripts = ScriptDirectory.from_config(config)
-        except CommandError as exc:
-            raise InputError(f"{config_file}: cannot read the Alembic project: {_first_line(exc)}") from None
         try:
             script = scripts.get_revision(revision)
         except CommandError as exc:
