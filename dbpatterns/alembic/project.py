@@ -66,6 +66,46 @@ def importable_in(root: Path):
                 sys.path.remove(root)
 
 
+# Environment variables env.py files commonly read their URL from: set to the scratch URL while one runs.
+URL_VARIABLES = (
+    "DATABASE_URL",
+    "SQLALCHEMY_DATABASE_URL",
+    "SQLALCHEMY_DATABASE_URI",
+    "DB_URL",
+    "POSTGRES_URL",
+)
+# What an env.py that can be pointed at another database says (else running it could migrate the wrong one)
+URL_READERS = (
+    "sqlalchemy.url",
+    "get_main_option",
+    "get_section",
+    "config.attributes",
+    "get_x_argument",
+    *URL_VARIABLES,
+)
+
+
+def env_takes_url(env_py: Path) -> bool:
+    """Whether a project's env.py reads its URL from something we can set (see ``URL_READERS``)."""
+    text = env_py.read_text(encoding="utf-8") if env_py.is_file() else ""
+    return any(reader in text for reader in URL_READERS)
+
+
+@contextlib.contextmanager
+def url_in_environment(url: str):
+    """``URL_VARIABLES`` set to ``url`` while the block runs, restored after."""
+    saved = {key: os.environ.get(key) for key in URL_VARIABLES}
+    os.environ.update(dict.fromkeys(URL_VARIABLES, url))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def alembic_config(project: Project):
     """Alembic's ``Config`` of the project (alembic.ini, or pyproject.toml's ``[tool.alembic]``)."""
     config_file = project.config_file.resolve()

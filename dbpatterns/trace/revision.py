@@ -11,25 +11,13 @@ at the parent revision, or the command says which way env.py must take the URL.
 from __future__ import annotations
 
 import argparse
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..alembic.project import importable_in
+from ..alembic.project import env_takes_url, importable_in, url_in_environment
 from ..findings import InputError
 from .database import Scratch
 from .execute import Piece, split
-
-# Environment variables env.py files commonly read their URL from: set to the scratch URL while migrating.
-_URL_VARIABLES = (
-    "DATABASE_URL",
-    "SQLALCHEMY_DATABASE_URL",
-    "SQLALCHEMY_DATABASE_URI",
-    "DB_URL",
-    "POSTGRES_URL",
-)
-_URL_READERS = ("sqlalchemy.url", "get_main_option", "get_section", "config.attributes", "get_x_argument")
-_URL_READERS += _URL_VARIABLES
 
 
 @dataclass
@@ -84,8 +72,7 @@ def migrate_to_parent(target: Target, scratch: Scratch) -> None:
     """Upgrade the scratch database to the revision's parent(s) with the project's env.py."""
     if not target.parents:
         return
-    env_text = target.env_py.read_text(encoding="utf-8") if target.env_py.is_file() else ""
-    if not any(reader in env_text for reader in _URL_READERS):
+    if not env_takes_url(target.env_py):
         raise InputError(
             f"{target.env_py} reads its database URL neither from config.get_main_option('sqlalchemy.url'), "
             "config.attributes['connection'] nor -x arguments; refusing to run it (it could migrate another "
@@ -101,7 +88,7 @@ def migrate_to_parent(target: Target, scratch: Scratch) -> None:
     config.cmd_opts = argparse.Namespace(x=xs)
     engine = create_engine(scratch.sa_url, poolclass=NullPool)
     try:
-        with importable_in(target.root), _environment(dict.fromkeys(_URL_VARIABLES, scratch.sa_url)):
+        with importable_in(target.root), url_in_environment(scratch.sa_url):
             for parent in target.parents:
                 # not in a transaction: env.py's context.begin_transaction() commits (and autocommit_block
                 # works); some env.py files close the connection they are given
@@ -142,22 +129,6 @@ def _check_migrated(target: Target, scratch: Scratch) -> None:
             " env.py must take the URL from config.get_main_option('sqlalchemy.url') or "
             "config.attributes['connection']"
         )
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]):
-    import os
-
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _tuple(value) -> tuple[str, ...]:

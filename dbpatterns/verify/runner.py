@@ -17,20 +17,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import os
 from collections.abc import Callable, Iterable
 
-from ..alembic.project import Project, alembic_config, importable_in, load_script
+from ..alembic.project import (
+    Project,
+    alembic_config,
+    env_takes_url,
+    importable_in,
+    load_script,
+    url_in_environment,
+)
 from ..findings import InputError
 
-URL_VARIABLES = (
-    "DATABASE_URL",
-    "SQLALCHEMY_DATABASE_URL",
-    "SQLALCHEMY_DATABASE_URI",
-    "DB_URL",
-    "POSTGRES_URL",
-)
-_URL_READERS = ("sqlalchemy.url", "get_main_option", "get_section", "config.attributes", "get_x_argument")
 HOW_TO_PASS_URL = (
     "env.py must use config.attributes['connection'] when it is set, or take the URL from "
     "config.get_main_option('sqlalchemy.url') (engine_from_config for a sync env.py; "
@@ -77,8 +75,7 @@ class Runner:
 
     def check_env_takes_url(self) -> None:
         env_py = self.project.env_py
-        text = env_py.read_text(encoding="utf-8") if env_py.is_file() else ""
-        if not any(reader in text for reader in (*_URL_READERS, *URL_VARIABLES)):
+        if not env_takes_url(env_py):
             raise InputError(
                 f"{env_py} reads its database URL from nothing verify can set; refusing to run it (it could "
                 f"migrate another database): {HOW_TO_PASS_URL}"
@@ -108,7 +105,7 @@ class Runner:
         try:
             with (
                 self.in_project(),
-                _environment(dict.fromkeys(URL_VARIABLES, self.sa_url)),
+                url_in_environment(self.sa_url),
                 EnvironmentContext(
                     self.config, self.script, fn=fn, as_sql=False, destination_rev=destination, tag=None
                 ),
@@ -196,20 +193,6 @@ class Runner:
                 "(and the project's async driver)"
             )
         return f"{self.project.env_py} failed before running migrations: {text}"
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]):
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _first_line(exc: BaseException) -> str:
