@@ -33,27 +33,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from verify_bench import ENV_PY  # noqa: E402  (the same env.py: models in bench_models, our URL)
+
 from dbpatterns.pg import throwaway_server  # noqa: E402
-
-ENV_PY = """
-from alembic import context
-from sqlalchemy import engine_from_config, pool
-
-import bench_models
-
-config = context.config
-target_metadata = bench_models.metadata
-
-connectable = config.attributes.get("connection")
-if connectable is None:
-    connectable = engine_from_config(
-        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
-    )
-with connectable.connect() if hasattr(connectable, "connect") else connectable as connection:
-    context.configure(connection=connection, target_metadata=target_metadata)
-    with context.begin_transaction():
-        context.run_migrations()
-"""
 
 
 def _table_code(i: int) -> tuple[str, str]:
