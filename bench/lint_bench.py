@@ -590,6 +590,7 @@ def main(argv: list[str] | None = None) -> int:
         "memory_floor_mib": floor.peak_mib,
         "measures": [_public(m) for m in all_measures],
         "ratio": ratio,
+        "round_ratios": [o / q for o, q in zip(ours.runs_s, squawk.runs_s, strict=False) if o and q],
         "targets": targets,
         "all_met": all(t["met"] for t in targets.values()),
     }
@@ -644,6 +645,12 @@ def _print_table(result: dict, measures: tuple[Measure, ...]) -> None:
     print()
     ratio = result["ratio"]
     print("ratio ours/squawk (corpus): " + (f"{ratio:.2f}" if ratio is not None else "n/a"))
+    rounds = sorted(result["round_ratios"])
+    if rounds:  # each round runs both back to back: their ratio is steadier than either time on a busy VM
+        import statistics
+
+        middle = statistics.median(rounds)
+        print(f"  per-round ratios: median {middle:.2f}, {rounds[0]:.2f} to {rounds[-1]:.2f}")
     labels = {
         "ratio_vs_squawk": "ratio",
         "peak_mib": "peak memory (MiB)",
