@@ -26,6 +26,8 @@ class Finding:
     rewrites: bool = False
     fix: str = ""
     source: str = field(default="", compare=False)  # the offending source line, for text output
+    # the rule could not see enough to be sure of its lock or rewrite ("may rewrite"): a trace settles it
+    hedged: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict:
         """The JSON contract's finding object (DESIGN.md)."""

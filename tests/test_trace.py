@@ -237,9 +237,29 @@ def test_a_wrong_claim_is_reported_as_a_bug(server_url):
         lock="ACCESS EXCLUSIVE",
         table="t",
         rewrites=True,
+        hedged=True,
     )
     (soft,) = cross_check([hedged], traces)
     assert soft.severity == "info"
+    sure = Finding(**{**vars_of(hedged), "hedged": False})  # the field decides, not the words
+    assert [f.severity for f in cross_check([sure], traces)] == ["error"]
+
+
+def vars_of(f: Finding) -> dict:
+    return {name: getattr(f, name) for name in Finding.__dataclass_fields__}
+
+
+def test_change_column_type_hedges_only_when_it_cannot_see_the_old_type():
+    from dbpatterns.lint import lint_sql
+
+    def change(sql):
+        (found,) = [f for f in lint_sql(sql) if f.rule == "change-column-type"]
+        return found
+
+    unknown = change("ALTER TABLE t ALTER COLUMN v TYPE bigint;")
+    known = change("ALTER TABLE t ADD COLUMN w integer;\nALTER TABLE t ALTER COLUMN w TYPE bigint;")
+    assert unknown.hedged and " may " in unknown.message
+    assert not known.hedged and " may " not in known.message
 
 
 # ---- bad input: one line, exit 2, nothing left behind --------------------------------------------------

@@ -85,9 +85,11 @@ class Context:
         fix: str = "",
         rule: str | None = None,
         exempt_new: bool = True,
+        hedged: bool = False,
         **fmt,
     ) -> None:
-        """Add a finding for the current statement; a table created in this migration is exempt."""
+        """Add a finding for the current statement; a table created in this migration is exempt.
+        ``hedged``: the claims are what the statement may do (the rule cannot see the schema)."""
         if exempt_new and table and self.state.is_new(table):
             return
         current = self.rule
@@ -121,6 +123,7 @@ class Context:
                 rewrites,
                 fix.strip(),
                 line_text(line) if line_text else "",
+                hedged,
             )
         )
 

@@ -398,6 +398,7 @@ def _fields(f: Finding) -> tuple:
         f.rewrites,
         f.fix,
         f.source,
+        f.hedged,
     )
 
 

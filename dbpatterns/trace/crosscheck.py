@@ -53,18 +53,13 @@ def _taken(f: Finding, stmt: StatementTrace, relation: str) -> str | None:
     return f.lock if f.lock in held else strongest(held)  # asked for a mode the transaction already held
 
 
-def _hedged(f: Finding) -> bool:
-    """A claim the rule itself qualifies ("may rewrite"): it could not see the schema the setup built."""
-    return " may " in f" {f.message} "
-
-
 def _disagree(f, relation, seen, lock, rewritten, claim=None) -> Finding:
     from ..lint.registry import get_rule
 
     rule = get_rule(RULE)
     claim = claim or (f"takes {f.lock}" if f.lock else "rewrites it")
     said = f"{f.rule} says the statement {claim} on {relation}; the trace saw {seen}."
-    if _hedged(f):
+    if f.hedged:
         severity = "info"
         verdict = " The rule said it may, not knowing the schema; the trace settles it"
     else:

@@ -398,6 +398,7 @@ def change_column_type(ctx, node):
         lock=ACCESS_EXCLUSIVE,
         table=table,
         rewrites=True,
+        hedged=old is None and not computed,
         column=column,
         type=new_sql,
     )
