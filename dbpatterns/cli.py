@@ -313,6 +313,17 @@ def cmd_lint(args) -> int:
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
+def _emit(args, data, text) -> None:
+    """A command's report on stdout: ``data`` (a dict, or a function giving it) as indented JSON with
+    ``--format json``, else ``text()``."""
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(data() if callable(data) else data, indent=2) + "\n")
+    else:
+        sys.stdout.write(text())
+
+
 def _write_bytes(data: bytes) -> None:
     """Write UTF-8 bytes to stdout without decoding them first (a text-only stream gets the text)."""
     buffer = getattr(sys.stdout, "buffer", None)
@@ -348,7 +359,7 @@ def cmd_trace(args) -> int:
     from pathlib import Path
 
     from .trace import trace_revision, trace_sql
-    from .trace.render import render_json, render_text
+    from .trace.render import render_text, trace_data
     from .trace.run import read_text
 
     if args.rows < 0:
@@ -371,29 +382,29 @@ def cmd_trace(args) -> int:
         )
     else:
         raise InputError("trace: give FILE.sql or --revision REV")
-    sys.stdout.write(render_json(traces) if args.format == "json" else render_text(traces))
+    _emit(args, trace_data(traces), lambda: render_text(traces))
     return EXIT_OK
 
 
 def cmd_verify(args) -> int:
     from .verify import verify_project
-    from .verify.render import render_json, render_text
+    from .verify.render import render_text
 
     report = verify_project(args.project or ".", db=args.db)
-    sys.stdout.write(render_json(report) if args.format == "json" else render_text(report))
+    _emit(args, report.to_dict, lambda: render_text(report))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
 
 def cmd_drift(args) -> int:
     from .drift import check_drift, read_db_file
-    from .drift.render import render_json, render_text
+    from .drift.render import render_text
 
     urls = list(args.db) + (read_db_file(args.db_file) if args.db_file else [])
     schemas = [s.strip() for s in args.schemas.split(",") if s.strip()] if args.schemas else None
     summary = check_drift(
         args.project or ".", urls, schemas=schemas, models=args.models, cache=not args.no_cache
     )
-    sys.stdout.write(render_json(summary) if args.format == "json" else render_text(summary))
+    _emit(args, summary.to_dict, lambda: render_text(summary))
     for report in summary.errors:
         print(f"dbpatterns: {report.error}", file=sys.stderr)
     return EXIT_USAGE if summary.errors else EXIT_OK if summary.in_sync else EXIT_FINDINGS
@@ -421,24 +432,18 @@ def cmd_sum(args) -> int:
 
 
 def cmd_heads(args) -> int:
-    import json
-
     from .heads import render_text, show_heads
 
     report = show_heads(args.project or ".")
-    text = json.dumps(report.to_dict(), indent=2) + "\n" if args.format == "json" else render_text(report)
-    sys.stdout.write(text)
+    _emit(args, report.to_dict, lambda: render_text(report))
     return EXIT_OK if report.single else EXIT_FINDINGS
 
 
 def cmd_check(args) -> int:
-    import json
-
     from .check import render_text, run_check
 
     report = run_check(args.project or ".", db=args.db)
-    text = json.dumps(report.to_dict(), indent=2) + "\n" if args.format == "json" else render_text(report)
-    sys.stdout.write(text)
+    _emit(args, report.to_dict, lambda: render_text(report))
     return report.exit_code
 
 
@@ -484,14 +489,14 @@ def cmd_new(args) -> int:
 
 def cmd_detect(args) -> int:
     from .detect import detect_changes, write_revision
-    from .detect.render import render_json, render_text
+    from .detect.render import render_text
 
     options = {"models": args.models, "db": args.db, "since": args.since}
     if args.write is not None:
         report = write_revision(args.project or ".", args.write, **options)
     else:
         report = detect_changes(args.project or ".", **options)
-    sys.stdout.write(render_json(report) if args.format == "json" else render_text(report))
+    _emit(args, report.to_dict, lambda: render_text(report))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
 

@@ -1,16 +1,11 @@
-"""Text and JSON output of a detect report."""
+"""Text output of a detect report."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections import Counter
 
 from .model import RISKS, DetectReport
-
-
-def render_json(report: DetectReport) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
 def render_text(report: DetectReport) -> str:

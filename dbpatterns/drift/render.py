@@ -1,14 +1,8 @@
-"""Text and JSON output of a drift summary."""
+"""Text output of a drift summary."""
 
 from __future__ import annotations
 
-import json
-
 from .model import DriftReport, DriftSummary
-
-
-def render_json(summary: DriftSummary) -> str:
-    return json.dumps(summary.to_dict(), indent=2) + "\n"
 
 
 def render_text(summary: DriftSummary) -> str:

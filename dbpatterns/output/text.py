@@ -41,10 +41,6 @@ def render_text(findings: list[Finding], files: int, *, show_fix: bool = True) -
     return "\n".join(out) + "\n"
 
 
-def render_json(findings: list[Finding]) -> str:
-    return json_bytes(findings).decode()
-
-
 def json_bytes(findings: list[Finding]) -> bytes:
     """The JSON document of ``findings``, UTF-8 encoded (the command line writes the bytes as they are)."""
     return json_document([json_items(findings)])

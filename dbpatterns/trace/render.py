@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from .model import StatementTrace, blocks_reads, blocks_writes
 
 _WIDTH = 50
 
 
-def render_json(traces: list[StatementTrace]) -> str:
-    return json.dumps({"statements": [t.to_dict() for t in traces]}, indent=2) + "\n"
+def trace_data(traces: list[StatementTrace]) -> dict:
+    """The JSON document of ``traces`` (DESIGN.md)."""
+    return {"statements": [t.to_dict() for t in traces]}
 
 
 def render_text(traces: list[StatementTrace]) -> str:

@@ -1,14 +1,8 @@
-"""Text and JSON output of a verify report."""
+"""Text output of a verify report."""
 
 from __future__ import annotations
 
-import json
-
 from .model import Report
-
-
-def render_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
 def render_text(report: Report) -> str:
