@@ -6,6 +6,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from dbpatterns.trace.database import psycopg_url
+
 SYNC_ENV = """
 from alembic import context
 from sqlalchemy import engine_from_config, pool
@@ -81,6 +83,15 @@ def upgrade():
 def downgrade():
 {down}
 '''
+
+
+def alembic_config(project: Path, url: str):
+    """Alembic's Config of the project at ``project``, pointed at ``url`` (a libpq URL) through psycopg."""
+    from alembic.config import Config
+
+    config = Config(str(project / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", psycopg_url(url).replace("%", "%%"))
+    return config
 
 
 def write_project(

@@ -13,6 +13,7 @@ from dbpatterns.files import create_new_file
 from dbpatterns.findings import InputError
 from dbpatterns.lint import lint_paths, load_settings
 from dbpatterns.verify import verify_project
+from tests.alembic_builder import alembic_config
 from tests.detect_projects import add_script_template, edit, make_project
 from tests.test_detect import CASES as DETECT_CASES
 
@@ -84,12 +85,10 @@ def test_an_enum_value_is_added_outside_a_transaction(tmp_path, pg_server):
 def test_the_downgrade_of_an_enum_value_fails_while_rows_use_it(tmp_path, pg_server, pg_url):
     import psycopg
     from alembic import command
-    from alembic.config import Config
 
     models = edit(('sa.Enum("sad", "ok", name="mood")', 'sa.Enum("sad", "ok", "happy", name="mood")'))
     root, _, report = _written_project(tmp_path, pg_server, models)
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    config = alembic_config(root, pg_url)
     command.upgrade(config, "head")
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("INSERT INTO orders (id, qty, m) VALUES (1, 1, 'happy')")

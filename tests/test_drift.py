@@ -12,6 +12,7 @@ import pytest
 from dbpatterns.cli import main
 from dbpatterns.drift import check_drift
 from dbpatterns.findings import InputError
+from dbpatterns.trace.database import psycopg_url
 from tests.alembic_builder import linear, write_project
 
 ENV_WITH_HELPERS = """
@@ -120,7 +121,7 @@ def migrate(project, url: str, destination: str = "heads") -> None:
     from dbpatterns.alembic.project import find_project
     from dbpatterns.verify.runner import Runner
 
-    runner = Runner(find_project(project), url.replace("postgresql://", "postgresql+psycopg://", 1))
+    runner = Runner(find_project(project), psycopg_url(url))
     try:
         runner.run(lambda heads, ctx: runner.upgrade_steps(destination, heads), destination)
     finally:

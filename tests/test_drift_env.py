@@ -11,12 +11,13 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from dbpatterns.env import MigrationLocked, lock_key, migration_lock
+from dbpatterns.trace.database import psycopg_url
 from tests.alembic_builder import linear, write_project
 
 
 @pytest.fixture
 def engine(pg_url):
-    engine = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=NullPool)
+    engine = create_engine(psycopg_url(pg_url), poolclass=NullPool)
     yield engine
     engine.dispose()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from dbpatterns.lint import Settings, lint_revision
 from dbpatterns.templates import generate, list_patterns
 from dbpatterns.verify import verify_empty_database
-from tests.alembic_builder import write_project
+from tests.alembic_builder import alembic_config, write_project
 
 ROWS = 1234
 BASE_UP = f"""
@@ -298,18 +297,6 @@ CASES = [
 ]
 
 
-def _sa(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-def _alembic(project: Path, url: str):
-    from alembic.config import Config
-
-    config = Config(str(project / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", _sa(url).replace("%", "%%"))
-    return config
-
-
 def _base(case: Case) -> tuple:
     up = BASE_UP + ("\n" + case.extra["base"] if "base" in case.extra else "")
     return ("r0", None, up, BASE_DOWN)
@@ -332,7 +319,7 @@ def test_pattern_lints_clean_runs_and_verifies(case, tmp_path, pg_server):
         assert g.path.read_text() == g.text
         assert lint_revision(g.text, str(g.path), settings) == []
     with pg_server.scratch_database() as url, psycopg.connect(url, autocommit=True) as conn:
-        config = _alembic(project, url)
+        config = alembic_config(project, url)
         with contextlib.redirect_stdout(None):
             if case.expanded:
                 command.upgrade(config, made[0].revision)

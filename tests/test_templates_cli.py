@@ -22,7 +22,7 @@ from dbpatterns.findings import InputError
 from dbpatterns.lint import Settings, lint_revision
 from dbpatterns.templates import generate, list_patterns
 from dbpatterns.verify import verify_empty_database
-from tests.alembic_builder import write_project
+from tests.alembic_builder import alembic_config, write_project
 
 USERS = (
     'op.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text)")\n'
@@ -49,18 +49,6 @@ def run(*argv: str) -> tuple[int, str, str]:
         except SystemExit as exc:  # --help
             code = exc.code
     return code, out.getvalue(), err.getvalue()
-
-
-def _sa(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-def alembic_config(root: Path, url: str):
-    from alembic.config import Config
-
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", _sa(url).replace("%", "%%"))
-    return config
 
 
 # --- listing and help ----------------------------------------------------------------------------------

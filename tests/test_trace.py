@@ -339,3 +339,13 @@ def test_bundled_example_env_py_gets_our_connection(server_url, pg_server):
     assert add.mode("orders") == "ACCESS EXCLUSIVE"
     assert validate.mode("orders") == "SHARE UPDATE EXCLUSIVE"  # after the revision's own COMMIT
     assert _scratch_dbs(pg_server) == set()
+
+
+def test_psycopg_url_keeps_everything_but_the_driver():
+    from dbpatterns.trace.database import psycopg_url
+
+    url = "postgresql://app:p%40ss@db:5433/shop?sslmode=require"
+    assert psycopg_url(url) == "postgresql+psycopg://app:p%40ss@db:5433/shop?sslmode=require"
+    assert psycopg_url("postgres+asyncpg://h/d") == "postgresql+psycopg://h/d"
+    with pytest.raises(InputError):
+        psycopg_url("mysql://h/d")

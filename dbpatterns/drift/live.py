@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ..env import LOG_TABLE
 from ..findings import InputError
 from ..schema import Snapshot, snapshot
-from ..trace.database import libpq_url, mask
+from ..trace.database import libpq_url, mask, psycopg_url
 
 VERSION_TABLE = "alembic_version"
 READ_ONLY = "-c default_transaction_read_only=on"
@@ -125,7 +125,7 @@ def compare_models(target: Target, metadata) -> list[tuple[str, str, str, str]]:
     from ..verify.autogen import describe
 
     options = READ_ONLY + (f" -c search_path={_quote(target.schema)}" if target.schema else "")
-    url = libpq_url(target.url).replace("postgresql://", "postgresql+psycopg://", 1)
+    url = psycopg_url(target.url)
     engine = create_engine(url, poolclass=NullPool, connect_args={"options": options, "connect_timeout": 10})
 
     def include_name(name, type_, parent_names):

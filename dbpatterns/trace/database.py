@@ -46,6 +46,11 @@ def libpq_url(url: str) -> str:
     return urlunsplit(parts._replace(scheme="postgresql"))
 
 
+def psycopg_url(url: str) -> str:
+    """``url`` as a SQLAlchemy URL for psycopg 3 (``postgresql+psycopg://``)."""
+    return urlunsplit(urlsplit(libpq_url(url))._replace(scheme="postgresql+psycopg"))
+
+
 def with_database(url: str, name: str, driver: str | None = None) -> str:
     parts = urlsplit(libpq_url(url))
     scheme = f"postgresql+{driver}" if driver else "postgresql"

@@ -38,11 +38,10 @@ def verify_project(project_dir: str | Path = ".", db: str | None = None, *, at_h
 
 def verify_empty_database(project_dir: str | Path, url: str) -> Report:
     """Verify on the existing, empty database at ``url`` (a SQLAlchemy or libpq URL); it is migrated."""
-    from ..trace.database import libpq_url
+    from ..trace.database import psycopg_url
 
     project, metadata = _prepare(Path(project_dir))
-    sa_url = libpq_url(url).replace("postgresql://", "postgresql+psycopg://", 1)
-    return _verify(project, sa_url, metadata)
+    return _verify(project, psycopg_url(url), metadata)
 
 
 def _prepare(folder: Path):
