@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from verify_bench import ENV_PY  # noqa: E402  (the same env.py: models in bench_models, our URL)
+from verify_bench import write_skeleton  # noqa: E402  (the same project layout, env.py and models file)
 
 from dbpatterns.pg import throwaway_server  # noqa: E402
 
@@ -61,14 +61,7 @@ def _table_code(i: int) -> tuple[str, str]:
 
 
 def generate(root: Path, tables: int, per_revision: int) -> None:
-    versions = root / "migrations" / "versions"
-    versions.mkdir(parents=True)
-    (root / "migrations" / "env.py").write_text(ENV_PY)
-    (root / "alembic.ini").write_text(
-        "[alembic]\nscript_location = %(here)s/migrations\nprepend_sys_path = .\npath_separator = os\n"
-        "sqlalchemy.url = postgresql+psycopg://localhost/unused\n"
-    )
-    (root / "pyproject.toml").write_text('[tool.dbpatterns]\nmodels = "bench_models:metadata"\n')
+    versions = write_skeleton(root)
     models = ["import sqlalchemy as sa", "", "metadata = sa.MetaData()", ""]
     parent = None
     for start in range(0, tables, per_revision):

@@ -92,8 +92,9 @@ from pytest_alembic.tests.experimental import test_downgrade_leaves_no_trace  # 
 """
 
 
-def generate(root: Path, count: int) -> None:
-    """``count`` revisions with correct downgrades, and models that match the head."""
+def write_skeleton(root: Path) -> Path:
+    """An Alembic project at ``root`` with ENV_PY, models in bench_models.py (written by the caller) and no
+    revisions yet; its versions folder."""
     versions = root / "migrations" / "versions"
     versions.mkdir(parents=True)
     (root / "migrations" / "env.py").write_text(ENV_PY)
@@ -102,6 +103,12 @@ def generate(root: Path, count: int) -> None:
         "sqlalchemy.url = postgresql+psycopg://localhost/unused\n"
     )
     (root / "pyproject.toml").write_text('[tool.dbpatterns]\nmodels = "bench_models:metadata"\n')
+    return versions
+
+
+def generate(root: Path, count: int) -> None:
+    """``count`` revisions with correct downgrades, and models that match the head."""
+    versions = write_skeleton(root)
     tables: dict[str, list[str]] = {}  # table -> model lines
     parent = None
     table = ""
