@@ -488,3 +488,16 @@ def test_cycle_collection_is_paused_only_during_the_run(project, pg_server, pg_u
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_tenant_schemas_named_like_keywords_or_inside_other_names(project, pg_server, pg_url):
+    """A schema named "user" is quoted in the catalog ("user".t), and schema a's objects are not data's."""
+    schemas = ("user", "a", "data")
+    run_sql(pg_server, pg_url, [f'CREATE SCHEMA "{s}"' for s in schemas])
+    for schema in schemas:
+        migrate(project, pg_url + "&options=" + quote(f'-csearch_path="{schema}"'))
+    run_sql(pg_server, pg_url, ["ALTER TABLE data.t ADD COLUMN extra int"])
+    summary = check_drift(project, [pg_url], schemas=list(schemas), server=pg_server)
+    keyword, a, data = summary.reports
+    assert keyword.in_sync and a.in_sync, (keyword.differences, a.differences)
+    assert {(d.kind, d.object, d.change) for d in data.differences} == {("column", "public.t.extra", "added")}

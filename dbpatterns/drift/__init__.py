@@ -128,10 +128,8 @@ def _check(history, targets: list, models: str | None) -> DriftSummary:
             at = destination(revision)
             expected = history.expected(at)
             if target.schema:
-                from .compare import _quote_ident
-
                 expected = normalize(expected, "public")
-                live = normalize(state.snapshot, _quote_ident(target.schema))
+                live = normalize(state.snapshot, target.schema)
             else:
                 expected, live = normalize(expected), normalize(state.snapshot)
             found = schema_differences(expected, live)

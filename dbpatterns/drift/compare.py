@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..alembic.sqlnames import quote
 from ..schema import Snapshot, diff
 from .model import Difference, Revision
 
@@ -35,12 +36,15 @@ def normalize(shot: Snapshot, schema: str | None = None, as_schema: str = "publi
     """What drift compares: privileges and extension versions left out (they belong to the server, not
     the history); with ``schema`` only that schema's objects, renamed as if they were in ``as_schema``."""
     out: Snapshot = {}
-    prefix, to = (f"{schema}.", f"{as_schema}.") if schema else (None, None)
+    prefix, to = (f"{quote(schema)}.", f"{quote(as_schema)}.") if schema else (None, None)
     for (kind, name), detail in shot.items():
         if prefix is not None:
-            if kind == "schema" or prefix not in name:
+            # names start with the schema; a comment's names its object after a space ("table tenant_a.t",
+            # "constraint c on tenant_a.t")
+            ours = f" {prefix}" in name if kind == "comment" else name.startswith(prefix)
+            if kind == "schema" or not ours:
                 continue
-            name, detail = name.replace(prefix, to), detail.replace(prefix, to)
+            name, detail = _swap_schema(name, prefix, to), _swap_schema(detail, prefix, to)
         if kind == "constraint" and detail.startswith("NOT NULL "):
             continue  # PostgreSQL 18's not-null constraints: the column's nullability says it
         if kind in ("table", "foreign table"):
@@ -51,9 +55,17 @@ def normalize(shot: Snapshot, schema: str | None = None, as_schema: str = "publi
     return out
 
 
-def only_schema(shot: Snapshot, schema: str) -> Snapshot:
-    prefix = f"{schema}."
-    return {key: detail for key, detail in shot.items() if key[0] != "schema" and prefix in key[1]}
+def _swap_schema(text: str, prefix: str, to: str) -> str:
+    """``text`` with the schema ``prefix`` ("tenant_a.") made ``to`` where it starts a name: not inside a
+    longer one ("data." does not hold the schema "a.")."""
+    out, at = [], 0
+    while (found := text.find(prefix, at)) != -1:
+        before = text[found - 1] if found else " "
+        out.append(text[at:found])
+        out.append(prefix if before.isalnum() or before in '_$"' else to)
+        at = found + len(prefix)
+    out.append(text[at:])
+    return "".join(out)
 
 
 def schema_differences(expected: Snapshot, live: Snapshot) -> list[Difference]:
@@ -103,13 +115,7 @@ def _index_table(definition: str) -> str | None:
         rel = stmt.relation
     except Exception:  # noqa: BLE001 - not an index definition
         return None
-    return ".".join(_quote_ident(p) for p in (rel.schemaname, rel.relname) if p)
-
-
-def _quote_ident(name: str) -> str:
-    plain = name[:1].isalpha() or name[:1] == "_"
-    plain = plain and all(c.islower() or c.isdigit() or c in "_$" for c in name)
-    return name if plain else '"' + name.replace('"', '""') + '"'
+    return ".".join(quote(p) for p in (rel.schemaname, rel.relname) if p)
 
 
 def _difference(d, folded: dict[str, int] | None) -> Difference:
