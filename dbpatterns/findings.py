@@ -45,5 +45,11 @@ class Finding:
         }
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (of the driver's error under SQLAlchemy's), or its type."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class InputError(Exception):
     """A usage or input error: the CLI prints it on one line and exits 2."""

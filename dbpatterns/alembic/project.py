@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..findings import InputError
+from ..findings import InputError, first_line
 
 
 @dataclass
@@ -133,17 +133,12 @@ def load_script(project: Project, config=None):
             script = ScriptDirectory.from_config(config)
             script.revision_map.heads  # noqa: B018 - import every revision now: errors are input errors
         except CommandError as exc:
-            raise InputError(f"{where}: cannot read the Alembic project: {_first_line(exc)}") from None
+            raise InputError(f"{where}: cannot read the Alembic project: {first_line(exc)}") from None
         except Exception as exc:  # noqa: BLE001 - a revision file that does not import
             # Alembic warns first about what it then fails on (a down_revision that is not there)
-            why = _first_line(warned[0].message) if warned else f"{type(exc).__name__}: {_first_line(exc)}"
+            why = first_line(warned[0].message) if warned else f"{type(exc).__name__}: {first_line(exc)}"
             raise InputError(f"{where}: cannot load the revisions: {why}") from None
     return script
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _from_ini(ini: Path) -> Project:
@@ -162,7 +157,7 @@ def _from_ini(ini: Path) -> Project:
             section, "version_path_separator", fallback=None
         )
     except (configparser.Error, UnicodeDecodeError) as exc:
-        raise InputError(f"{ini}: cannot read: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"{ini}: cannot read: {first_line(exc)}") from None
     if not location:
         raise InputError(f"{ini}: [alembic] has no script_location")
     split = _split_paths(versions, separator) if versions else []

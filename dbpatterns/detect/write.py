@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from ..files import create_new_file
-from ..findings import InputError
+from ..findings import InputError, first_line
 from .model import DetectReport, Written
 
 
@@ -83,7 +83,7 @@ def _generate(context) -> list:
     try:
         return [s for s in context.generate_scripts() if s is not None]
     except CommandError as exc:
-        raise InputError(f"Alembic could not write the revision: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"Alembic could not write the revision: {first_line(exc)}") from None
 
 
 def _staging(script, folder: Path):

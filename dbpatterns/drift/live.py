@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..env import LOG_TABLE
-from ..findings import InputError
+from ..findings import InputError, first_line
 from ..schema import Snapshot, snapshot
 from ..trace.database import libpq_url, mask, psycopg_url
 
@@ -40,7 +40,7 @@ def connect(target: Target):
     try:
         conn = psycopg.connect(libpq_url(target.url), options=options, connect_timeout=10)
     except psycopg.Error as exc:
-        raise InputError(f"cannot connect to {target.label}: {mask(_first_line(exc), target.url)}") from None
+        raise InputError(f"cannot connect to {target.label}: {mask(first_line(exc), target.url)}") from None
     conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
     conn.commit()
     return conn
@@ -64,7 +64,7 @@ def read_live(target: Target) -> LiveState:
             shot.update(_tenant_functions(conn, target.schema))
         conn.rollback()
     except psycopg.Error as exc:
-        raise InputError(f"cannot read {target.label}: {mask(_first_line(exc), target.url)}") from None
+        raise InputError(f"cannot read {target.label}: {mask(first_line(exc), target.url)}") from None
     finally:
         conn.close()
     return LiveState(versions, shot, log)
@@ -140,7 +140,7 @@ def compare_models(target: Target, metadata) -> list[tuple[str, str, str, str]]:
             connection.rollback()
     except SQLAlchemyError as exc:
         raise InputError(
-            f"cannot compare the models with {target.label}: {mask(_first_line(exc), target.url)}"
+            f"cannot compare the models with {target.label}: {mask(first_line(exc), target.url)}"
         ) from None
     finally:
         engine.dispose()
@@ -180,8 +180,3 @@ def _name(schema, name) -> str:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from dbpatterns.findings import first_line
 from dbpatterns.pg.errors import PgError
 
 #: Table lock modes, weakest first.
@@ -115,7 +116,7 @@ def observe(
     try:
         conn = psycopg.connect(conn_url, autocommit=True)
     except psycopg.Error as exc:
-        raise PgError(f"cannot connect to the database: {_first_line(exc)}") from None
+        raise PgError(f"cannot connect to the database: {first_line(exc)}") from None
     with conn:
         conn.execute(f"SET statement_timeout = {int(timeout * 1000)}")
         if setup_sql and setup_sql.strip():
@@ -137,7 +138,7 @@ def observe(
             locks = table_locks(conn, conn.info.backend_pid)
             changed = rewritten(before, relfilenodes(conn))
         except psycopg.Error as exc:
-            raise PgError(f"statement failed: {_first_line(exc)}") from exc
+            raise PgError(f"statement failed: {first_line(exc)}") from exc
         finally:
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 conn.execute("ROLLBACK")
@@ -157,7 +158,7 @@ def _observe_autocommit(conn: psycopg.Connection, conn_url: str, sql: str, timeo
     try:
         sampler = psycopg.connect(conn_url, autocommit=True)
     except psycopg.Error as exc:
-        raise PgError(f"cannot connect a lock sampler: {_first_line(exc)}") from None
+        raise PgError(f"cannot connect a lock sampler: {first_line(exc)}") from None
     with sampler:
 
         def sample() -> None:
@@ -197,9 +198,4 @@ def _run(conn: psycopg.Connection, sql: str, what: str) -> None:
     try:
         conn.execute(sql)
     except psycopg.Error as exc:
-        raise PgError(f"{what} failed: {_first_line(exc)}") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        raise PgError(f"{what} failed: {first_line(exc)}") from exc

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
+from dbpatterns.findings import first_line
 from dbpatterns.pg import cluster
 from dbpatterns.pg.binaries import Binaries, binaries, run_as
 from dbpatterns.pg.errors import PgError, log_tail
@@ -102,7 +103,7 @@ class Server:
         try:
             return psycopg.connect(self.url(dbname), **kwargs)
         except psycopg.OperationalError as exc:
-            raise PgError(f"cannot connect to the throwaway PostgreSQL: {_first_line(exc)}") from None
+            raise PgError(f"cannot connect to the throwaway PostgreSQL: {first_line(exc)}") from None
 
     # -- scratch databases ---------------------------------------------------------------------------
 
@@ -153,7 +154,7 @@ class Server:
                     self._admin = psycopg.connect(self.url("postgres"), autocommit=True)
                 self._admin.execute(query)
             except psycopg.Error as exc:
-                raise PgError(f"{what}: {_first_line(exc)}") from None
+                raise PgError(f"{what}: {first_line(exc)}") from None
 
     # -- lifetime ------------------------------------------------------------------------------------
 
@@ -288,11 +289,6 @@ def _terminate(process: subprocess.Popen, timeout: float) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(wait)
             return
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @atexit.register

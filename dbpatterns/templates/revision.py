@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..alembic.project import importable_in
 from ..files import create_new_file
-from ..findings import InputError
+from ..findings import InputError, first_line
 
 
 @dataclass(slots=True)
@@ -115,7 +115,7 @@ class AlembicProject:
                 config=self.config,
             )
         except Exception as exc:  # noqa: BLE001 - the project's own template
-            raise InputError(f"{mako}: cannot render: {_first_line(exc)}") from None
+            raise InputError(f"{mako}: cannot render: {first_line(exc)}") from None
         text = text.rstrip() + "\n"
         if blocks["downgrade_ignore"]:
             text = _ignore_on_def(text, "downgrade", blocks["downgrade_ignore"].split())
@@ -157,7 +157,7 @@ class AlembicProject:
                     write_hooks._run_hooks(path, self.script.hooks)
                 except Exception as exc:  # noqa: BLE001 - the project's hook
                     raise InputError(
-                        f"{path} was written but a post_write_hook failed: {_first_line(exc)}"
+                        f"{path} was written but a post_write_hook failed: {first_line(exc)}"
                     ) from None
 
 
@@ -171,8 +171,3 @@ def _ignore_on_def(text: str, function: str, rules: list[str]) -> str:
             lines[i] = f"{line}  # dbpatterns: ignore[{', '.join(rules)}]"
             break
     return "\n".join(lines) + "\n"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

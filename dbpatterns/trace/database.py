@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from ..findings import InputError
+from ..findings import InputError, first_line
 
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<pw>[^@/\s]*)@", re.I)
 
@@ -78,21 +78,16 @@ def _on_user_server(db: str) -> Iterator[Scratch]:
     try:
         admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=15)
     except psycopg.Error as exc:
-        raise InputError(f"cannot connect to --db: {mask(_first_line(exc), db)}") from None
+        raise InputError(f"cannot connect to --db: {mask(first_line(exc), db)}") from None
     name = f"dbpatterns_trace_{secrets.token_hex(4)}"
     with admin:
         try:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         except psycopg.Error as exc:
-            message = mask(_first_line(exc), db)
+            message = mask(first_line(exc), db)
             raise InputError(f"cannot create a scratch database on --db: {message}") from None
         try:
             yield Scratch(with_database(db, name), with_database(db, name, "psycopg"), name)
         finally:
             with contextlib.suppress(psycopg.Error):
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

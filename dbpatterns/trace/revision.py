@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..alembic.project import env_takes_url, importable_in, url_in_environment
-from ..findings import InputError
+from ..findings import InputError, first_line
 from .database import Scratch
 from .execute import Piece, split
 
@@ -44,7 +44,7 @@ def load(project_dir: Path, revision: str) -> Target:
         try:
             script = scripts.get_revision(revision)
         except CommandError as exc:
-            raise InputError(f"unknown revision {revision!r}: {_first_line(exc)}") from None
+            raise InputError(f"unknown revision {revision!r}: {first_line(exc)}") from None
     if script is None or isinstance(script, tuple):
         raise InputError(f"unknown revision {revision!r}")
     parents = script.down_revision or ()
@@ -58,7 +58,7 @@ def _render(path: Path) -> list[Piece]:
     try:
         chunks = render(path, "upgrade")
     except Exception as exc:  # noqa: BLE001 - any error in user code is reported, not raised
-        why = f"{type(exc).__name__}: {_first_line(exc)}"
+        why = f"{type(exc).__name__}: {first_line(exc)}"
         raise InputError(f"{path}: cannot render upgrade() in Alembic's offline mode: {why}") from None
     pieces = []
     for chunk in chunks:
@@ -108,7 +108,7 @@ def migrate_to_parent(target: Target, scratch: Scratch) -> None:
 
 
 def _upgrade_error(exc: BaseException, target: Target) -> str:
-    text = f"{type(exc).__name__}: {_first_line(exc)}"
+    text = f"{type(exc).__name__}: {first_line(exc)}"
     if "greenlet" in text:
         text = "the project's env.py is async and needs greenlet: pip install 'sqlalchemy[asyncio]'"
     parents = ", ".join(target.parents)
@@ -133,8 +133,3 @@ def _check_migrated(target: Target, scratch: Scratch) -> None:
 
 def _tuple(value) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -27,7 +27,7 @@ from ..alembic.project import (
     load_script,
     url_in_environment,
 )
-from ..findings import InputError
+from ..findings import InputError, first_line
 
 HOW_TO_PASS_URL = (
     "env.py must use config.attributes['connection'] when it is set, or take the URL from "
@@ -173,7 +173,7 @@ class Runner:
             try:
                 self.connection = self.engine.connect()
             except SQLAlchemyError as exc:
-                why = _first_line(exc.orig or exc)
+                why = first_line(exc.orig or exc)
                 raise InputError(f"cannot connect to the scratch database: {why}") from None
         return self.connection
 
@@ -195,10 +195,5 @@ class Runner:
         return f"{self.project.env_py} failed before running migrations: {text}"
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _why(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {_first_line(exc)}"
+    return f"{type(exc).__name__}: {first_line(exc)}"
