@@ -18,7 +18,7 @@ Date") do not count; any change to the code does, including the text of a string
 ``op.execute``. A file that does not parse is hashed byte for byte.
 
 Parsing is the slow part for big histories, so the hash of each file content (by its SHA-256) is kept in
-``checksums.json`` in the cache folder (see :func:`cache_root`).
+``checksums.json`` in the cache folder (see :func:`dbpatterns.files.cache_root`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import ast
 import base64
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .files import cache_root, replace_file
 from .findings import InputError
 
 SUM_FILE = "dbpatterns.sum"
@@ -103,14 +103,6 @@ def file_checksum(path: str | os.PathLike) -> str:
     return found
 
 
-def cache_root() -> Path:
-    """``$DBPATTERNS_CACHE_DIR``, else ``$XDG_CACHE_HOME/dbpatterns`` or ``~/.cache/dbpatterns``."""
-    if os.environ.get("DBPATTERNS_CACHE_DIR"):
-        return Path(os.environ["DBPATTERNS_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "dbpatterns"
-
-
 def _load_memo() -> None:
     global _memo_loaded
     if _memo_loaded:
@@ -137,12 +129,7 @@ def save_memo() -> None:
     _memo_dirty = False
     items = dict(list(_memo.items())[-20000:])
     with contextlib.suppress(OSError):
-        folder = cache_root()
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(items, out)
-        os.replace(temp, folder / "checksums.json")
+        replace_file(cache_root() / "checksums.json", json.dumps(items).encode())
 
 
 def _h1(data: bytes) -> str:
@@ -226,14 +213,7 @@ def write_sums(project_dir: str | os.PathLike = ".") -> Path:
     project = _project(project_dir)
     target = sum_path(project)
     text = render_sum_file(current_sums(project))
-    fd, temp = tempfile.mkstemp(prefix=".dbpatterns-sum-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    replace_file(target, text.encode())
     return target
 
 

@@ -10,6 +10,31 @@ from pathlib import Path
 from .findings import InputError
 
 
+def cache_root() -> Path:
+    """Our cache folder: ``$DBPATTERNS_CACHE_DIR``, else ``$XDG_CACHE_HOME/dbpatterns`` or
+    ``~/.cache/dbpatterns``."""
+    if env := os.environ.get("DBPATTERNS_CACHE_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dbpatterns"
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` whole: a complete temporary file beside it, then renamed over it (a reader sees the
+    old file or the new one); the temporary file is removed if anything fails."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def create_new_file(path: Path, data: bytes) -> None:
     """Create ``path`` holding ``data`` in one step (a complete temporary file, then a hard link); an input
     error when it exists: never replaces a file, never leaves a partial one."""

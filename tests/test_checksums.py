@@ -184,3 +184,20 @@ def test_verify_fails_on_an_edited_revision(tmp_path, pg_server):
     report = verify_project(project, db=pg_server.url())
     (failed,) = [c for c in report.checks if not c.ok]
     assert failed.name == "checksums" and "versions/r1.py: edited" in failed.detail
+
+
+def test_replace_file_is_whole_and_leaves_nothing_behind(tmp_path, monkeypatch):
+    from dbpatterns import files
+
+    target = tmp_path / "cache" / "x.json"
+    files.replace_file(target, b"one")
+    files.replace_file(target, b"two")
+    assert target.read_bytes() == b"two" and [p.name for p in target.parent.iterdir()] == ["x.json"]
+
+    def broken(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", broken)
+    with pytest.raises(OSError):
+        files.replace_file(target, b"three")
+    assert target.read_bytes() == b"two" and [p.name for p in target.parent.iterdir()] == ["x.json"]

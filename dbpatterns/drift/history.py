@@ -15,11 +15,11 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..env import LOG_TABLE
+from ..files import replace_file
 from ..findings import InputError
 from ..schema import Snapshot, snapshot
 
@@ -27,7 +27,7 @@ CACHE_FORMAT = "drift-1"
 
 
 def cache_dir() -> Path:
-    from ..checksums import cache_root
+    from ..files import cache_root
 
     return cache_root() / "drift"
 
@@ -86,13 +86,8 @@ class History:
     def _store(self, value, *parts: str) -> None:
         if not self.cache:
             return
-        target = self._cache_file(*parts)
         with contextlib.suppress(OSError):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(value, out)
-            os.replace(temp, target)
+            replace_file(self._cache_file(*parts), json.dumps(value).encode())
 
     def cached_heads(self) -> tuple[str, ...] | None:
         """The heads, when the cache has the revision graph (nothing imported)."""

@@ -31,6 +31,7 @@ import threading
 import time
 from pathlib import Path
 
+from dbpatterns.files import cache_root
 from dbpatterns.pg.binaries import Binaries, RunAs
 from dbpatterns.pg.errors import PgError, log_tail
 
@@ -48,13 +49,6 @@ INITDB_ARGS = (
     "--wal-segsize=1",
 )
 _SHM_MIN_FREE = 1 << 30  # use /dev/shm only with at least 1 GiB free
-
-
-def cache_root() -> Path:
-    if env := os.environ.get("DBPATTERNS_CACHE_DIR"):
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "dbpatterns"
 
 
 def run_root() -> Path:
