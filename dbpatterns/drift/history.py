@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from ..env import LOG_TABLE
 from ..files import replace_file
@@ -174,6 +173,7 @@ class History:
     def _build(self, destination: tuple[str, ...], metadata=None) -> tuple[Snapshot, list | None]:
         from concurrent.futures import ThreadPoolExecutor
 
+        from ..trace.database import psycopg_url
         from ..verify.runner import Runner, StepFailed
         from .live import Target, compare_models
 
@@ -181,8 +181,7 @@ class History:
         version_table = "alembic_version"
         try:
             if destination:
-                name = unquote(urlsplit(url).path.lstrip("/"))
-                runner = Runner(self.project, self.server.url(name, driver="psycopg"), self.script())
+                runner = Runner(self.project, psycopg_url(url), self.script())
                 try:
                     runner.check_env_takes_url()
                     for revision in destination:

@@ -64,8 +64,7 @@ def scratch_database(db: str | None = None) -> Iterator[Scratch]:
         from ..pg import throwaway_server
 
         with throwaway_server() as server, server.scratch_database() as url:
-            name = urlsplit(url).path.lstrip("/")
-            yield Scratch(url, server.url(unquote(name), driver="psycopg"), unquote(name))
+            yield Scratch(url, psycopg_url(url), unquote(urlsplit(url).path.lstrip("/")))
         return
     yield from _on_user_server(db)
 
