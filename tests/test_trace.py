@@ -349,3 +349,18 @@ def test_psycopg_url_keeps_everything_but_the_driver():
     assert psycopg_url("postgres+asyncpg://h/d") == "postgresql+psycopg://h/d"
     with pytest.raises(InputError):
         psycopg_url("mysql://h/d")
+
+
+def test_a_merge_revision_is_traced_after_both_parents(tmp_path, server_url):
+    from tests.alembic_builder import write_project
+
+    create = "op.execute('CREATE TABLE {0} (id int)')", "op.execute('DROP TABLE {0}')"
+    revisions = [
+        ("r1", None, create[0].format("a"), create[1].format("a")),
+        ("r2a", "r1", create[0].format("b"), create[1].format("b")),
+        ("r2b", "r1", create[0].format("c"), create[1].format("c")),
+        ("r3", ("r2a", "r2b"), "op.execute('CREATE VIEW v AS SELECT b.id FROM b, c')", "pass"),
+    ]
+    project = write_project(tmp_path / "p", revisions)
+    (statement,) = trace_revision(project, "r3", db=server_url)
+    assert statement.to_dict()["sql"].startswith("CREATE VIEW v")  # b and c both there

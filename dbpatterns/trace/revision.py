@@ -10,11 +10,10 @@ at the parent revision, or the command says which way env.py must take the URL.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..alembic.project import env_takes_url, importable_in, url_in_environment
+from ..alembic.project import Project, importable_in
 from ..findings import InputError, first_line
 from .database import Scratch
 from .execute import Piece, split
@@ -22,9 +21,8 @@ from .execute import Piece, split
 
 @dataclass
 class Target:
-    config: object  # alembic.config.Config
-    root: Path
-    env_py: Path
+    project: Project
+    script: object  # the project's alembic.script.ScriptDirectory, every revision loaded
     path: Path  # the revision file
     revision: str
     parents: tuple[str, ...]
@@ -33,11 +31,10 @@ class Target:
 
 def load(project_dir: Path, revision: str) -> Target:
     """Find ``revision`` in the project at ``project_dir`` and render its upgrade as statements."""
-    from ..alembic.project import alembic_config, load_script, require_project
+    from ..alembic.project import load_script, require_project
 
     project = require_project(project_dir)
-    config = alembic_config(project)
-    scripts = load_script(project, config)  # Alembic is importable: alembic_config checked it
+    scripts = load_script(project)  # Alembic is importable: load_script checked it
     from alembic.util import CommandError
 
     with importable_in(project.root):
@@ -49,7 +46,7 @@ def load(project_dir: Path, revision: str) -> Target:
         raise InputError(f"unknown revision {revision!r}")
     parents = script.down_revision or ()
     path = Path(script.path)
-    return Target(config, project.root, project.env_py, path, script.revision, _tuple(parents), _render(path))
+    return Target(project, scripts, path, script.revision, _tuple(parents), _render(path))
 
 
 def _render(path: Path) -> list[Piece]:
@@ -69,50 +66,26 @@ def _render(path: Path) -> list[Piece]:
 
 
 def migrate_to_parent(target: Target, scratch: Scratch) -> None:
-    """Upgrade the scratch database to the revision's parent(s) with the project's env.py."""
+    """Upgrade the scratch database to the revision's parent(s) with the project's env.py (verify's Runner,
+    on the revisions ``load`` already read)."""
     if not target.parents:
         return
-    if not env_takes_url(target.env_py):
-        raise InputError(
-            f"{target.env_py} reads its database URL neither from config.get_main_option('sqlalchemy.url'), "
-            "config.attributes['connection'] nor -x arguments; refusing to run it (it could migrate another "
-            "database). Make env.py prefer one of those"
-        )
-    from alembic import command
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
+    from ..verify.runner import Runner, StepFailed
 
-    config = target.config
-    config.set_main_option("sqlalchemy.url", scratch.sa_url.replace("%", "%%"))
-    xs = [f"{key}={scratch.sa_url}" for key in ("url", "db_url", "database_url", "sqlalchemy.url")]
-    config.cmd_opts = argparse.Namespace(x=xs)
-    engine = create_engine(scratch.sa_url, poolclass=NullPool)
+    runner = Runner(target.project, scratch.sa_url, target.script)
     try:
-        with importable_in(target.root), url_in_environment(scratch.sa_url):
-            for parent in target.parents:
-                # not in a transaction: env.py's context.begin_transaction() commits (and autocommit_block
-                # works); some env.py files close the connection they are given
-                with engine.connect() as connection:
-                    config.attributes["connection"] = connection
-                    command.upgrade(config, parent)
-                    if not connection.closed and connection.in_transaction():
-                        connection.commit()
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the project's code: report any error on one line
-        raise InputError(_upgrade_error(exc, target)) from None
+        runner.check_env_takes_url()
+        for parent in target.parents:
+            runner.run(lambda heads, ctx, p=parent: runner.upgrade_steps(p, heads), parent)
+    except StepFailed as failed:
+        why = f"{failed.what} failed: {failed.error}"
+        parents = ", ".join(target.parents)
+        raise InputError(
+            f"migrating the scratch database to {parents} (the parent of {target.revision}): {why}"
+        ) from None
     finally:
-        config.attributes.pop("connection", None)
-        engine.dispose()
+        runner.close()
     _check_migrated(target, scratch)
-
-
-def _upgrade_error(exc: BaseException, target: Target) -> str:
-    text = f"{type(exc).__name__}: {first_line(exc)}"
-    if "greenlet" in text:
-        text = "the project's env.py is async and needs greenlet: pip install 'sqlalchemy[asyncio]'"
-    parents = ", ".join(target.parents)
-    return f"migrating the scratch database to {parents} (the parent of {target.revision}) failed: {text}"
 
 
 def _check_migrated(target: Target, scratch: Scratch) -> None:
@@ -125,7 +98,8 @@ def _check_migrated(target: Target, scratch: Scratch) -> None:
             heads = set()
     if not set(target.parents) <= heads:
         raise InputError(
-            f"{target.env_py} did not migrate the scratch database (found {sorted(heads) or 'no version'}):"
+            f"{target.project.env_py} did not migrate the scratch database"
+            f" (found {sorted(heads) or 'no version'}):"
             " env.py must take the URL from config.get_main_option('sqlalchemy.url') or "
             "config.attributes['connection']"
         )
