@@ -318,14 +318,7 @@ def check_drift(
     folder = _project_folder(project)
     with RUN_LOCK:
         summary = drift_of(folder, [url], schemas=schemas or None, models=models, server=scratch_server())
-    reports = [r.to_dict() for r in summary.reports]
-    counts = {
-        "targets": len(reports),
-        "in_sync": sum(r["in_sync"] for r in reports),
-        "drifted": sum(not r["in_sync"] and not r["error"] for r in reports),
-        "errors": sum(bool(r["error"]) for r in reports),
-    }
-    return DriftSummary(in_sync=summary.in_sync, targets=reports, summary=counts)
+    return DriftSummary(**summary.to_dict(always_summary=True))
 
 
 @guarded

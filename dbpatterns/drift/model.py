@@ -87,9 +87,10 @@ class DriftSummary:
     def errors(self) -> list[DriftReport]:
         return [r for r in self.reports if r.error]
 
-    def to_dict(self) -> dict:
-        """One target: its report. Several: ``{"in_sync", "targets": [...], "summary": {...}}``."""
-        if len(self.reports) == 1:
+    def to_dict(self, *, always_summary: bool = False) -> dict:
+        """One target: its report. Several (or ``always_summary``): ``{"in_sync", "targets": [...],
+        "summary": {...}}``."""
+        if len(self.reports) == 1 and not always_summary:
             return self.reports[0].to_dict()
         return {
             "in_sync": self.in_sync,
