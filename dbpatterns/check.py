@@ -54,10 +54,10 @@ class CheckReport:
 
 
 def run_check(project_dir: str | os.PathLike = ".", *, db: str | None = None) -> CheckReport:
+    from .alembic.project import require_project
     from .detect import at_head
-    from .heads import find
 
-    project = find(project_dir)
+    project = require_project(project_dir)
     shared = at_head()  # detect compares where verify's upgrade left the scratch database: one history run
     parts = [
         _lint(project),
@@ -116,10 +116,10 @@ def _verify(project_dir, db, shared=None) -> Part:
 
 def _detect(project_dir, db, shared=None) -> Part:
     from .alembic.models import models_setting
+    from .alembic.project import require_project
     from .detect import detect_changes
-    from .heads import find
 
-    configured = models_setting(find(project_dir).root) is not None
+    configured = models_setting(require_project(project_dir).root) is not None
     try:
         report = detect_changes(project_dir, db=db, shared=shared)
     except InputError as exc:

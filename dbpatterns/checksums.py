@@ -30,6 +30,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .alembic.project import require_project
 from .files import cache_root, replace_file
 from .findings import InputError
 
@@ -145,12 +146,6 @@ def total_checksum(entries: dict[str, str]) -> str:
 # -- the project's files -----------------------------------------------------------------------------
 
 
-def _project(project_dir):
-    from .alembic.project import require_project
-
-    return require_project(project_dir)
-
-
 def sum_path(project) -> Path:
     """Where the sum file of ``project`` (a :class:`~dbpatterns.alembic.project.Project`) lives."""
     return project.script_location / SUM_FILE
@@ -210,7 +205,7 @@ def parse_sum_file(path: Path) -> tuple[str, dict[str, str]]:
 
 def write_sums(project_dir: str | os.PathLike = ".") -> Path:
     """Write (or rewrite) the project's sum file atomically; returns its path."""
-    project = _project(project_dir)
+    project = require_project(project_dir)
     target = sum_path(project)
     text = render_sum_file(current_sums(project))
     replace_file(target, text.encode())
@@ -259,7 +254,7 @@ _FIX = "run `dbpatterns sum` if the revision was never deployed; otherwise undo 
 
 def check_sums(project_dir: str | os.PathLike = ".") -> SumReport:
     """Compare the revision files with the sum file. No sum file: ``exists`` False and no problems."""
-    return check_project_sums(_project(project_dir))
+    return check_project_sums(require_project(project_dir))
 
 
 def check_project_sums(project) -> SumReport:

@@ -53,17 +53,10 @@ class HeadsReport:
         }
 
 
-def find(project_dir):
-    """The Alembic project in ``project_dir``, or an input error."""
-    from .alembic.project import require_project
-
-    return require_project(project_dir)
-
-
 def show_heads(project_dir: str | os.PathLike = ".") -> HeadsReport:
-    from .alembic.project import load_script
+    from .alembic.project import load_script, require_project
 
-    project = find(project_dir)
+    project = require_project(project_dir)
     return heads_of(load_script(project), project.root)
 
 

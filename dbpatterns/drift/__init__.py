@@ -50,14 +50,14 @@ def check_drift(
     """Check every URL (each tenant schema of it, with ``schemas``). ``server``: a running
     :class:`dbpatterns.pg.Server` for the scratch databases (default: a throwaway one, started only when
     the history's schema is not in the cache). ``cache=False``: always run the history."""
+    from ..alembic.project import require_project
     from ..checksums import save_memo
-    from ..heads import find
     from .history import History
     from .live import Target
 
     if not urls:
         raise InputError("drift: give --db URL (or --db-file FILE)")
-    project = find(project_dir)
+    project = require_project(project_dir)
     targets = [Target(url, schema) for url in urls for schema in (schemas or [None])]
     history = History(project, server, cache=cache)
     # No cycle collection meanwhile: a cold run allocates millions of objects (the models, Alembic's
