@@ -40,13 +40,13 @@ def detect_changes(
     from .run import prepare, run_detect
 
     project, metadata = prepare(project_dir, models)
-    _check_since(project, since)
+    work_tree = _check_since(project, since)
     report = shared.outcome(metadata) if shared is not None else None
     if report is None:
         report = run_detect(
             project, metadata, db, lambda runner, ctx, target, report: _compare(ctx, target, report)
         )
-    _finish(report, project, since)
+    _finish(report, project, since, work_tree)
     return report
 
 
@@ -82,20 +82,23 @@ def write_revision(
     if not message or not message.strip():
         raise InputError("detect --write: the revision message is empty")
     project, metadata = prepare(project_dir, models)
-    _check_since(project, since)
+    work_tree = _check_since(project, since)
     report = write(project, metadata, message.strip(), db)
-    _finish(report, project, since)
+    _finish(report, project, since, work_tree)
     return report
 
 
-def _check_since(project, since: str | None) -> None:
-    if since is not None:
-        from .since import check_ref
+def _check_since(project, since: str | None):
+    """The git work tree holding the project when ``since`` is given (an input error for a bad ref), before
+    any server starts."""
+    if since is None:
+        return None
+    from .since import check_ref
 
-        check_ref(project.root, since)
+    return check_ref(project.root, since)
 
 
-def _finish(report: DetectReport, project, since: str | None) -> None:
+def _finish(report: DetectReport, project, since: str | None, work_tree) -> None:
     from .since import changed_models, model_classes
 
     classes = model_classes(project.root)
@@ -103,4 +106,4 @@ def _finish(report: DetectReport, project, since: str | None) -> None:
     for change in [*report.changes, *report.deferred]:
         change.model = by_table.get(change.table or "")
     if since:
-        report.since, report.edits = since, changed_models(project.root, classes, since)
+        report.since, report.edits = since, changed_models(work_tree, project.root, classes, since)

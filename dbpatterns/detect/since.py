@@ -50,8 +50,9 @@ def check_ref(root: Path, ref: str) -> Path:
     return Path(top.strip())
 
 
-def changed_models(root: Path, classes: list[tuple[type, str]], ref: str) -> list[ModelEdit]:
-    top = check_ref(root, ref)
+def changed_models(top: Path, root: Path, classes: list[tuple[type, str]], ref: str) -> list[ModelEdit]:
+    """The model classes (and deleted model files) under ``root`` changed since ``ref``; ``top``: the git
+    work tree (:func:`check_ref`)."""
     tables: dict[tuple[Path, str], str] = {}
     for cls, table in classes:
         source = _source_file(cls)
