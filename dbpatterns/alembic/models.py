@@ -17,16 +17,9 @@ from ..findings import InputError
 
 def models_setting(project_root: Path) -> str | None:
     """``[tool.dbpatterns] models`` of the nearest pyproject.toml (validated with the other settings)."""
-    import tomllib
+    from ..lint.settings import load_settings
 
-    from ..lint.settings import find_pyproject, load_settings
-
-    load_settings(project_root)  # unknown keys and bad values are errors
-    where = find_pyproject(project_root)
-    if where is None:
-        return None
-    data = tomllib.loads(where.read_text(encoding="utf-8"))
-    return data.get("tool", {}).get("dbpatterns", {}).get("models")
+    return load_settings(project_root).models
 
 
 def load_metadata(spec: str, root: Path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,6 +39,11 @@ class Settings:
     lock_timeout_in_env: bool = False  # env.py / the runner sets lock_timeout before every migration
     exclude: tuple[str, ...] = ()
     root: Path = field(default_factory=Path.cwd)
+    # read by other commands: the models (``package.module:Base``), the templates folder (relative to
+    # ``root``) and named databases (name, URL or ``${VAR}``)
+    models: str | None = None
+    templates: str | None = None
+    targets: tuple[tuple[str, str], ...] = ()
 
     def with_overrides(self, **values) -> Settings:
         return replace(self, **{k: v for k, v in values.items() if v is not None})
@@ -67,11 +73,18 @@ def load_settings(project: Path | None = None) -> Settings:
     if where is None:
         return Settings(root=(project or Path.cwd()).resolve())
     try:
-        data = tomllib.loads(where.read_text(encoding="utf-8"))
+        text = where.read_text(encoding="utf-8")
+        return _parsed(where, text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"{where}: cannot read pyproject.toml: {exc}") from None
-    table = data.get("tool", {}).get("dbpatterns", {})
-    return settings_from_table(table, where)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(where: Path, text: str) -> Settings:
+    """The settings of one pyproject.toml text, parsed once (a command asks several times)."""
+    import tomllib
+
+    return settings_from_table(tomllib.loads(text).get("tool", {}).get("dbpatterns", {}), where)
 
 
 def settings_from_table(table: dict, where: Path) -> Settings:
@@ -110,29 +123,21 @@ def settings_from_table(table: dict, where: Path) -> Settings:
         if not isinstance(table["exclude"], list) or not all(isinstance(i, str) for i in table["exclude"]):
             raise bad("exclude", "a list of glob patterns")
         values["exclude"] = tuple(table["exclude"])
-    for key in ("models", "templates"):  # read by other commands
-        if key in table and not isinstance(table[key], str):
-            raise bad(key, "a string")
-    _targets(table, where)
-    return Settings(**values)
-
-
-def _targets(table: dict, where: Path) -> dict[str, str]:
-    """``targets``: named databases (name = URL; ``${VAR}`` reads the environment), for the MCP server."""
-    targets = table.get("targets", {})
+    for key in ("models", "templates"):
+        if key in table:
+            if not isinstance(table[key], str):
+                raise bad(key, "a string")
+            values[key] = table[key]
+    targets = table.get("targets", {})  # named databases (name = URL; ${VAR} reads the environment)
     if not isinstance(targets, dict) or not all(isinstance(v, str) for v in targets.values()):
         raise InputError(f'{where}: [tool.dbpatterns] targets must be a table of name = "URL or ${{VAR}}"')
-    return targets
+    values["targets"] = tuple(targets.items())
+    return Settings(**values)
 
 
 def load_targets(pyproject: Path) -> dict[str, str]:
     """The ``[tool.dbpatterns] targets`` table of ``pyproject`` (validated like every other key)."""
-    load_settings(pyproject.parent)
-    import tomllib
-
-    return _targets(
-        tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("dbpatterns", {}), pyproject
-    )
+    return dict(load_settings(pyproject.parent).targets)
 
 
 def parse_pg_version(value, where: str) -> int:

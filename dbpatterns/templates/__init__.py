@@ -82,18 +82,13 @@ def __getattr__(name: str):
 
 
 def _settings(root):
-    from ..lint.settings import find_pyproject, load_settings
+    from ..lint.settings import load_settings
 
     settings = load_settings(root)
-    pyproject = find_pyproject(root)
     folder = None
-    if pyproject is not None:
-        import tomllib
-
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        name = data.get("tool", {}).get("dbpatterns", {}).get("templates")
-        if name:
-            folder = (pyproject.parent / name).resolve()
-            if not folder.is_dir():
-                raise InputError(f"{pyproject}: [tool.dbpatterns] templates {name!r} is not a folder")
+    if settings.templates:
+        folder = (settings.root / settings.templates).resolve()
+        if not folder.is_dir():
+            where = settings.root / "pyproject.toml"
+            raise InputError(f"{where}: [tool.dbpatterns] templates {settings.templates!r} is not a folder")
     return settings, folder
