@@ -22,30 +22,33 @@ def cache_root() -> Path:
 def replace_file(path: Path, data: bytes) -> None:
     """Write ``path`` whole: a complete temporary file beside it, then renamed over it (a reader sees the
     old file or the new one); the temporary file is removed if anything fails."""
-    path = Path(path)
+    with _beside(Path(path), data, sync=False) as tmp:
+        os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _beside(path: Path, data: bytes, *, sync: bool):
+    """A complete temporary file holding ``data`` in ``path``'s folder, removed when the block ends (it is
+    gone already when the block renamed it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        yield tmp
+    finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise
 
 
 def create_new_file(path: Path, data: bytes) -> None:
     """Create ``path`` holding ``data`` in one step (a complete temporary file, then a hard link); an input
     error when it exists: never replaces a file, never leaves a partial one."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+    with _beside(path, data, sync=True) as tmp:
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -56,6 +59,3 @@ def create_new_file(path: Path, data: bytes) -> None:
                     handle.write(data)
             except FileExistsError:
                 raise InputError(f"{path} already exists; never overwriting it") from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
