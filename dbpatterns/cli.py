@@ -324,14 +324,16 @@ def _emit(args, data, text) -> None:
         sys.stdout.write(text())
 
 
-def _write_bytes(data: bytes) -> None:
-    """Write UTF-8 bytes to stdout without decoding them first (a text-only stream gets the text)."""
+def _write_bytes(data: bytes | list[bytes]) -> None:
+    """Write UTF-8 bytes (or pieces of them, in order) to stdout without decoding them first (a text-only
+    stream gets the text)."""
+    pieces = [data] if isinstance(data, bytes) else data
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:
-        sys.stdout.write(data.decode())
+        sys.stdout.write(b"".join(pieces).decode())
         return
     sys.stdout.flush()
-    buffer.write(data)
+    buffer.writelines(pieces)
     buffer.flush()
 
 

@@ -63,19 +63,19 @@ def test_workers_render_the_json_document_json_bytes_renders(folder, jobs):
     from dbpatterns.output.text import json_bytes
 
     findings, files = lint_paths([str(folder)], Settings(), jobs=1)
-    data, count, rendered_files = lint_paths_json([str(folder)], Settings(), jobs=jobs)
-    assert data == json_bytes(findings)
+    pieces, count, rendered_files = lint_paths_json([str(folder)], Settings(), jobs=jobs)
+    assert b"".join(pieces) == json_bytes(findings)
     assert (count, rendered_files) == (len(findings), files) and count > 100
 
 
 def test_json_parts_join_into_one_document():
     from dbpatterns.findings import Finding
-    from dbpatterns.output.text import json_bytes, json_document, json_items
+    from dbpatterns.output.text import json_bytes, json_items, json_pieces
 
     a = [Finding("r", "error", "p.sql", 1, 2, 'say "x"\n é {t}', "SHARE", "t", True, "fix\n  step")]
     b = [Finding("q", "warning", "q.sql", 3, 1, "tab\there \u2028")] * 2
     for parts in ([], [a], [[], a, [], b, []], [b, a]):
-        joined = json_document([json_items(p) for p in parts])
+        joined = b"".join(json_pieces([json_items(p) for p in parts]))
         assert joined == json_bytes([f for p in parts for f in p])
         whole = {"findings": [f.to_dict() for p in parts for f in p]}
         assert json.loads(joined) == whole

@@ -212,13 +212,14 @@ def lint_paths(
 
 def lint_paths_json(
     paths: Iterable[str], settings: Settings, *, offline: bool = False, jobs: int | None = None
-) -> tuple[bytes, int, int]:
-    """What ``json_bytes`` gives for ``lint_paths``' findings, their number and the files read: each
-    process renders the findings of the chunks it lints, and this one joins the parts."""
-    from ..output.text import json_document, json_items
+) -> tuple[list[bytes], int, int]:
+    """What ``json_bytes`` gives for ``lint_paths``' findings, in pieces to write one after the other,
+    their number and the files read: each process renders the findings of the chunks it lints, and this
+    one puts the parts in order."""
+    from ..output.text import json_items, json_pieces
 
     chunks, files = _lint_chunks(paths, settings, offline, jobs, json_items)
-    return json_document([data for data, _ in chunks]), sum(n for _, n in chunks), files
+    return json_pieces([data for data, _ in chunks]), sum(n for _, n in chunks), files
 
 
 def _lint_chunks(paths, settings: Settings, offline: bool, jobs: int | None, render) -> tuple[list, int]:

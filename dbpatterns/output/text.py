@@ -43,7 +43,7 @@ def render_text(findings: list[Finding], files: int, *, show_fix: bool = True) -
 
 def json_bytes(findings: list[Finding]) -> bytes:
     """The JSON document of ``findings``, UTF-8 encoded (the command line writes the bytes as they are)."""
-    return json_document([json_items(findings)])
+    return b"".join(json_pieces([json_items(findings)]))
 
 
 def json_items(findings: list[Finding]) -> bytes:
@@ -68,12 +68,17 @@ def json_items(findings: list[Finding]) -> bytes:
         if collecting:
             gc.enable()
     # b'[\n  {...}\n]': the objects without the brackets, two spaces deeper (strings hold no raw newline)
-    return b"    " + data[4:-2].replace(b"\n", b"\n  ")
+    return data.replace(b"\n", b"\n  ")[2:-4]
 
 
-def json_document(parts: list[bytes]) -> bytes:
-    """``{"findings": [...]}`` around the ``json_items`` parts, in order."""
-    body = b",\n".join(part for part in parts if part)
-    if not body:
-        return b'{\n  "findings": []\n}\n'
-    return b'{\n  "findings": [\n' + body + b"\n  ]\n}\n"
+def json_pieces(parts: list[bytes]) -> list[bytes]:
+    """``{"findings": [...]}`` around the ``json_items`` parts, in order, as pieces to write one after
+    the other: joining megabytes of findings into one bytes object only to write it costs a copy."""
+    parts = [part for part in parts if part]
+    if not parts:
+        return [b'{\n  "findings": []\n}\n']
+    pieces = [b'{\n  "findings": [\n']
+    for part in parts:
+        pieces += (part, b",\n")
+    pieces[-1] = b"\n  ]\n}\n"
+    return pieces
