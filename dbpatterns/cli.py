@@ -282,9 +282,7 @@ def cmd_lint(args) -> int:
         sql_in_transaction=args.sql_in_transaction,
     )
     if args.pg_version:  # a major version on the command line also clears a minor one from the config
-        from dataclasses import replace
-
-        settings = replace(settings, pg_minor=pg_minor_of(args.pg_version))
+        settings = settings.replace(pg_minor=pg_minor_of(args.pg_version))
     paths = args.paths or ["."]
     if args.jobs is not None and args.jobs < 1:
         raise InputError("lint: --jobs must be at least 1")

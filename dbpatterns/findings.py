@@ -2,32 +2,53 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .records import Record
 
 SEVERITIES = ("error", "warning", "info")
 
 
-@dataclass(slots=True)
-class Finding:
+class Finding(Record):
     """One problem at one place.
 
     ``lock`` is the PostgreSQL lock mode the statement takes on ``table`` (e.g. ``ACCESS EXCLUSIVE``) or
-    None; ``rewrites`` is True when the statement rewrites the table; ``fix`` is the safe recipe as text.
+    None; ``rewrites`` is True when the statement rewrites the table; ``fix`` is the safe recipe as text;
+    ``source`` is the offending source line, for text output; ``hedged``: the rule could not see enough to
+    be sure of its lock or rewrite ("may rewrite"), a trace settles it. Equality ignores the last two.
     """
 
-    rule: str
-    severity: str
-    path: str
-    line: int
-    column: int
-    message: str
-    lock: str | None = None
-    table: str | None = None
-    rewrites: bool = False
-    fix: str = ""
-    source: str = field(default="", compare=False)  # the offending source line, for text output
-    # the rule could not see enough to be sure of its lock or rewrite ("may rewrite"): a trace settles it
-    hedged: bool = field(default=False, compare=False)
+    __slots__ = (
+        "rule", "severity", "path", "line", "column", "message", "lock", "table", "rewrites", "fix", "source",
+        "hedged",
+    )  # fmt: skip
+    _uncompared = frozenset({"source", "hedged"})
+
+    def __init__(
+        self,
+        rule: str,
+        severity: str,
+        path: str,
+        line: int,
+        column: int,
+        message: str,
+        lock: str | None = None,
+        table: str | None = None,
+        rewrites: bool = False,
+        fix: str = "",
+        source: str = "",
+        hedged: bool = False,
+    ) -> None:
+        self.rule = rule
+        self.severity = severity
+        self.path = path
+        self.line = line
+        self.column = column
+        self.message = message
+        self.lock = lock
+        self.table = table
+        self.rewrites = rewrites
+        self.fix = fix
+        self.source = source
+        self.hedged = hedged
 
     def to_dict(self) -> dict:
         """The JSON contract's finding object (DESIGN.md)."""

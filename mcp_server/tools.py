@@ -89,9 +89,7 @@ def lint_migration(
     _one_of(sql, path, "the migration's")
     settings = _settings(project_root())
     if pg_version is not None:  # as on the command line: a major version clears a minor one from the config
-        from dataclasses import replace
-
-        settings = replace(settings, pg_version=pg_version, pg_minor=None)
+        settings = settings.replace(pg_version=pg_version, pg_minor=None)
     if sql is not None:
         from dbpatterns.alembic.static import looks_like_revision
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from dbpatterns.findings import Finding
 from dbpatterns.lint import Settings, lint_revision, lint_sql
-from dbpatterns.lint.settings import pg_minor_of
+from dbpatterns.lint.settings import CURRENT_PG_VERSION, pg_minor_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 
@@ -120,7 +120,7 @@ class Case:
 
     def settings(self) -> Settings:
         data = self.data
-        version = data.get("pg_version", Settings.pg_version)
+        version = data.get("pg_version", CURRENT_PG_VERSION)
         return Settings(
             pg_version=int(str(version).split(".")[0]),
             pg_minor=pg_minor_of(version),

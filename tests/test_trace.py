@@ -246,7 +246,7 @@ def test_a_wrong_claim_is_reported_as_a_bug(server_url):
 
 
 def vars_of(f: Finding) -> dict:
-    return {name: getattr(f, name) for name in Finding.__dataclass_fields__}
+    return {name: getattr(f, name) for name in Finding.__slots__}
 
 
 def test_change_column_type_hedges_only_when_it_cannot_see_the_old_type():

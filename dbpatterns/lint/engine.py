@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..findings import Finding
 from ..sql import parse as sqlparse
 from ..sql.locks import statement_locks
@@ -13,34 +11,46 @@ from .settings import Settings
 from .state import MigrationState
 
 
-@dataclass
 class Context:
     """What a rule's check sees: the statement, the migration so far, and where to report."""
 
-    settings: Settings
-    state: MigrationState
-    path: str
-    rule: Rule | None = None
-    stmt: sqlparse.Statement | None = None
-    table: str | None = None  # the ALTER TABLE target, for subcommand checks
-    location: tuple[int, int] | None = None  # overrides the statement's (an Alembic op's line)
-    position: object = None  # offset -> (line, column) in ``text`` (ParsedSQL.position)
-    line_text: object = None  # line number -> the source line, for the finding's excerpt
-    text: str = ""  # the SQL text the current statement's offsets point into
-    op: object = None  # the Alembic operation being checked, if any
-    alembic: bool = False
-    findings: list[Finding] = field(default_factory=list)
-    suppress: frozenset[str] = frozenset()
-    dispatch: dict = field(default_factory=dict)
-    enabled: frozenset[str] = frozenset()  # the ids of the rules that may report here
+    __slots__ = (
+        "settings", "state", "path", "rule", "stmt", "table", "location", "position", "line_text", "text",
+        "op", "alembic", "findings", "suppress", "dispatch", "enabled", "_locks_of", "_locks", "_lower_of",
+        "_lower",
+    )  # fmt: skip
 
-    _locks_of: object = field(default=None, init=False, repr=False)  # the statement ``_locks`` are of
-    _locks: list = field(default_factory=list, init=False, repr=False)
-    _lower_of: object = field(default=None, init=False, repr=False)  # the statement ``_lower`` is of
-    _lower: str = field(default="", init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.dispatch, self.enabled = dispatch_for(self.settings, self.path)
+    def __init__(
+        self,
+        settings: Settings,
+        state: MigrationState,
+        path: str,
+        *,
+        text: str = "",
+        position=None,
+        line_text=None,
+        alembic: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.state = state
+        self.path = path
+        self.rule: Rule | None = None
+        self.stmt: sqlparse.Statement | None = None
+        self.table: str | None = None  # the ALTER TABLE target, for subcommand checks
+        self.location: tuple[int, int] | None = None  # overrides the statement's (an Alembic op's line)
+        self.position = position  # offset -> (line, column) in ``text`` (ParsedSQL.position)
+        self.line_text = line_text  # line number -> the source line, for the finding's excerpt
+        self.text = text  # the SQL text the current statement's offsets point into
+        self.op = None  # the Alembic operation being checked, if any
+        self.alembic = alembic
+        self.findings: list[Finding] = []
+        self.suppress: frozenset[str] = frozenset()
+        # statement kind -> the enabled rules subscribed to it; the ids of the rules that may report here
+        self.dispatch, self.enabled = dispatch_for(settings, path)
+        self._locks_of = None  # the statement ``_locks`` are of
+        self._locks: list = []
+        self._lower_of = None  # the statement ``_lower`` is of
+        self._lower = ""
 
     def statement_locks(self) -> list[tuple[str, str]]:
         """[(table, lock mode)] the current statement takes (worked out once per statement)."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+
+from ..records import FrozenRecord
 
 # Statement kinds a rule can subscribe to: a pglast node name ("IndexStmt"), an ALTER TABLE subcommand
 # ("AlterTableStmt:AT_AddColumn"), or one of the pseudo kinds the engine emits ("revision" for a whole
@@ -11,18 +12,27 @@ from dataclasses import dataclass, field
 Check = Callable[..., Iterable]
 
 
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    summary: str
-    severity: str = "error"
-    aliases: tuple[str, ...] = ()
-    on: tuple[str, ...] = ()
-    default: bool = True  # in the default set (hazards) or opt-in (style)
-    category: str = "hazard"
-    doc: str = ""
-    fix: str = ""  # the safe recipe; may name {table} and other fields the check passes
-    check: Check | None = field(default=None, compare=False, repr=False)
+class Rule(FrozenRecord):
+    __slots__ = ("id", "summary", "severity", "aliases", "on", "default", "category", "doc", "fix", "check")
+    _uncompared = frozenset({"check"})
+
+    def __init__(
+        self,
+        id: str,
+        summary: str,
+        severity: str = "error",
+        aliases: tuple[str, ...] = (),
+        on: tuple[str, ...] = (),
+        default: bool = True,  # in the default set (hazards) or opt-in (style)
+        category: str = "hazard",
+        doc: str = "",
+        fix: str = "",  # the safe recipe; may name {table} and other fields the check passes
+        check: Check | None = None,
+    ) -> None:
+        self._fill(id, summary, severity, aliases, on, default, category, doc, fix, check)
+
+    def __repr__(self) -> str:
+        return f"Rule({self.id!r})"
 
 
 _RULES: dict[str, Rule] = {}

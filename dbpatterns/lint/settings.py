@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..findings import InputError
+from ..records import FrozenRecord
 
 CURRENT_PG_VERSION = 18  # the newest PostgreSQL release the rules are checked against
 OLDEST_PG_VERSION = 9
@@ -27,26 +27,48 @@ _KEYS = {
 }
 
 
-@dataclass(frozen=True)
-class Settings:
-    pg_version: int = CURRENT_PG_VERSION
-    pg_minor: int | None = None  # known only when the version is given as e.g. "14.3"
-    select: frozenset[str] | None = None  # None: the default set
-    extend_select: frozenset[str] = frozenset()
-    ignore: frozenset[str] = frozenset()
-    per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
-    sql_in_transaction: bool = False  # SQL files run inside one transaction (as many migration runners do)
-    lock_timeout_in_env: bool = False  # env.py / the runner sets lock_timeout before every migration
-    exclude: tuple[str, ...] = ()
-    root: Path = field(default_factory=Path.cwd)
-    # read by other commands: the models (``package.module:Base``), the templates folder (relative to
-    # ``root``) and named databases (name, URL or ``${VAR}``)
-    models: str | None = None
-    templates: str | None = None
-    targets: tuple[tuple[str, str], ...] = ()
+class Settings(FrozenRecord):
+    __slots__ = (
+        "pg_version", "pg_minor", "select", "extend_select", "ignore", "per_path_ignores",
+        "sql_in_transaction", "lock_timeout_in_env", "exclude", "root", "models", "templates", "targets",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        pg_version: int = CURRENT_PG_VERSION,
+        pg_minor: int | None = None,  # known only when the version is given as e.g. "14.3"
+        select: frozenset[str] | None = None,  # None: the default set
+        extend_select: frozenset[str] = frozenset(),
+        ignore: frozenset[str] = frozenset(),
+        per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = (),
+        sql_in_transaction: bool = False,  # SQL files run inside one transaction (as migration runners do)
+        lock_timeout_in_env: bool = False,  # env.py / the runner sets lock_timeout before every migration
+        exclude: tuple[str, ...] = (),
+        root: Path | None = None,  # None: the working directory
+        # read by other commands: the models (``package.module:Base``), the templates folder (relative
+        # to ``root``) and named databases (name, URL or ``${VAR}``)
+        models: str | None = None,
+        templates: str | None = None,
+        targets: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self._fill(
+            pg_version,
+            pg_minor,
+            select,
+            extend_select,
+            ignore,
+            per_path_ignores,
+            sql_in_transaction,
+            lock_timeout_in_env,
+            exclude,
+            Path.cwd() if root is None else root,
+            models,
+            templates,
+            targets,
+        )
 
     def with_overrides(self, **values) -> Settings:
-        return replace(self, **{k: v for k, v in values.items() if v is not None})
+        return self.replace(**{k: v for k, v in values.items() if v is not None})
 
     def ignored_for(self, path: str) -> frozenset[str]:
         out: set[str] = set()

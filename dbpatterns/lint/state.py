@@ -2,36 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from ..records import Record
 from ..sql.locks import LOCK_STRENGTH
 from ..sql.nodes import bare, bare_relation, walk
 
 
-@dataclass
-class MigrationState:
-    in_transaction: bool = False
-    explicit_transaction: bool = False  # opened by BEGIN in the text (must be closed by COMMIT)
-    begin_line: int = 0
-    begin_suppress: frozenset[str] = frozenset()  # rule ids silenced on the BEGIN line
-    lock_timeout: bool = False
-    local_lock_timeout: bool = False  # SET LOCAL: ends with the transaction
-    created_tables: set[str] = field(default_factory=set)
-    created_columns: set[tuple[str, str]] = field(default_factory=set)
-    created_indexes: set[str] = field(default_factory=set)
-    created_constraints: set[tuple[str, str]] = field(default_factory=set)
-    indexed_columns: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
-    held_locks: dict[str, str] = field(default_factory=dict)  # table -> strongest mode in this transaction
-    not_valid_in_tx: set[tuple[str, str]] = field(default_factory=set)
-    not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, conname) -> column
-    validated_not_null: set[tuple[str, str]] = field(default_factory=set)  # (table, column)
-    validated_unknown: dict[str, set[str]] = field(default_factory=dict)  # table -> constraint names
-    column_types: dict[tuple[str, str], dict] = field(default_factory=dict)  # -> the ColumnDef seen last
-    reported_lock_timeout: bool = False
-    checked_columns: dict[tuple[str, str], str] = field(default_factory=dict)  # -> a CHECK naming it
-    pending_fks: list = field(default_factory=list)  # foreign keys waiting for an index by the end
-    # A downgrade knows what its upgrade created: dropping it again is expected.
-    upgrade_created: MigrationState | None = None
+class MigrationState(Record):
+    __slots__ = (
+        "in_transaction", "explicit_transaction", "begin_line", "begin_suppress", "lock_timeout",
+        "local_lock_timeout", "created_tables", "created_columns", "created_indexes", "created_constraints",
+        "indexed_columns", "held_locks", "not_valid_in_tx", "not_null_checks", "validated_not_null",
+        "validated_unknown", "column_types", "reported_lock_timeout", "checked_columns", "pending_fks",
+        "upgrade_created",
+    )  # fmt: skip
+
+    def __init__(self, in_transaction: bool = False, upgrade_created: MigrationState | None = None) -> None:
+        self.in_transaction = in_transaction
+        self.explicit_transaction = False  # opened by BEGIN in the text (must be closed by COMMIT)
+        self.begin_line = 0
+        self.begin_suppress: frozenset[str] = frozenset()  # rule ids silenced on the BEGIN line
+        self.lock_timeout = False
+        self.local_lock_timeout = False  # SET LOCAL: ends with the transaction
+        self.created_tables: set[str] = set()
+        self.created_columns: set[tuple[str, str]] = set()
+        self.created_indexes: set[str] = set()
+        self.created_constraints: set[tuple[str, str]] = set()
+        self.indexed_columns: dict[str, set[tuple[str, ...]]] = {}
+        self.held_locks: dict[str, str] = {}  # table -> strongest mode in this transaction
+        self.not_valid_in_tx: set[tuple[str, str]] = set()
+        self.not_null_checks: dict[tuple[str, str], str] = {}  # (table, conname) -> column
+        self.validated_not_null: set[tuple[str, str]] = set()  # (table, column)
+        self.validated_unknown: dict[str, set[str]] = {}  # table -> constraint names
+        self.column_types: dict[tuple[str, str], dict] = {}  # -> the ColumnDef seen last
+        self.reported_lock_timeout = False
+        self.checked_columns: dict[tuple[str, str], str] = {}  # -> a CHECK naming it
+        self.pending_fks: list = []  # foreign keys waiting for an index by the end
+        # A downgrade knows what its upgrade created: dropping it again is expected.
+        self.upgrade_created = upgrade_created
 
     # ---- questions the rules ask
 

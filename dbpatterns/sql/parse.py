@@ -8,8 +8,9 @@ except ImportError:  # pragma: no cover
     from json import loads as _loads
 import sys
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from itertools import accumulate
+
+from ..records import Record
 
 
 def _import_parser():
@@ -46,29 +47,35 @@ _pg = _import_parser()
 _SUPPRESS_MARK = "dbpatterns:"
 
 
-@dataclass(slots=True)
-class Statement:
-    kind: str  # pglast node name, e.g. "AlterTableStmt"
-    body: dict  # the node's fields
-    start: int  # character offset of the first token (ParsedSQL.position gives its line and column)
-    end: int  # character offset just past the statement
-    suppress: frozenset[str] = frozenset()  # rule ids silenced by an inline comment ("*" = all)
+class Statement(Record):
+    __slots__ = ("kind", "body", "start", "end", "suppress")
+
+    def __init__(self, kind: str, body: dict, start: int, end: int, suppress: frozenset[str] = frozenset()):
+        self.kind = kind  # pglast node name, e.g. "AlterTableStmt"
+        self.body = body  # the node's fields
+        self.start = start  # character offset of the first token (ParsedSQL.position: its line, column)
+        self.end = end  # character offset just past the statement
+        self.suppress = suppress  # rule ids silenced by an inline comment ("*" = all)
 
 
-@dataclass(slots=True)
-class SyntaxProblem:
-    line: int
-    column: int
-    message: str
+class SyntaxProblem(Record):
+    __slots__ = ("line", "column", "message")
+
+    def __init__(self, line: int, column: int, message: str):
+        self.line = line
+        self.column = column
+        self.message = message
 
 
-@dataclass(slots=True)
-class ParsedSQL:
-    text: str
-    statements: list[Statement] = field(default_factory=list)
-    errors: list[SyntaxProblem] = field(default_factory=list)
-    _line_starts: list[int] | None = None
-    _cursor: tuple[int, int, int] = (0, 1, 0)  # the last offset asked for, its line, that line's start
+class ParsedSQL(Record):
+    __slots__ = ("text", "statements", "errors", "_line_starts", "_cursor")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.statements: list[Statement] = []
+        self.errors: list[SyntaxProblem] = []
+        self._line_starts: list[int] | None = None
+        self._cursor = (0, 1, 0)  # the last offset asked for, its line, that line's start
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
