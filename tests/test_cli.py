@@ -225,3 +225,17 @@ def test_the_command_parser_alone_parses_as_the_whole_one(argv):
     assert vars(alone.parse_args(argv)) == vars(whole.parse_args(argv))
     assert set(whole._subparsers._group_actions[0].choices) == set(_HANDLERS)
     assert list(alone._subparsers._group_actions[0].choices) == [argv[0]]
+
+
+def test_a_pyproject_without_our_table_is_not_parsed(tmp_path, capsys, monkeypatch, sql_file):
+    """A project's pyproject.toml that never names dbpatterns gives the defaults, even when it does not
+    parse (it belongs to other tools); one that names it is read and checked."""
+    (tmp_path / "pyproject.toml").write_text("[project\nname = 'x'\n")
+    code, _, err = run(["lint", "--exit-zero", str(sql_file)], capsys, cwd=tmp_path, monkeypatch=monkeypatch)
+    assert code == 0 and not err
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n[tool.dbpatterns]\npg_version = 10\n")
+    from dbpatterns.lint import load_settings
+
+    assert load_settings(tmp_path).pg_version == 10
+    (tmp_path / "pyproject.toml").write_text("[tool]\ndbpatterns = { pg_version = 12 }\n")
+    assert load_settings(tmp_path).pg_version == 12

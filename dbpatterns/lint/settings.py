@@ -89,15 +89,20 @@ def find_pyproject(start: Path) -> Path | None:
 
 def load_settings(project: Path | None = None) -> Settings:
     """Settings from the nearest pyproject.toml's ``[tool.dbpatterns]`` (defaults when there is none)."""
-    import tomllib
-
     where = find_pyproject(project or Path.cwd())
     if where is None:
         return Settings(root=(project or Path.cwd()).resolve())
     try:
         text = where.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{where}: cannot read pyproject.toml: {exc}") from None
+    if "dbpatterns" not in text:  # no spelling of the table lacks the word: spare importing tomllib (5 ms)
+        return settings_from_table({}, where)
+    import tomllib
+
+    try:
         return _parsed(where, text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{where}: cannot read pyproject.toml: {exc}") from None
 
 
