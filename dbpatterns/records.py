@@ -62,3 +62,12 @@ class FrozenRecord(Record):
 
     def __hash__(self) -> int:
         return hash(self._values())
+
+    def __reduce__(self):  # pickle and copy: rebuilt through ``_fill``, as __setattr__ refuses
+        return _rebuild, (type(self), tuple(getattr(self, name) for name in self.__slots__))
+
+
+def _rebuild(cls: type[FrozenRecord], values: tuple) -> FrozenRecord:
+    record = object.__new__(cls)
+    record._fill(*values)
+    return record

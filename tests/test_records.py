@@ -32,3 +32,14 @@ def test_replace_copies_with_changes_and_refuses_unknown_fields():
     assert s.with_overrides(pg_version=None, exclude=("b",)).exclude == ("b",)
     with pytest.raises(TypeError, match="no field 'pg_versoin'"):
         s.replace(pg_versoin=16)
+
+
+def test_records_pickle_and_copy():
+    import copy
+    import pickle
+
+    s = Settings(pg_version=14, exclude=("a",))
+    f = Finding("r", "error", "p.sql", 1, 2, "m", source="x")
+    for record in (s, f):
+        for twin in (pickle.loads(pickle.dumps(record)), copy.copy(record), copy.deepcopy(record)):
+            assert twin == record and twin is not record and repr(twin) == repr(record)
