@@ -28,3 +28,16 @@ def test_parser_first_then_the_whole_of_pglast():
     name, subtype_ok, version = parsed.split()
     assert (name, subtype_ok) == ("AlterTableStmt", "True") and version.startswith("v")
     assert pretty == "SELECT 1"
+
+
+def test_fragments_parse_through_the_shared_reader():
+    """A type, an expression and an index definition: one reader (sql.parse), None when they do not parse."""
+    from dbpatterns.drift.compare import _index_table
+    from dbpatterns.sql.knowledge import parse_type
+    from dbpatterns.sql.parse import parse_expression, parse_tree
+
+    assert parse_type("varchar(50)") == ("varchar", (50,)) and parse_type("int (") is None
+    assert "FuncCall" in parse_expression("now()") and parse_expression("((") is None
+    assert parse_tree("SELECT 1; SELECT 2")[1]["stmt"]["SelectStmt"] and parse_tree("SELEC 1") is None
+    assert _index_table('CREATE INDEX i ON public."Users" USING btree (a) INVALID') == 'public."Users"'
+    assert _index_table("CREATE TABLE t (a int)") is None and _index_table("((") is None

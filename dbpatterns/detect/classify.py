@@ -9,8 +9,6 @@ the whole build; a type change rewrites the table unless it is binary-coercible 
 
 from __future__ import annotations
 
-import json
-
 from ..sql.knowledge import binary_coercible, parse_type, volatile_calls
 from .model import BREAKS, DESTROYS, LOCKS, REWRITES, SAFE, Change
 
@@ -366,14 +364,13 @@ def _same_type(a: str | None, b: str | None) -> bool:
     return (ka or a) == (kb or b)
 
 
-def _expression(sql: str) -> dict | None:
-    from pglast import parser
+def _expression(sql: str) -> dict:
+    from ..sql.parse import parse_expression
 
-    try:
-        tree = json.loads(parser.parse_sql_json(f"SELECT {sql}"))
-        return tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]
-    except Exception:  # noqa: BLE001
-        return {"FuncCall": {"funcname": [{"String": {"sval": "unreadable default"}}]}}
+    tree = parse_expression(sql)
+    return (
+        tree if tree is not None else {"FuncCall": {"funcname": [{"String": {"sval": "unreadable default"}}]}}
+    )
 
 
 def _serial(type_text: str) -> bool:

@@ -108,14 +108,14 @@ def _parent(d, whole: dict[str, str]) -> str | None:
 
 def _index_table(definition: str) -> str | None:
     """The table of a ``CREATE INDEX`` statement (pg_get_indexdef's text), as ``schema.table``."""
-    from pglast import parse_sql
+    from ..sql.parse import parse_tree
 
-    try:
-        stmt = parse_sql(definition.removesuffix(" INVALID").removesuffix(" NOT READY"))[0].stmt
-        rel = stmt.relation
-    except Exception:  # noqa: BLE001 - not an index definition
-        return None
-    return ".".join(quote(p) for p in (rel.schemaname, rel.relname) if p)
+    stmts = parse_tree(definition.removesuffix(" INVALID").removesuffix(" NOT READY"))
+    index = stmts[0]["stmt"].get("IndexStmt") if stmts else None
+    if index is None:
+        return None  # not an index definition
+    rel = index.get("relation", {})
+    return ".".join(quote(p) for p in (rel.get("schemaname"), rel.get("relname")) if p)
 
 
 def _difference(d, folded: dict[str, int] | None) -> Difference:

@@ -176,13 +176,7 @@ def column_type(column_def: dict) -> tuple[str, tuple[int, ...]]:
 def parse_type(sql_type: str) -> tuple[str, tuple[int, ...]] | None:
     """(canonical name, typmods) of a type written as SQL, e.g. 'varchar(50)', read by pglast; None when it
     does not parse."""
-    import json
+    from .parse import parse_expression
 
-    from pglast import parser
-
-    try:
-        tree = json.loads(parser.parse_sql_json(f"SELECT NULL::{sql_type}"))
-        cast = tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]["TypeCast"]
-    except Exception:  # noqa: BLE001 - pglast raises its own error types
-        return None
-    return column_type({"typeName": cast["typeName"]})
+    cast = (parse_expression(f"NULL::{sql_type}") or {}).get("TypeCast")
+    return column_type({"typeName": cast["typeName"]}) if cast and "typeName" in cast else None

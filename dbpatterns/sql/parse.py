@@ -142,6 +142,24 @@ def _add_statements(result: ParsedSQL, text: str, base: int) -> None:
         append(Statement(kind, body, base + start, base + end))
 
 
+def parse_tree(sql: str) -> list[dict] | None:
+    """pglast's JSON statements of ``sql`` (``[{"stmt": {Kind: {...}}, ...}]``), None when it does not
+    parse: for the fragments other modules read (a type, a default, a CHECK expression, an index)."""
+    try:
+        return _loads(_pg.parse_sql_json(sql))["stmts"]
+    except (_pg.ParseError, ValueError):
+        return None
+
+
+def parse_expression(sql: str) -> dict | None:
+    """The tree of one SQL expression (``SELECT <sql>``'s first target), None when it does not parse."""
+    stmts = parse_tree(f"SELECT {sql}")
+    try:
+        return stmts[0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]
+    except (TypeError, LookupError):
+        return None
+
+
 def _parse_piecewise(result: ParsedSQL) -> None:
     """The whole text failed: split it at the scanner's semicolons and parse each statement on its own."""
     text = result.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..findings import InputError
+from ..sql.parse import parse_tree
 from . import values as v
 from .patterns import Pattern
 
@@ -162,7 +163,7 @@ def _enum(out: dict, raw: dict, name: str) -> None:
 def _create_table(out: dict, raw: dict, name: str) -> None:
     columns = out["column"]
     sql = f"CREATE TABLE {out['table']} (\n    " + ",\n    ".join(columns) + "\n)" if columns else ""
-    parsed = v._parse(sql) if columns and ";" not in sql else None
+    parsed = parse_tree(sql) if columns and ";" not in sql else None
     elts = parsed[0]["stmt"].get("CreateStmt", {}).get("tableElts", []) if parsed and len(parsed) == 1 else []
     if columns and len(elts) != len(columns):
         raise InputError(f"new {name} --column: {columns!r} are not column definitions (name type [...])")

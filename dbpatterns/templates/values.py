@@ -8,6 +8,7 @@ import zlib
 
 from ..alembic.sqlnames import literal, quote
 from ..findings import InputError
+from ..sql.parse import parse_tree
 
 MAX_IDENTIFIER = 63  # bytes; PostgreSQL truncates longer names
 _IDENTIFIER = re.compile(r"[^\W\d][\w$]*")
@@ -48,21 +49,10 @@ def derived_name(stem: str, suffix: str) -> str:
     return f"{stem.encode()[:room].decode(errors='ignore')}_{tag}_{suffix}"
 
 
-def _parse(sql: str):
-    from pglast import parser
-
-    from ..sql.parse import _loads
-
-    try:
-        return _loads(parser.parse_sql_json(sql))["stmts"]
-    except parser.ParseError:
-        return None
-
-
 def sql_type(value: str, where: str) -> str:
     """A SQL type (``text``, ``numeric(12,2)``, ``timestamptz``, ``public.mood``...)."""
     text = (value or "").strip()
-    stmts = _parse(f"CREATE TABLE t (c {text})") if text and ";" not in text else None
+    stmts = parse_tree(f"CREATE TABLE t (c {text})") if text and ";" not in text else None
     column = None
     if stmts and len(stmts) == 1:
         elts = stmts[0]["stmt"].get("CreateStmt", {}).get("tableElts", [])
@@ -81,7 +71,7 @@ def expression(value: str, where: str) -> str:
 def expression_tree(value: str, where: str) -> tuple[str, dict]:
     """A SQL expression and its pglast JSON tree."""
     text = (value or "").strip()
-    stmts = _parse(f"SELECT ({text})") if text else None
+    stmts = parse_tree(f"SELECT ({text})") if text else None
     select = stmts[0]["stmt"].get("SelectStmt", {}) if stmts and len(stmts) == 1 else {}
     targets = select.get("targetList", [])
     if len(targets) != 1 or set(select) - {"targetList", "limitOption", "op"}:

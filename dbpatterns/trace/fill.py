@@ -122,13 +122,10 @@ def _read(conn: psycopg.Connection) -> dict[int, Table]:
 
 def _check_parts(expr: str) -> tuple[set[str], list[str]]:
     """Column names a CHECK expression reads and the string constants in it (pglast's parse tree)."""
-    from pglast import parser
+    from ..sql.parse import parse_tree
 
-    try:
-        import json
-
-        tree = json.loads(parser.parse_sql_json(f"SELECT {expr}"))
-    except parser.ParseError:
+    tree = parse_tree(f"SELECT {expr}")
+    if tree is None:
         return set(), []
     names: set[str] = set()
     strings: list[str] = []
