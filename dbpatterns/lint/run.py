@@ -7,6 +7,7 @@ import gc
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 from pathlib import Path
 
 from ..findings import Finding, InputError
@@ -206,7 +207,7 @@ def lint_paths(
     Large sets of files are shared between this process and forked workers (one process per core, Linux),
     and the findings come back in file order.
     """
-    chunks, files = _lint_chunks(paths, settings, offline, jobs, None)
+    chunks, files = _lint_chunks(paths, settings, offline, jobs)
     return [f for chunk in chunks for f in chunk], files
 
 
@@ -218,13 +219,16 @@ def lint_paths_json(
     one puts the parts in order."""
     from ..output.text import json_items, json_pieces
 
-    chunks, files = _lint_chunks(paths, settings, offline, jobs, json_items)
+    def rendered(found: list[Finding]) -> tuple[bytes, int]:
+        return json_items(found), len(found)
+
+    chunks, files = _lint_chunks(paths, settings, offline, jobs, rendered)
     return json_pieces([data for data, _ in chunks]), sum(n for _, n in chunks), files
 
 
-def _lint_chunks(paths, settings: Settings, offline: bool, jobs: int | None, render) -> tuple[list, int]:
+def _lint_chunks(paths, settings: Settings, offline: bool, jobs: int | None, pack=None) -> tuple[list, int]:
     """The results of linting the files under ``paths`` chunk by chunk, in file order (a list of findings
-    each, or with ``render``, (``render(findings)``, their number)), and the number of files."""
+    each, or what ``pack`` makes of it, in the process that linted the chunk), and the number of files."""
     files = list(_files(paths, settings))
     workers = _worker_count(len(files), offline) if jobs is None else max(1, jobs)
     # The parse trees hold no reference cycles: the cycle collector would only walk them again and again.
@@ -233,23 +237,23 @@ def _lint_chunks(paths, settings: Settings, offline: bool, jobs: int | None, ren
     try:
         if workers <= 1 or not hasattr(os, "fork"):
             findings = _lint_files(files, settings, offline)
-            return [findings if render is None else (render(findings), len(findings))], len(files)
-        return _lint_forked(files, settings, offline, workers, render), len(files)
+            return [findings if pack is None else pack(findings)], len(files)
+        return _lint_forked(files, settings, offline, workers, pack), len(files)
     finally:
         if collecting:
             gc.enable()
 
 
-def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, render=None) -> list:
+def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, pack=None) -> list:
     """Lint ``files`` in ``workers`` processes: this one and ``workers - 1`` forks of it; the chunks'
     results in order (see ``_lint_chunks``).
 
     The files are cut into chunks whose numbers wait in a pipe; every process takes the next number when
     it is free (a 4-byte read from a pipe is atomic), so a slow chunk does not hold the others up. A worker
     sends each chunk's findings back as soon as it has them, as plain tuples (cheaper to pickle than Finding
-    objects) or rendered, and an exception (a file that cannot be read) as the exception, raised here for
-    the first chunk that had one. This process reads them between its own chunks, so little is left at the
-    end.
+    objects) or as ``pack`` made them, and an exception (a file that cannot be read) as the exception,
+    raised here for the first chunk that had one. This process reads them between its own chunks, so
+    little is left at the end.
     """
     import pickle
 
@@ -272,9 +276,7 @@ def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, r
                     os.close(reader)
                     for other in children:
                         os.close(other)
-                    for index, part in _take_chunks(tasks, chunks, settings, offline):
-                        if not isinstance(part, BaseException):
-                            part = [_fields(f) for f in part] if render is None else (render(part), len(part))
+                    for index, part in _take_chunks(tasks, chunks, settings, offline, pack or _as_tuples):
                         data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
                         _write_all(writer, len(data).to_bytes(8, "little") + data)
                 except BaseException:  # noqa: BLE001 - never return into the parent's code
@@ -284,13 +286,11 @@ def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, r
             os.close(writer)
             os.set_blocking(reader, False)
             children[reader] = (pid, bytearray())
-        for index, part in _take_chunks(tasks, chunks, settings, offline):
-            if render is not None and not isinstance(part, BaseException):
-                part = (render(part), len(part))
+        for index, part in _take_chunks(tasks, chunks, settings, offline, pack):
             results[index] = part
-            _receive(children, results, wait=False, rendered=render is not None)
+            _receive(children, results, wait=False, packed=pack is not None)
         while children:
-            _receive(children, results, wait=True, rendered=render is not None)
+            _receive(children, results, wait=True, packed=pack is not None)
     finally:
         os.close(tasks)
         for reader, (pid, _) in children.items():  # only after an error here: stop the workers, reap them
@@ -305,7 +305,7 @@ def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, r
     return ordered
 
 
-def _receive(children: dict, results: dict, *, wait: bool, rendered: bool = False) -> None:
+def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False) -> None:
     """Read what the workers have sent (waiting for some when ``wait``): each record is a chunk's number
     and findings, pickled, after its length. A worker whose pipe is closed is reaped."""
     import pickle
@@ -331,7 +331,7 @@ def _receive(children: dict, results: dict, *, wait: bool, rendered: bool = Fals
             if len(unread) - at - 8 < size:
                 break
             index, part = pickle.loads(view[at + 8 : at + 8 + size])
-            keep = rendered or isinstance(part, BaseException)
+            keep = packed or isinstance(part, BaseException)
             results[index] = part if keep else [Finding(*v) for v in part]
             at += 8 + size
         view.release()
@@ -374,33 +374,26 @@ def _chunks(files: list, workers: int) -> list[list]:
     return chunks
 
 
-def _take_chunks(tasks: int, chunks: list, settings: Settings, offline: bool) -> Iterator[tuple]:
-    """Lint the chunks whose numbers this process reads from the ``tasks`` pipe: (number, findings), or
-    (number, the exception linting the chunk raised)."""
+def _take_chunks(tasks: int, chunks: list, settings: Settings, offline: bool, pack=None) -> Iterator[tuple]:
+    """Lint the chunks whose numbers this process reads from the ``tasks`` pipe: (number, findings, or what
+    ``pack`` makes of them), or (number, the exception linting the chunk raised)."""
     while number := os.read(tasks, 4):
         index = int.from_bytes(number, "little")
         try:
             part = _lint_files(chunks[index], settings, offline)
+            if pack is not None:
+                part = pack(part)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, raised there in file order
             part = exc
         yield index, part
 
 
-def _fields(f: Finding) -> tuple:
-    return (
-        f.rule,
-        f.severity,
-        f.path,
-        f.line,
-        f.column,
-        f.message,
-        f.lock,
-        f.table,
-        f.rewrites,
-        f.fix,
-        f.source,
-        f.hedged,
-    )
+_fields = attrgetter(*Finding.__slots__)  # a finding as the tuple Finding(*fields) makes again
+
+
+def _as_tuples(findings: list[Finding]) -> list[tuple]:
+    """What a worker sends of findings it has not rendered: plain tuples, cheaper to pickle."""
+    return [_fields(f) for f in findings]
 
 
 def _worker_count(files: int, offline: bool) -> int:
