@@ -63,7 +63,7 @@ def run_check(project_dir: str | os.PathLike = ".", *, db: str | None = None) ->
         _lint(project),
         _sums(project),
         _verify(project_dir, db, shared),
-        _detect(project_dir, db, shared),
+        _detect(project, project_dir, db, shared),
     ]
     return CheckReport(parts)
 
@@ -114,12 +114,11 @@ def _verify(project_dir, db, shared=None) -> Part:
     return Part("verify", 0, f"{len(report.checks)} check(s) passed", data)
 
 
-def _detect(project_dir, db, shared=None) -> Part:
+def _detect(project, project_dir, db, shared=None) -> Part:
     from .alembic.models import models_setting
-    from .alembic.project import require_project
     from .detect import detect_changes
 
-    configured = models_setting(require_project(project_dir).root) is not None
+    configured = models_setting(project.root) is not None
     try:
         report = detect_changes(project_dir, db=db, shared=shared)
     except InputError as exc:

@@ -322,10 +322,9 @@ def _emit(args, data, text) -> None:
         sys.stdout.write(text())
 
 
-def _write_bytes(data: bytes | list[bytes]) -> None:
-    """Write UTF-8 bytes (or pieces of them, in order) to stdout without decoding them first (a text-only
-    stream gets the text)."""
-    pieces = [data] if isinstance(data, bytes) else data
+def _write_bytes(pieces: list[bytes]) -> None:
+    """Write UTF-8 bytes, pieces in order, to stdout without decoding them first (a text-only stream gets
+    the text)."""
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:
         sys.stdout.write(b"".join(pieces).decode())
@@ -339,7 +338,7 @@ def _emit_findings(findings, files, args) -> None:
     if args.format == "json":  # with --trace
         from .output.text import json_bytes
 
-        _write_bytes(json_bytes(findings))
+        _write_bytes([json_bytes(findings)])
     elif args.format == "sarif":
         from .lint.registry import all_rules
         from .output.sarif import render_sarif

@@ -173,7 +173,7 @@ class Runner:
             try:
                 self.connection = self.engine.connect()
             except SQLAlchemyError as exc:
-                why = first_line(exc.orig or exc)
+                why = first_line(exc)
                 raise InputError(f"cannot connect to the scratch database: {why}") from None
         return self.connection
 
