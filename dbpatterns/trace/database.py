@@ -51,10 +51,9 @@ def psycopg_url(url: str) -> str:
     return urlunsplit(urlsplit(libpq_url(url))._replace(scheme="postgresql+psycopg"))
 
 
-def with_database(url: str, name: str, driver: str | None = None) -> str:
-    parts = urlsplit(libpq_url(url))
-    scheme = f"postgresql+{driver}" if driver else "postgresql"
-    return urlunsplit(parts._replace(scheme=scheme, path="/" + quote(name, safe="")))
+def with_database(url: str, name: str) -> str:
+    """The libpq URL of the database ``name`` on the server of ``url``."""
+    return urlunsplit(urlsplit(libpq_url(url))._replace(path="/" + quote(name, safe="")))
 
 
 @contextlib.contextmanager
@@ -86,7 +85,8 @@ def _on_user_server(db: str) -> Iterator[Scratch]:
             message = mask(first_line(exc), db)
             raise InputError(f"cannot create a scratch database on --db: {message}") from None
         try:
-            yield Scratch(with_database(db, name), with_database(db, name, "psycopg"), name)
+            url = with_database(db, name)
+            yield Scratch(url, psycopg_url(url), name)
         finally:
             with contextlib.suppress(psycopg.Error):
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
