@@ -181,6 +181,9 @@ def test_cli_revision_on_the_embedded_server(tmp_path, capsys):
     assert main(["trace", "--revision", "r2", "--project", str(project), "--format", "json"]) == 0
     statements = json.loads(capsys.readouterr().out)["statements"]
     assert [s["line"] for s in statements] == [9, 10]
+    from dbpatterns.pg.cluster import wait_for_cache
+
+    wait_for_cache()  # a first run (no cached cluster) removes initdb's folder once the cache is written
     assert _our_run_dirs() == before
 
 
