@@ -181,6 +181,32 @@ def test_console_script_end_to_end(tmp_path):
     assert proc.returncode == 1 and "add-column-volatile-default" in proc.stdout
 
 
+def test_console_script_lint_output_matches_main_and_is_complete(tmp_path, capsys):
+    """The console script ends a plain lint without Python's teardown: every byte is still written (a
+    pipe, thousands of findings) and the exit code is main()'s."""
+    for i in range(300):
+        (tmp_path / f"{i:04}_m.sql").write_text(UNSAFE * 3)
+    exe = Path(sys.executable).with_name("dbpatterns")
+    for fmt in ("json", "text"):
+        proc = subprocess.run([str(exe), "lint", "--format", fmt, str(tmp_path)], capture_output=True)
+        code = main(["lint", "--format", fmt, str(tmp_path)])
+        out, _ = capsys.readouterr()
+        assert (proc.returncode, proc.stdout.decode()) == (code, out) and code == 1
+        if fmt == "json":
+            assert len(json.loads(proc.stdout)["findings"]) >= 900  # 3 unsafe statements a file
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["lint", "--format", "json"], ["lint"], ["rules"], ["--version"]])
+def test_output_that_cannot_be_written_is_one_line_exit_2(argv, sql_file):
+    exe = Path(sys.executable).with_name("dbpatterns")
+    with open("/dev/full", "w") as full:
+        args = [*argv, str(sql_file)] if argv[0] == "lint" else argv
+        proc = subprocess.run([str(exe), *args], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr == "dbpatterns: cannot write the output: No space left on device\n"
+
+
 def test_quick_start_main_job_on_bundled_examples(capsys, monkeypatch):
     code, out, _ = run(
         ["lint", "--format", "json", "examples/project", "examples/unsafe"],
