@@ -40,13 +40,28 @@ def test_forked_workers_match_one_process(folder, jobs):
     assert {f.rule for f in alone} >= {"add-column-required", "syntax-error", "create-index-non-concurrently"}
 
 
+def test_findings_without_their_source_lines_differ_in_nothing_else(folder, tmp_path_factory):
+    """JSON output has no place for the source line, so its lint skips reading it out."""
+    revision = tmp_path_factory.mktemp("rev") / "0001_r.py"
+    revision.write_text(
+        'revision = "a1"\ndown_revision = None\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+        'def upgrade():\n    op.add_column("users", sa.Column("n", sa.Integer(), nullable=False))\n\n'
+        'def downgrade():\n    op.drop_column("users", "n")\n'
+    )
+    for path in (folder, revision):
+        with_sources, _ = lint_run._lint_chunks([str(path)], Settings(), False, 1)
+        without, _ = lint_run._lint_chunks([str(path)], Settings(), False, 1, sources=False)
+        assert without == with_sources and with_sources[0]
+        assert any(f.source for f in with_sources[0]) and not any(f.source for f in without[0])
+
+
 def test_an_error_in_a_worker_is_raised_here(folder, monkeypatch):
     text_of = lint_run.lint_text
 
-    def failing(text, path, settings):
+    def failing(text, path, settings, **options):
         if path.endswith(("0007_m.sql", "0120_m.sql")):
             raise InputError(f"{path}: cannot read")
-        return text_of(text, path, settings)
+        return text_of(text, path, settings, **options)
 
     monkeypatch.setattr(lint_run, "lint_text", failing)
     with pytest.raises(InputError, match="0007_m.sql"):  # the first failing file, whichever process read it

@@ -19,12 +19,15 @@ from .state import MigrationState
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"}
 
 
-def lint_sql(text: str, path: str = "<sql>", settings: Settings | None = None) -> list[Finding]:
-    """Lint one SQL migration (a file's text)."""
+def lint_sql(
+    text: str, path: str = "<sql>", settings: Settings | None = None, *, sources: bool = True
+) -> list[Finding]:
+    """Lint one SQL migration (a file's text); ``sources``: findings carry their source line."""
     settings = settings or Settings()
     parsed = sqlparse.parse(text)
     state = MigrationState(in_transaction=settings.sql_in_transaction)
-    ctx = Context(settings, state, path, text=text, position=parsed.position, line_text=parsed.line_text)
+    line_text = parsed.line_text if sources else None
+    ctx = Context(settings, state, path, text=text, position=parsed.position, line_text=line_text)
     _syntax_findings(ctx, parsed.errors)
     for stmt in parsed.statements:
         ctx.suppress = stmt.suppress
@@ -34,14 +37,16 @@ def lint_sql(text: str, path: str = "<sql>", settings: Settings | None = None) -
     return sorted_findings(ctx.findings)
 
 
-def lint_revision(text: str, path: str = "<revision>", settings: Settings | None = None) -> list[Finding]:
-    """Lint an Alembic revision file, read statically: its ``op.*`` calls are checked as the SQL they run."""
+def lint_revision(
+    text: str, path: str = "<revision>", settings: Settings | None = None, *, sources: bool = True
+) -> list[Finding]:
+    """Lint an Alembic revision file, read statically: its ``op.*`` calls are checked as the SQL they run;
+    ``sources``: findings carry their source line."""
     from ..alembic.static import read_revision
 
     settings = settings or Settings()
     revision = read_revision(text, path)
-    lines = text.splitlines()
-    line_text = _line_getter(lines)
+    line_text = _line_getter(text.splitlines()) if sources else None
     ctx = Context(settings, MigrationState(in_transaction=True), path, alembic=True, line_text=line_text)
     if revision.syntax_error:
         line, col, message = revision.syntax_error
@@ -130,8 +135,9 @@ def sorted_findings(findings: list[Finding]) -> list[Finding]:
 # ---- files and folders
 
 
-def lint_text(text: str, path: str, settings: Settings) -> list[Finding]:
-    """Lint a file's text as SQL or as an Alembic revision, by its name and content."""
+def lint_text(text: str, path: str, settings: Settings, *, sources: bool = True) -> list[Finding]:
+    """Lint a file's text as SQL or as an Alembic revision, by its name and content; ``sources``: findings
+    carry their source line (text output shows it, JSON has no place for it)."""
     if path.endswith(".sum"):
         from .rules.checksums import lint_sum_file
 
@@ -141,8 +147,8 @@ def lint_text(text: str, path: str, settings: Settings) -> list[Finding]:
 
         if not looks_like_revision(text):
             return []
-        return lint_revision(text, path, settings)
-    return lint_sql(text, path, settings)
+        return lint_revision(text, path, settings, sources=sources)
+    return lint_sql(text, path, settings, sources=sources)
 
 
 def collect(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, Path | None]]:
@@ -222,11 +228,13 @@ def lint_paths_json(
     def rendered(found: list[Finding]) -> tuple[bytes, int]:
         return json_items(found), len(found)
 
-    chunks, files = _lint_chunks(paths, settings, offline, jobs, rendered)
+    chunks, files = _lint_chunks(paths, settings, offline, jobs, rendered, sources=False)
     return json_pieces([data for data, _ in chunks]), sum(n for _, n in chunks), files
 
 
-def _lint_chunks(paths, settings: Settings, offline: bool, jobs: int | None, pack=None) -> tuple[list, int]:
+def _lint_chunks(
+    paths, settings: Settings, offline: bool, jobs: int | None, pack=None, *, sources: bool = True
+) -> tuple[list, int]:
     """The results of linting the files under ``paths`` chunk by chunk, in file order (a list of findings
     each, or what ``pack`` makes of it, in the process that linted the chunk), and the number of files."""
     files = list(_files(paths, settings))
@@ -236,15 +244,15 @@ def _lint_chunks(paths, settings: Settings, offline: bool, jobs: int | None, pac
     gc.disable()
     try:
         if workers <= 1 or not hasattr(os, "fork"):
-            findings = _lint_files(files, settings, offline)
+            findings = _lint_files(files, settings, offline, sources)
             return [findings if pack is None else pack(findings)], len(files)
-        return _lint_forked(files, settings, offline, workers, pack), len(files)
+        return _lint_forked(files, settings, offline, workers, pack, sources), len(files)
     finally:
         if collecting:
             gc.enable()
 
 
-def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, pack=None) -> list:
+def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, pack, sources: bool) -> list:
     """Lint ``files`` in ``workers`` processes: this one and ``workers - 1`` forks of it; the chunks'
     results in order (see ``_lint_chunks``).
 
@@ -276,7 +284,8 @@ def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, p
                     os.close(reader)
                     for other in children:
                         os.close(other)
-                    for index, part in _take_chunks(tasks, chunks, settings, offline, pack or _as_tuples):
+                    taken = _take_chunks(tasks, chunks, settings, offline, sources, pack or _as_tuples)
+                    for index, part in taken:
                         data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
                         _write_all(writer, len(data).to_bytes(8, "little") + data)
                 except BaseException:  # noqa: BLE001 - never return into the parent's code
@@ -286,7 +295,7 @@ def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, p
             os.close(writer)
             os.set_blocking(reader, False)
             children[reader] = (pid, bytearray())
-        for index, part in _take_chunks(tasks, chunks, settings, offline, pack):
+        for index, part in _take_chunks(tasks, chunks, settings, offline, sources, pack):
             results[index] = part
             _receive(children, results, wait=False, packed=pack is not None)
         while children:
@@ -374,13 +383,15 @@ def _chunks(files: list, workers: int) -> list[list]:
     return chunks
 
 
-def _take_chunks(tasks: int, chunks: list, settings: Settings, offline: bool, pack=None) -> Iterator[tuple]:
+def _take_chunks(
+    tasks: int, chunks: list, settings: Settings, offline: bool, sources: bool, pack=None
+) -> Iterator[tuple]:
     """Lint the chunks whose numbers this process reads from the ``tasks`` pipe: (number, findings, or what
     ``pack`` makes of them), or (number, the exception linting the chunk raised)."""
     while number := os.read(tasks, 4):
         index = int.from_bytes(number, "little")
         try:
-            part = _lint_files(chunks[index], settings, offline)
+            part = _lint_files(chunks[index], settings, offline, sources)
             if pack is not None:
                 part = pack(part)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, raised there in file order
@@ -406,7 +417,9 @@ def _worker_count(files: int, offline: bool) -> int:
     return max(1, min(cores, files // (PARALLEL_MIN_FILES // 2), 8))
 
 
-def _lint_files(files: list[tuple[str, str | None]], settings: Settings, offline: bool) -> list[Finding]:
+def _lint_files(
+    files: list[tuple[str, str | None]], settings: Settings, offline: bool, sources: bool = True
+) -> list[Finding]:
     findings: list[Finding] = []
     for display, file in files:
         if file is None:
@@ -426,7 +439,7 @@ def _lint_files(files: list[tuple[str, str | None]], settings: Settings, offline
             if looks_like_revision(text):
                 findings.extend(lint_offline(Path(file), settings))
                 continue
-        findings.extend(lint_text(text, display, settings))
+        findings.extend(lint_text(text, display, settings, sources=sources))
     return findings
 
 
