@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from .findings import InputError
@@ -30,6 +29,8 @@ def replace_file(path: Path, data: bytes) -> None:
 def _beside(path: Path, data: bytes, *, sync: bool):
     """A complete temporary file holding ``data`` in ``path``'s folder, removed when the block ends (it is
     gone already when the block renamed it)."""
+    import tempfile  # with shutil, random, bz2 and lzma: not for a command that only reads the cache
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

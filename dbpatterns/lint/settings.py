@@ -96,22 +96,66 @@ def load_settings(project: Path | None = None) -> Settings:
         text = where.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{where}: cannot read pyproject.toml: {exc}") from None
-    if "dbpatterns" not in text:  # no spelling of the table lacks the word: spare importing tomllib (5 ms)
+    if "dbpatterns" not in text:  # no spelling of the table lacks the word: spare reading the TOML
         return settings_from_table({}, where)
-    import tomllib
-
-    try:
-        return _parsed(where, text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{where}: cannot read pyproject.toml: {exc}") from None
+    return _parsed(where, text)
 
 
 @functools.lru_cache(maxsize=8)
 def _parsed(where: Path, text: str) -> Settings:
-    """The settings of one pyproject.toml text, parsed once (a command asks several times)."""
+    """The settings of one pyproject.toml text, read once (a command asks several times)."""
+    return settings_from_table(_table(where, text), where)
+
+
+SETTINGS_CACHE_ENTRIES = 64  # pyproject.toml files remembered; the oldest go when there are twice as many
+
+
+def _table(where: Path, text: str) -> dict:
+    """The ``[tool.dbpatterns]`` table of pyproject.toml ``where`` holding ``text``: remembered in the cache
+    folder with the whole text it came from, so an unchanged file is not parsed again (importing tomllib
+    is 21M of a one-file lint's 174M instructions)."""
+    import json
+    import zlib
+
+    from ..files import cache_root
+
+    entry = cache_root() / "settings" / f"{zlib.crc32(str(where).encode()):08x}.json"
+    try:
+        cached = json.loads(entry.read_bytes())
+        if cached["path"] == str(where) and cached["text"] == text and isinstance(cached["table"], dict):
+            return cached["table"]
+    except (OSError, ValueError, TypeError, KeyError):
+        pass  # none yet, another file's, or unreadable: parse
     import tomllib
 
-    return settings_from_table(tomllib.loads(text).get("tool", {}).get("dbpatterns", {}), where)
+    try:
+        tool = tomllib.loads(text).get("tool", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{where}: cannot read pyproject.toml: {exc}") from None
+    table = tool.get("dbpatterns", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: [tool.dbpatterns] must be a table")
+    _remember(entry, where, text, table)
+    return table
+
+
+def _remember(entry: Path, where: Path, text: str, table: dict) -> None:
+    """Store a parsed table (best effort: a cache that cannot be written is only slower)."""
+    import json
+
+    from ..files import replace_file
+
+    try:
+        data = json.dumps({"path": str(where), "text": text, "table": table}).encode()
+    except (TypeError, ValueError):  # a TOML date or time in the table: parsed every time
+        return
+    try:
+        replace_file(entry, data)
+        entries = sorted(entry.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[SETTINGS_CACHE_ENTRIES:] if len(entries) > 2 * SETTINGS_CACHE_ENTRIES else ():
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def settings_from_table(table: dict, where: Path) -> Settings:
