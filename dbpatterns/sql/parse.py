@@ -14,29 +14,37 @@ from ..records import Record
 
 
 def _import_parser():
-    """``pglast.parser``, with ``pglast.enums`` and ``pglast.ast`` left to load on first use (importlib's
-    LazyLoader). The parser's module imports both, only for ``parse_sql``'s Python objects; we read its
-    JSON, and running them is 50 ms of a one-file lint's 130. ``pglast`` stays whole: an attribute read
-    on either loads it."""
-    if "pglast" not in sys.modules:
-        import importlib.util
-        from importlib.machinery import PathFinder
+    """``pglast.parser`` alone: the ``pglast`` package, ``pglast.enums`` and ``pglast.ast`` are left to
+    load on first use (importlib's LazyLoader). The package's own module imports all three and ``typing``,
+    and the parser's imports the enums and the AST nodes, only for ``parse_sql``'s Python objects; we read
+    its JSON, and running them was 50 ms of a one-file lint's 130. ``pglast`` stays whole: reading any of
+    its attributes, or importing another of its modules, loads it."""
+    if "pglast" in sys.modules:
+        from pglast import parser
 
-        spec = importlib.util.find_spec("pglast")
-        names = ("pglast", "pglast.enums", "pglast.ast")
-        try:
-            package = importlib.util.module_from_spec(spec)
-            sys.modules["pglast"] = package
-            for name in names[1:]:
-                sub = PathFinder.find_spec(name, spec.submodule_search_locations)
+        return parser
+    import importlib.util
+    from importlib.machinery import PathFinder
+
+    spec = importlib.util.find_spec("pglast")
+    names = ("pglast", "pglast.enums", "pglast.ast", "pglast.error", "pglast.parser")
+    try:
+        package = importlib.util.module_from_spec(spec)  # not run yet: only its __path__ is needed
+        sys.modules["pglast"] = package
+        for name in names[1:]:
+            sub = PathFinder.find_spec(name, spec.submodule_search_locations)
+            if name in ("pglast.enums", "pglast.ast"):
                 sub.loader = importlib.util.LazyLoader(sub.loader)
-                module = sys.modules[name] = importlib.util.module_from_spec(sub)
-                sub.loader.exec_module(module)
-                setattr(package, name.rpartition(".")[2], module)
-            spec.loader.exec_module(package)
-        except Exception:  # noqa: BLE001 - an unusual install: import it the ordinary way
-            for name in names:
-                sys.modules.pop(name, None)
+            module = sys.modules[name] = importlib.util.module_from_spec(sub)
+            sub.loader.exec_module(module)
+            setattr(package, name.rpartition(".")[2], module)
+            if name == "pglast.error":
+                package.Error = module.Error  # the parser takes it from the package (``from . import Error``)
+        importlib.util.LazyLoader(spec.loader).exec_module(package)  # runs pglast/__init__ on first use
+        return module
+    except Exception:  # noqa: BLE001 - an unusual install: import it the ordinary way
+        for name in names:
+            sys.modules.pop(name, None)
     from pglast import parser
 
     return parser
