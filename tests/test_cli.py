@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -197,12 +198,17 @@ def test_console_script_lint_output_matches_main_and_is_complete(tmp_path, capsy
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("buffered", [True, False])
 @pytest.mark.parametrize("argv", [["lint", "--format", "json"], ["lint"], ["rules"], ["--version"]])
-def test_output_that_cannot_be_written_is_one_line_exit_2(argv, sql_file):
+def test_output_that_cannot_be_written_is_one_line_exit_2(argv, buffered, sql_file):
+    """Written as it goes (PYTHONUNBUFFERED) or only at the end (stdout to a file is block-buffered)."""
     exe = Path(sys.executable).with_name("dbpatterns")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
     with open("/dev/full", "w") as full:
         args = [*argv, str(sql_file)] if argv[0] == "lint" else argv
-        proc = subprocess.run([str(exe), *args], stdout=full, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run([str(exe), *args], stdout=full, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.returncode == 2
     assert proc.stderr == "dbpatterns: cannot write the output: No space left on device\n"
 
