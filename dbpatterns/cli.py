@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
 from .findings import InputError
@@ -228,8 +229,8 @@ def _skip_collection_at_exit() -> None:
 _SOLE_PROCESS = False
 # Set by a command whose run leaves nothing for Python's exit to do: no thread, no exit hook of its own.
 _QUICK_EXIT = False
-# Set once writing the output failed and was told.
-_WRITE_FAILED = False
+# Set once an OSError was told (output that failed to be written fails again at the final flush).
+_TOLD_OS_ERROR = False
 
 
 def run() -> None:
@@ -245,7 +246,7 @@ def run() -> None:
     try:
         sys.stdout.flush()
     except OSError as exc:
-        code = code if _WRITE_FAILED else _cannot_write(exc)  # a failure main() told of fails again here
+        code = code if _TOLD_OS_ERROR else _os_error(exc)  # a failure main() told of fails again here
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing is left to fail at exit
     if _QUICK_EXIT:
         with contextlib.suppress(OSError):
@@ -263,18 +264,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dbpatterns: interrupted", file=sys.stderr)
         return 130
-    except OSError as exc:  # writing the report failed; reading input raises InputError
-        return _cannot_write(exc)
+    except OSError as exc:  # mostly the output that cannot be written: reading input raises InputError
+        return _os_error(exc)
 
 
-def _cannot_write(exc: OSError) -> int:
-    """The exit code of output that could not be written: 0 when the reader left (a closed pipe: `| head`),
-    else 2, said in one line."""
-    global _WRITE_FAILED
-    _WRITE_FAILED = True
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF})
+
+
+def _os_error(exc: OSError) -> int:
+    """The exit code of an OSError no command handled, said in one line: 0 when the reader of the output
+    left (a closed pipe: `| head`), else 2."""
+    global _TOLD_OS_ERROR
+    _TOLD_OS_ERROR = True
     if isinstance(exc, BrokenPipeError):
         return EXIT_OK
-    print(f"dbpatterns: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is not None:
+        print(f"dbpatterns: {exc.filename}: {what}", file=sys.stderr)
+    elif exc.errno in _WRITE_ERRORS:
+        print(f"dbpatterns: cannot write the output: {what}", file=sys.stderr)
+    else:
+        print(f"dbpatterns: {what}", file=sys.stderr)
     return EXIT_USAGE
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dbpatterns import cli
 from dbpatterns.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,6 +213,32 @@ def test_output_that_cannot_be_written_is_one_line_exit_2(argv, buffered, sql_fi
         proc = subprocess.run([str(exe), *args], stdout=full, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.returncode == 2
     assert proc.stderr == "dbpatterns: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.parametrize(
+    ("error", "told", "code"),
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            "cannot write the output: No space left on device",
+            2,
+        ),
+        (PermissionError(errno.EACCES, "Permission denied", "/x/y"), "/x/y: Permission denied", 2),
+        (
+            BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable"),
+            "Resource temporarily unavailable",
+            2,
+        ),
+        (BrokenPipeError(errno.EPIPE, "Broken pipe"), None, 0),
+    ],
+)
+def test_an_os_error_no_command_handled_is_one_line(error, told, code, capsys, monkeypatch):
+    def failing(args):
+        raise error
+
+    monkeypatch.setitem(cli._HANDLERS, "rules", failing)
+    assert main(["rules"]) == code
+    assert capsys.readouterr().err == (f"dbpatterns: {told}\n" if told else "")
 
 
 def test_quick_start_main_job_on_bundled_examples(capsys, monkeypatch):
