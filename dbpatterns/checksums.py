@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .alembic.project import require_project
-from .files import cache_root, replace_file
+from .files import cache_root, load_cached, replace_file, store_cached
 from .findings import InputError
 
 SUM_FILE = "dbpatterns.sum"
@@ -109,12 +109,7 @@ def _load_memo() -> None:
     if _memo_loaded:
         return
     _memo_loaded = True
-    try:
-        import json
-
-        stored = json.loads((cache_root() / "checksums.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
+    stored = load_cached(cache_root() / "checksums.json")
     if isinstance(stored, dict):
         _memo.update({k: v for k, v in stored.items() if isinstance(v, str)})
 
@@ -124,13 +119,8 @@ def save_memo() -> None:
     global _memo_dirty
     if not _memo_dirty:
         return
-    import contextlib
-    import json
-
     _memo_dirty = False
-    items = dict(list(_memo.items())[-20000:])
-    with contextlib.suppress(OSError):
-        replace_file(cache_root() / "checksums.json", json.dumps(items).encode())
+    store_cached(cache_root() / "checksums.json", dict(list(_memo.items())[-20000:]))
 
 
 def _h1(data: bytes) -> str:

@@ -18,6 +18,29 @@ def cache_root() -> Path:
     return Path(base) / "dbpatterns"
 
 
+def load_cached(path: Path):
+    """The JSON value stored at ``path`` (in the cache folder), None when there is none or it is damaged."""
+    import json
+
+    try:
+        return json.loads(Path(path).read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def store_cached(path: Path, value) -> bool:
+    """Store ``value`` as JSON at ``path`` whole; best effort, as a cache that cannot be written only costs
+    time: False when it could not be written."""
+    import json
+
+    data = json.dumps(value).encode()
+    try:
+        replace_file(path, data)
+    except OSError:
+        return False
+    return True
+
+
 def replace_file(path: Path, data: bytes) -> None:
     """Write ``path`` whole: a complete temporary file beside it, then renamed over it (a reader sees the
     old file or the new one); the temporary file is removed if anything fails."""

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 from pathlib import Path
 
 from ..env import LOG_TABLE
-from ..files import replace_file
+from ..files import load_cached, store_cached
 from ..findings import InputError
 from ..schema import Snapshot, snapshot
 
@@ -76,17 +75,11 @@ class History:
         return cache_dir() / f"{name}.json"
 
     def _load(self, *parts: str):
-        if not self.cache:
-            return None
-        with contextlib.suppress(OSError, ValueError):
-            return json.loads(self._cache_file(*parts).read_text(encoding="utf-8"))
-        return None
+        return load_cached(self._cache_file(*parts)) if self.cache else None
 
     def _store(self, value, *parts: str) -> None:
-        if not self.cache:
-            return
-        with contextlib.suppress(OSError):
-            replace_file(self._cache_file(*parts), json.dumps(value).encode())
+        if self.cache:
+            store_cached(self._cache_file(*parts), value)
 
     def cached_heads(self) -> tuple[str, ...] | None:
         """The heads, when the cache has the revision graph (nothing imported)."""

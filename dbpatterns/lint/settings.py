@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 from pathlib import Path
@@ -114,18 +115,16 @@ def _table(where: Path, text: str) -> dict:
     """The ``[tool.dbpatterns]`` table of pyproject.toml ``where`` holding ``text``: remembered in the cache
     folder with the whole text it came from, so an unchanged file is not parsed again (importing tomllib
     is 21M of a one-file lint's 174M instructions)."""
-    import json
     import zlib
 
-    from ..files import cache_root
+    from ..files import cache_root, load_cached
 
     entry = cache_root() / "settings" / f"{zlib.crc32(str(where).encode()):08x}.json"
-    try:
-        cached = json.loads(entry.read_bytes())
-        if cached["path"] == str(where) and cached["text"] == text and isinstance(cached["table"], dict):
-            return cached["table"]
-    except (OSError, ValueError, TypeError, KeyError):
-        pass  # none yet, another file's, or unreadable: parse
+    cached = load_cached(entry)
+    if isinstance(cached, dict) and (cached.get("path"), cached.get("text")) == (str(where), text):
+        table = cached.get("table")
+        if isinstance(table, dict):
+            return table
     import tomllib
 
     try:
@@ -140,22 +139,18 @@ def _table(where: Path, text: str) -> dict:
 
 
 def _remember(entry: Path, where: Path, text: str, table: dict) -> None:
-    """Store a parsed table (best effort: a cache that cannot be written is only slower)."""
-    import json
-
-    from ..files import replace_file
+    """Store a parsed table, and let the oldest entries go when there are too many."""
+    from ..files import store_cached
 
     try:
-        data = json.dumps({"path": str(where), "text": text, "table": table}).encode()
+        stored = store_cached(entry, {"path": str(where), "text": text, "table": table})
     except (TypeError, ValueError):  # a TOML date or time in the table: parsed every time
         return
-    try:
-        replace_file(entry, data)
-        entries = sorted(entry.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[SETTINGS_CACHE_ENTRIES:] if len(entries) > 2 * SETTINGS_CACHE_ENTRIES else ():
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass
+    if stored:
+        with contextlib.suppress(OSError):
+            entries = sorted(entry.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in entries[SETTINGS_CACHE_ENTRIES:] if len(entries) > 2 * SETTINGS_CACHE_ENTRIES else ():
+                old.unlink(missing_ok=True)
 
 
 def settings_from_table(table: dict, where: Path) -> Settings:
