@@ -7,6 +7,7 @@ import gc
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from functools import partial
 from operator import attrgetter
 from pathlib import Path
 
@@ -246,15 +247,16 @@ def _lint_chunks(
         if workers <= 1 or not hasattr(os, "fork"):
             findings = _lint_files(files, settings, offline, sources)
             return [findings if pack is None else pack(findings)], len(files)
-        return _lint_forked(files, settings, offline, workers, pack, sources), len(files)
+        lint = partial(_lint_files, settings=settings, offline=offline, sources=sources)
+        return _lint_forked(files, lint, workers, pack), len(files)
     finally:
         if collecting:
             gc.enable()
 
 
-def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, pack, sources: bool) -> list:
-    """Lint ``files`` in ``workers`` processes: this one and ``workers - 1`` forks of it; the chunks'
-    results in order (see ``_lint_chunks``).
+def _lint_forked(files: list, lint, workers: int, pack) -> list:
+    """Lint ``files`` with ``lint`` (``_lint_files`` given its options) in ``workers`` processes: this one
+    and ``workers - 1`` forks of it; the chunks' results in order (see ``_lint_chunks``).
 
     The files are cut into chunks whose numbers wait in a pipe; every process takes the next number when
     it is free (a 4-byte read from a pipe is atomic), so a slow chunk does not hold the others up. A worker
@@ -284,8 +286,7 @@ def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, p
                     os.close(reader)
                     for other in children:
                         os.close(other)
-                    taken = _take_chunks(tasks, chunks, settings, offline, sources, pack or _as_tuples)
-                    for index, part in taken:
+                    for index, part in _take_chunks(tasks, chunks, lint, pack or _as_tuples):
                         data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
                         _write_all(writer, len(data).to_bytes(8, "little") + data)
                 except BaseException:  # noqa: BLE001 - never return into the parent's code
@@ -295,7 +296,7 @@ def _lint_forked(files: list, settings: Settings, offline: bool, workers: int, p
             os.close(writer)
             os.set_blocking(reader, False)
             children[reader] = (pid, bytearray())
-        for index, part in _take_chunks(tasks, chunks, settings, offline, sources, pack):
+        for index, part in _take_chunks(tasks, chunks, lint, pack):
             results[index] = part
             _receive(children, results, wait=False, packed=pack is not None)
         while children:
@@ -383,15 +384,13 @@ def _chunks(files: list, workers: int) -> list[list]:
     return chunks
 
 
-def _take_chunks(
-    tasks: int, chunks: list, settings: Settings, offline: bool, sources: bool, pack=None
-) -> Iterator[tuple]:
-    """Lint the chunks whose numbers this process reads from the ``tasks`` pipe: (number, findings, or what
-    ``pack`` makes of them), or (number, the exception linting the chunk raised)."""
+def _take_chunks(tasks: int, chunks: list, lint, pack=None) -> Iterator[tuple]:
+    """Lint (with ``lint``) the chunks whose numbers this process reads from the ``tasks`` pipe: (number,
+    findings, or what ``pack`` makes of them), or (number, the exception linting the chunk raised)."""
     while number := os.read(tasks, 4):
         index = int.from_bytes(number, "little")
         try:
-            part = _lint_files(chunks[index], settings, offline, sources)
+            part = lint(chunks[index])
             if pack is not None:
                 part = pack(part)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, raised there in file order
