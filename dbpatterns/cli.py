@@ -321,6 +321,7 @@ def _ids(text: str | None, where: str):
 def cmd_lint(args) -> int:
     global _QUICK_EXIT
     plain = not args.trace and not args.offline  # reads files only: runs no user code, starts no thread
+    _QUICK_EXIT = plain  # however it ends: nothing is left for Python's exit to do
     if plain and _SOLE_PROCESS:
         from .leanjson import import_for_reading
 
@@ -348,7 +349,6 @@ def cmd_lint(args) -> int:
 
         data, found, _ = lint_paths_json(paths, settings, offline=args.offline, jobs=args.jobs)
         _write_bytes(data)
-        _QUICK_EXIT = plain
         return EXIT_FINDINGS if found and not args.exit_zero else EXIT_OK
     findings, files = lint_paths(paths, settings, offline=args.offline, jobs=args.jobs)
     if args.trace:
@@ -366,7 +366,6 @@ def cmd_lint(args) -> int:
         )
         findings = sorted([*findings, *found], key=lambda f: (f.path, f.line, f.column, f.rule))
     _emit_findings(findings, files, args)
-    _QUICK_EXIT = plain
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
