@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .alembic.project import require_project
+from .errors import InputError
 from .files import cache_root, load_cached, replace_file, store_cached
-from .findings import InputError
 
 SUM_FILE = "dbpatterns.sum"
 _PREFIX = "h1:"

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from dbpatterns.findings import Finding
 from dbpatterns.lint import Settings, lint_revision, lint_sql
-from dbpatterns.lint.settings import CURRENT_PG_VERSION, pg_minor_of
+from dbpatterns.settings import CURRENT_PG_VERSION, pg_minor_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 

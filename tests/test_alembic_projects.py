@@ -9,7 +9,7 @@ import pytest
 
 from dbpatterns.alembic.project import find_project
 from dbpatterns.cli import main
-from dbpatterns.findings import InputError
+from dbpatterns.errors import InputError
 
 REVISION = '''"""{message}"""
 from alembic import op

@@ -11,7 +11,7 @@ import pytest
 
 from dbpatterns.cli import main
 from dbpatterns.drift import check_drift
-from dbpatterns.findings import InputError
+from dbpatterns.errors import InputError
 from dbpatterns.trace.database import psycopg_url
 from tests.alembic_builder import linear, write_project
 

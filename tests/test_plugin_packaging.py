@@ -37,7 +37,7 @@ def frontmatter(path: Path) -> dict[str, str]:
 
 
 def test_manifest_and_mcp_config():
-    from mcp_server.safety import DATABASE_URL_ENV
+    from dbpatterns.mcp.safety import DATABASE_URL_ENV
 
     assert MANIFEST["name"] == "database-patterns"
     option = MANIFEST["userConfig"]["database_url"]
@@ -52,7 +52,7 @@ def test_manifest_and_mcp_config():
 
 
 def test_the_subagent_may_use_every_mcp_tool_and_the_scripts():
-    from mcp_server.tools import TOOLS
+    from dbpatterns.mcp.tools import TOOLS
 
     meta = frontmatter(ROOT / "agents/database-engineer.md")
     assert meta["name"] == "database-engineer"

@@ -7,26 +7,18 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..findings import InputError, first_line
-from ..records import Record
+from ..errors import InputError, first_line
 
 
-class Project(Record):
-    __slots__ = ("root", "config_file", "script_location", "version_locations")
-
-    def __init__(
-        self,
-        root: Path,
-        config_file: Path,
-        script_location: Path,
-        version_locations: list[Path] | None = None,
-    ) -> None:
-        self.root = root  # the folder holding the configuration file
-        self.config_file = config_file
-        self.script_location = script_location
-        self.version_locations = [] if version_locations is None else version_locations
+@dataclass(slots=True)
+class Project:
+    root: Path  # the folder holding the configuration file
+    config_file: Path
+    script_location: Path
+    version_locations: list[Path] = field(default_factory=list)
 
     @property
     def env_py(self) -> Path:

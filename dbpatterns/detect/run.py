@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..findings import InputError
+from ..errors import InputError
 from .model import DetectReport
 
 NO_MODELS = (

@@ -8,8 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..errors import InputError, first_line
 from ..files import create_new_file
-from ..findings import InputError, first_line
 from .model import DetectReport, Written
 
 

@@ -32,7 +32,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..findings import InputError
+from ..errors import InputError
 from .model import Difference, DriftReport, DriftSummary, Revision
 
 __all__ = ["Difference", "DriftReport", "DriftSummary", "Revision", "check_drift", "read_db_file"]

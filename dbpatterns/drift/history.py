@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 
 from ..env import LOG_TABLE
+from ..errors import InputError
 from ..files import load_cached, store_cached
-from ..findings import InputError
 from ..schema import Snapshot, snapshot
 
 CACHE_FORMAT = "drift-1"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..env import LOG_TABLE
-from ..findings import InputError, first_line
+from ..errors import InputError, first_line
 from ..schema import Snapshot, snapshot
 from ..trace.database import libpq_url, mask, psycopg_url
 

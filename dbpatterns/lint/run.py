@@ -11,10 +11,11 @@ from functools import partial
 from operator import attrgetter
 from pathlib import Path
 
-from ..findings import Finding, InputError
+from ..errors import InputError
+from ..findings import Finding
+from ..settings import Settings
 from ..sql import parse as sqlparse
 from .engine import Context, finish, lint_statement
-from .settings import Settings
 from .state import MigrationState
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"}

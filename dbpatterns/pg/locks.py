@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from dbpatterns.findings import first_line
+from dbpatterns.errors import first_line
 from dbpatterns.pg.errors import PgError
 
 #: Table lock modes, weakest first.

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from dbpatterns.findings import first_line
+from dbpatterns.errors import first_line
 from dbpatterns.pg import cluster
 from dbpatterns.pg.binaries import Binaries, binaries, run_as
 from dbpatterns.pg.errors import PgError, log_tail

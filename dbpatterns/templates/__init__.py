@@ -7,13 +7,13 @@
     made[0].path, made[0].revision, made[0].down_revision
 
 Templates live in ``files/`` (package data); a project overrides any of them with its own folder
-(``[tool.dbpatterns] templates = "folder"``). Bad input raises :class:`~dbpatterns.findings.InputError`
+(``[tool.dbpatterns] templates = "folder"``). Bad input raises :class:`~dbpatterns.errors.InputError`
 before anything is written.
 """
 
 from __future__ import annotations
 
-from ..findings import InputError
+from ..errors import InputError
 from .patterns import PATTERNS, Option, Pattern, list_patterns
 
 __all__ = ["PATTERNS", "Generated", "Option", "Pattern", "generate", "list_patterns"]
@@ -82,7 +82,7 @@ def __getattr__(name: str):
 
 
 def _settings(root):
-    from ..lint.settings import load_settings
+    from ..settings import load_settings
 
     settings = load_settings(root)
     folder = None

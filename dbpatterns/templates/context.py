@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..findings import InputError
+from ..errors import InputError
 from ..sql.parse import parse_tree
 from . import values as v
 from .patterns import Pattern

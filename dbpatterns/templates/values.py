@@ -7,7 +7,7 @@ import re
 import zlib
 
 from ..alembic.sqlnames import literal, quote
-from ..findings import InputError
+from ..errors import InputError
 from ..sql.parse import parse_tree
 
 MAX_IDENTIFIER = 63  # bytes; PostgreSQL truncates longer names

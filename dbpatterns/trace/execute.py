@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.pq import TransactionStatus
 
-from ..findings import InputError
+from ..errors import InputError
 from ..pg.locks import observe, relfilenodes, rewritten, table_locks
 from ..sql.parse import parse
 from .model import StatementTrace

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..alembic.project import Project, importable_in
-from ..findings import InputError, first_line
+from ..errors import InputError, first_line
 from .database import Scratch
 from .execute import Piece, split
 

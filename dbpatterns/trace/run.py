@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..findings import InputError
+from ..errors import InputError
 from .database import mask, scratch_database
 from .execute import Piece, run_change, run_setup, split
 from .model import StatementTrace

@@ -8,14 +8,14 @@
 
 Checks (see :mod:`dbpatterns.verify.checks`): single_head, upgrade, models_match, downgrade, stairway,
 downgrade_no_trace. Input errors (not an Alembic project, an env.py that does not import, unknown models)
-raise :class:`~dbpatterns.findings.InputError` before any server starts where they can.
+raise :class:`~dbpatterns.errors.InputError` before any server starts where they can.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..findings import InputError
+from ..errors import InputError
 from .model import CHECKS, Check, Report
 
 __all__ = ["CHECKS", "Check", "Report", "verify_empty_database", "verify_project"]

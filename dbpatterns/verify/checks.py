@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..findings import InputError
+from ..errors import InputError
 from ..schema import diff, snapshot
 from .autogen import describe_all
 from .model import Report

@@ -27,7 +27,7 @@ from ..alembic.project import (
     load_script,
     url_in_environment,
 )
-from ..findings import InputError, first_line
+from ..errors import InputError, first_line
 
 HOW_TO_PASS_URL = (
     "env.py must use config.attributes['connection'] when it is set, or take the URL from "

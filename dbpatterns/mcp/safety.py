@@ -127,8 +127,8 @@ def database_url(target: str | None) -> str:
 
 def configured_targets() -> dict[str, str]:
     """``[tool.dbpatterns] targets`` of the project: name -> URL, where ``${VAR}`` reads the environment."""
-    from dbpatterns.findings import InputError
-    from dbpatterns.lint.settings import find_pyproject, load_targets
+    from dbpatterns.errors import InputError
+    from dbpatterns.settings import find_pyproject, load_targets
 
     where = find_pyproject(project_root())
     if where is None:
@@ -215,7 +215,7 @@ def guarded(fn: _F | None = None, *, inline: Callable[[dict], bool] | None = Non
         return lambda f: guarded(f, inline=inline)
 
     def call(kwargs: dict):
-        from dbpatterns.findings import InputError
+        from dbpatterns.errors import InputError
 
         try:
             result = fn(**kwargs)
