@@ -50,10 +50,10 @@ def load(project_dir: Path, revision: str) -> Target:
 
 
 def _render(path: Path) -> list[Piece]:
-    from ..alembic.offline import render
+    from ..alembic.offline import render_revision
 
     try:
-        chunks = render(path, "upgrade")
+        chunks, _ = render_revision(path, downgrade=False)
     except Exception as exc:  # noqa: BLE001 - any error in user code is reported, not raised
         why = f"{type(exc).__name__}: {first_line(exc)}"
         raise InputError(f"{path}: cannot render upgrade() in Alembic's offline mode: {why}") from None
