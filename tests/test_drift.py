@@ -119,7 +119,7 @@ def project(tmp_path_factory):
 
 def migrate(project, url: str, destination: str = "heads") -> None:
     from dbpatterns.alembic.project import find_project
-    from dbpatterns.verify.runner import Runner
+    from dbpatterns.alembic.runner import Runner
 
     runner = Runner(find_project(project), psycopg_url(url))
     try:

@@ -15,13 +15,6 @@ from pathlib import Path
 from ..errors import InputError
 
 
-def models_setting(project_root: Path) -> str | None:
-    """``[tool.dbpatterns] models`` of the nearest pyproject.toml (validated with the other settings)."""
-    from ..settings import load_settings
-
-    return load_settings(project_root).models
-
-
 def load_metadata(spec: str, root: Path):
     """The ``MetaData`` that ``spec`` (``module:attr``) names, importing from ``root``."""
     from sqlalchemy import MetaData

@@ -84,10 +84,10 @@ def lint_migration(
     Every finding names the lock the statement takes, whether it rewrites the table, and the safe recipe.
     Settings come from [tool.dbpatterns] in the project's pyproject.toml.
     """
-    from dbpatterns.lint import lint_paths, lint_text
+    from dbpatterns.lint import lint_paths, lint_text, load_settings
 
     _one_of(sql, path, "the migration's")
-    settings = _settings(project_root())
+    settings = load_settings(project_root())
     if pg_version is not None:  # as on the command line: a major version clears a minor one from the config
         settings = settings.replace(pg_version=pg_version, pg_minor=None)
     if sql is not None:
@@ -100,23 +100,6 @@ def lint_migration(
         for f in findings:
             f.path = relative(f.path)
     return LintResult(findings=[f.to_dict() for f in findings])
-
-
-_SETTINGS: dict = {}
-
-
-def _settings(root):
-    """The lint settings of ``root``, read again only when its pyproject.toml changes."""
-    from dbpatterns.lint import load_settings
-    from dbpatterns.settings import find_pyproject
-
-    where = find_pyproject(root)
-    stat = where.stat() if where else None
-    key = (root, where, stat and (stat.st_mtime_ns, stat.st_size))
-    if key not in _SETTINGS:
-        _SETTINGS.clear()
-        _SETTINGS[key] = load_settings(root)
-    return _SETTINGS[key]
 
 
 @guarded

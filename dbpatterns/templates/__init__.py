@@ -32,7 +32,7 @@ def generate(
     """Render ``pattern`` into the Alembic project at ``project_dir``: a list of one
     :class:`~dbpatterns.templates.revision.Generated`, or two (expand and contract). With ``write=False``
     nothing is written (``--print``)."""
-    from ..alembic.project import require_project
+    from ..alembic.project import load_project
     from .context import template_values
     from .render import environment, render_blocks, template_name
     from .revision import AlembicProject, Generated
@@ -40,7 +40,7 @@ def generate(
     spec = PATTERNS.get(pattern)
     if spec is None:
         raise InputError(f"new: unknown pattern {pattern!r} (run `dbpatterns new --list`)")
-    project = require_project(project_dir, "--project")
+    project = load_project(project_dir, "--project")
     settings, user_templates = _settings(project.root)
     version = pg_version if pg_version is not None else settings.pg_version
     if message is not None and (not message.strip() or '"""' in message or "\\" in message):

@@ -31,9 +31,9 @@ class Target:
 
 def load(project_dir: Path, revision: str) -> Target:
     """Find ``revision`` in the project at ``project_dir`` and render its upgrade as statements."""
-    from ..alembic.project import load_script, require_project
+    from ..alembic.project import as_project, load_script
 
-    project = require_project(project_dir)
+    project = as_project(project_dir)
     scripts = load_script(project)  # Alembic is importable: load_script checked it
     from alembic.util import CommandError
 
@@ -70,7 +70,7 @@ def migrate_to_parent(target: Target, scratch: Scratch) -> None:
     on the revisions ``load`` already read)."""
     if not target.parents:
         return
-    from ..verify.runner import Runner, StepFailed
+    from ..alembic.runner import Runner, StepFailed
 
     runner = Runner(target.project, scratch.sa_url, target.script)
     try:
