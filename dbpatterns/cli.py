@@ -200,10 +200,15 @@ def run() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         return _run(argv)
     except InputError as exc:
         print(f"dbpatterns: {exc}", file=sys.stderr)
+        if _wants_json(argv):  # the report a machine reads says it too
+            import json
+
+            print(json.dumps({"error": exc.to_dict()}, indent=2))
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("dbpatterns: interrupted", file=sys.stderr)
@@ -232,8 +237,15 @@ def _os_error(exc: OSError) -> int:
     return EXIT_USAGE
 
 
-def _run(argv) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+def _wants_json(argv: list[str]) -> bool:
+    """Whether the command line asks for ``--format json`` (looked at even when it does not parse)."""
+    return any(
+        a == "--format=json" or (a == "--format" and i + 1 < len(argv) and argv[i + 1] == "json")
+        for i, a in enumerate(argv)
+    )
+
+
+def _run(argv: list[str]) -> int:
     command = next((a for a in argv if not a.startswith("-")), "")  # the top level has only flags
     parser = build_parser(command)
     args = parser.parse_args(argv)

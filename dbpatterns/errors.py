@@ -53,7 +53,7 @@ class RevisionNotFound(InputError):
 
     def __init__(self, revision: str, where: str = "", why: str = "") -> None:
         self.revision = revision
-        text = f"revision {revision!r} not found" + (f" in {where}" if where else "")
+        text = f"unknown revision {revision!r}" + (f" in {where}" if where else "")
         super().__init__(text + (f": {why}" if why else ""))
 
 

@@ -318,3 +318,19 @@ def test_unknown_rule_in_the_config_names_the_file_and_key(tmp_path, capsys, mon
     code, _, err = run(["lint", str(sql_file)], capsys, cwd=tmp_path, monkeypatch=monkeypatch)
     assert code == 2 and "[tool.dbpatterns] ignore: unknown rule id 'set-not-nul'" in err
     assert "did you mean set-not-null" in err
+
+
+@pytest.mark.parametrize(
+    "args, kind",
+    [
+        (["lint", "--format", "json", "/no/such/file.sql"], "input"),
+        (["rules", "--format=json", "set-not-nul"], "unknown-rule"),
+        (["heads", "--format", "json", "--project", "/"], "project-not-found"),
+        (["lint", "--format", "json", "--bogus"], "input"),
+    ],
+)
+def test_json_input_error_is_a_json_object_on_stdout(args, kind, capsys):
+    code, out, err = run(args, capsys)
+    assert code == 2 and err.count("\n") == 1
+    error = json.loads(out)["error"]
+    assert error["kind"] == kind and error["message"] in err

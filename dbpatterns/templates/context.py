@@ -149,7 +149,7 @@ def _sync_names(out: dict, old: str, new: str) -> None:
 
 
 def _enum(out: dict, raw: dict, name: str) -> None:
-    from ..alembic.sqlnames import literal
+    from ..sql.names import literal
 
     if raw.get("before") and raw.get("after"):
         raise InputError(f"new {name}: give --before or --after, not both")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..alembic.project import Project, importable_in
-from ..errors import InputError, first_line
+from ..errors import InputError, RevisionNotFound, first_line
 from .database import Scratch
 from .execute import Piece, split
 
@@ -41,9 +41,9 @@ def load(project_dir: Path, revision: str) -> Target:
         try:
             script = scripts.get_revision(revision)
         except CommandError as exc:
-            raise InputError(f"unknown revision {revision!r}: {first_line(exc)}") from None
+            raise RevisionNotFound(revision, str(project.root), first_line(exc)) from None
     if script is None or isinstance(script, tuple):
-        raise InputError(f"unknown revision {revision!r}")
+        raise RevisionNotFound(revision, str(project.root))
     parents = script.down_revision or ()
     path = Path(script.path)
     return Target(project, scripts, path, script.revision, _tuple(parents), _render(path))
