@@ -399,6 +399,16 @@ def test_partial_index_is_not_used_by_a_generic_plan_pg18(pg_url):
     assert "o_pending" in custom
 
 
+def test_include_columns_are_not_part_of_uniqueness_pg18(pg_url):
+    """schema-composite-and-covering-indexes: a UNIQUE index's INCLUDE columns are not in its key."""
+    with _connect(pg_url) as conn:
+        conn.execute("CREATE TABLE c (email text, name text)")
+        conn.execute("CREATE UNIQUE INDEX c_email_key ON c (email) INCLUDE (name)")
+        conn.execute("INSERT INTO c VALUES ('a@x', 'A')")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("INSERT INTO c VALUES ('a@x', 'B')")
+
+
 def test_index_only_scan_heap_fetches_follow_the_visibility_map_pg18(pg_url):
     """schema-composite-and-covering-indexes, indexing-in-depth: heap fetches equal the rows before
     VACUUM, zero after, non-zero again after an UPDATE of some of the rows."""
@@ -883,6 +893,7 @@ RELEASE_NOTE_FEATURES = [
         "CREATE INDEX ON t USING brin (a int4_minmax_multi_ops, b int4_bloom_ops)",
     ),
     ("14: DETACH ... CONCURRENTLY", "ALTER TABLE pt DETACH PARTITION pt_1 CONCURRENTLY"),
+    ("14: REINDEX of a partitioned table, concurrently", "REINDEX TABLE CONCURRENTLY pt"),
     (
         "15: MERGE",
         "MERGE INTO t USING (SELECT 1 AS a) s ON t.a = s.a WHEN NOT MATCHED THEN INSERT (a) VALUES (s.a)",
