@@ -593,6 +593,13 @@ def test_mixed_direction_keyset_needs_the_expanded_form_pg18(pg_url):
         )
         scan = [n for n in nodes if n.get("Index Name") == "p_mixed"][0]
         assert "created_at <=" in scan["Index Cond"]
+        # indexing-in-depth: an index in one direction, (created_at, id), cannot give the mixed order
+        conn.execute("BEGIN")
+        conn.execute("DROP INDEX p_mixed")
+        conn.execute("CREATE INDEX p_same ON p (created_at, id)")
+        nodes = _plan(conn, "SELECT id FROM p" + order)
+        conn.execute("ROLLBACK")
+        assert any(n["Node Type"] in ("Sort", "Incremental Sort") for n in nodes)
 
 
 def test_row_comparison_with_null_is_null_pg18(pg_url):
