@@ -194,15 +194,26 @@ def start(
     bins = binaries()
     user = run_as()
     cluster.reap_stale()
-    run_dir = cluster.make_run_dir(user)
-    try:
-        from_cache = cluster.prepare_data_dir(bins, user, run_dir / "data", use_cache=cache)
-        server = _launch(bins, user, run_dir, _settings(bins, settings), timeout)
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    server.from_cache = from_cache
-    return server
+    for retry in (False, True):
+        run_dir = cluster.make_run_dir(user)
+        from_cache = False
+        try:
+            from_cache = cluster.prepare_data_dir(bins, user, run_dir / "data", use_cache=cache)
+            server = _launch(bins, user, run_dir, _settings(bins, settings), timeout)
+        except PgError as exc:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            if retry or not from_cache:
+                raise
+            # a copy of the cached cluster does not start: the cache is damaged (a truncated pg_control, a
+            # missing base/, a bad postgresql.conf); without it, every later start would fail the same way
+            cluster.discard_cache(bins, user, f"a server copied from it did not start: {exc}")
+            continue
+        except BaseException:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        server.from_cache = from_cache
+        return server
+    raise AssertionError("unreachable")
 
 
 @contextlib.contextmanager
