@@ -52,6 +52,9 @@ def _version() -> str:
         return "0+unknown"
 
 
+_SUPERUSER_HELP = "run the SQL as the embedded server's superuser, not as a role made for the run"
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; given the ``command`` about to run, only that command's parser (for ``new``, with
     its 15 pattern parsers): building them all is most of a one-file lint's argument parsing."""
@@ -115,6 +118,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             help="run the whole file in one transaction (as runners do)",
         )
         trace.add_argument("--format", choices=("text", "json"), default="text")
+        trace.add_argument("--superuser", action="store_true", help=_SUPERUSER_HELP)
 
     if wanted("verify"):
         verify = sub.add_parser(
@@ -124,6 +128,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         verify.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
         verify.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
         verify.add_argument("--format", choices=("text", "json"), default="text")
+        verify.add_argument("--superuser", action="store_true", help=_SUPERUSER_HELP)
 
     if wanted("rules"):
         rules = sub.add_parser("rules", help="list the lint rules, or explain one")
@@ -301,6 +306,11 @@ def _run(argv) -> int:
     if handler is None:
         parser.print_help()
         return EXIT_USAGE
+    if getattr(args, "superuser", False):  # the opt-in of trace and verify
+        from .pg.sandbox import superuser
+
+        with superuser():
+            return handler(args)
     return handler(args)
 
 

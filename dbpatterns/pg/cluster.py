@@ -180,6 +180,36 @@ def discard_cache(bins: Binaries, user: RunAs, why: str) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
+def set_aside(bins: Binaries, user: RunAs) -> Path | None:
+    """Move the cached cluster out of the way (the next start builds a new one); returns where it went."""
+    cached = cache_root() / cache_key(bins, user)
+    aside = cached.parent / f".{cached.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        os.rename(cached, aside)
+    except OSError:
+        return None
+    return aside
+
+
+def put_back(bins: Binaries, user: RunAs, aside: Path | None) -> None:
+    """Undo :func:`set_aside` (unless a new cache was published meanwhile: then drop the old one)."""
+    if aside is None:
+        return
+    wait_for_cache()
+    with contextlib.suppress(OSError):
+        os.rename(aside, cache_root() / cache_key(bins, user))
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def discard_aside(aside: Path | None, why: str) -> None:
+    """Remove a cached cluster set aside because it is damaged, saying so in one warning."""
+    if aside is None:
+        return
+    cached = aside.parent / aside.name[1:].partition(".tmp-")[0]
+    log.warning("dbpatterns: the cached PostgreSQL cluster %s was damaged (%s); rebuilt it", cached, why)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
 def wait_for_cache(timeout: float | None = None) -> None:
     """Wait until caches being written in the background are published."""
     for thread in list(_publishers):

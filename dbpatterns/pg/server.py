@@ -183,6 +183,23 @@ class Server:
         return f"<Server {self._bins.version} {state} socket={self.socket_dir} port={self.port}>"
 
 
+def serving(url: str) -> Server | None:
+    """The running throwaway server of this process that ``url`` points at (its socket and port), or None."""
+    from urllib.parse import parse_qs
+
+    try:
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        host = (query.get("host") or [parts.hostname or ""])[0]
+        port = int((query.get("port") or [parts.port or 5432])[0])
+    except ValueError:
+        return None
+    for server in list(_live):
+        if server.running and str(server.socket_dir) == host and server.port == port:
+            return server
+    return None
+
+
 def start(
     settings: Mapping[str, str | None] | None = None, *, timeout: float = 30.0, cache: bool = True
 ) -> Server:
@@ -194,7 +211,9 @@ def start(
     bins = binaries()
     user = run_as()
     cluster.reap_stale()
-    for retry in (False, True):
+    first: PgError | None = None  # why a server copied from the cache did not start
+    aside = None
+    while True:
         run_dir = cluster.make_run_dir(user)
         from_cache = False
         try:
@@ -202,18 +221,23 @@ def start(
             server = _launch(bins, user, run_dir, _settings(bins, settings), timeout)
         except PgError as exc:
             shutil.rmtree(run_dir, ignore_errors=True)
-            if retry or not from_cache:
+            if first is not None:  # a fresh cluster fails too: the cache was not the cause
+                cluster.put_back(bins, user, aside)
+                raise first from None
+            if not from_cache:
                 raise
-            # a copy of the cached cluster does not start: the cache is damaged (a truncated pg_control, a
-            # missing base/, a bad postgresql.conf); without it, every later start would fail the same way
-            cluster.discard_cache(bins, user, f"a server copied from it did not start: {exc}")
+            # a copy of the cached cluster does not start: the cache may be damaged (a truncated pg_control,
+            # a bad postgresql.conf), and then every later start would fail the same way. Try a fresh one.
+            first, aside = exc, cluster.set_aside(bins, user)
             continue
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)
+            cluster.put_back(bins, user, aside)
             raise
+        if first is not None:
+            cluster.discard_aside(aside, f"a server copied from it did not start: {first}")
         server.from_cache = from_cache
         return server
-    raise AssertionError("unreachable")
 
 
 @contextlib.contextmanager
