@@ -7,6 +7,7 @@ import errno
 import sys
 
 from .findings import InputError
+from .signals import stop_like_ctrl_c
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -247,6 +248,7 @@ def run() -> None:
 
     global _SOLE_PROCESS
     _SOLE_PROCESS = True
+    stop_like_ctrl_c()  # SIGTERM, SIGHUP: the KeyboardInterrupt path (teardown runs), exit 143, 129
     code = main()
     try:
         sys.stdout.flush()
@@ -266,9 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"dbpatterns: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("dbpatterns: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"dbpatterns: {exc or 'interrupted'}", file=sys.stderr)
+        return 128 + getattr(exc, "signum", 2)
     except OSError as exc:  # mostly the output that cannot be written: reading input raises InputError
         return _os_error(exc)
 
