@@ -27,6 +27,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -166,12 +167,19 @@ def _missing(data_dir: Path) -> str | None:
     return "base/ (a database folder)"
 
 
+def _say(line: str) -> None:
+    """One line on stderr, not through logging: a project's env.py (logging.config.fileConfig) disables
+    the loggers that exist when it runs, ours among them, and the MCP server reuses its process."""
+    with contextlib.suppress(OSError, ValueError):
+        print(" ".join(line.split()), file=sys.stderr, flush=True)
+
+
 def discard_cache(bins: Binaries, user: RunAs, why: str) -> None:
     """Remove a damaged cached cluster (the next start builds it again), saying so in one warning."""
     cached = cache_root() / cache_key(bins, user)
     if not cached.exists():
         return
-    log.warning("dbpatterns: the cached PostgreSQL cluster %s is damaged (%s); rebuilding it", cached, why)
+    _say(f"dbpatterns: the cached PostgreSQL cluster {cached} is damaged ({why}); rebuilding it")
     aside = cached.parent / f".{cached.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         os.rename(cached, aside)  # atomic: another process sees the old cluster or none
@@ -206,7 +214,7 @@ def discard_aside(aside: Path | None, why: str) -> None:
     if aside is None:
         return
     cached = aside.parent / aside.name[1:].partition(".tmp-")[0]
-    log.warning("dbpatterns: the cached PostgreSQL cluster %s was damaged (%s); rebuilt it", cached, why)
+    _say(f"dbpatterns: the cached PostgreSQL cluster {cached} was damaged ({why}); rebuilt it")
     shutil.rmtree(aside, ignore_errors=True)
 
 
