@@ -247,3 +247,26 @@ def test_leftovers_of_a_run_whose_process_is_gone_are_dropped(pg_server):
             admin.execute("DROP ROLE IF EXISTS dbpatterns_run_gone")
             admin.execute("DROP ROLE IF EXISTS dbpatterns_run_alive")
         reap_dead_runs(admin)
+
+
+def test_verify_superuser_is_an_explicit_opt_in(tmp_path, capsys):
+    reads = ("op.execute(\"SELECT pg_read_file('PG_VERSION')\")", "pass")
+    project = write_project(tmp_path / "p", linear(reads))
+    assert main(["verify", "--project", str(project), "--format", "json"]) == 1
+    (failed,) = [c for c in json.loads(capsys.readouterr().out)["checks"] if not c["ok"]]
+    assert "permission denied for function pg_read_file" in failed["detail"]
+    assert main(["verify", "--project", str(project), "--format", "json", "--superuser"]) == 0
+    assert json.loads(capsys.readouterr().out)["run_as"]["mode"] == "superuser"
+
+
+def test_the_mcp_tool_runs_the_sql_as_the_role(tmp_path, monkeypatch):
+    # the MCP server hands its own embedded server's URL to the core: that is recognized as ours
+    try:
+        from dbpatterns.mcp import tools
+    except ImportError:
+        from mcp_server import tools
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(tmp_path))
+    with pytest.raises(Exception) as caught:
+        tools.trace_locks(sql="SELECT CAST(pg_read_file('/etc/passwd') AS int)")
+    message = str(caught.value)
+    assert "permission denied for function pg_read_file" in message and "root:" not in message
