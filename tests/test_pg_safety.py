@@ -270,3 +270,16 @@ def test_the_mcp_tool_runs_the_sql_as_the_role(tmp_path, monkeypatch):
         tools.trace_locks(sql="SELECT CAST(pg_read_file('/etc/passwd') AS int)")
     message = str(caught.value)
     assert "permission denied for function pg_read_file" in message and "root:" not in message
+
+
+def test_dropping_an_extension_made_beforehand_says_why_and_the_opt_in(tmp_path, capsys):
+    drops = (EXTENSIONS[0], 'op.execute("DROP TABLE items")\nop.execute("DROP EXTENSION IF EXISTS vector")')
+    project = write_project(tmp_path / "p", linear(drops))
+    assert main(["verify", "--project", str(project), "--format", "json"]) == 1
+    failed = [c for c in json.loads(capsys.readouterr().out)["checks"] if not c["ok"]]
+    assert failed and "must be owner of extension vector" in failed[0]["detail"]
+    assert (
+        "created the extension vector beforehand" in failed[0]["detail"]
+        and "--superuser" in failed[0]["detail"]
+    )
+    assert main(["verify", "--project", str(project), "--superuser"]) == 0

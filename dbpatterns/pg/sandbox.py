@@ -268,6 +268,13 @@ def explain_error(state: str | None, primary: str = "", detail: str = "") -> str
     if box.access.mode != "restricted":
         return ""
     if state == "42501":  # insufficient_privilege
+        for name in box.precreated:
+            if primary == f"must be owner of extension {name}":
+                return (
+                    f" (dbpatterns created the extension {name} beforehand as the superuser, since the run's"
+                    f" role {box.access.role} cannot create it; dropping and creating it again needs"
+                    " --superuser (trace, verify))"
+                )
         detail = " ".join(detail.split())
         needs = f"{detail.rstrip('.')}; " if detail else ""
         return (
