@@ -283,3 +283,25 @@ def test_dropping_an_extension_made_beforehand_says_why_and_the_opt_in(tmp_path,
         and "--superuser" in failed[0]["detail"]
     )
     assert main(["verify", "--project", str(project), "--superuser"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("sql", "refusal"),
+    [
+        (
+            "CREATE EXTENSION IF NOT EXISTS dblink;\n"
+            "SELECT * FROM dblink('host={socket} port={port} user=postgres dbname=postgres', 'SELECT 1') t(x int)",
+            "password or GSSAPI delegated credentials required",
+        ),
+        (
+            "CREATE EXTENSION IF NOT EXISTS file_fdw;\nCREATE SERVER files FOREIGN DATA WRAPPER file_fdw",
+            "permission denied for foreign-data wrapper file_fdw",
+        ),
+    ],
+    ids=["dblink_to_the_superuser", "file_fdw"],
+)
+def test_extensions_made_beforehand_open_no_way_out(pg_server, sql, refusal):
+    # untrusted extensions the SQL names are created by the superuser: their dangerous parts stay closed
+    change = sql.format(socket=pg_server.socket_dir, port=pg_server.port)
+    with pytest.raises(InputError, match=refusal):
+        trace_sql(change, db=pg_server.url())
