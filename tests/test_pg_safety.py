@@ -290,7 +290,8 @@ def test_dropping_an_extension_made_beforehand_says_why_and_the_opt_in(tmp_path,
     [
         (
             "CREATE EXTENSION IF NOT EXISTS dblink;\n"
-            "SELECT * FROM dblink('host={socket} port={port} user=postgres dbname=postgres', 'SELECT 1') t(x int)",
+            "SELECT * FROM dblink('host={socket} port={port} user=postgres dbname=postgres',"
+            " 'SELECT 1') t(x int)",
             "password or GSSAPI delegated credentials required",
         ),
         (
