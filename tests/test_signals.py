@@ -29,12 +29,17 @@ COMMAND = [sys.executable, "-c", "from dbpatterns.cli import run; run()"]
 
 
 @pytest.fixture
-def private(tmp_path, monkeypatch):
-    """This test's own cache and run folders, for this process and the commands it starts. The run folder
-    is not under tmp_path: as root the server runs as another user, who must reach it."""
+def private(tmp_path, monkeypatch, pg_server):
+    """This test's own cache and run folders, for this process and the commands it starts. The cache
+    starts as a copy of the session's (no initdb); the run folder is not under tmp_path: as root the server
+    runs as another user, who must reach it."""
     import shutil
     import tempfile
 
+    cluster.wait_for_cache()  # the session server's start published it
+    (tmp_path / "cache").mkdir()
+    for cached in cluster.cache_root().glob("pgcluster-*"):
+        cluster.copy_tree(cached, tmp_path / "cache" / cached.name)
     runs = Path(tempfile.mkdtemp(prefix="dbpatterns-test-runs-"))
     runs.chmod(0o755)
     env = {"DBPATTERNS_CACHE_DIR": str(tmp_path / "cache"), "DBPATTERNS_PG_TMPDIR": str(runs)}
@@ -174,8 +179,6 @@ def _damage_conf(data: Path) -> None:
 
 @pytest.mark.parametrize("damage", [_damage_pg_control, _damage_base, _damage_conf])
 def test_a_damaged_cache_is_rebuilt_once_and_said(private, capsys, damage):
-    start().stop()
-    cluster.wait_for_cache()
     (cached,) = Path(private["DBPATTERNS_CACHE_DIR"]).glob("pgcluster-*")
     damage(cached)
     capsys.readouterr()
@@ -193,8 +196,6 @@ def test_a_damaged_cache_is_rebuilt_once_and_said(private, capsys, damage):
 def test_a_server_that_fails_for_its_settings_keeps_the_cache(private, capsys):
     from dbpatterns.pg import PgError
 
-    start().stop()
-    cluster.wait_for_cache()
     capsys.readouterr()
     with pytest.raises(PgError, match="shared_buffers"):
         start({"shared_buffers": "lots"})
