@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from dbpatterns.findings import first_line
 from dbpatterns.pg.errors import PgError
@@ -205,10 +205,6 @@ def watched(admin_url: str, box: Sandbox) -> Iterator[Sandbox]:
         _current.reset(token)
         if dog is not None:
             dog.stop()
-
-
-def current() -> Sandbox | None:
-    return _current.get()
 
 
 def reap_dead_runs(admin) -> None:
@@ -398,7 +394,3 @@ class _Watchdog:
             except psycopg.Error as exc:  # the server went away: nothing left to watch
                 log.debug("the watchdog stops: %s", first_line(exc))
                 return
-
-
-def database_of(url: str) -> str:
-    return unquote(urlsplit(url).path.lstrip("/"))
