@@ -143,6 +143,14 @@ def test_the_time_limit_cannot_be_lifted_by_the_sql(pg_server, monkeypatch):
         ).fetchone() == (0,)
 
 
+def test_a_caller_sets_its_own_limit(pg_server, monkeypatch):
+    from dbpatterns.pg.sandbox import statement_limit
+
+    monkeypatch.setenv("DBPATTERNS_STATEMENT_TIMEOUT", "600")
+    with statement_limit(0.5), pytest.raises(InputError, match="longer than 0.5 s"):
+        trace_sql("SELECT pg_sleep(60)", db=pg_server.url())
+
+
 def test_the_time_limit_holds_on_a_users_server_too(pg_server, monkeypatch):
     monkeypatch.setenv("DBPATTERNS_STATEMENT_TIMEOUT", "0.5")
     url = pg_server.url().replace(f"host={pg_server.socket_dir}", f"host={pg_server.socket_dir}/")

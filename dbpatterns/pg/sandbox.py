@@ -51,6 +51,7 @@ _POLL = 0.25  # seconds between two looks of the watchdog
 _GRACE = 3.0  # seconds a cancelled statement has to end before its backend is terminated
 
 _superuser: contextvars.ContextVar[bool] = contextvars.ContextVar("dbpatterns_superuser", default=False)
+_limit: contextvars.ContextVar[float | None] = contextvars.ContextVar("dbpatterns_limit", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +96,22 @@ def superuser(on: bool = True) -> Iterator[None]:
         _superuser.reset(token)
 
 
+@contextlib.contextmanager
+def statement_limit(seconds: float) -> Iterator[None]:
+    """Within the block, sandboxes cancel statements after ``seconds`` (over ``DBPATTERNS_STATEMENT_TIMEOUT``;
+    a server that answers for a client that may give up, like the MCP server, sets a short one)."""
+    token = _limit.set(float(seconds))
+    try:
+        yield
+    finally:
+        _limit.reset(token)
+
+
 def time_limit() -> float:
-    """Seconds a statement may run (``DBPATTERNS_STATEMENT_TIMEOUT``); 0 means no limit."""
+    """Seconds a statement may run (:func:`statement_limit`, else ``DBPATTERNS_STATEMENT_TIMEOUT``); 0 means
+    no limit."""
+    if (given := _limit.get()) is not None:
+        return given
     raw = os.environ.get(TIME_LIMIT_ENV, "").strip()
     if not raw:
         return DEFAULT_TIME_LIMIT
