@@ -11,6 +11,7 @@ from pathlib import Path
 import dbpatterns
 
 from .errors import InputError
+from .signals import stop_like_ctrl_c
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -19,6 +20,9 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2 (main() adds the "dbpatterns: " prefix)
         prog = self.prog.removeprefix("dbpatterns").strip()
         raise InputError(f"{prog}: {message}" if prog else message)
+
+
+_SUPERUSER_HELP = "run the SQL as the embedded server's superuser, not as a role made for the run"
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -84,6 +88,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             help="run the whole file in one transaction (as runners do)",
         )
         trace.add_argument("--format", choices=("text", "json"), default="text")
+        trace.add_argument("--superuser", action="store_true", help=_SUPERUSER_HELP)
 
     if wanted("verify"):
         verify = sub.add_parser(
@@ -93,6 +98,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         verify.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
         verify.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
         verify.add_argument("--format", choices=("text", "json"), default="text")
+        verify.add_argument("--superuser", action="store_true", help=_SUPERUSER_HELP)
 
     if wanted("rules"):
         rules = sub.add_parser("rules", help="list the lint rules, or explain one")
@@ -190,6 +196,7 @@ _TOLD_OS_ERROR = False
 def run() -> None:
     """The console script: ``main()``, then stdout written out here, where a failure can still be told
     (a full disk: one line, exit 2)."""
+    stop_like_ctrl_c()  # SIGTERM, SIGHUP: the KeyboardInterrupt path (teardown runs), exit 143, 129
     code = main()
     try:
         sys.stdout.flush()
@@ -210,9 +217,9 @@ def main(argv: list[str] | None = None) -> int:
 
             print(json.dumps({"error": exc.to_dict()}, indent=2))
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("dbpatterns: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"dbpatterns: {exc or 'interrupted'}", file=sys.stderr)
+        return 128 + getattr(exc, "signum", 2)
     except OSError as exc:  # mostly the output that cannot be written: reading input raises InputError
         return _os_error(exc)
 
@@ -256,6 +263,11 @@ def _run(argv: list[str]) -> int:
     if handler is None:
         parser.print_help()
         return EXIT_USAGE
+    if getattr(args, "superuser", False):  # the opt-in of trace and verify
+        from .pg.sandbox import superuser
+
+        with superuser():
+            return handler(args)
     return handler(args)
 
 

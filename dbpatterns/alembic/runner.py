@@ -196,4 +196,6 @@ class Runner:
 
 
 def _why(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {first_line(exc)}"
+    from ..pg.sandbox import explain  # the privilege the run's role lacks, or the time limit
+
+    return f"{type(exc).__name__}: {first_line(exc)}{explain(exc)}"

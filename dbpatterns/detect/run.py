@@ -29,7 +29,7 @@ def run_detect(project, metadata, db: str | None, at_head) -> DetectReport:
 
     report = DetectReport()
     try:
-        with scratch_database(db) as scratch:
+        with scratch_database(db, project=project) as scratch:
             _run(project, scratch, metadata, at_head, report)
     except InputError as exc:
         raise InputError(mask(str(exc), db)) from None

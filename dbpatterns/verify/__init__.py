@@ -31,8 +31,10 @@ def verify_project(project_dir: Project | str | Path = ".", db: str | None = Non
 
     project, metadata = _prepare(project_dir)
     try:
-        with scratch_database(db) as scratch:
-            return _verify(project, scratch.sa_url, metadata, at_head)
+        with scratch_database(db, project=project) as scratch:
+            report = _verify(project, scratch.sa_url, metadata, at_head)
+            report.run_as = scratch.access
+            return report
     except InputError as exc:
         raise InputError(mask(str(exc), db)) from None
 
