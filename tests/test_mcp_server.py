@@ -77,7 +77,8 @@ def test_tools_list_annotations_and_output_schemas(project, mode):
         assert tool.description and tool.title
         assert tool.output_schema == contract_of(name).model_json_schema(mode="serialization", by_alias=True)
         changes_files = name == "generate_migration"
-        assert hints.read_only_hint is (not changes_files), name
+        runs_project_code = name in ("trace_locks", "verify_history", "detect_changes")
+        assert hints.read_only_hint is (not changes_files and not runs_project_code), name
         assert hints.destructive_hint is False, name
         assert hints.idempotent_hint is (not changes_files), name
         assert hints.open_world_hint is (name == "check_drift"), name

@@ -178,6 +178,12 @@ def clean_message(text: str) -> str:
     text = mask(text)
     root = str(project_root())
     text = text.replace(root + os.sep, "").replace(root, ".")
+    # the command line's opt-in is not offered here
+    text = re.sub(
+        r"rerun with --superuser \(trace, verify\)[^;)]*",
+        "the MCP server never runs SQL as the superuser",
+        text,
+    )
     text = re.sub(r"(?<![\w.:/])(/[^\s'\",:;()]+)", lambda m: _outside(m[1]), text)
     line = " ".join(text.split())
     return line if len(line) <= 1000 else line[:997] + "..."

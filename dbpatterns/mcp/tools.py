@@ -20,6 +20,7 @@ from dbpatterns.contracts import (
     TraceResult,
     VerifyResult,
 )
+from dbpatterns.pg.sandbox import statement_limit
 
 from .safety import (
     RUN_LOCK,
@@ -39,6 +40,11 @@ READ_ONLY = ToolAnnotations(
 )
 READS_DATABASE = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
+#: Runs the project's own Python (env.py, revisions, models) in the server process, against a throwaway
+#: database: nothing of the user's database is touched, but project code is not confined.
+RUNS_PROJECT_CODE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
 WRITES_NEW_FILES = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
@@ -149,16 +155,20 @@ def trace_locks(
     in_transaction: Annotated[bool, Field(description="run the whole script in one transaction")] = False,
 ) -> TraceResult:
     """Run a migration on a throwaway PostgreSQL and report, per statement, the locks it holds, the tables
-    it rewrites and how long it took; then drop the database. Never touches a user's database."""
+    it rewrites and how long it took; then drop the database. Never touches a user's database.
+
+    SQL runs as a role made for the run (no superuser: reading or writing server files, running programs
+    and server-wide settings are refused), each statement cancelled after 60 s. With ``revision``, the
+    project's env.py and revision code run in this server's process."""
     from dbpatterns.trace import trace_revision, trace_sql
 
     if revision is not None:
         if sql is not None or path is not None or setup_sql is not None or setup_path is not None:
             raise ToolError("Give either a revision or SQL (with its setup), not both.")
         folder = _project_folder(project)
-        with RUN_LOCK:
+        with RUN_LOCK, statement_limit(MCP_STATEMENT_SECONDS):
             traces = trace_revision(folder, revision, rows=rows, db=scratch_server().url())
-        return TraceResult(statements=[t.to_dict() for t in traces])
+        return _trace_result(traces)
     _one_of(sql, path, "the change's")
     if setup_sql is not None and setup_path is not None:
         raise ToolError("Give the setup either as SQL text or as a path, not both.")
@@ -166,7 +176,7 @@ def trace_locks(
     setup, setup_name = (
         (None, "") if setup_sql is None and setup_path is None else _text(setup_sql, setup_path, "setup_path")
     )
-    with RUN_LOCK:
+    with RUN_LOCK, statement_limit(MCP_STATEMENT_SECONDS):
         traces = trace_sql(
             change,
             setup=setup,
@@ -176,7 +186,12 @@ def trace_locks(
             setup_name=setup_name,
             in_transaction=in_transaction,
         )
-    return TraceResult(statements=[t.to_dict() for t in traces])
+    return _trace_result(traces)
+
+
+def _trace_result(traces) -> TraceResult:
+    access = getattr(traces, "access", None)
+    return TraceResult(statements=[t.to_dict() for t in traces], run_as=access.to_dict() if access else None)
 
 
 def _text(sql: str | None, path: str | None, what: str) -> tuple[str, str]:
@@ -192,11 +207,12 @@ def _text(sql: str | None, path: str | None, what: str) -> tuple[str, str]:
 @guarded
 def verify_history(project: Project = None) -> VerifyResult:
     """Run the Alembic project's whole history on a throwaway PostgreSQL: a single head, upgrade to head,
-    models match the migrations, downgrade, stairway (up/down/up per revision), downgrade leaves no trace."""
+    models match the migrations, downgrade, stairway (up/down/up per revision), downgrade leaves no trace.
+    The project's env.py and revisions run in this server's process; their SQL as a role made for the run."""
     from dbpatterns.verify import verify_project
 
     folder = _project_folder(project)
-    with RUN_LOCK:
+    with RUN_LOCK, statement_limit(MCP_STATEMENT_SECONDS):
         report = verify_project(folder, db=scratch_server().url())
     return VerifyResult.model_validate(report.to_dict())
 
@@ -311,20 +327,22 @@ def detect_changes(models: Models = None, project: Project = None) -> DetectResu
     from dbpatterns.detect import detect_changes as changes_of
 
     folder = _project_folder(project)
-    with RUN_LOCK:
+    with RUN_LOCK, statement_limit(MCP_STATEMENT_SECONDS):
         report = changes_of(folder, models=models, db=scratch_server().url())
     return DetectResult.model_validate(report.to_dict())
 
+
+MCP_STATEMENT_SECONDS = 60  # a statement longer than this is cancelled: the client may have given up
 
 #: (function, title, annotations) for every tool the server offers.
 TOOLS = [
     (lint_migration, "Lint a migration", READ_ONLY),
     (explain_rule, "Explain a lint rule", READ_ONLY),
     (list_rules, "List the lint rules", READ_ONLY),
-    (trace_locks, "Trace a migration's locks", READ_ONLY),
-    (verify_history, "Verify the migration history", READ_ONLY),
+    (trace_locks, "Trace a migration's locks", RUNS_PROJECT_CODE),
+    (verify_history, "Verify the migration history", RUNS_PROJECT_CODE),
     (show_heads, "Show the history's heads", READ_ONLY),
-    (detect_changes, "Detect model changes", READ_ONLY),
+    (detect_changes, "Detect model changes", RUNS_PROJECT_CODE),
     (generate_migration, "Generate a migration from a template", WRITES_NEW_FILES),
     (check_drift, "Check a database for drift", READS_DATABASE),
 ]
