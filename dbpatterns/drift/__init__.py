@@ -61,8 +61,8 @@ def check_drift(
     targets = [Target(url, schema) for url in urls for schema in (schemas or [None])]
     history = History(project, server, cache=cache)
     # No cycle collection meanwhile: a cold run allocates millions of objects (the models, Alembic's
-    # operations, autogenerate's reflection) and the collector walked them again and again (1.1 s of a
-    # cold run on the 500-table bench); the garbage left (30 MB there) is collected after.
+    # operations, autogenerate's reflection) and the collector would walk them again and again; the
+    # garbage left is collected after.
     collecting = gc.isenabled()
     gc.disable()
     try:

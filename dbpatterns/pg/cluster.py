@@ -10,8 +10,8 @@ Where things live:
 - the cache: ``$DBPATTERNS_CACHE_DIR``, else ``$XDG_CACHE_HOME/dbpatterns``, else ``~/.cache/dbpatterns``,
   one ``pgcluster-<version>-<hash>`` directory per binary, initdb options and owner;
 - servers: a fresh ``dbpatterns-pg-*`` directory (data directory, socket, log) under
-  ``$DBPATTERNS_PG_TMPDIR``, else ``/dev/shm`` when it is a roomy tmpfs (creating a database there is
-  ten times faster than on a slow disk), else the system temporary directory. Each holds an ``owner``
+  ``$DBPATTERNS_PG_TMPDIR``, else ``/dev/shm`` when it is a roomy tmpfs (memory, not a disk, holds the
+  throwaway data), else the system temporary directory. Each holds an ``owner``
   file with the creating process's id and start time (:mod:`dbpatterns.pg.owner`); directories whose owner
   is gone (a crashed or killed run; a reused process id does not count as the owner) are never reused:
   their server, if still running, is stopped and the directory removed at the next start of a server.
@@ -88,7 +88,7 @@ def make_run_dir(user: RunAs) -> Path:
 
 
 def copy_tree(src: Path, dst: Path) -> None:
-    """Copy a data directory keeping modes and owners (``cp -a`` is twice as fast as shutil here)."""
+    """Copy a data directory keeping modes and owners (``cp -a`` when there is one: it keeps them in one pass)."""
     if shutil.which("cp"):
         done = subprocess.run(["cp", "-a", str(src), str(dst)], capture_output=True, text=True, check=False)
         if done.returncode != 0:
