@@ -389,8 +389,9 @@ def test_toml_project_with_async_env_and_quoted_names(tmp_path, pg_url):
         "op.execute('DROP TABLE \"user\"')",
     )
     root = project(tmp_path, [("r0", None, *setup)], toml=True, env="async")
-    made = generate("backfill", {"table": "user", "column": "Plan", "value": "'pro'", "batch_size": 64}, root)
-    made += generate("add-index", {"table": "user", "column": ["Plan"]}, root)
+    options = {"table": "user", "column": '"Plan"', "value": "'pro'", "batch_size": 64}
+    made = generate("backfill", options, root)
+    made += generate("add-index", {"table": "user", "column": ['"Plan"']}, root)
     text = made[0].text
     assert 'UPDATE "user" SET "Plan" = \'pro\'' in text and 'WHERE "Plan" IS NULL' in text
     assert 'CREATE INDEX CONCURRENTLY "user_Plan_idx" ON "user" ("Plan")' in made[1].text

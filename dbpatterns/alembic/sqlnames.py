@@ -53,3 +53,61 @@ def literal(value: object) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
+
+
+MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names (with a NOTICE)
+
+
+def truncated(name: str) -> str:
+    """``name`` cut to the 63 bytes PostgreSQL keeps, on a character boundary (as ``truncate_identifier``
+    does with UTF-8)."""
+    return name.encode()[:MAX_NAME_BYTES].decode(errors="ignore")
+
+
+def read_name(text: str) -> list[str]:
+    """A possibly dotted name written as in SQL, read the way PostgreSQL reads it: ``Users`` is ``users``
+    (unquoted names fold to lower case), ``"Users"`` keeps its case (``""`` inside is one ``"``), a keyword
+    (``order``, ``user``) is taken as the name it spells. The parts, in order; :class:`ValueError` saying
+    why when ``text`` is not one name: more than one token, a comment, an empty or unterminated
+    ``"..."``, a NUL, or a part longer than 63 bytes (PostgreSQL would shorten it)."""
+    from pglast.parser import ParseError, scan
+
+    if "\x00" in text:
+        raise ValueError("contains a NUL character")
+    try:
+        tokens = scan(text)
+    except ParseError as exc:
+        raise ValueError(str(exc).split(", at index")[0]) from None
+    pieces: list[str] = []
+    for i, token in enumerate(tokens):
+        piece = text[token.start : token.end + 1]
+        if i % 2:
+            if piece != ".":
+                raise ValueError(f"{piece!r} is not part of a name")
+        elif token.name == "IDENT" or token.kind != "NO_KEYWORD":
+            pieces.append(piece)
+        else:
+            raise ValueError(f"{piece!r} is not a name")
+    if not tokens or len(tokens) % 2 == 0:
+        raise ValueError("is not a name")
+    names = []
+    for piece in pieces:
+        if piece.startswith('"'):
+            name = piece[1:-1].replace('""', '"')
+        else:  # folded as PostgreSQL folds it in UTF-8: ASCII letters only
+            name = "".join(c.lower() if "A" <= c <= "Z" else c for c in piece)
+        if len(name.encode()) > MAX_NAME_BYTES:
+            raise ValueError(f"{name!r} is longer than {MAX_NAME_BYTES} bytes")
+        names.append(name)
+    return names
+
+
+def _parsed_label(piece: str) -> str:
+    """What PostgreSQL's parser makes of one name token (``SELECT 1 AS <piece>``): the tests compare it
+    with :func:`read_name`."""
+    import json
+
+    from pglast.parser import parse_sql_json
+
+    tree = json.loads(parse_sql_json(f"SELECT 1 AS {piece}"))
+    return tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["name"]
