@@ -30,7 +30,15 @@ def environment(user_folder: Path | None = None):
         autoescape=False,
     )
     env.filters["py"] = python_string
+    env.filters["literal"] = sql_literal
     return env
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal."""
+    from ..alembic.sqlnames import literal
+
+    return literal(str(text))
 
 
 def template_name(pattern: str, step: str) -> str:
@@ -57,13 +65,23 @@ def render_blocks(env, name: str, values: dict) -> dict[str, str]:
 
 
 def python_string(text: str) -> str:
-    """``text`` as a Python string literal: triple-quoted when it spans lines."""
+    """``text`` as a Python string literal that survives re-indentation: one line, or (text of several
+    lines) one single-line literal per line, concatenated inside the caller's parentheses. Every byte of
+    ``text`` is in the escapes of the literals, so no later change of indentation or trailing blanks (of
+    this module, the user's script.py.mako or a formatter) can touch a SQL literal or name in it."""
     text = str(text)
-    if '"' not in text and "\\" not in text and "\n" not in text:
-        return f'"{text}"'
-    if "\n" in text and '"""' not in text and "\\" not in text and not text.endswith('"'):
-        return '"""' + text + '"""'
-    return repr(text)
+    if "\n" not in text:
+        return _one_line(text)
+    lines = text.split("\n")
+    pieces = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+    return "\n" + "".join(f"    {_one_line(piece)}\n" for piece in pieces)
+
+
+def _one_line(text: str) -> str:
+    """A one-line Python literal of ``text``: double quotes unless ``text`` has some."""
+    if '"' in text:
+        return repr(text)
+    return '"' + repr(text)[1:-1] + '"'  # repr's escapes are the same in either quote
 
 
 def _tidy(text: str) -> str:
