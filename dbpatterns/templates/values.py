@@ -41,7 +41,8 @@ def names(value, where: str) -> list[str]:
     try:
         parts = read_name(text)
     except ValueError as exc:
-        raise InputError(f"{where}: {text!r} is not a valid identifier: {exc}") from None
+        why = str(exc).split(" at or near ")[0]  # pglast's message would repeat the text unescaped
+        raise InputError(f"{where}: {text!r} is not a valid identifier: {why}") from None
     for part in parts:
         bad = [c for c in part if unicodedata.category(c) in _BAD_CATEGORIES]
         if bad:
@@ -100,16 +101,17 @@ def sql_type(value, where: str) -> str:
     parse tree."""
     text = text_value(value, where).strip()
     parsed = _column(f"x {text}", where, f"{text!r} is not a SQL type") if text else None
-    if parsed is None or set(parsed[1]) - {"colname", "typeName", "is_local", "location"}:
+    if parsed is None or set(parsed[2]) - {"colname", "typeName", "is_local", "location"}:
         raise InputError(f"{where}: {text!r} is not a SQL type")
-    if parsed[1]["typeName"].get("setof"):
+    if parsed[2]["typeName"].get("setof"):
         raise InputError(f"{where}: {text!r} is not a SQL type")
-    return no_binds(parsed[0][2:], where)
+    return no_binds(parsed[1], where)
 
 
 def column_definition(value, where: str) -> tuple[str, str, dict]:
     """One column definition (``email text NOT NULL``, ``"Order" bigint REFERENCES orders``): exactly
-    one column, nothing else. (name, SQL written back from its parse tree, pglast's ColumnDef)."""
+    one column, nothing else. A name that is a keyword (``order text``) is taken as the name when the text
+    does not parse as written. (name, SQL written back from its parse tree, pglast's ColumnDef)."""
     from pglast.parser import ParseError, scan
 
     text = text_value(value, where)
@@ -117,21 +119,24 @@ def column_definition(value, where: str) -> tuple[str, str, dict]:
     try:
         tokens = scan(text)
     except ParseError:
-        raise InputError(f"{where}: {what}") from None
-    if not tokens:
-        raise InputError(f"{where}: {what}")
-    column = name(text[: tokens[0].end + 1], where)
-    parsed = _column("x" + text[tokens[0].end + 1 :], where, what)
+        tokens = []
+    if tokens and tokens[0].name == "IDENT":  # a name PostgreSQL would shorten is refused, as everywhere
+        names(text[: tokens[0].end + 1], where)
+    parsed = _column(text, where, what)
+    keyword = bool(tokens) and tokens[0].kind != "NO_KEYWORD"
+    if parsed is None and keyword and parse_tree(f"CREATE TABLE t ({text})") is None:
+        first = text[tokens[0].start : tokens[0].end + 1].lower()
+        parsed = _column(f'"{first}"' + text[tokens[0].end + 1 :], where, what)
     if parsed is None:
         raise InputError(f"{where}: {what}")
-    sql = sql_name(column, where) + parsed[0][1:]
-    return column, no_binds(sql, where), {**parsed[1], "colname": column}
+    column, rest, definition = parsed
+    return column, no_binds(sql_name(column, where) + " " + rest, where), definition
 
 
-def _column(sql: str, where: str, what: str) -> tuple[str, dict] | None:
-    """``sql`` (a column definition of the column ``x``) parsed in ``CREATE TABLE t (...)``: None unless
-    the statement is that one column and nothing else; else the definition written back from its tree
-    (checked to parse to the same tree) and the ColumnDef."""
+def _column(sql: str, where: str, what: str) -> tuple[str, str, dict] | None:
+    """``sql`` parsed in ``CREATE TABLE t (...)``: None unless the statement is one column definition and
+    nothing else; else (its name, the rest written back from its tree, the ColumnDef). What is written
+    back is checked to parse to the same tree."""
     stmts = parse_tree(f"CREATE TABLE t ({sql})")
     create = stmts[0]["stmt"].get("CreateStmt") if stmts and len(stmts) == 1 else None
     if not create or set(create) - {"relation", "tableElts", "oncommit"}:
@@ -142,13 +147,21 @@ def _column(sql: str, where: str, what: str) -> tuple[str, dict] | None:
         return None
     if "ColumnDef" not in elts[0] or create.get("oncommit") != "ONCOMMIT_NOOP":
         return None
-    from pglast import parse_sql
+    definition = elts[0]["ColumnDef"]
 
-    written = _deparse(lambda: parse_sql(f"CREATE TABLE t ({sql})")[0].stmt.tableElts[0], where, what)
-    again = parse_tree(f"CREATE TABLE t ({written})")
+    def without_name():
+        from pglast import parse_sql
+
+        node = parse_sql(f"CREATE TABLE t ({sql})")[0].stmt.tableElts[0]
+        node.colname = "x"
+        return node
+
+    written = _deparse(without_name, where, what)
+    column = definition["colname"]
+    again = parse_tree(f"CREATE TABLE t ({quote(column)} {written[2:]})")
     if not written.startswith("x ") or not again or _plain(again) != _plain(stmts):
         raise InputError(f"{where}: {what}: pglast cannot write it back faithfully")
-    return written, elts[0]["ColumnDef"]
+    return column, written[2:], definition
 
 
 def expression(value, where: str) -> str:
