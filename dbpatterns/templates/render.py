@@ -9,6 +9,7 @@ downgrade that has nothing to undo), ``helpers`` (module-level code appended to 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from ..findings import InputError
@@ -16,7 +17,10 @@ from ..findings import InputError
 BLOCKS = ("message", "doc", "upgrade", "downgrade", "downgrade_ignore", "helpers")
 
 
+@lru_cache(maxsize=8)
 def environment(user_folder: Path | None = None):
+    """The Jinja2 environment: the user's folder first, then the package's templates. Kept per folder, so
+    the templates are compiled once per process (Jinja2 reloads a file that changed on disk)."""
     from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
     loaders = [FileSystemLoader(str(user_folder))] if user_folder else []
@@ -31,6 +35,7 @@ def environment(user_folder: Path | None = None):
     )
     env.filters["py"] = python_string
     env.filters["literal"] = sql_literal
+    env.filters["dollar_quoted"] = dollar_quoted
     return env
 
 
@@ -39,6 +44,16 @@ def sql_literal(text: str) -> str:
     from ..alembic.sqlnames import literal
 
     return literal(str(text))
+
+
+def dollar_quoted(body: str) -> str:
+    """``body`` (a DO block's or a function's) between dollar quotes whose tag it does not contain: a
+    literal or name in it may hold ``$$``."""
+    body = str(body) if str(body).endswith("\n") else f"{body}\n"
+    tag, n = "$$", 0
+    while tag in body:
+        tag, n = f"$dbp{n or ''}$", n + 1
+    return f"{tag}\n{body}{tag}"
 
 
 def template_name(pattern: str, step: str) -> str:
