@@ -1,0 +1,367 @@
+"""dbpatterns new on hostile input (issue 18): column specs parsed as one column definition, names read and
+quoted one way in every pattern (PostgreSQL's folding, keywords accepted), literals whose bytes survive the
+templates, and, for any text at all, either a revision whose SQL parses and whose Python compiles or a
+one-line input error."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+from pathlib import Path
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dbpatterns.alembic.sqlnames import quote, read_name
+from dbpatterns.alembic.static import read_revision
+from dbpatterns.cli import main
+from dbpatterns.findings import InputError
+from dbpatterns.sql.parse import parse_tree
+from dbpatterns.templates import generate
+from dbpatterns.verify import verify_empty_database
+from tests.alembic_builder import alembic_config, write_project
+
+SETUP = (
+    'op.execute("CREATE TABLE t (id bigint PRIMARY KEY, c text)")\n'
+    "op.execute(\"INSERT INTO t SELECT g, 'c' || g FROM generate_series(1, 40) g\")\n"
+    "op.execute(\"CREATE TYPE mood AS ENUM ('sad', 'ok')\")",
+    'op.execute("DROP TABLE t")\nop.execute("DROP TYPE mood")',
+)
+
+
+def project(tmp_path: Path, setup=SETUP) -> Path:
+    return write_project(tmp_path / "p", [("r0", None, *setup)])
+
+
+def versions(root: Path) -> dict[str, str]:
+    folder = root / "migrations" / "versions"
+    return {p.name: p.read_text() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # argparse
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def verifies(root: Path, url: str) -> None:
+    report = verify_empty_database(root, url)
+    assert report.ok, report.to_dict()
+    assert any(c.name == "downgrade_no_trace" and c.ok for c in report.checks)
+
+
+# --- column specs: exactly one column definition ---------------------------------------------------------
+
+NOT_ONE_COLUMN = [
+    "c text -- comment",
+    "c text) WITH (fillfactor=10",
+    "c text) INHERITS (t",
+    "c text) PARTITION BY RANGE (c",
+    "c text, d int",
+    "c text; DROP TABLE t",
+    "PRIMARY KEY (c)",
+    "CONSTRAINT k CHECK (c > 0)",
+    "LIKE t",
+    "c",
+    "c.d text",
+]
+
+
+@pytest.mark.parametrize("spec", NOT_ONE_COLUMN)
+def test_a_column_spec_that_is_not_one_column_definition_is_refused(spec, tmp_path):
+    root = project(tmp_path)
+    before = versions(root)
+    code, out, err = run("new", "create-table", "--table", "x", "--column", spec, "--project", str(root))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "is not one column definition" in err and "Traceback" not in err, err
+    assert versions(root) == before
+    with pytest.raises(InputError, match="is not one column definition"):
+        generate("create-table", {"table": "x", "column": [spec]}, root)
+    assert versions(root) == before
+
+
+def test_a_column_spec_is_written_from_its_parse_tree(tmp_path):
+    root = project(tmp_path)
+    (made,) = generate(
+        "create-table", {"table": "x", "column": ["n  numeric(12,2) /* money */ NOT NULL"]}, root, write=False
+    )
+    sql = [s.sql for s in read_revision(made.text, "r.py").upgrade if s.sql.startswith("CREATE TABLE")]
+    assert len(sql) == 1 and "n numeric(12, 2) NOT NULL" in sql[0] and "money" not in sql[0]
+
+
+# --- names: folded and quoted one way in every pattern -----------------------------------------------------
+
+
+def test_read_name_folds_like_postgresql(pg_url):
+    """read_name against the server: the column name PostgreSQL gives ``SELECT 1 AS <text>``."""
+    texts = ["Users", '"Users"', '"Us""ers"', "ÉtÉ", "MiXeD_1$", '"with space"', "order", "USER", "Time"]
+    with psycopg.connect(pg_url) as conn:
+        for text in texts:
+            (name,) = read_name(text)
+            cursor = conn.execute(f"SELECT 1 AS {text}")
+            assert cursor.description[0].name == name, text
+    assert read_name('app."T"') == ["app", "T"]
+    for bad in ("a b", "x -- c", "a;b", '""', "a.", "1x", "a" * 64, '"' + "é" * 32 + '"'):
+        with pytest.raises(ValueError):
+            read_name(bad)
+
+
+def test_quote_is_quote_ident(pg_url):
+    """sqlnames.quote quotes exactly what PostgreSQL's quote_ident quotes, every keyword included."""
+    with psycopg.connect(pg_url) as conn:
+        words = [w for (w,) in conn.execute("SELECT word FROM pg_get_keywords()")]
+        for name in [*words, "users", "Users", "a b", 'q"q', "été", "_x1", "1x"]:
+            assert quote(name) == conn.execute("SELECT quote_ident(%s)", (name,)).fetchone()[0], name
+    assert quote("x$") == "x$"  # quote_ident quotes a $; it is legal unquoted after the first letter
+
+
+def test_names_fold_one_way_in_every_pattern(tmp_path, pg_url):
+    root = project(tmp_path)
+    code, _, err = run(
+        "new", "create-table", "--table", "Users", "--column", "Email text", "--project", str(root)
+    )
+    assert code == 0, err
+    generate("add-index", {"table": "USERS", "column": ["EMAIL"]}, root)
+    generate("add-column", {"table": "users", "column": "Nick", "type": "text"}, root)
+    generate("create-table", {"table": '"Users"', "column": ['"Email" text']}, root)
+    code, _, err = run(
+        "new", "add-index", "--table", '"Users"', "--column", '"Email"', "--project", str(root)
+    )
+    assert code == 0, err
+    verifies(root, pg_url)
+    with psycopg.connect(pg_url) as conn:
+        columns = conn.execute(
+            "SELECT attrelid::regclass::text, attname FROM pg_attribute"
+            " WHERE attrelid IN ('users'::regclass, '\"Users\"'::regclass) AND attnum > 0"
+            " AND attname NOT IN ('id', 'created_at', 'updated_at') AND NOT attisdropped"
+        ).fetchall()
+        indexes = conn.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid IN ('users'::regclass, '\"Users\"'::regclass) AND NOT indisprimary"
+        ).fetchall()
+    columns, indexes = sorted(columns), sorted(indexes)
+    assert columns == [('"Users"', "Email"), ("users", "email"), ("users", "nick")]
+    assert [name for name, _ in indexes] == ['"Users_Email_idx"', "users_email_idx"]
+    assert indexes[0][1].endswith('ON public."Users" USING btree ("Email")')
+    assert indexes[1][1].endswith("ON public.users USING btree (email)")
+
+
+def test_keywords_are_names_in_every_pattern(tmp_path, pg_url):
+    root = project(tmp_path)
+    code, _, err = run(
+        "new",
+        "create-table",
+        "--table",
+        "order",
+        "--column",
+        "user text NOT NULL",
+        "--column",
+        "select int",
+        "--project",
+        str(root),
+    )
+    assert code == 0, err
+    steps = [
+        ("add-column", {"table": "order", "column": "group", "type": "text"}),
+        ("add-index", {"table": "order", "column": ["user", "select"]}),
+        ("backfill", {"table": "order", "column": "group", "value": 'upper("user")', "batch_size": 3}),
+        ("add-check-constraint", {"table": "order", "check": '"select" >= 0'}),
+        ("add-not-null-column", {"table": "order", "column": "from", "type": "int", "default": "0"}),
+    ]
+    for pattern, options in steps:
+        generate(pattern, options, root)
+    code, _, err = run(
+        "new",
+        "rename-column",
+        "--table",
+        "order",
+        "--column",
+        "user",
+        "--new-name",
+        "where",
+        "--type",
+        "text",
+        "--project",
+        str(root),
+    )
+    assert code == 0, err
+    text = "".join(versions(root).values())
+    assert 'CREATE TABLE "order"' in text and 'ADD COLUMN "group" text' in text
+    assert 'ON "order" ("user", "select")' in text
+    verifies(root, pg_url)
+    with psycopg.connect(pg_url) as conn:
+        names = conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = '\"order\"'::regclass AND attnum > 0"
+            " AND NOT attisdropped"
+        ).fetchall()
+    assert sorted(n for (n,) in names) == [
+        "created_at",
+        "from",
+        "group",
+        "id",
+        "select",
+        "updated_at",
+        "where",
+    ]
+
+
+# --- literals keep their bytes ---------------------------------------------------------------------------
+
+LABEL = "first line\n    indented second\n\tthird, tab  \n"  # 47 bytes, leading and trailing blanks
+
+
+def test_a_multiline_enum_label_keeps_its_bytes(tmp_path, pg_url, pg_server):
+    from alembic import command
+
+    root = project(tmp_path)
+    (made,) = generate("add-enum-value", {"type": "mood", "value": LABEL, "after": "sad"}, root)
+    config = alembic_config(root, pg_url)
+    with contextlib.redirect_stdout(io.StringIO()):
+        command.upgrade(config, "head")
+    with psycopg.connect(pg_url) as conn:
+        labels = [row[0] for row in conn.execute("SELECT unnest(enum_range(NULL::mood))::text")]
+    assert labels == ["sad", LABEL, "ok"] and len(labels[1].encode()) == len(LABEL.encode())
+    with pg_server.scratch_database() as url:
+        verifies(root, url)  # the downgrade finds the label by its bytes and removes it
+
+
+def test_a_multiline_default_keeps_its_bytes(tmp_path, pg_url):
+    from alembic import command
+
+    root = project(tmp_path)
+    value = "'" + LABEL.replace("'", "''") + "'"
+    code, _, err = run(
+        "new",
+        "add-column-default",
+        "--table",
+        "t",
+        "--column",
+        "note",
+        "--type",
+        "text",
+        "--default",
+        value,
+        "--project",
+        str(root),
+    )
+    assert code == 0, err
+    with contextlib.redirect_stdout(io.StringIO()):
+        command.upgrade(alembic_config(root, pg_url), "head")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO t (id) VALUES (1000)")
+        notes = {n for (n,) in conn.execute("SELECT note FROM t")}
+    assert notes == {LABEL}
+
+
+# --- any text: a revision that parses and compiles, or one line of input error ----------------------------
+
+PIECES = [
+    '"', "'", "(", ")", ";", "--", "/*", "*/", "$$", "\\", ":x", "%", "{", "}", '"""', ",", ".", "::", "[]",
+    "\n", " ", "\t", "\x00", "\u2028", "é", "E'", 'U&"', "text", "int", "order", "Users", '"Users"', "c",
+    "NOT NULL", "DEFAULT", "WITH", "REFERENCES t", "CHECK (c > 0)", "PRIMARY KEY", "COLLATE", "now()",
+]  # fmt: skip
+HOSTILE = st.one_of(
+    st.text(max_size=30),
+    st.lists(st.sampled_from(PIECES), max_size=8).map("".join),
+    st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=3)), max_size=6).map(" ".join),
+)
+SLOTS = {
+    "create-table --column": ("create-table", lambda x: {"table": "x", "column": ["c text", x]}),
+    "create-table --table": ("create-table", lambda x: {"table": x, "column": ["c text"]}),
+    "add-column --column": ("add-column", lambda x: {"table": "t", "column": x, "type": "text"}),
+    "add-column --type": ("add-column", lambda x: {"table": "t", "column": "d", "type": x}),
+    "add-index --column": ("add-index", lambda x: {"table": "t", "column": ["c", x]}),
+    "add-index --where": ("add-index", lambda x: {"table": "t", "column": ["c"], "where": x}),
+    "add-column-default --default": (
+        "add-column-default",
+        lambda x: {"table": "t", "column": "d", "type": "text", "default": x},
+    ),
+    "add-not-null-column --default": (
+        "add-not-null-column",
+        lambda x: {"table": "t", "column": "d", "type": "text", "default": x},
+    ),
+    "add-enum-value --value": ("add-enum-value", lambda x: {"type": "mood", "value": x}),
+    "add-enum-value --type": ("add-enum-value", lambda x: {"type": x, "value": "v", "before": "ok"}),
+    "add-foreign-key --references": (
+        "add-foreign-key",
+        lambda x: {"table": "t", "column": "c", "references": x},
+    ),
+    "add-check-constraint --check": ("add-check-constraint", lambda x: {"table": "t", "check": x}),
+    "backfill --value": ("backfill", lambda x: {"table": "t", "column": "c", "value": x}),
+    "rename-column --new-name": (
+        "rename-column",
+        lambda x: {"table": "t", "column": "c", "new_name": x, "type": "text"},
+    ),
+    "change-column-type --from-type": (
+        "change-column-type",
+        lambda x: {"table": "t", "column": "c", "type": "bigint", "from_type": x},
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def shared_project(tmp_path_factory):
+    return project(tmp_path_factory.mktemp("hostile"))
+
+
+def _module_sql(text: str) -> list[str]:
+    """The SQL of the module-level constants (the backfill's statements), binds given a value."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import postgresql
+
+    out = []
+    for node in ast.parse(text).body:
+        if not isinstance(node, ast.Assign):
+            continue
+        value = node.value
+        if isinstance(value, ast.Call) and getattr(value.func, "attr", "") == "text":
+            clause = sa.text(ast.literal_eval(value.args[0]))
+            clause = clause.bindparams(**{name: 1 for name in clause._bindparams})
+            out.append(
+                str(clause.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+            )
+        elif node.targets[0].id.endswith("_OFFLINE"):
+            out.append(ast.literal_eval(value))
+    return out
+
+
+def _parses_or_input_error(pattern: str, options: dict, root: Path) -> None:
+    options = {k: v for k, v in options.items() if v is not None}
+    try:
+        made = generate(pattern, options, root, write=False)
+    except InputError as exc:
+        assert str(exc) and "\n" not in str(exc) and "\r" not in str(exc)
+        return
+    for g in made:
+        compile(g.text, str(g.path), "exec")
+        revision = read_revision(g.text, str(g.path))
+        statements = [s.sql for s in revision.upgrade + revision.downgrade if s.sql is not None]
+        assert statements
+        for sql in statements + _module_sql(g.text):
+            assert parse_tree(sql) is not None, sql
+
+
+@pytest.mark.parametrize("slot", SLOTS, ids=SLOTS)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=HOSTILE)
+def test_any_text_gives_sql_that_parses_or_one_line_of_error(slot, text, shared_project):
+    pattern, options = SLOTS[slot]
+    _parses_or_input_error(pattern, options(text), shared_project)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spec=HOSTILE, name=HOSTILE)
+def test_any_text_on_the_command_line_exits_0_or_2_with_one_line(spec, name, shared_project):
+    if "\x00" in spec + name:  # the operating system refuses NUL in arguments before dbpatterns sees them
+        return
+    argv = ["new", "create-table", f"--table={name or 'x'}", f"--column={spec or 'c text'}"]
+    code, out, err = run(*argv, "--project", str(shared_project), "--print")
+    assert (code, err) == (0, "") or (code == 2 and err.count("\n") == 1 and out == ""), (code, err)
+    assert "Traceback" not in err
