@@ -365,3 +365,20 @@ def test_any_text_on_the_command_line_exits_0_or_2_with_one_line(spec, name, sha
     code, out, err = run(*argv, "--project", str(shared_project), "--print")
     assert (code, err) == (0, "") or (code == 2 and err.count("\n") == 1 and out == ""), (code, err)
     assert "Traceback" not in err
+
+
+def test_derived_names_fit_63_bytes_and_postgresql_keeps_them(tmp_path, pg_url):
+    table, column = "é" * 31, "c" * 63  # 62 and 63 bytes: the index name must be shortened, by us
+    setup = (
+        f"op.execute('CREATE TABLE \"{table}\" (id bigint PRIMARY KEY, {column} text)')",
+        f"op.execute('DROP TABLE \"{table}\"')",
+    )
+    root = project(tmp_path, setup)
+    (made,) = generate("add-index", {"table": f'"{table}"', "column": [column]}, root)
+    verifies(root, pg_url)
+    with psycopg.connect(pg_url) as conn:
+        (name,) = conn.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'i' AND relname LIKE '%_idx'"
+        ).fetchone()
+    assert len(name.encode()) <= 63 and name.endswith("_idx") and name.startswith("é")
+    assert quote(name) in made.text

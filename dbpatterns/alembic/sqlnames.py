@@ -58,10 +58,10 @@ def literal(value: object) -> str:
 MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names (with a NOTICE)
 
 
-def truncated(name: str) -> str:
-    """``name`` cut to the 63 bytes PostgreSQL keeps, on a character boundary (as ``truncate_identifier``
-    does with UTF-8)."""
-    return name.encode()[:MAX_NAME_BYTES].decode(errors="ignore")
+def truncated(name: str, limit: int = MAX_NAME_BYTES) -> str:
+    """``name`` cut to ``limit`` bytes (by default the 63 PostgreSQL keeps) on a character boundary, as
+    ``truncate_identifier`` does with UTF-8."""
+    return name.encode()[:limit].decode(errors="ignore")
 
 
 def read_name(text: str) -> list[str]:
@@ -100,14 +100,3 @@ def read_name(text: str) -> list[str]:
             raise ValueError(f"{name!r} is longer than {MAX_NAME_BYTES} bytes")
         names.append(name)
     return names
-
-
-def _parsed_label(piece: str) -> str:
-    """What PostgreSQL's parser makes of one name token (``SELECT 1 AS <piece>``): the tests compare it
-    with :func:`read_name`."""
-    import json
-
-    from pglast.parser import parse_sql_json
-
-    tree = json.loads(parse_sql_json(f"SELECT 1 AS {piece}"))
-    return tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["name"]

@@ -12,7 +12,7 @@ import re
 import unicodedata
 import zlib
 
-from ..alembic.sqlnames import MAX_NAME_BYTES, literal, quote, read_name
+from ..alembic.sqlnames import MAX_NAME_BYTES, literal, quote, read_name, truncated
 from ..findings import InputError
 from ..sql.parse import parse_tree
 
@@ -93,7 +93,7 @@ def derived_name(stem: str, suffix: str) -> str:
         return name
     tag = f"{zlib.crc32(name.encode()):08x}"
     room = MAX_IDENTIFIER - len(suffix) - len(tag) - 2
-    return f"{stem.encode()[:room].decode(errors='ignore')}_{tag}_{suffix}"
+    return f"{truncated(stem, room)}_{tag}_{suffix}"
 
 
 def sql_type(value, where: str) -> str:
