@@ -382,3 +382,20 @@ def test_derived_names_fit_63_bytes_and_postgresql_keeps_them(tmp_path, pg_url):
         ).fetchone()
     assert len(name.encode()) <= 63 and name.endswith("_idx") and name.startswith("é")
     assert quote(name) in made.text
+
+
+def test_a_users_template_that_writes_sql_that_does_not_parse_is_refused(tmp_path):
+    root = project(tmp_path)
+    (root / "pyproject.toml").write_text('[tool.dbpatterns]\ntemplates = "templates"\n')
+    (root / "templates").mkdir()
+    (root / "templates" / "add-column.py.j2").write_text(
+        '{% block upgrade %}{{ m.execute("ALTER TABLE " ~ table ~ " ADD COLUMN " ~ column) }}{% endblock %}\n'
+        "{% block downgrade %}pass{% endblock %}\n"
+    )
+    before = versions(root)
+    code, _, err = run(
+        "new", "add-column", "--table", "t", "--column", "d", "--type", "text", "--project", str(root)
+    )
+    assert code == 2 and err.count("\n") == 1 and "does not parse" in err
+    assert "ALTER TABLE t ADD COLUMN d" in err
+    assert versions(root) == before
