@@ -399,3 +399,17 @@ def test_a_users_template_that_writes_sql_that_does_not_parse_is_refused(tmp_pat
     assert code == 2 and err.count("\n") == 1 and "does not parse" in err
     assert "ALTER TABLE t ADD COLUMN d" in err
     assert versions(root) == before
+
+
+@given(text=st.text())
+def test_python_string_survives_reindenting(text):
+    """The py filter's literal holds ``text`` whatever indentation and trailing blanks are added or removed
+    around its lines (what the templates, script.py.mako and formatters do)."""
+    import textwrap
+
+    from dbpatterns.templates.render import python_string
+
+    source = f"x = ({python_string(text)})"
+    for changed in (source, textwrap.indent(source, "        "), textwrap.dedent(source)):
+        moved = "\n".join(line.rstrip() + "  " for line in changed.splitlines()).strip()
+        assert ast.literal_eval(moved.split("=", 1)[1].strip()) == text
