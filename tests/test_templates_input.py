@@ -457,3 +457,13 @@ def test_contract_downgrade_restores_constraints_and_indexes(case, tmp_path, pg_
     root = write_project(tmp_path / "p", [("r0", None, BASE_UP + "\n" + shapes, BASE_DOWN)])
     assert len(generate(pattern, options, root)) == 2
     verifies(root, pg_url)
+
+
+NUMBERS = st.one_of(st.integers(), st.floats(), st.text(max_size=8), st.booleans())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch_size=NUMBERS, pause=NUMBERS)
+def test_any_batch_size_or_pause_gives_sql_or_one_line_of_error(batch_size, pause, shared_project):
+    options = {"table": "t", "column": "c", "value": "1", "batch_size": batch_size, "pause": pause}
+    _parses_or_input_error("backfill", options, shared_project)

@@ -17,9 +17,9 @@ def template_values(pattern: Pattern, options: dict, pg_version: int) -> dict:
     raw = {}
     for option in pattern.options:
         value = options.get(option.key)
-        if value in (None, [], ()) and option.default is not None:
+        if _empty(value) and option.default is not None:
             value = option.default
-        if option.required and value in (None, "", [], ()):
+        if option.required and _empty(value):
             raise InputError(f"new {pattern.name}: {option.flag} is required")
         raw[option.key] = value
     unknown = sorted(k for k, val in options.items() if val not in (None, False, [], ()) and k not in raw)
@@ -36,7 +36,7 @@ def template_values(pattern: Pattern, options: dict, pg_version: int) -> dict:
     for option in pattern.options:
         value = raw[option.key]
         where = f"new {pattern.name} {option.flag}"
-        if value in (None, "", [], ()):
+        if _empty(value):
             out[option.key] = [] if option.multiple else (False if option.kind == "flag" else None)
             continue
         items = ([value] if isinstance(value, str) else list(value)) if option.multiple else [value]
@@ -56,6 +56,11 @@ def template_values(pattern: Pattern, options: dict, pg_version: int) -> dict:
     if builder:
         builder(out, raw, pattern.name)
     return out
+
+
+def _empty(value) -> bool:
+    """Not given: None, an empty string or an empty list (``False`` and ``0`` are values)."""
+    return value is None or (isinstance(value, (str, list, tuple)) and not value)
 
 
 def _convert(kind: str, value, where: str):

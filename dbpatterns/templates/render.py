@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from ..findings import InputError
+from ..findings import InputError, first_line
 
 BLOCKS = ("message", "doc", "upgrade", "downgrade", "downgrade_ignore", "helpers")
 
@@ -76,6 +76,8 @@ def render_blocks(env, name: str, values: dict) -> dict[str, str]:
         where = getattr(exc, "filename", None) or name
         line = getattr(exc, "lineno", None)
         raise InputError(f"template {where}{f':{line}' if line else ''}: {exc.message}") from None
+    except Exception as exc:  # noqa: BLE001 - a template (the user's own, too) can fail in any way
+        raise InputError(f"template {name}: cannot render: {type(exc).__name__}: {first_line(exc)}") from None
     return out
 
 

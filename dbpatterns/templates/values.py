@@ -278,13 +278,16 @@ def no_binds(text: str, where: str) -> str:
     return text
 
 
+MAX_BATCH = 2**31 - 2  # LIMIT batch_size + 1 stays an integer
+
+
 def positive_int(value, where: str) -> int:
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = 0
-    if number < 1:
-        raise InputError(f"{where}: {value!r} must be a whole number of 1 or more")
+    if not 1 <= number <= MAX_BATCH:
+        raise InputError(f"{where}: {value!r} must be a whole number from 1 to {MAX_BATCH}")
     return number
 
 
