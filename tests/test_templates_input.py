@@ -20,7 +20,7 @@ from dbpatterns.alembic.static import read_revision
 from dbpatterns.cli import main
 from dbpatterns.findings import InputError
 from dbpatterns.sql.parse import parse_tree
-from dbpatterns.templates import generate
+from dbpatterns.templates import PATTERNS, generate
 from dbpatterns.verify import verify_empty_database
 from tests.alembic_builder import alembic_config, write_project
 
@@ -349,7 +349,7 @@ def _parses_or_input_error(pattern: str, options: dict, root: Path) -> None:
 
 
 @pytest.mark.parametrize("slot", SLOTS, ids=SLOTS)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=HOSTILE)
 def test_any_text_gives_sql_that_parses_or_one_line_of_error(slot, text, shared_project):
     pattern, options = SLOTS[slot]
@@ -467,3 +467,34 @@ NUMBERS = st.one_of(st.integers(), st.floats(), st.text(max_size=8), st.booleans
 def test_any_batch_size_or_pause_gives_sql_or_one_line_of_error(batch_size, pause, shared_project):
     options = {"table": "t", "column": "c", "value": "1", "batch_size": batch_size, "pause": pause}
     _parses_or_input_error("backfill", options, shared_project)
+
+
+VALID = {
+    "create-table": {"table": "x", "column": ["c text"]},
+    "add-column": {"table": "t", "column": "d", "type": "text"},
+    "add-column-default": {"table": "t", "column": "d", "type": "int", "default": "1"},
+    "add-not-null-column": {"table": "t", "column": "d", "type": "int", "default": "1"},
+    "add-index": {"table": "t", "column": ["c"]},
+    "drop-index": {"table": "t", "column": ["c"]},
+    "add-foreign-key": {"table": "t", "column": "c", "references": "t"},
+    "add-unique-constraint": {"table": "t", "column": ["c"]},
+    "add-check-constraint": {"table": "t", "check": "c <> ''"},
+    "backfill": {"table": "t", "column": "c", "value": "'x'"},
+    "rename-column": {"table": "t", "column": "c", "new_name": "d", "type": "text"},
+    "change-column-type": {"table": "t", "column": "c", "type": "varchar(9)", "from_type": "text"},
+    "drop-column": {"table": "t", "column": "c", "type": "text"},
+    "add-enum-value": {"type": "mood", "value": "v"},
+}
+EVERY_OPTION = [(name, o.key) for name in VALID for o in PATTERNS[name].options]
+ANY_VALUE = st.one_of(st.none(), HOSTILE, NUMBERS, st.lists(HOSTILE, max_size=3))
+
+
+def test_every_pattern_but_merge_has_valid_options():
+    assert set(VALID) | {"merge"} == set(PATTERNS)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(slot=st.sampled_from(EVERY_OPTION), value=ANY_VALUE)
+def test_any_value_of_any_option_gives_sql_or_one_line_of_error(slot, value, shared_project):
+    pattern, key = slot
+    _parses_or_input_error(pattern, {**VALID[pattern], key: value}, shared_project)

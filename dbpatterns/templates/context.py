@@ -39,7 +39,7 @@ def template_values(pattern: Pattern, options: dict, pg_version: int) -> dict:
         if _empty(value):
             out[option.key] = [] if option.multiple else (False if option.kind == "flag" else None)
             continue
-        items = ([value] if isinstance(value, str) else list(value)) if option.multiple else [value]
+        items = list(value) if option.multiple and isinstance(value, (list, tuple)) else [value]
         if option.kind in ("name", "table"):  # the names as PostgreSQL stores them, and as SQL
             read = v.name if option.kind == "name" else v.table_names
             stored = [read(item, where) for item in items]
