@@ -498,3 +498,15 @@ def test_every_pattern_but_merge_has_valid_options():
 def test_any_value_of_any_option_gives_sql_or_one_line_of_error(slot, value, shared_project):
     pattern, key = slot
     _parses_or_input_error(pattern, {**VALID[pattern], key: value}, shared_project)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(message=HOSTILE)
+def test_any_message_gives_a_revision_or_one_line_of_error(message, shared_project):
+    try:
+        (made,) = generate("add-column", VALID["add-column"], shared_project, message=message, write=False)
+    except InputError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    compile(made.text, str(made.path), "exec")
+    assert made.path.parent == shared_project / "migrations" / "versions"
