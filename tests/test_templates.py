@@ -415,3 +415,22 @@ def test_every_pattern_lints_clean_for_every_target_version(version, tmp_path):
     for case in CASES:
         for g in generate(case.pattern, case.options, project, pg_version=version, write=False):
             assert lint_revision(g.text, str(g.path), settings) == [], (case.id or case.pattern, g.text)
+
+
+def test_merge_of_two_generated_branches_verifies(tmp_path, pg_server):
+    """merge, the one pattern without a case above: two branches written by patterns, merged, verified."""
+    project = write_project(
+        tmp_path / "p",
+        [("r0", None, BASE_UP, BASE_DOWN), ("a1", "r0", "pass", "pass"), ("b1", "r0", "pass", "pass")],
+    )
+    (left,) = generate(
+        "add-column", {"table": "users", "column": "nickname", "type": "text"}, project, head="a1"
+    )
+    (right,) = generate("add-index", {"table": "users", "column": ["email"]}, project, head="b1")
+    (merged,) = generate("merge", {}, project)
+    assert set(merged.down_revision) == {left.revision, right.revision}
+    assert lint_revision(merged.text, str(merged.path), Settings()) == []
+    with pg_server.scratch_database() as url:
+        report = verify_empty_database(project, url)
+    assert report.ok, report.to_dict()
+    assert any(c.name == "stairway" and c.ok for c in report.checks)

@@ -374,7 +374,7 @@ def test_several_heads_need_a_choice_then_merge(tmp_path, pg_url):
     (merged,) = generate("merge", {}, root)
     assert set(merged.down_revision) == {"b1", chosen.revision}
     assert lint_revision(merged.text, str(merged.path), Settings()) == []
-    # (verify's stairway cannot walk below a merge point yet: "Ambiguous walk"; run it with Alembic)
+    # run with Alembic itself here (verify of a merge: test_merge_of_two_generated_branches_verifies)
     from alembic import command
 
     config = alembic_config(root, pg_url)
