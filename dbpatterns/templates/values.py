@@ -81,11 +81,6 @@ def table(value, where: str) -> str:
     return ".".join(sql_name(p, where) for p in table_names(value, where))
 
 
-def bare(value: str) -> str:
-    """The name without its schema."""
-    return value.rsplit(".", 1)[-1]
-
-
 def derived_name(stem: str, suffix: str) -> str:
     """``stem_suffix`` as PostgreSQL names things, shortened (with a hash) to fit 63 bytes."""
     name = f"{stem}_{suffix}"
