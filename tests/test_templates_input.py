@@ -510,3 +510,25 @@ def test_any_message_gives_a_revision_or_one_line_of_error(message, shared_proje
         return
     compile(made.text, str(made.path), "exec")
     assert made.path.parent == shared_project / "migrations" / "versions"
+
+
+def test_rename_expand_a_default_on_the_old_column_is_kept_as_its_doc_says(tmp_path, pg_url):
+    """The expand revision's docstring: an insert naming only the new column gets the old column's default,
+    applied before the BEFORE trigger runs (so the trigger leaves both as they are)."""
+    from alembic import command
+
+    setup = (
+        "op.execute(\"CREATE TABLE t (id bigint PRIMARY KEY, c text NOT NULL DEFAULT 'dflt')\")",
+        'op.execute("DROP TABLE t")',
+    )
+    root = project(tmp_path, setup)
+    options = {"table": "t", "column": "c", "new_name": "d", "type": "text"}
+    expand, _ = generate("rename-column", options, root)
+    assert "PostgreSQL applies defaults before BEFORE triggers" in expand.text
+    with contextlib.redirect_stdout(io.StringIO()):
+        command.upgrade(alembic_config(root, pg_url), expand.revision)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO t (id, d) VALUES (1, 'new code')")
+        conn.execute("INSERT INTO t (id, c) VALUES (2, 'old code')")
+        rows = conn.execute("SELECT id, c, d FROM t ORDER BY id").fetchall()
+    assert rows == [(1, "dflt", "new code"), (2, "old code", "old code")]
