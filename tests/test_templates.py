@@ -151,6 +151,51 @@ def _amounts_kept(conn):
     assert not column_exists(conn, "users", "amount_new")
 
 
+# a column as applications have them: NOT NULL, a default, plain and expression indexes, a CHECK, a comment
+NAME_KEPT = """
+op.execute("ALTER TABLE users ALTER COLUMN name SET DEFAULT 'nobody'")
+op.execute("ALTER TABLE users ALTER COLUMN name SET NOT NULL")
+op.execute("CREATE INDEX users_name_idx ON users (name)")
+op.execute("CREATE INDEX users_lower_name_idx ON users (lower(name)) WHERE name <> ''")
+op.execute("ALTER TABLE users ADD CONSTRAINT users_name_check CHECK (name <> '')")
+op.execute("COMMENT ON COLUMN users.name IS 'shown to people'")
+"""
+AMOUNT_KEPT = """
+op.execute("ALTER TABLE users ALTER COLUMN amount SET DEFAULT 0")
+op.execute("ALTER TABLE users ALTER COLUMN amount SET NOT NULL")
+op.execute("CREATE INDEX users_amount_idx ON users (amount)")
+op.execute("ALTER TABLE users ADD CONSTRAINT users_amount_check CHECK (amount >= 0)")
+"""
+
+
+def _column_restored(column: str, default: str, indexes: tuple, check: str):
+    def check_restored(conn):
+        row = conn.execute(
+            "SELECT a.attnotnull, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
+            " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " WHERE a.attrelid = 'users'::regclass AND a.attname = %s AND NOT a.attisdropped",
+            (column,),
+        ).fetchone()
+        assert row == (True, default)
+        for index in indexes:
+            assert index_valid(conn, index) is True, index
+        assert constraint(conn, check) == ("c", True)
+        with pytest.raises(psycopg.errors.NotNullViolation):
+            conn.execute(f"UPDATE users SET {column} = NULL WHERE id = 1")
+
+    return check_restored
+
+
+def _renamed_kept(conn):
+    _names_kept(conn)
+    _column_restored(
+        "name", "'nobody'::text", ("users_name_idx", "users_lower_name_idx"), "users_name_check"
+    )(conn)
+    comment = "SELECT col_description(attrelid, attnum) FROM pg_attribute"
+    comment += " WHERE attrelid = 'users'::regclass AND attname = 'name' AND NOT attisdropped"
+    assert one(conn, comment) == "shown to people"
+
+
 def _enum_up(conn):
     conn.execute("UPDATE users SET mood = 'happy' WHERE id = 1")
     conn.execute("UPDATE users SET mood = 'ok' WHERE id = 1")
@@ -288,6 +333,31 @@ CASES = [
         expanded=_type_up,
     ),
     Case(
+        "rename-column",
+        {"table": "users", "column": "name", "new_name": "full_name", "type": "text", "batch_size": 500},
+        lambda conn: not column_exists(conn, "users", "name") or pytest.fail("name left"),
+        _renamed_kept,
+        revisions=2,
+        expanded=lambda conn: (
+            one(conn, "SELECT count(*) FROM users WHERE full_name IS DISTINCT FROM name") == 0
+            or pytest.fail("full_name not filled")
+        ),
+        id="rename-column-not-null-default-indexes",
+        extra={"base": NAME_KEPT},
+    ),
+    Case(
+        "change-column-type",
+        {"table": "users", "column": "amount", "type": "bigint", "from_type": "integer", "batch_size": 500},
+        lambda conn: (
+            one(conn, "SELECT pg_typeof(amount)::text FROM users LIMIT 1") == "bigint"
+            or pytest.fail("not bigint")
+        ),
+        _column_restored("amount", "0", ("users_amount_idx",), "users_amount_check"),
+        revisions=2,
+        id="change-column-type-not-null-default-indexes",
+        extra={"base": AMOUNT_KEPT},
+    ),
+    Case(
         "drop-column",
         {"table": "users", "column": "email", "type": "text"},
         lambda conn: not column_exists(conn, "users", "email") or pytest.fail("still there"),
@@ -345,3 +415,22 @@ def test_every_pattern_lints_clean_for_every_target_version(version, tmp_path):
     for case in CASES:
         for g in generate(case.pattern, case.options, project, pg_version=version, write=False):
             assert lint_revision(g.text, str(g.path), settings) == [], (case.id or case.pattern, g.text)
+
+
+def test_merge_of_two_generated_branches_verifies(tmp_path, pg_server):
+    """merge, the one pattern without a case above: two branches written by patterns, merged, verified."""
+    project = write_project(
+        tmp_path / "p",
+        [("r0", None, BASE_UP, BASE_DOWN), ("a1", "r0", "pass", "pass"), ("b1", "r0", "pass", "pass")],
+    )
+    (left,) = generate(
+        "add-column", {"table": "users", "column": "nickname", "type": "text"}, project, head="a1"
+    )
+    (right,) = generate("add-index", {"table": "users", "column": ["email"]}, project, head="b1")
+    (merged,) = generate("merge", {}, project)
+    assert set(merged.down_revision) == {left.revision, right.revision}
+    assert lint_revision(merged.text, str(merged.path), Settings()) == []
+    with pg_server.scratch_database() as url:
+        report = verify_empty_database(project, url)
+    assert report.ok, report.to_dict()
+    assert any(c.name == "stairway" and c.ok for c in report.checks)

@@ -41,6 +41,13 @@ def versions(root: Path) -> dict[str, str]:
     return {p.name: p.read_text() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
+def constants(text: str) -> dict:
+    """The module-level names of a generated revision (run as Python: its SQL as the strings it holds)."""
+    namespace: dict = {}
+    exec(compile(text, "revision.py", "exec"), namespace)  # noqa: S102 - our own generated file
+    return namespace
+
+
 def run(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -367,7 +374,7 @@ def test_several_heads_need_a_choice_then_merge(tmp_path, pg_url):
     (merged,) = generate("merge", {}, root)
     assert set(merged.down_revision) == {"b1", chosen.revision}
     assert lint_revision(merged.text, str(merged.path), Settings()) == []
-    # (verify's stairway cannot walk below a merge point yet: "Ambiguous walk"; run it with Alembic)
+    # run with Alembic itself here (verify of a merge: test_merge_of_two_generated_branches_verifies)
     from alembic import command
 
     config = alembic_config(root, pg_url)
@@ -389,10 +396,14 @@ def test_toml_project_with_async_env_and_quoted_names(tmp_path, pg_url):
         "op.execute('DROP TABLE \"user\"')",
     )
     root = project(tmp_path, [("r0", None, *setup)], toml=True, env="async")
-    made = generate("backfill", {"table": "user", "column": "Plan", "value": "'pro'", "batch_size": 64}, root)
-    made += generate("add-index", {"table": "user", "column": ["Plan"]}, root)
-    text = made[0].text
-    assert 'UPDATE "user" SET "Plan" = \'pro\'' in text and 'WHERE "Plan" IS NULL' in text
+    options = {"table": "user", "column": '"Plan"', "value": "'pro'", "batch_size": 64}
+    made = generate("backfill", options, root)
+    made += generate("add-index", {"table": "user", "column": ['"Plan"']}, root)
+    batch, start = (
+        str(constants(made[0].text)["BACKFILL_ROWS_BATCH"]),
+        constants(made[0].text)["BACKFILL_ROWS_START"],
+    )
+    assert 'UPDATE "user" SET "Plan" = \'pro\'' in batch and 'WHERE "Plan" IS NULL' in str(start)
     assert 'CREATE INDEX CONCURRENTLY "user_Plan_idx" ON "user" ("Plan")' in made[1].text
     _lints_clean_and_verifies(made, root, pg_url)
     with psycopg.connect(pg_url) as conn:

@@ -88,7 +88,7 @@ def make_run_dir(user: RunAs) -> Path:
 
 
 def copy_tree(src: Path, dst: Path) -> None:
-    """Copy a data directory keeping modes and owners (``cp -a`` when there is one: it keeps them in one pass)."""
+    """Copy a data directory keeping modes and owners (with ``cp -a`` when there is one)."""
     if shutil.which("cp"):
         done = subprocess.run(["cp", "-a", str(src), str(dst)], capture_output=True, text=True, check=False)
         if done.returncode != 0:

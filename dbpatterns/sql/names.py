@@ -27,16 +27,6 @@ _KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
 
 
-MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer identifiers
-
-
-def truncate(name: str) -> str:
-    """``name`` cut to PostgreSQL's 63-byte identifier limit, as the server cuts it (never inside a
-    multibyte character)."""
-    data = name.encode()
-    return name if len(data) <= MAX_IDENTIFIER_BYTES else data[:MAX_IDENTIFIER_BYTES].decode(errors="ignore")
-
-
 def quote(name: str) -> str:
     """``name`` as a PostgreSQL identifier, double-quoted only when it has to be."""
     if _PLAIN.fullmatch(name) and name not in _KEYWORDS:
@@ -63,3 +53,50 @@ def literal(value: object) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
+
+
+MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names (with a NOTICE)
+
+
+def truncated(name: str, limit: int = MAX_NAME_BYTES) -> str:
+    """``name`` cut to ``limit`` bytes (by default the 63 PostgreSQL keeps) on a character boundary, as
+    ``truncate_identifier`` does with UTF-8."""
+    return name.encode()[:limit].decode(errors="ignore")
+
+
+def read_name(text: str) -> list[str]:
+    """A possibly dotted name written as in SQL, read the way PostgreSQL reads it: ``Users`` is ``users``
+    (unquoted names fold to lower case), ``"Users"`` keeps its case (``""`` inside is one ``"``), a keyword
+    (``order``, ``user``) is taken as the name it spells. The parts, in order; :class:`ValueError` saying
+    why when ``text`` is not one name: more than one token, a comment, an empty or unterminated
+    ``"..."``, a NUL, or a part longer than 63 bytes (PostgreSQL would shorten it)."""
+    from pglast.parser import ParseError, scan
+
+    if "\x00" in text:
+        raise ValueError("contains a NUL character")
+    try:
+        tokens = scan(text)
+    except ParseError as exc:
+        raise ValueError(str(exc).split(", at index")[0]) from None
+    pieces: list[str] = []
+    for i, token in enumerate(tokens):
+        piece = text[token.start : token.end + 1]
+        if i % 2:
+            if piece != ".":
+                raise ValueError(f"{piece!r} is not part of a name")
+        elif token.name == "IDENT" or token.kind != "NO_KEYWORD":
+            pieces.append(piece)
+        else:
+            raise ValueError(f"{piece!r} is not a name")
+    if not tokens or len(tokens) % 2 == 0:
+        raise ValueError("is not a name")
+    names = []
+    for piece in pieces:
+        if piece.startswith('"'):
+            name = piece[1:-1].replace('""', '"')
+        else:  # folded as PostgreSQL folds it in UTF-8: ASCII letters only
+            name = "".join(c.lower() if "A" <= c <= "Z" else c for c in piece)
+        if len(name.encode()) > MAX_NAME_BYTES:
+            raise ValueError(f"{name!r} is longer than {MAX_NAME_BYTES} bytes")
+        names.append(name)
+    return names

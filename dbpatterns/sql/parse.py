@@ -10,7 +10,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from .names import MAX_IDENTIFIER_BYTES
+from .names import MAX_NAME_BYTES
 from .pglast_loader import parser_module
 
 _pg = parser_module()
@@ -245,6 +245,6 @@ def long_identifiers(sql: str) -> list[str]:
             continue
         raw = sql[tok.start : tok.end + 1]
         name = raw[1:-1].replace('""', '"') if raw.startswith('"') else raw.lower()
-        if len(name.encode()) > MAX_IDENTIFIER_BYTES and name not in out:
+        if len(name.encode()) > MAX_NAME_BYTES and name not in out:
             out.append(name)
     return out

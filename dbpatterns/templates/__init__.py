@@ -61,6 +61,7 @@ def generate(
         if step:
             text = f"{text} ({step})"
         path, source = alembic.render(rev, parents, text, blocks)
+        _check_sql(pattern, path, source)
         alembic.check_free(path)
         down = parents[0] if len(parents) == 1 else (parents or None)
         made.append(Generated(path, rev, down, source))
@@ -79,6 +80,22 @@ def __getattr__(name: str):
 
         return Generated
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _check_sql(pattern: str, path, source: str) -> None:
+    """Every statement the revision runs (read statically, as lint reads it) parses with pglast: a value
+    that slipped through the checks of :mod:`.values` is an input error, never a broken revision."""
+    from ..alembic.static import read_revision
+    from ..sql.parse import parse_tree
+
+    revision = read_revision(source, str(path))
+    for statement in (revision.upgrade or []) + (revision.downgrade or []):
+        if statement.sql is not None and parse_tree(statement.sql) is None:
+            first = statement.sql.strip().splitlines()[0] if statement.sql.strip() else ""
+            raise InputError(
+                f"new {pattern}: the values given make SQL that does not parse "
+                f"(line {statement.line} of the revision: {first[:80]!r})"
+            )
 
 
 def _settings(root):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import InputError
-from ..sql.parse import parse_tree
+from ..sql.names import literal
 from . import values as v
 from .patterns import Pattern
 
@@ -17,9 +17,9 @@ def template_values(pattern: Pattern, options: dict, pg_version: int) -> dict:
     raw = {}
     for option in pattern.options:
         value = options.get(option.key)
-        if value in (None, [], ()) and option.default is not None:
+        if _empty(value) and option.default is not None:
             value = option.default
-        if option.required and value in (None, "", [], ()):
+        if option.required and _empty(value):
             raise InputError(f"new {pattern.name}: {option.flag} is required")
         raw[option.key] = value
     unknown = sorted(k for k, val in options.items() if val not in (None, False, [], ()) and k not in raw)
@@ -36,28 +36,34 @@ def template_values(pattern: Pattern, options: dict, pg_version: int) -> dict:
     for option in pattern.options:
         value = raw[option.key]
         where = f"new {pattern.name} {option.flag}"
-        if value in (None, "", [], ()):
+        if _empty(value):
             out[option.key] = [] if option.multiple else (False if option.kind == "flag" else None)
             continue
-        if option.multiple:
-            items = [value] if isinstance(value, str) else list(value)
-            out[option.key] = [_convert(option.kind, item, where) for item in items]
-        else:
-            out[option.key] = _convert(option.kind, value, where)
-        if option.kind in ("name", "table"):
-            items = value if option.multiple else [value]
-            out[option.key + "_name"] = [str(i) for i in items] if option.multiple else str(value)
+        items = list(value) if option.multiple and isinstance(value, (list, tuple)) else [value]
+        if option.kind in ("name", "table"):  # the names as PostgreSQL stores them, and as SQL
+            read = v.name if option.kind == "name" else v.table_names
+            stored = [read(item, where) for item in items]
+            plain = [n if isinstance(n, str) else ".".join(n) for n in stored]
+            sql = [".".join(v.sql_name(n, where) for n in ([n] if isinstance(n, str) else n)) for n in stored]
+            out[option.key] = sql if option.multiple else sql[0]
+            out[option.key + "_name"] = plain if option.multiple else plain[0]
+            if option.kind == "table":
+                out[option.key + "_parts"] = stored[0]
+            continue
+        converted = [_convert(option.kind, item, where) for item in items]
+        out[option.key] = converted if option.multiple else converted[0]
     builder = _BUILDERS.get(pattern.name)
     if builder:
         builder(out, raw, pattern.name)
     return out
 
 
+def _empty(value) -> bool:
+    """Not given: None, an empty string or an empty list (``False`` and ``0`` are values)."""
+    return value is None or (isinstance(value, (str, list, tuple)) and not value)
+
+
 def _convert(kind: str, value, where: str):
-    if kind == "name":
-        return v.identifier(str(value), where)
-    if kind == "table":
-        return v.table(str(value), where)
     if kind == "type":
         return v.sql_type(str(value), where)
     if kind == "expr":
@@ -72,20 +78,28 @@ def _convert(kind: str, value, where: str):
         return bool(value)
     if kind == "action":
         return v.on_delete(str(value), where)
-    return str(value)  # coldef, references: checked by the pattern's builder
+    return v.text_value(value, where)  # coldef, references: checked by the pattern's builder
 
 
 def _stem(out: dict) -> str:
-    return v.bare(out["table_name"])
+    return out["table_parts"][-1]
+
+
+def _schema_prefix(out: dict, key: str = "table") -> str:
+    """``schema.`` (as SQL) when the table is schema-qualified: indexes, functions and types live there."""
+    parts = out[key + "_parts"]
+    return v.sql_name(parts[0]) + "." if len(parts) == 2 else ""
 
 
 def _index(out: dict, raw: dict, name: str) -> None:
     suffix = {"add-unique-constraint": "key"}.get(name, "key" if out.get("unique") else "idx")
     stem = "_".join([_stem(out), *out["column_name"]])
-    index = raw.get("name") or v.derived_name(stem, suffix)
-    out["index"] = v.identifier(index, f"new {name} --name")
-    out["index_name"] = index
-    out["schema_prefix"] = out["table"].rsplit(".", 1)[0] + "." if "." in out["table_name"] else ""
+    if raw.get("name"):
+        out["index_name"] = out["name_name"]
+    else:
+        out["index_name"] = v.derived_name(stem, suffix)
+    out["index"] = v.sql_name(out["index_name"], f"new {name} --name")
+    out["schema_prefix"] = _schema_prefix(out)
     out["columns_sql"] = ", ".join(out["column"])
 
 
@@ -93,19 +107,18 @@ def _foreign_key(out: dict, raw: dict, name: str) -> None:
     where = f"new {name} --references"
     out["ref_table"], out["ref_column"], ref_bare = v.references(raw["references"], where)
     stem = f"{_stem(out)}_{out['column_name']}"
-    constraint = raw.get("name") or v.derived_name(stem, "fkey")
-    out["constraint"] = v.identifier(constraint, f"new {name} --name")
-    index = v.derived_name(stem, "idx")
-    out["index"] = v.identifier(index, f"new {name}")
-    out["schema_prefix"] = out["table"].rsplit(".", 1)[0] + "." if "." in out["table_name"] else ""
+    constraint = out["name_name"] if raw.get("name") else v.derived_name(stem, "fkey")
+    out["constraint"] = v.sql_name(constraint, f"new {name} --name")
+    out["index"] = v.sql_name(v.derived_name(stem, "idx"), f"new {name}")
+    out["schema_prefix"] = _schema_prefix(out)
     out["ref_bare"] = ref_bare
 
 
 def _check(out: dict, raw: dict, name: str) -> None:
     _, tree = v.expression_tree(raw["check"], f"new {name} --check")
     stem = "_".join([_stem(out), *v.column_names(tree)[:3]])
-    constraint = raw.get("name") or v.derived_name(stem, "check")
-    out["constraint"] = v.identifier(constraint, f"new {name} --name")
+    constraint = out["name_name"] if raw.get("name") else v.derived_name(stem, "check")
+    out["constraint"] = v.sql_name(constraint, f"new {name} --name")
 
 
 def _backfill(out: dict, raw: dict, name: str) -> None:
@@ -113,7 +126,7 @@ def _backfill(out: dict, raw: dict, name: str) -> None:
 
 
 def _not_null(out: dict, raw: dict, name: str) -> None:
-    out["constraint"] = v.identifier(v.derived_name(f"{_stem(out)}_{out['column_name']}", "not_null"), "")
+    out["constraint"] = v.sql_name(v.derived_name(f"{_stem(out)}_{out['column_name']}", "not_null"))
     _column_default(out, raw, name)
 
 
@@ -122,13 +135,14 @@ def _column_default(out: dict, raw: dict, name: str) -> None:
 
     _, tree = v.expression_tree(raw["default"], f"new {name} --default")
     calls = volatile_calls(tree)
+    out["default"] = v.default_expression(out["default"])
     out["volatile"] = sorted(set(calls))
     out["batched"] = bool(calls) or out["pg_version"] < 11
     out["where"] = f"{out['column']} IS NULL"
 
 
 def _rename(out: dict, raw: dict, name: str) -> None:
-    if raw["new_name"] == raw["column"]:
+    if out["new_name_name"] == out["column_name"]:
         raise InputError(f"new {name}: --new-name is the column's current name")
     _sync_names(out, out["column_name"], out["new_name_name"])
     out["old"], out["new"] = out["column"], out["new_name"]
@@ -136,54 +150,50 @@ def _rename(out: dict, raw: dict, name: str) -> None:
 
 def _change_type(out: dict, raw: dict, name: str) -> None:
     shadow = v.derived_name(out["column_name"], "new")
-    out["old"], out["new"] = out["column"], v.identifier(shadow, f"new {name}")
+    out["old"], out["new"] = out["column"], v.sql_name(shadow, f"new {name}")
     out["new_name"] = shadow
     _sync_names(out, out["column_name"], shadow)
 
 
 def _sync_names(out: dict, old: str, new: str) -> None:
     stem = f"{_stem(out)}_{old}_{new}"
-    out["function"] = v.identifier(v.derived_name(stem, "sync"), "")
-    out["trigger"] = v.identifier(v.derived_name(stem, "sync"), "")
-    out["schema_prefix"] = out["table"].rsplit(".", 1)[0] + "." if "." in out["table_name"] else ""
+    out["function"] = v.sql_name(v.derived_name(stem, "sync"))
+    out["trigger"] = v.sql_name(v.derived_name(stem, "sync"))
+    out["restore"] = v.sql_name(v.derived_name(stem, "restore"))
+    out["schema_prefix"] = _schema_prefix(out)
+    out["table_literal"] = literal(out["table"])
+    out["old_literal"] = literal(old)
 
 
 def _enum(out: dict, raw: dict, name: str) -> None:
-    from ..sql.names import literal
-
     if raw.get("before") and raw.get("after"):
         raise InputError(f"new {name}: give --before or --after, not both")
-    schema, _, bare = out["type_name"].rpartition(".")
-    out["old_type_bare"] = v.identifier(v.derived_name(bare, "old"), "")
-    out["old_type"] = (v.identifier(schema, "") + "." if schema else "") + out["old_type_bare"]
+    parts = out["type_parts"]
+    out["old_type_bare"] = v.sql_name(v.derived_name(parts[-1], "old"))
+    out["old_type"] = (v.sql_name(parts[0]) + "." if len(parts) == 2 else "") + out["old_type_bare"]
     out["type_literal"] = literal(out["type"])
     out["old_type_literal"] = literal(out["old_type"])
 
 
 def _create_table(out: dict, raw: dict, name: str) -> None:
-    columns = out["column"]
-    sql = f"CREATE TABLE {out['table']} (\n    " + ",\n    ".join(columns) + "\n)" if columns else ""
-    parsed = parse_tree(sql) if columns and ";" not in sql else None
-    elts = parsed[0]["stmt"].get("CreateStmt", {}).get("tableElts", []) if parsed and len(parsed) == 1 else []
-    if columns and len(elts) != len(columns):
-        raise InputError(f"new {name} --column: {columns!r} are not column definitions (name type [...])")
-    names, indexed = [], []
-    for elt, text in zip(elts, columns, strict=True):
-        column = elt.get("ColumnDef")
-        if column is None:
-            raise InputError(f"new {name} --column: {text!r} is not a column definition (name type [...])")
-        v.no_binds(text, f"new {name} --column")
-        names.append(column["colname"])
-        for constraint in column.get("constraints", ()):
+    where = f"new {name} --column"
+    names, columns, indexed = [], [], []
+    for text in out["column"]:
+        column, sql, definition = v.column_definition(text, where)
+        names.append(column)
+        columns.append(sql)
+        for constraint in definition.get("constraints", ()):
             if constraint.get("Constraint", {}).get("contype") == "CONSTR_FOREIGN":
-                indexed.append(column["colname"])
-    reserved = {"id", "created_at", "updated_at"} & set(names)
-    if reserved:
-        raise InputError(f"new {name} --column: {', '.join(sorted(reserved))} is added by the template")
+                indexed.append(column)
+    taken = {"id", "created_at", "updated_at"} & set(names)
+    if taken:
+        raise InputError(f"{where}: {', '.join(sorted(taken))} is added by the template")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"{where}: {', '.join(twice)} is given twice")
     out["columns"] = columns
     out["fk_indexes"] = [
-        (v.identifier(v.derived_name(f"{_stem(out)}_{col}", "idx"), ""), v.identifier(col, ""))
-        for col in indexed
+        (v.sql_name(v.derived_name(f"{_stem(out)}_{col}", "idx")), v.sql_name(col)) for col in indexed
     ]
 
 

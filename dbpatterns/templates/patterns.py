@@ -5,6 +5,8 @@ Pure data (no Jinja2, no Alembic): the command line builds its parsers from it.
 
 from __future__ import annotations
 
+# Names are given as in SQL: Users is users (unquoted names fold to lower case), '"Users"' keeps its case,
+# a keyword (order, user) is a name; they are written back quoted only where needed.
 # kinds: name (an identifier), table (an identifier, optionally schema-qualified), type (a SQL type),
 # expr (a SQL expression), label (any text, a string literal), int, float, flag
 DEFAULT_BATCH_SIZE = 5000
@@ -45,7 +47,7 @@ class Pattern:
         }
 
 
-TABLE = Option("--table", "the table (schema.table allowed)", "table")
+TABLE = Option("--table", 'the table (schema.table; names as in SQL: "Users" keeps its case)', "table")
 COLUMN = Option("--column", "the column")
 TYPE = Option("--type", "the column's SQL type, e.g. text or numeric(12,2)", "type")
 DEFAULT = Option("--default", "a SQL expression, e.g. 0, 'free' or now()", "expr")

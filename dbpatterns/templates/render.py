@@ -9,14 +9,18 @@ downgrade that has nothing to undo), ``helpers`` (module-level code appended to 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, first_line
 
 BLOCKS = ("message", "doc", "upgrade", "downgrade", "downgrade_ignore", "helpers")
 
 
+@lru_cache(maxsize=8)
 def environment(user_folder: Path | None = None):
+    """The Jinja2 environment: the user's folder first, then the package's templates. Kept per folder, so
+    the templates are compiled once per process (Jinja2 reloads a file that changed on disk)."""
     from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
     loaders = [FileSystemLoader(str(user_folder))] if user_folder else []
@@ -30,7 +34,26 @@ def environment(user_folder: Path | None = None):
         autoescape=False,
     )
     env.filters["py"] = python_string
+    env.filters["literal"] = sql_literal
+    env.filters["dollar_quoted"] = dollar_quoted
     return env
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal."""
+    from ..sql.names import literal
+
+    return literal(str(text))
+
+
+def dollar_quoted(body: str) -> str:
+    """``body`` (a DO block's or a function's) between dollar quotes whose tag it does not contain: a
+    literal or name in it may hold ``$$``."""
+    body = str(body) if str(body).endswith("\n") else f"{body}\n"
+    tag, n = "$$", 0
+    while tag in body:
+        tag, n = f"$dbp{n or ''}$", n + 1
+    return f"{tag}\n{body}{tag}"
 
 
 def template_name(pattern: str, step: str) -> str:
@@ -53,17 +76,29 @@ def render_blocks(env, name: str, values: dict) -> dict[str, str]:
         where = getattr(exc, "filename", None) or name
         line = getattr(exc, "lineno", None)
         raise InputError(f"template {where}{f':{line}' if line else ''}: {exc.message}") from None
+    except Exception as exc:  # noqa: BLE001 - a template (the user's own, too) can fail in any way
+        raise InputError(f"template {name}: cannot render: {type(exc).__name__}: {first_line(exc)}") from None
     return out
 
 
 def python_string(text: str) -> str:
-    """``text`` as a Python string literal: triple-quoted when it spans lines."""
+    """``text`` as a Python string literal that survives re-indentation: one line, or (text of several
+    lines) one single-line literal per line, concatenated inside the caller's parentheses. Every byte of
+    ``text`` is in the escapes of the literals, so no later change of indentation or trailing blanks (of
+    this module, the user's script.py.mako or a formatter) can touch a SQL literal or name in it."""
     text = str(text)
-    if '"' not in text and "\\" not in text and "\n" not in text:
-        return f'"{text}"'
-    if "\n" in text and '"""' not in text and "\\" not in text and not text.endswith('"'):
-        return '"""' + text + '"""'
-    return repr(text)
+    if "\n" not in text:
+        return _one_line(text)
+    lines = text.split("\n")
+    pieces = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+    return "\n" + "".join(f"    {_one_line(piece)}\n" for piece in pieces)
+
+
+def _one_line(text: str) -> str:
+    """A one-line Python literal of ``text``: double quotes unless ``text`` has some."""
+    if '"' in text:
+        return repr(text)
+    return '"' + repr(text)[1:-1] + '"'  # repr's escapes are the same in either quote
 
 
 def _tidy(text: str) -> str:
