@@ -23,10 +23,13 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from dbpatterns.findings import Finding
-from dbpatterns.lint.registry import Rule
+
+if TYPE_CHECKING:  # the rules are handed in: output never imports the lint
+    from dbpatterns.lint.registry import Rule
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = (
