@@ -31,6 +31,8 @@ import time
 import weakref
 from collections.abc import Iterator
 
+from .checksums import file_checksum
+
 LOG_TABLE = "dbpatterns_migration_log"
 DEFAULT_LOCK_NAME = "dbpatterns migration"
 
@@ -60,8 +62,6 @@ def log_table(schema: str | None = None):
 def record_applied(*, ctx, step, heads, run_args) -> None:
     """Alembic's ``on_version_apply`` callback: log the step just applied (see the module doc)."""
     from sqlalchemy.schema import CreateTable
-
-    from .checksums import file_checksum
 
     table = log_table(ctx.version_table_schema)
     if ctx not in _ready:

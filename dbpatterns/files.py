@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import tempfile
 from pathlib import Path
 
 from .errors import InputError
@@ -20,8 +22,6 @@ def cache_root() -> Path:
 
 def load_cached(path: Path):
     """The JSON value stored at ``path`` (in the cache folder), None when there is none or it is damaged."""
-    import json
-
     try:
         return json.loads(Path(path).read_bytes())
     except (OSError, ValueError):
@@ -31,8 +31,6 @@ def load_cached(path: Path):
 def store_cached(path: Path, value) -> bool:
     """Store ``value`` as JSON at ``path`` whole; best effort, as a cache that cannot be written only costs
     time: False when it could not be written."""
-    import json
-
     data = json.dumps(value).encode()
     try:
         replace_file(path, data)
@@ -52,8 +50,6 @@ def replace_file(path: Path, data: bytes) -> None:
 def _beside(path: Path, data: bytes, *, sync: bool):
     """A complete temporary file holding ``data`` in ``path``'s folder, removed when the block ends (it is
     gone already when the block renamed it)."""
-    import tempfile  # with shutil, random, bz2 and lzma: not for a command that only reads the cache
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

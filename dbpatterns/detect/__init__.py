@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
+from .compare import autogenerate_diffs, comparison_context, find_changes
 from .model import RISKS, Change, DetectReport, ModelEdit, Written
+from .run import AtHead, prepare, run_detect
+from .since import changed_models, check_ref, model_classes
+from .write import write
 
 if TYPE_CHECKING:
     from .run import AtHead
@@ -37,8 +41,6 @@ def detect_changes(
     names the model classes whose definitions changed since it. ``shared``: an :func:`at_head` that
     another run of the history (verify's) already called; its outcome is used when it has one for the
     same models."""
-    from .run import prepare, run_detect
-
     project, metadata = prepare(project_dir, models)
     work_tree = _check_since(project, since)
     report = shared.outcome(metadata) if shared is not None else None
@@ -53,14 +55,10 @@ def detect_changes(
 def at_head() -> AtHead:
     """detect's comparison, to hand to ``verify_project(at_head=...)`` and then to
     ``detect_changes(shared=...)`` (``dbpatterns check``: one run of the history for both)."""
-    from .run import AtHead
-
     return AtHead(_compare)
 
 
 def _compare(ctx, target, report: DetectReport) -> None:
-    from .compare import autogenerate_diffs, comparison_context, find_changes
-
     mc = comparison_context(ctx, target)
     report.changes = find_changes(mc, autogenerate_diffs(mc))
 
@@ -76,9 +74,6 @@ def write_revision(
     """Detect, then write the revision(s) that make the changes in their safe forms (Alembic's
     autogenerate through a ``Rewriter``); changes that cannot be made safely in one step are left out
     and listed in ``report.deferred``. The written files are linted (``report.lint``)."""
-    from .run import prepare
-    from .write import write
-
     if not message or not message.strip():
         raise InputError("detect --write: the revision message is empty")
     project, metadata = prepare(project_dir, models)
@@ -93,14 +88,10 @@ def _check_since(project, since: str | None):
     any server starts."""
     if since is None:
         return None
-    from .since import check_ref
-
     return check_ref(project.root, since)
 
 
 def _finish(report: DetectReport, project, since: str | None, work_tree) -> None:
-    from .since import changed_models, model_classes
-
     classes = model_classes(project.root)
     by_table = {table: cls.__name__ for cls, table in classes}
     for change in [*report.changes, *report.deferred]:

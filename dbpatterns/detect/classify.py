@@ -10,6 +10,7 @@ the whole build; a type change rewrites the table unless it is binary-coercible 
 from __future__ import annotations
 
 from ..sql.knowledge import binary_coercible, parse_type, volatile_calls
+from ..sql.parse import parse_expression
 from .model import BREAKS, DESTROYS, LOCKS, REWRITES, SAFE, Change
 
 
@@ -365,8 +366,6 @@ def _same_type(a: str | None, b: str | None) -> bool:
 
 
 def _expression(sql: str) -> dict:
-    from ..sql.parse import parse_expression
-
     tree = parse_expression(sql)
     return (
         tree if tree is not None else {"FuncCall": {"funcname": [{"String": {"sval": "unreadable default"}}]}}

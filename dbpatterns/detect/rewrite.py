@@ -25,7 +25,7 @@ from alembic.autogenerate import Rewriter, renderers
 from alembic.autogenerate.render import render_op
 from alembic.operations import ops
 
-from ..sql.knowledge import parse_type
+from ..sql.knowledge import binary_coercible, parse_type
 from ..sql.names import truncated
 from .classify import type_sql
 from .model import REWRITES, Change
@@ -531,8 +531,6 @@ def _modifies(op) -> bool:
 
 
 def _coercible(old, new, dialect) -> bool:
-    from ..sql.knowledge import binary_coercible
-
     if old is None:
         return False
     a, b = parse_type(type_sql(old, dialect)), parse_type(type_sql(new, dialect))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from ..alembic.models import load_metadata
+from ..alembic.project import as_project
+from ..alembic.runner import HOW_TO_PASS_URL, Runner, StepFailed
 from ..errors import InputError
+from ..trace.database import mask, scratch_database
 from .model import DetectReport
 
 NO_MODELS = (
@@ -13,9 +17,6 @@ NO_MODELS = (
 
 def prepare(project_dir, models: str | None):
     """The project and the models' MetaData (None: env.py's target_metadata is used)."""
-    from ..alembic.models import load_metadata
-    from ..alembic.project import as_project
-
     project = as_project(project_dir)
     spec = models or project.settings.models
     metadata = load_metadata(spec, project.root) if spec else None
@@ -25,8 +26,6 @@ def prepare(project_dir, models: str | None):
 def run_detect(project, metadata, db: str | None, at_head) -> DetectReport:
     """Migrate a scratch database to the heads with env.py, then call ``at_head(runner, ctx, target, report)``
     inside the same run (on env.py's connection, sync or async)."""
-    from ..trace.database import mask, scratch_database
-
     report = DetectReport()
     try:
         with scratch_database(db, project=project) as scratch:
@@ -61,8 +60,6 @@ class AtHead:
         return self.report
 
     def __call__(self, runner, metadata) -> None:
-        from ..alembic.runner import StepFailed
-
         heads = list(runner.script.get_heads())
         if len(heads) != 1:
             return
@@ -99,8 +96,6 @@ class AtHead:
 
 
 def _run(project, scratch, metadata, at_head, report: DetectReport) -> None:
-    from ..alembic.runner import HOW_TO_PASS_URL, Runner, StepFailed
-
     runner = Runner(project, scratch.sa_url)
     try:
         heads = list(runner.script.get_heads())

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from ..errors import InputError, first_line
 from ..files import create_new_file
+from ..lint import lint_paths
+from .compare import comparison_context, find_changes
 from .model import DetectReport, Written
+from .run import run_detect
 
 
 def write(project, metadata, message: str, db: str | None) -> DetectReport:
-    from ..lint import lint_paths
-    from .run import run_detect
-
     settings = project.settings
     template = project.script_location / "script.py.mako"
     if not template.is_file():
@@ -26,7 +26,6 @@ def write(project, metadata, message: str, db: str | None) -> DetectReport:
     def at_head(runner, ctx, target, report):
         from alembic.autogenerate import RevisionContext
 
-        from .compare import comparison_context, find_changes
         from .rewrite import SafeRewrite
 
         mc = comparison_context(ctx, target)

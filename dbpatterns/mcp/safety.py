@@ -15,6 +15,9 @@ from typing import Any, TypeVar
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel
 
+from dbpatterns.errors import InputError
+from dbpatterns.settings import find_pyproject, load_targets
+
 log = logging.getLogger("dbpatterns.mcp")
 
 #: The environment variable that names the database `check_drift` inspects (the plugin's userConfig sets it).
@@ -127,9 +130,6 @@ def database_url(target: str | None) -> str:
 
 def configured_targets() -> dict[str, str]:
     """``[tool.dbpatterns] targets`` of the project: name -> URL, where ``${VAR}`` reads the environment."""
-    from dbpatterns.errors import InputError
-    from dbpatterns.settings import find_pyproject, load_targets
-
     where = find_pyproject(project_root())
     if where is None:
         return {}
@@ -171,7 +171,7 @@ def known_secrets() -> list[str]:
 
 def clean_message(text: str) -> str:
     """One line with no password and no path outside the project (those keep only their last part)."""
-    from dbpatterns.trace.database import mask
+    from dbpatterns.trace.database import mask  # with the PostgreSQL driver: imported when a tool runs
 
     for url in known_secrets():
         text = mask(text, url)
@@ -228,8 +228,6 @@ def guarded(fn: _F | None = None, *, inline: Callable[[dict], bool] | None = Non
         return lambda f: guarded(f, inline=inline)
 
     def call(kwargs: dict):
-        from dbpatterns.errors import InputError
-
         try:
             result = fn(**kwargs)
         except ToolError as exc:

@@ -166,7 +166,7 @@ def trace_locks(
         if sql is not None or path is not None or setup_sql is not None or setup_path is not None:
             raise ToolError("Give either a revision or SQL (with its setup), not both.")
         folder = _project_folder(project)
-        with RUN_LOCK, statement_limit(MCP_STATEMENT_SECONDS):
+        with RUN_LOCK, _time_limited():
             traces = trace_revision(folder, revision, rows=rows, db=scratch_server().url())
         return _trace_result(traces)
     _one_of(sql, path, "the change's")
@@ -176,7 +176,7 @@ def trace_locks(
     setup, setup_name = (
         (None, "") if setup_sql is None and setup_path is None else _text(setup_sql, setup_path, "setup_path")
     )
-    with RUN_LOCK, statement_limit(MCP_STATEMENT_SECONDS):
+    with RUN_LOCK, _time_limited():
         traces = trace_sql(
             change,
             setup=setup,
@@ -212,7 +212,7 @@ def verify_history(project: Project = None) -> VerifyResult:
     from dbpatterns.verify import verify_project
 
     folder = _project_folder(project)
-    with RUN_LOCK, statement_limit(MCP_STATEMENT_SECONDS):
+    with RUN_LOCK, _time_limited():
         report = verify_project(folder, db=scratch_server().url())
     return VerifyResult.model_validate(report.to_dict())
 
@@ -327,12 +327,18 @@ def detect_changes(models: Models = None, project: Project = None) -> DetectResu
     from dbpatterns.detect import detect_changes as changes_of
 
     folder = _project_folder(project)
-    with RUN_LOCK, statement_limit(MCP_STATEMENT_SECONDS):
+    with RUN_LOCK, _time_limited():
         report = changes_of(folder, models=models, db=scratch_server().url())
     return DetectResult.model_validate(report.to_dict())
 
 
 MCP_STATEMENT_SECONDS = 60  # a statement longer than this is cancelled: the client may have given up
+
+
+def _time_limited():
+
+    return statement_limit(MCP_STATEMENT_SECONDS)
+
 
 #: (function, title, annotations) for every tool the server offers.
 TOOLS = [

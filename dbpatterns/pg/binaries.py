@@ -12,6 +12,7 @@ import contextlib
 import functools
 import importlib.util
 import os
+import pwd
 import re
 import stat
 import subprocess
@@ -81,8 +82,6 @@ def run_as() -> RunAs:
         raise PgError("the throwaway PostgreSQL needs a POSIX system (Linux or macOS)")
     if os.geteuid() != 0:
         return RunAs()
-    import pwd
-
     try:
         entry = pwd.getpwnam(SYSTEM_USER)
     except KeyError:

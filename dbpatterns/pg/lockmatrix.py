@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from dbpatterns.pg import throwaway_server
 from dbpatterns.pg.locks import LOCK_MODES, mode_name, observe
 
 BASE = """
@@ -453,8 +454,6 @@ def _short(mode: str) -> str:
 
 
 def main() -> int:
-    from dbpatterns.pg import throwaway_server
-
     with throwaway_server() as server:
         rows, table = collect(server)
         sys.stdout.write(render(rows, table, server.version // 10000))

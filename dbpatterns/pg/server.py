@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from dbpatterns.errors import first_line
 from dbpatterns.pg import cluster
@@ -185,8 +185,6 @@ class Server:
 
 def serving(url: str) -> Server | None:
     """The running throwaway server of this process that ``url`` points at (its socket and port), or None."""
-    from urllib.parse import parse_qs
-
     try:
         parts = urlsplit(url)
         query = parse_qs(parts.query)

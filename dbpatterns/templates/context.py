@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import InputError
+from ..sql.knowledge import volatile_calls
 from ..sql.names import literal
 from . import values as v
 from .patterns import Pattern
@@ -131,8 +132,6 @@ def _not_null(out: dict, raw: dict, name: str) -> None:
 
 
 def _column_default(out: dict, raw: dict, name: str) -> None:
-    from ..sql.knowledge import volatile_calls
-
     _, tree = v.expression_tree(raw["default"], f"new {name} --default")
     calls = volatile_calls(tree)
     out["default"] = v.default_expression(out["default"])

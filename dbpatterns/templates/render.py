@@ -9,10 +9,12 @@ downgrade that has nothing to undo), ``helpers`` (module-level code appended to 
 
 from __future__ import annotations
 
+import textwrap
 from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError, first_line
+from ..sql.names import literal
 
 BLOCKS = ("message", "doc", "upgrade", "downgrade", "downgrade_ignore", "helpers")
 
@@ -41,8 +43,6 @@ def environment(user_folder: Path | None = None):
 
 def sql_literal(text: str) -> str:
     """``text`` as a SQL string literal."""
-    from ..sql.names import literal
-
     return literal(str(text))
 
 
@@ -102,8 +102,6 @@ def _one_line(text: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    import textwrap
-
     lines = [line.rstrip() for line in textwrap.dedent(text).strip("\n").splitlines()]
     return "\n".join(lines).strip("\n")
 

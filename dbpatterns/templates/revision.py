@@ -5,12 +5,16 @@ does: a fresh id from ``alembic.util.rev_id()``, the current head as ``down_revi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..alembic.project import importable_in
+from mako.template import Template
+
+from ..alembic.project import alembic_config, importable_in, load_script
 from ..errors import InputError, first_line
 from ..files import create_new_file
+from .render import indent_body
 
 
 @dataclass(slots=True)
@@ -29,8 +33,6 @@ class AlembicProject:
     """The user's project read through Alembic's own ``Config`` and ``ScriptDirectory``."""
 
     def __init__(self, project) -> None:
-        from ..alembic.project import alembic_config, load_script
-
         self.project = project
         self.config = alembic_config(project)
         self.script = load_script(project, self.config)
@@ -80,9 +82,6 @@ class AlembicProject:
         """(path, text) of a revision: the project's file name template and script.py.mako."""
         from alembic.script.revision import tuple_rev_as_scalar
         from alembic.util import format_as_comma
-        from mako.template import Template
-
-        from .render import indent_body
 
         script = self.script
         create_date = script._generate_create_date()
@@ -163,8 +162,6 @@ class AlembicProject:
 
 def _ignore_on_def(text: str, function: str, rules: list[str]) -> str:
     """Add ``# dbpatterns: ignore[...]`` to the line of ``def function(``."""
-    import re
-
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if re.match(rf"(async\s+)?def\s+{function}\s*\(", line):

@@ -14,6 +14,7 @@ import zlib
 
 from ..errors import InputError
 from ..sql.names import MAX_NAME_BYTES, literal, quote, read_name, truncated
+from ..sql.nodes import strings, walk
 from ..sql.parse import parse_tree
 
 MAX_IDENTIFIER = MAX_NAME_BYTES  # bytes; PostgreSQL truncates longer names
@@ -212,8 +213,6 @@ def _plain(tree):
 
 def column_names(tree: dict) -> list[str]:
     """The column names an expression refers to, in order."""
-    from ..sql.nodes import strings, walk
-
     out = []
     for kind, node in walk({"root": tree}):
         if kind == "ColumnRef":

@@ -4,11 +4,15 @@ reported as a ``trace-disagrees`` finding."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..findings import Finding
+from ..lint.registry import get_rule
+from ..pg import throwaway_server
 from .model import StatementTrace, strongest
+from .run import read_text, trace_sql
 
 RULE = "trace-disagrees"
 # Rules whose finding names the lock the transaction already holds, not the one the statement asks for.
@@ -54,8 +58,6 @@ def _taken(f: Finding, stmt: StatementTrace, relation: str) -> str | None:
 
 
 def _disagree(f, relation, seen, lock, rewritten, claim=None) -> Finding:
-    from ..lint.registry import get_rule
-
     rule = get_rule(RULE)
     claim = claim or (f"takes {f.lock}" if f.lock else "rewrites it")
     said = f"{f.rule} says the statement {claim} on {relation}; the trace saw {seen}."
@@ -91,11 +93,6 @@ def trace_and_cross_check(
 ) -> list[Finding]:
     """Trace every .sql file of ``files`` (display name, path) after ``setup`` and cross-check the
     findings made on it. One server for all of them: the embedded one, or ``db``."""
-    import contextlib
-
-    from ..pg import throwaway_server
-    from .run import read_text, trace_sql
-
     sql_files = [(display, path) for display, path in files if path is not None and path.suffix == ".sql"]
     if not sql_files:
         return []

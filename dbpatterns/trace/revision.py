@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..alembic.project import Project, importable_in
+from ..alembic.offline import render_revision
+from ..alembic.project import Project, as_project, importable_in, load_script
+from ..alembic.runner import Runner, StepFailed
 from ..errors import InputError, RevisionNotFound, first_line
 from .database import Scratch
 from .execute import Piece, split
@@ -31,8 +33,6 @@ class Target:
 
 def load(project_dir: Path, revision: str) -> Target:
     """Find ``revision`` in the project at ``project_dir`` and render its upgrade as statements."""
-    from ..alembic.project import as_project, load_script
-
     project = as_project(project_dir)
     scripts = load_script(project)  # Alembic is importable: load_script checked it
     from alembic.util import CommandError
@@ -50,8 +50,6 @@ def load(project_dir: Path, revision: str) -> Target:
 
 
 def _render(path: Path) -> list[Piece]:
-    from ..alembic.offline import render_revision
-
     try:
         chunks, _ = render_revision(path, downgrade=False)
     except Exception as exc:  # noqa: BLE001 - any error in user code is reported, not raised
@@ -70,8 +68,6 @@ def migrate_to_parent(target: Target, scratch: Scratch) -> None:
     on the revisions ``load`` already read)."""
     if not target.parents:
         return
-    from ..alembic.runner import Runner, StepFailed
-
     runner = Runner(target.project, scratch.sa_url, target.script)
     try:
         runner.check_env_takes_url()

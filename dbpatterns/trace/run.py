@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError
-from ..pg.sandbox import Access
+from ..pg.sandbox import Access, time_note
 from .database import mask, scratch_database
 from .execute import Piece, run_change, run_setup, split
+from .extensions import sql_extensions
 from .model import StatementTrace
+from .revision import load, migrate_to_parent
 
 
 def trace_sql(
@@ -28,8 +30,6 @@ def trace_sql(
     psql runs a file, unless ``in_transaction`` (the whole script in one, as many migration runners do).
     Raises :class:`InputError` (one line, no password) on bad SQL or a failing statement.
     """
-    from .extensions import sql_extensions
-
     pieces = split(change, change_name)
     setup_pieces = split(setup, setup_name) if setup else []
     named = sql_extensions(p.sql for p in [*setup_pieces, *pieces] if p.kind == "CreateExtensionStmt")
@@ -45,8 +45,6 @@ def trace_revision(
 ) -> list[StatementTrace]:
     """Trace an Alembic revision: migrate a scratch database to its parent, then run its upgrade's SQL
     (rendered through Alembic's offline mode) statement by statement. Lines are the revision file's."""
-    from .revision import load, migrate_to_parent
-
     target = load(project_dir, revision)
 
     def run(scratch):
@@ -84,8 +82,6 @@ class Traces(list):
 
 def _guarded(db: str | None, fn, **where) -> Traces:
     """Run ``fn(scratch)`` in a scratch database; every message leaves without the password of ``db``."""
-    from ..pg.sandbox import time_note
-
     try:
         with scratch_database(db, **where) as scratch:
             try:
