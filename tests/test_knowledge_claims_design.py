@@ -1,0 +1,741 @@
+"""Claims of the design and operations material (autogenerate, branches, multi-tenancy, history,
+operations), checked on the embedded server (PostgreSQL 18) and with Alembic's own APIs.
+
+Each test names the claim it checks, in the words of rules/ and references/. Alembic claims run
+``alembic.autogenerate.compare_metadata`` or Alembic's commands against a scratch database.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+
+from dbpatterns.trace.database import psycopg_url
+
+# ---- autogenerate (references/autogenerate.md) --------------------------------------------------------
+
+
+def _diff(url: str, ddl: str, metadata: sa.MetaData, **opts) -> list:
+    """What autogenerate finds between ``metadata`` and a database built by ``ddl``."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(ddl)
+    engine = sa.create_engine(psycopg_url(url))
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"target_metadata": metadata, **opts})
+            return compare_metadata(context, metadata)
+    finally:
+        engine.dispose()
+
+
+def _kinds(diff: list) -> list[str]:
+    """The operation names of a diff (``modify_*`` entries come wrapped in a list)."""
+    return [(d[0][0] if isinstance(d, list) else d[0]) for d in diff]
+
+
+def _table(*extra, name: str = "t", schema: str | None = None) -> sa.MetaData:
+    metadata = sa.MetaData()
+    sa.Table(name, metadata, sa.Column("id", sa.Integer, primary_key=True), *extra, schema=schema)
+    return metadata
+
+
+def test_autogenerate_sees_a_column_rename_as_drop_and_add(pg_url):
+    """alembic-autogenerate: a rename is emitted as add_column + remove_column (the data would be lost)."""
+    diff = _diff(
+        pg_url, "CREATE TABLE t (id int PRIMARY KEY, name text)", _table(sa.Column("full_name", sa.Text))
+    )
+    assert sorted(_kinds(diff)) == ["add_column", "remove_column"]
+
+
+def test_autogenerate_ignores_check_constraints_added_or_removed(pg_url, pg_server):
+    """alembic-autogenerate: CHECK constraints are not compared, neither new in the models nor gone."""
+    new = _table(sa.Column("q", sa.Integer), sa.CheckConstraint("q > 0", name="ck_t_q"))
+    assert _diff(pg_url, "CREATE TABLE t (id int PRIMARY KEY, q int)", new) == []
+    with pg_server.scratch_database() as url:
+        gone = _table(sa.Column("q", sa.Integer))
+        assert _diff(url, "CREATE TABLE t (id int PRIMARY KEY, q int CHECK (q > 0))", gone) == []
+
+
+def test_autogenerate_ignores_a_new_enum_value(pg_url):
+    """alembic-autogenerate: a value added to a PostgreSQL enum in the models produces no operation."""
+    models = _table(sa.Column("s", sa.Enum("a", "b", "c", name="st")))
+    assert (
+        _diff(pg_url, "CREATE TYPE st AS ENUM ('a', 'b'); CREATE TABLE t (id int PRIMARY KEY, s st)", models)
+        == []
+    )
+
+
+def test_add_column_does_not_create_the_enum_type_and_drop_table_leaves_it(pg_url):
+    """alembic-autogenerate: op.add_column with a new sa.Enum fails (type does not exist); op.create_table
+    creates the type, op.drop_table leaves it behind, so upgrade-downgrade-upgrade fails."""
+    engine = sa.create_engine(psycopg_url(pg_url))
+    try:
+        with engine.begin() as conn:
+            Operations(MigrationContext.configure(conn)).create_table(
+                "t", sa.Column("id", sa.Integer, primary_key=True)
+            )
+        with (
+            pytest.raises(sa.exc.ProgrammingError, match='type "st" does not exist'),
+            engine.begin() as conn,
+        ):
+            op = Operations(MigrationContext.configure(conn))
+            op.add_column("t", sa.Column("s", sa.Enum("a", "b", name="st")))
+        enum_table = (
+            "u",
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("s", sa.Enum("x", name="ut")),
+        )
+        with engine.begin() as conn:
+            op = Operations(MigrationContext.configure(conn))
+            op.create_table(*enum_table)
+            op.drop_table("u")
+            assert conn.exec_driver_sql("SELECT count(*) FROM pg_type WHERE typname = 'ut'").scalar() == 1
+        with (
+            pytest.raises(sa.exc.ProgrammingError, match='type "ut" already exists'),
+            engine.begin() as conn,
+        ):
+            Operations(MigrationContext.configure(conn)).create_table(*enum_table)
+    finally:
+        engine.dispose()
+
+
+def test_server_default_changes_need_compare_server_default(pg_url, pg_server):
+    """alembic-autogenerate: compare_server_default is off by default (Alembic 1.x); on, it reports."""
+    models = _table(sa.Column("s", sa.Text, server_default="x"))
+    ddl = "CREATE TABLE t (id int PRIMARY KEY, s text DEFAULT 'y')"
+    assert _diff(pg_url, ddl, models) == []
+    with pg_server.scratch_database() as url:
+        assert _kinds(_diff(url, ddl, models, compare_server_default=True)) == ["modify_default"]
+
+
+def test_type_changes_are_compared_by_default_since_alembic_1_12(pg_url, pg_server):
+    """alembic-autogenerate: compare_type defaults to True (Alembic 1.12+): int -> bigint, varchar(20)
+    -> varchar(10) and numeric(12,2) -> numeric(10,2) are reported; compare_type=False hides them."""
+    models = _table(
+        sa.Column("a", sa.BigInteger), sa.Column("s", sa.String(10)), sa.Column("n", sa.Numeric(10, 2))
+    )
+    ddl = "CREATE TABLE t (id int PRIMARY KEY, a int, s varchar(20), n numeric(12, 2))"
+    assert _kinds(_diff(pg_url, ddl, models)) == ["modify_type"] * 3
+    with pg_server.scratch_database() as url:
+        assert _diff(url, ddl, models, compare_type=False) == []
+
+
+def test_index_details_autogenerate_does_not_compare(pg_url, pg_server):
+    """alembic-autogenerate: a changed partial-index WHERE, access method (btree -> gin) or INCLUDE list
+    is not reported; a changed column list, expression or uniqueness is (as drop + create)."""
+    partial = _table(
+        sa.Column("s", sa.Text), sa.Index("ix_s", "s", postgresql_where=sa.text("s IS NOT NULL"))
+    )
+    ddl = "CREATE TABLE t (id int PRIMARY KEY, s text); CREATE INDEX ix_s ON t (s) WHERE s IS NULL"
+    assert _diff(pg_url, ddl, partial) == []
+    with pg_server.scratch_database() as url:
+        include = _table(sa.Column("s", sa.Text), sa.Index("ix_s", "s", postgresql_include=["id"]))
+        assert (
+            _diff(url, "CREATE TABLE t (id int PRIMARY KEY, s text); CREATE INDEX ix_s ON t (s)", include)
+            == []
+        )
+    with pg_server.scratch_database() as url:
+        gin = _table(
+            sa.Column("s", sa.Text),
+            sa.Index("ix_s", "s", postgresql_using="gin", postgresql_ops={"s": "gin_trgm_ops"}),
+        )
+        ddl = "CREATE EXTENSION pg_trgm; CREATE TABLE t (id int PRIMARY KEY, s text);"
+        ddl += " CREATE INDEX ix_s ON t (s)"
+        assert _diff(url, ddl, gin) == []
+    with pg_server.scratch_database() as url:
+        unique = _table(sa.Column("a", sa.Integer), sa.Index("ix_a", "a", unique=True))
+        ddl = "CREATE TABLE t (id int PRIMARY KEY, a int); CREATE INDEX ix_a ON t (a)"
+        assert _kinds(_diff(url, ddl, unique)) == ["remove_index", "add_index"]
+    with pg_server.scratch_database() as url:
+        metadata = sa.MetaData()
+        table = sa.Table(
+            "t", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("s", sa.Text)
+        )
+        sa.Index("ix_s", sa.func.lower(table.c.s))
+        ddl = "CREATE TABLE t (id int PRIMARY KEY, s text); CREATE INDEX ix_s ON t (upper(s))"
+        assert _kinds(_diff(url, ddl, metadata)) == ["remove_index", "add_index"]
+
+
+def test_sequences_views_functions_triggers_policies_are_invisible(pg_url):
+    """alembic-autogenerate: objects outside tables, columns, indexes and constraints are not compared."""
+    ddl = """
+    CREATE TABLE t (id int PRIMARY KEY);
+    CREATE SEQUENCE invoice_numbers;
+    CREATE VIEW v AS SELECT id FROM t;
+    CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+    CREATE TRIGGER tg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();
+    ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY p ON t USING (true);
+    """
+    assert _diff(pg_url, ddl, _table()) == []
+
+
+def test_a_changed_generated_expression_and_serial_vs_identity_are_not_reported(pg_url, pg_server):
+    """alembic-autogenerate: a changed GENERATED expression, and serial vs identity, produce no operation."""
+    computed = _table(sa.Column("a", sa.Integer, sa.Computed("id * 2")))
+    ddl = "CREATE TABLE t (id int PRIMARY KEY, a int GENERATED ALWAYS AS (id * 3) STORED)"
+    assert _diff(pg_url, ddl, computed) == []
+    with pg_server.scratch_database() as url:
+        identity = sa.MetaData()
+        sa.Table("t", identity, sa.Column("id", sa.Integer, sa.Identity(), primary_key=True))
+        assert _diff(url, "CREATE TABLE t (id serial PRIMARY KEY)", identity) == []
+
+
+def test_a_foreign_key_ondelete_change_is_drop_and_add(pg_url):
+    metadata = sa.MetaData()
+    sa.Table("p", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "t",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("p_id", sa.Integer, sa.ForeignKey("p.id", ondelete="CASCADE")),
+    )
+    ddl = (
+        "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE t (id int PRIMARY KEY, p_id int REFERENCES p (id))"
+    )
+    assert sorted(_kinds(_diff(pg_url, ddl, metadata))) == ["add_fk", "remove_fk"]
+
+
+def test_unknown_tables_are_dropped_unless_include_object_filters_them(pg_url, pg_server):
+    """alembic-autogenerate: a table the models do not know is emitted as drop_table; include_object
+    (or include_name) keeps it out of the comparison."""
+    ddl = "CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE legacy_import (id int)"
+    assert _kinds(_diff(pg_url, ddl, _table())) == ["remove_table"]
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        return not (type_ == "table" and reflected and compare_to is None and name.startswith("legacy_"))
+
+    with pg_server.scratch_database() as url:
+        assert _diff(url, ddl, _table(), include_object=include_object) == []
+
+
+def test_other_schemas_need_include_schemas(pg_url, pg_server):
+    """alembic-autogenerate: a model table in another schema is reported as add_table on every run until
+    include_schemas=True makes autogenerate reflect that schema."""
+    ddl = "CREATE SCHEMA billing; CREATE TABLE billing.t (id int PRIMARY KEY)"
+    assert _kinds(_diff(pg_url, ddl, _table(schema="billing"))) == ["add_table"]
+    with pg_server.scratch_database() as url:
+        assert _diff(url, ddl, _table(schema="billing"), include_schemas=True) == []
+
+
+def test_anonymous_unique_constraints_are_compared_by_columns(pg_url):
+    """alembic-autogenerate: an unnamed UniqueConstraint in the models is reported as new, to be created
+    under a name PostgreSQL picks (t_e_key); a naming convention gives it a known name instead."""
+    diff = _diff(
+        pg_url,
+        "CREATE TABLE t (id int PRIMARY KEY, e text)",
+        _table(sa.Column("e", sa.Text), sa.UniqueConstraint("e")),
+    )
+    assert _kinds(diff) == ["add_constraint"] and diff[0][1].name is None
+    named = sa.MetaData(naming_convention={"uq": "uq_%(table_name)s_%(column_0_N_name)s"})
+    table = sa.Table("t", named, sa.Column("id", sa.Integer, primary_key=True), sa.Column("e", sa.Text))
+    table.append_constraint(sa.UniqueConstraint("e"))
+    assert table.constraints and {
+        c.name for c in table.constraints if isinstance(c, sa.UniqueConstraint)
+    } == {"uq_t_e"}
+
+
+def test_alembic_check_fails_when_models_and_migrations_differ(tmp_path, pg_url):
+    """alembic-autogenerate: `alembic check` (Alembic 1.9+) raises AutogenerateDiffsDetected when the
+    models need a migration, and passes when they match."""
+    from alembic import command
+    from alembic.util.exc import AutogenerateDiffsDetected
+
+    from tests.alembic_builder import alembic_config, write_project
+
+    models = """
+    import sqlalchemy as sa
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Account(Base):
+        __tablename__ = "accounts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        email: Mapped[str] = mapped_column(sa.Text)
+    """
+    create = 'op.create_table("accounts", sa.Column("id", sa.Integer, primary_key=True))'
+    project = write_project(
+        tmp_path / "p",
+        [("r1", None, create, 'op.drop_table("accounts")')],
+        models_code=models,
+        module="k2_check_models",
+    )
+    import sys
+
+    sys.path.insert(0, str(project))
+    try:
+        config = alembic_config(project, pg_url)
+        command.upgrade(config, "head")
+        with pytest.raises(AutogenerateDiffsDetected, match="add_column"):
+            command.check(config)
+        add = 'op.add_column("accounts", sa.Column("email", sa.Text(), nullable=False))'
+        (project / "migrations" / "versions" / "r2.py").write_text(
+            textwrap.dedent(
+                f"""
+                from alembic import op
+                import sqlalchemy as sa
+
+                revision = "r2"
+                down_revision = "r1"
+
+
+                def upgrade():
+                    {add}
+
+
+                def downgrade():
+                    op.drop_column("accounts", "email")
+                """
+            )
+        )
+        command.upgrade(config, "head")
+        command.check(config)  # no exception: the models match the migrated database
+    finally:
+        sys.path.remove(str(project))
+
+
+# ---- independent branches (rules/alembic-branching-merges.md) ------------------------------------------
+
+BRANCH_ENV = """
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+engine = engine_from_config(
+    config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+)
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def _revision(folder: Path, rev, down, labels, depends, up, down_sql) -> None:
+    (folder / f"{rev}.py").write_text(
+        "from alembic import op\n\n"
+        f"revision = {rev!r}\ndown_revision = {down!r}\n"
+        f"branch_labels = {labels!r}\ndepends_on = {depends!r}\n\n\n"
+        f"def upgrade():\n    op.execute({up!r})\n\n\ndef downgrade():\n    op.execute({down_sql!r})\n"
+    )
+
+
+def test_independent_branch_with_its_own_version_location_label_and_depends_on(tmp_path, pg_url):
+    """alembic-branching-merges: a labelled branch in a second version location is a second head;
+    `upgrade head` refuses, `upgrade billing@head` runs the branch and what it depends_on (not the other
+    branch's later revisions), `upgrade heads` runs all; alembic_version holds one row per head;
+    `downgrade billing@base` removes only the branch."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
+    main, billing = tmp_path / "migrations" / "versions", tmp_path / "billing_versions"
+    main.mkdir(parents=True)
+    billing.mkdir()
+    (tmp_path / "migrations" / "env.py").write_text(BRANCH_ENV)
+    _revision(
+        main, "r1", None, None, None, "CREATE TABLE accounts (id int PRIMARY KEY)", "DROP TABLE accounts"
+    )
+    _revision(
+        main, "r2", "r1", None, None, "ALTER TABLE accounts ADD email text", "ALTER TABLE accounts DROP email"
+    )
+    _revision(billing, "b1", None, ("billing",), None, "CREATE SCHEMA billing", "DROP SCHEMA billing")
+    invoices = "CREATE TABLE billing.invoices (id int PRIMARY KEY, account_id int REFERENCES accounts (id))"
+    _revision(billing, "b2", "b1", None, "r1", invoices, "DROP TABLE billing.invoices")
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\nscript_location = %(here)s/migrations\n"
+        "version_locations = %(here)s/migrations/versions %(here)s/billing_versions\npath_separator = space\n"
+    )
+    config = Config(str(tmp_path / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", psycopg_url(pg_url).replace("%", "%%"))
+
+    def applied() -> set[str]:
+        with psycopg.connect(pg_url) as conn:
+            return {v for (v,) in conn.execute("SELECT version_num FROM alembic_version")}
+
+    def exists(name: str) -> bool:
+        with psycopg.connect(pg_url) as conn:
+            return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]
+
+    assert set(ScriptDirectory.from_config(config).get_heads()) == {"r2", "b2"}
+    with pytest.raises(CommandError, match="Multiple head revisions"):
+        command.upgrade(config, "head")
+    command.upgrade(config, "billing@head")
+    assert applied() == {"b2"} and exists("billing.invoices") and exists("accounts")  # r1 came with b2
+    with psycopg.connect(pg_url) as conn:
+        columns = {
+            c
+            for (c,) in conn.execute("SELECT attname FROM pg_attribute WHERE attrelid = 'accounts'::regclass")
+        }
+    assert "email" not in columns  # r2 is not a dependency: not applied
+    command.upgrade(config, "heads")
+    assert applied() == {"b2", "r2"}
+    command.downgrade(config, "billing@base")
+    assert applied() == {"r2"} and not exists("billing.invoices") and exists("accounts")
+    with pytest.raises(CommandError, match="Multiple heads"):
+        command.revision(config, "next")  # a new revision must name its branch: --head billing@head
+
+
+# ---- locks of the statements these documents recommend (PostgreSQL 18) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "lock", "rewrites"),
+    [
+        ("ALTER TABLE orders ALTER COLUMN note SET DEFAULT 'n/a'", "ACCESS EXCLUSIVE", False),
+        ("ALTER TABLE orders RENAME CONSTRAINT orders_pkey TO pk_orders", "ACCESS EXCLUSIVE", False),
+        ("ALTER TABLE orders ENABLE ROW LEVEL SECURITY", "ACCESS EXCLUSIVE", False),
+        ("ALTER TABLE orders FORCE ROW LEVEL SECURITY", "ACCESS EXCLUSIVE", False),
+        ("CREATE POLICY tenant ON orders USING (customer_id = 1)", "ACCESS EXCLUSIVE", False),
+        (
+            "CREATE TRIGGER orders_hist AFTER UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION noop()",
+            "SHARE ROW EXCLUSIVE",
+            False,
+        ),
+        ("ALTER TABLE orders RENAME TO purchase_orders", "ACCESS EXCLUSIVE", False),
+        ("ALTER TABLE orders ALTER COLUMN code TYPE varchar(40)", "ACCESS EXCLUSIVE", False),
+        ("ALTER TABLE orders ALTER COLUMN code TYPE text", "ACCESS EXCLUSIVE", False),
+        ("ALTER TABLE orders ALTER COLUMN qty TYPE bigint", "ACCESS EXCLUSIVE", True),
+        ("ALTER TABLE orders ADD COLUMN deleted_at timestamptz", "ACCESS EXCLUSIVE", False),
+    ],
+)
+def test_lock_and_rewrite_of_recommended_statements(pg_url, sql, lock, rewrites):
+    """PG 18: SET DEFAULT, RENAME, RLS and policies are catalog-only under ACCESS EXCLUSIVE; CREATE
+    TRIGGER takes SHARE ROW EXCLUSIVE; widening varchar or varchar -> text does not rewrite, int ->
+    bigint does."""
+    from dbpatterns.pg.lockmatrix import BASE, Case, measure
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(BASE)
+        conn.execute("CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$")
+    row = measure(pg_url, Case(sql, "design"))
+    assert row.locks == [("orders", lock)]
+    assert (row.rewritten == ["orders"]) is rewrites
+    assert row.scanned == [] or rewrites
+
+
+# ---- multi-tenancy (rules/schema-multi-tenancy.md, references/multi-tenancy.md) -----------------------
+
+# roles belong to the cluster (the session's server): created once, whichever test comes first
+ROLES = """
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'saas_owner') THEN
+        CREATE ROLE saas_owner NOLOGIN;
+        CREATE ROLE saas_app NOLOGIN;
+        CREATE ROLE saas_support NOLOGIN BYPASSRLS;
+        CREATE ROLE docs_app NOLOGIN;
+    END IF;
+END $$;
+"""
+
+RLS_SETUP = (
+    ROLES
+    + """
+CREATE TABLE invoices (
+    tenant_id bigint NOT NULL,
+    id bigint GENERATED ALWAYS AS IDENTITY,
+    number text NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+INSERT INTO invoices (tenant_id, number) SELECT 1 + g % 2, 'INV-' || g FROM generate_series(1, 10) g;
+ALTER TABLE invoices OWNER TO saas_owner;
+GRANT SELECT, INSERT, UPDATE, DELETE ON invoices TO saas_app, saas_support;
+ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON invoices
+    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint)
+    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint);
+"""
+)
+
+
+def _as(conn, role: str, tenant: str | None, sql: str, params=()):
+    """``sql`` run as ``role`` with app.tenant_id set for one transaction (SET LOCAL), rolled back."""
+    conn.execute("BEGIN")
+    try:
+        conn.execute(f"SET LOCAL ROLE {role}")
+        if tenant is not None:
+            conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant,))
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.execute("ROLLBACK")
+
+
+def test_rls_filters_rows_for_a_non_owner_role(pg_url):
+    """schema-multi-tenancy: with a policy on app.tenant_id, the application role sees its tenant's rows
+    only; with the setting missing (NULLIF(current_setting(..., true), '') gives NULL) it sees none."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(RLS_SETUP)
+        assert _as(conn, "saas_app", "1", "SELECT DISTINCT tenant_id FROM invoices") == [(1,)]
+        assert _as(conn, "saas_app", "1", "SELECT count(*) FROM invoices") == [(5,)]
+        assert _as(conn, "saas_app", None, "SELECT count(*) FROM invoices") == [(0,)]
+
+
+def test_rls_with_check_refuses_a_row_of_another_tenant(pg_url):
+    """schema-multi-tenancy: WITH CHECK refuses INSERT/UPDATE of rows outside the current tenant."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(RLS_SETUP)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            _as(
+                conn, "saas_app", "1", "INSERT INTO invoices (tenant_id, number) VALUES (2, 'X') RETURNING id"
+            )
+
+
+def test_rls_owner_bypasses_policies_unless_forced(pg_url):
+    """schema-multi-tenancy: the table owner is not subject to its policies until FORCE ROW LEVEL
+    SECURITY; superusers and BYPASSRLS roles always bypass them (FORCE included)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(RLS_SETUP)
+        assert _as(conn, "saas_owner", "1", "SELECT count(*) FROM invoices") == [(10,)]
+        conn.execute("ALTER TABLE invoices FORCE ROW LEVEL SECURITY")
+        assert _as(conn, "saas_owner", "1", "SELECT count(*) FROM invoices") == [(5,)]
+        assert _as(conn, "saas_support", "1", "SELECT count(*) FROM invoices") == [(10,)]
+        (superuser,) = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+        assert superuser
+        assert conn.execute("SELECT count(*) FROM invoices").fetchone() == (10,)
+
+
+def test_rls_enabled_without_a_policy_denies_everything(pg_url):
+    """schema-multi-tenancy: ENABLE ROW LEVEL SECURITY with no policy is default-deny for non-owners."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(RLS_SETUP)
+        conn.execute("DROP POLICY tenant_isolation ON invoices")
+        assert _as(conn, "saas_app", "1", "SELECT count(*) FROM invoices") == [(0,)]
+
+
+def test_current_setting_without_missing_ok_raises_when_unset(pg_url):
+    """schema-multi-tenancy: current_setting('app.tenant_id') without the second argument raises when the
+    setting was never set in the session, so a forgotten SET LOCAL fails loudly."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(RLS_SETUP)
+        conn.execute("DROP POLICY tenant_isolation ON invoices")
+        conn.execute(
+            "CREATE POLICY strict ON invoices USING (tenant_id = current_setting('app.tenant_id')::bigint)"
+        )
+        with pytest.raises(
+            psycopg.errors.UndefinedObject, match='unrecognized configuration parameter "app.tenant_id"'
+        ):
+            _as(conn, "saas_app", None, "SELECT count(*) FROM invoices")
+
+
+def test_missing_ok_setting_is_empty_not_null_once_the_session_used_it(pg_url):
+    """schema-multi-tenancy: current_setting('app.tenant_id', true) is NULL in a session that never set
+    it, but '' after a SET LOCAL ended; ''::bigint raises, hence NULLIF(..., '') in the policy."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT current_setting('app.tenant_id', true)").fetchone() == (None,)
+        conn.execute("BEGIN")
+        conn.execute("SET LOCAL app.tenant_id = '1'")
+        conn.execute("COMMIT")
+        assert conn.execute("SELECT current_setting('app.tenant_id', true)").fetchone() == ("",)
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+            conn.execute("SELECT current_setting('app.tenant_id', true)::bigint")
+        assert conn.execute(
+            "SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint"
+        ).fetchone() == (None,)
+
+
+def test_set_local_tenant_ends_with_the_transaction(pg_url):
+    """schema-multi-tenancy: set_config(..., true) / SET LOCAL lasts one transaction, which is what
+    transaction-mode poolers need; a plain SET would stay on the pooled connection."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("BEGIN")
+        conn.execute("SET LOCAL app.tenant_id = '7'")
+        assert conn.execute("SELECT current_setting('app.tenant_id', true)").fetchone() == ("7",)
+        conn.execute("COMMIT")
+        assert conn.execute("SELECT current_setting('app.tenant_id', true)").fetchone() == ("",)
+        conn.execute("SET app.tenant_id = '8'")
+        assert conn.execute("SELECT current_setting('app.tenant_id', true)").fetchone() == ("8",)
+
+
+def test_unique_constraints_are_checked_across_tenants_under_rls(pg_url):
+    """schema-multi-tenancy: RLS does not filter constraint checks: a UNIQUE (number) makes tenant 1's
+    insert fail on tenant 2's row (a leak and a bug); UNIQUE (tenant_id, number) is per tenant."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(RLS_SETUP)
+        conn.execute("CREATE UNIQUE INDEX invoices_number_global ON invoices (number)")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            _as(
+                conn,
+                "saas_app",
+                "1",
+                "INSERT INTO invoices (tenant_id, number) VALUES (1, 'INV-1') RETURNING id",
+            )
+        conn.execute("DROP INDEX invoices_number_global")
+        conn.execute("CREATE UNIQUE INDEX invoices_tenant_number ON invoices (tenant_id, number)")
+        inserted = _as(
+            conn, "saas_app", "1", "INSERT INTO invoices (tenant_id, number) VALUES (1, 'INV-1') RETURNING id"
+        )
+        assert len(inserted) == 1
+
+
+def test_non_leakproof_operators_are_not_index_conditions_under_rls(pg_url):
+    """schema-multi-tenancy: under a policy, a query condition with a non-leakproof operator (jsonb @>,
+    LIKE) runs as a filter after the policy's condition, so its own index is not used; a leakproof
+    one (=) still is. Checked in pg_proc and in the plans (PG 18)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        leak = dict(
+            conn.execute(
+                "SELECT p.proname, p.proleakproof FROM pg_proc p"
+                " WHERE p.proname IN ('int8eq', 'texteq', 'textlike', 'jsonb_contains')"
+            ).fetchall()
+        )
+        assert leak == {"int8eq": True, "texteq": True, "textlike": False, "jsonb_contains": False}
+        conn.execute(
+            ROLES
+            + """
+            CREATE TABLE docs (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                               tenant_id bigint NOT NULL, title text, data jsonb);
+            INSERT INTO docs (tenant_id, title, data)
+            SELECT g % 100, 't' || g, jsonb_build_object('k', g) FROM generate_series(1, 20000) g;
+            CREATE INDEX docs_data_gin ON docs USING gin (data);
+            CREATE INDEX docs_title ON docs (title);
+            CREATE INDEX docs_tenant ON docs (tenant_id);
+            ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY t ON docs USING (tenant_id = current_setting('app.tenant_id')::bigint);
+            GRANT SELECT ON docs TO docs_app;
+            ANALYZE docs;
+            """
+        )
+        conn.execute("SET enable_seqscan = off")
+
+        def plan(role: str, query: str) -> str:
+            return "\n".join(r[0] for r in _as(conn, role, "5", "EXPLAIN " + query))
+
+        contains = """SELECT * FROM docs WHERE data @> '{"k": 5}'"""
+        assert "docs_data_gin" in plan("postgres", contains)  # the owner: no policy, the GIN index
+        assert "docs_data_gin" not in plan("docs_app", contains)
+        assert "Filter: (data @>" in plan("docs_app", contains)
+        assert "Index Cond: (title = " in plan("docs_app", "SELECT * FROM docs WHERE title = 't5'")
+        volatility = conn.execute(
+            "SELECT DISTINCT provolatile FROM pg_proc WHERE proname = 'current_setting'"
+        )
+        assert volatility.fetchall() == [("s",)]  # STABLE: the policy's condition can be an index condition
+        assert "Index Cond: (tenant_id = (current_setting(" in plan("docs_app", contains)
+
+
+TENANT_ENV = """
+from alembic import context
+from sqlalchemy import engine_from_config, pool, text
+
+config = context.config
+tenant = context.get_x_argument(as_dictionary=True)["tenant"]
+engine = engine_from_config(
+    config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+)
+with engine.connect() as connection:
+    connection.execute(text(f'SET search_path TO "{tenant}"'))
+    connection.commit()  # SQLAlchemy 2: the SET must be committed before Alembic's transaction
+    connection.dialect.default_schema_name = tenant
+    context.configure(connection=connection, target_metadata=None, version_table_schema=tenant)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def test_schema_per_tenant_runs_the_history_once_per_schema_with_x_tenant(tmp_path, pg_url):
+    """references/multi-tenancy: an env.py reading `-x tenant=NAME` sets search_path and
+    version_table_schema; each tenant schema gets its own tables and its own alembic_version, and a
+    tenant not yet upgraded stays behind."""
+    import argparse
+
+    from alembic import command
+    from alembic.config import Config
+
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "migrations" / "env.py").write_text(TENANT_ENV)
+    _revision(
+        versions, "t1", None, None, None, "CREATE TABLE projects (id int PRIMARY KEY)", "DROP TABLE projects"
+    )
+    _revision(
+        versions,
+        "t2",
+        "t1",
+        None,
+        None,
+        "ALTER TABLE projects ADD name text",
+        "ALTER TABLE projects DROP name",
+    )
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA acme; CREATE SCHEMA globex")
+
+    def config(tenant: str) -> Config:
+        cfg = Config(str(tmp_path / "alembic.ini"), cmd_opts=argparse.Namespace(x=[f"tenant={tenant}"]))
+        cfg.set_main_option("sqlalchemy.url", psycopg_url(pg_url).replace("%", "%%"))
+        return cfg
+
+    command.upgrade(config("acme"), "head")
+    command.upgrade(config("globex"), "t1")
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT version_num FROM acme.alembic_version").fetchall() == [("t2",)]
+        assert conn.execute("SELECT version_num FROM globex.alembic_version").fetchall() == [("t1",)]
+        assert conn.execute("SELECT to_regclass('public.projects')").fetchone() == (None,)
+        columns = conn.execute(
+            "SELECT table_schema, count(*) FROM information_schema.columns WHERE table_name = 'projects'"
+            " GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert columns == [("acme", 2), ("globex", 1)]
+
+
+def test_a_policy_does_nothing_until_row_level_security_is_enabled(pg_url):
+    """schema-multi-tenancy: CREATE POLICY on a table without ENABLE ROW LEVEL SECURITY filters nothing,
+    so on a live table the policy is created first and RLS enabled after (enabled first, with no policy,
+    the application role sees no rows)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(RLS_SETUP)
+        conn.execute("ALTER TABLE invoices DISABLE ROW LEVEL SECURITY")
+        assert _as(conn, "saas_app", "1", "SELECT count(*) FROM invoices") == [(10,)]
+        conn.execute("ALTER TABLE invoices ENABLE ROW LEVEL SECURITY")
+        assert _as(conn, "saas_app", "1", "SELECT count(*) FROM invoices") == [(5,)]
+
+
+def test_composite_foreign_key_keeps_references_inside_one_tenant(pg_url):
+    """references/multi-tenancy: FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
+    refuses a row of tenant 1 pointing at tenant 2's customer; a plain key on customer_id accepts it."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            """
+            CREATE TABLE customers (tenant_id bigint NOT NULL, id bigint NOT NULL,
+                                    PRIMARY KEY (tenant_id, id), UNIQUE (id));
+            CREATE TABLE orders (tenant_id bigint NOT NULL, id bigint PRIMARY KEY,
+                                 customer_id bigint NOT NULL,
+                                 FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id));
+            CREATE TABLE loose_orders (tenant_id bigint NOT NULL, id bigint PRIMARY KEY,
+                                       customer_id bigint NOT NULL REFERENCES customers (id));
+            INSERT INTO customers VALUES (1, 10), (2, 20);
+            """
+        )
+        conn.execute(
+            "INSERT INTO loose_orders VALUES (1, 1, 20)"
+        )  # tenant 1 -> tenant 2's customer: accepted
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute("INSERT INTO orders VALUES (1, 1, 20)")
+        conn.execute("INSERT INTO orders VALUES (1, 2, 10)")
+
+
+def test_each_tenant_schema_adds_catalog_rows_per_table(pg_url):
+    """references/multi-tenancy: one table with an identity key and a text column is five pg_class rows
+    (table, sequence, primary key index, TOAST table, TOAST index); schema-per-tenant multiplies them by
+    the number of tenants."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        before = conn.execute("SELECT count(*) FROM pg_class").fetchone()[0]
+        for tenant in ("t1", "t2", "t3"):
+            conn.execute(
+                f"CREATE SCHEMA {tenant}; CREATE TABLE {tenant}.projects"
+                " (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL)"
+            )
+        after = conn.execute("SELECT count(*) FROM pg_class").fetchone()[0]
+        assert after - before == 3 * 5
