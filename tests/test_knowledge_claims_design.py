@@ -739,3 +739,179 @@ def test_each_tenant_schema_adds_catalog_rows_per_table(pg_url):
             )
         after = conn.execute("SELECT count(*) FROM pg_class").fetchone()[0]
         assert after - before == 3 * 5
+
+
+# ---- history and temporal data (rules/schema-history-tables.md, references/audit-trails.md) ------------
+
+HISTORY = """
+CREATE TABLE prices (
+    product_id bigint PRIMARY KEY,
+    cents bigint NOT NULL,
+    sys_period tstzrange NOT NULL DEFAULT tstzrange(now(), NULL)
+);
+CREATE TABLE prices_history (LIKE prices);
+CREATE INDEX prices_history_product_period_idx ON prices_history USING gist (product_id, sys_period);
+
+CREATE FUNCTION prices_versioning() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    OLD.sys_period := tstzrange(lower(OLD.sys_period), now());  -- closed at this transaction's start
+    INSERT INTO prices_history SELECT OLD.*;
+    IF TG_OP = 'UPDATE' THEN
+        NEW.sys_period := tstzrange(now(), NULL);
+        RETURN NEW;
+    END IF;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER prices_versioning BEFORE UPDATE OR DELETE ON prices
+    FOR EACH ROW EXECUTE FUNCTION prices_versioning();
+"""
+
+
+def test_history_trigger_keeps_old_versions_queryable_as_of_a_time(pg_url):
+    """schema-history-tables: a BEFORE UPDATE/DELETE trigger copies the old row into the history table
+    with its period closed; "as of" is a UNION of current and history rows whose period contains t."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        conn.execute(HISTORY)
+        conn.execute("INSERT INTO prices (product_id, cents) VALUES (1, 100)")
+        (t_100,) = conn.execute("SELECT clock_timestamp()").fetchone()
+        conn.execute("UPDATE prices SET cents = 120 WHERE product_id = 1")
+        conn.execute("UPDATE prices SET cents = 150 WHERE product_id = 1")
+        history = conn.execute(
+            "SELECT cents, upper_inf(sys_period) FROM prices_history ORDER BY lower(sys_period)"
+        )
+        assert history.fetchall() == [(100, False), (120, False)]
+        as_of = """
+            SELECT cents FROM prices WHERE product_id = 1 AND sys_period @> %(t)s::timestamptz
+            UNION ALL
+            SELECT cents FROM prices_history WHERE product_id = 1 AND sys_period @> %(t)s::timestamptz
+        """
+        assert conn.execute(as_of, {"t": t_100}).fetchall() == [(100,)]
+        conn.execute("DELETE FROM prices WHERE product_id = 1")
+        assert conn.execute("SELECT count(*) FROM prices_history").fetchone() == (3,)
+
+
+def test_two_updates_in_one_transaction_leave_an_empty_period(pg_url):
+    """schema-history-tables: now() is the transaction's start, so a row updated twice in one transaction
+    gets a history version whose period [now(), now()) is empty: it matches no "as of" query."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        conn.execute(HISTORY)
+        conn.execute("INSERT INTO prices (product_id, cents) VALUES (1, 100)")
+        conn.execute("BEGIN")
+        conn.execute("UPDATE prices SET cents = 120 WHERE product_id = 1")
+        conn.execute("UPDATE prices SET cents = 150 WHERE product_id = 1")
+        conn.execute("COMMIT")
+        rows = conn.execute("SELECT cents, isempty(sys_period) FROM prices_history ORDER BY cents").fetchall()
+        assert rows == [(100, False), (120, True)]
+
+
+def test_exclusion_constraint_refuses_overlapping_validity_before_18_style(pg_url):
+    """schema-history-tables: EXCLUDE USING gist (product_id WITH =, valid_at WITH &&) (btree_gist, any
+    version since 9.x) refuses overlapping periods for one key and accepts adjacent '[)' periods."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        conn.execute(
+            "CREATE TABLE tariffs (product_id bigint NOT NULL, valid_at tstzrange NOT NULL, cents bigint,"
+            " EXCLUDE USING gist (product_id WITH =, valid_at WITH &&))"
+        )
+        conn.execute("INSERT INTO tariffs VALUES (1, '[2026-01-01,2026-07-01)', 100)")
+        conn.execute("INSERT INTO tariffs VALUES (1, '[2026-07-01,)', 120)")  # adjacent: accepted
+        conn.execute("INSERT INTO tariffs VALUES (2, '[2026-03-01,2026-09-01)', 90)")  # another key
+        with pytest.raises(psycopg.errors.ExclusionViolation):
+            conn.execute("INSERT INTO tariffs VALUES (1, '[2026-06-01,2026-08-01)', 130)")
+
+
+def test_pg18_temporal_keys_foreign_keys_and_their_limits(pg_url):
+    """schema-history-tables, PG 18: PRIMARY KEY (..., valid_at WITHOUT OVERLAPS) builds a GiST index and
+    refuses empty ranges; FOREIGN KEY (..., PERIOD valid_at) needs the referenced periods to cover the
+    child's, across adjacent rows; ON DELETE CASCADE is not supported with PERIOD; UPDATE ... FOR
+    PORTION OF is not in 18 (a syntax error)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        conn.execute(
+            "CREATE TABLE rooms (id bigint, valid_at daterange, name text,"
+            " PRIMARY KEY (id, valid_at WITHOUT OVERLAPS))"
+        )
+        conn.execute(
+            "CREATE TABLE bookings (id bigint, room_id bigint, valid_at daterange,"
+            " PRIMARY KEY (id, valid_at WITHOUT OVERLAPS),"
+            " FOREIGN KEY (room_id, PERIOD valid_at) REFERENCES rooms (id, PERIOD valid_at))"
+        )
+        method = conn.execute(
+            "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam"
+            " WHERE c.relname = 'rooms_pkey'"
+        ).fetchone()
+        assert method == ("gist",)
+        conn.execute(
+            "INSERT INTO rooms VALUES (1, '[2026-01-01,2026-06-01)', 'a'),"
+            " (1, '[2026-06-01,2027-01-01)', 'b')"
+        )
+        conn.execute("INSERT INTO bookings VALUES (1, 1, '[2026-05-01,2026-07-01)')")  # covered by two rows
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute("INSERT INTO bookings VALUES (2, 1, '[2026-12-01,2027-02-01)')")
+        with pytest.raises(psycopg.errors.CheckViolation, match="empty WITHOUT OVERLAPS"):
+            conn.execute("INSERT INTO rooms VALUES (2, 'empty', 'x')")
+        with pytest.raises(psycopg.errors.FeatureNotSupported, match="PERIOD"):
+            conn.execute(
+                "CREATE TABLE b2 (room_id bigint, valid_at daterange, FOREIGN KEY (room_id, PERIOD valid_at)"
+                " REFERENCES rooms (id, PERIOD valid_at) ON DELETE CASCADE)"
+            )
+        with pytest.raises(psycopg.errors.SyntaxError):
+            conn.execute(
+                "UPDATE rooms FOR PORTION OF valid_at FROM '2026-02-01' TO '2026-03-01'"
+                " SET name = 'z' WHERE id = 1"
+            )
+
+
+def test_statement_trigger_with_transition_table_writes_one_insert_per_statement(pg_url):
+    """references/audit-trails: an AFTER ... FOR EACH STATEMENT trigger with REFERENCING NEW TABLE (10+)
+    sees all rows a bulk UPDATE changed at once."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            """
+            CREATE TABLE items (id int PRIMARY KEY, qty int);
+            CREATE TABLE items_audit (changed int, at timestamptz DEFAULT now());
+            CREATE FUNCTION items_audit_stmt() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO items_audit (changed) SELECT count(*) FROM new_rows;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER items_audit AFTER UPDATE ON items
+                REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION items_audit_stmt();
+            INSERT INTO items SELECT g, 0 FROM generate_series(1, 500) g;
+            UPDATE items SET qty = qty + 1;
+            """
+        )
+        assert conn.execute("SELECT changed FROM items_audit").fetchall() == [(500,)]
+
+
+def test_history_table_made_with_like_does_not_follow_later_columns(pg_url):
+    """schema-history-tables: CREATE TABLE ... (LIKE t) copies the columns once; a column added to t
+    later makes the trigger's INSERT ... SELECT OLD.* fail until the same migration adds it to the
+    history table."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        conn.execute(HISTORY)
+        conn.execute("INSERT INTO prices (product_id, cents) VALUES (1, 100)")
+        conn.execute("ALTER TABLE prices ADD COLUMN currency text")
+        with pytest.raises(psycopg.errors.SyntaxError, match="more expressions than target columns"):
+            conn.execute("UPDATE prices SET cents = 120 WHERE product_id = 1")
+        conn.execute("ALTER TABLE prices_history ADD COLUMN currency text")
+        conn.execute("UPDATE prices SET cents = 120 WHERE product_id = 1")
+
+
+def test_exclusion_constraint_on_a_live_table_takes_access_exclusive_and_has_no_not_valid(pg_url):
+    """references/audit-trails: ADD CONSTRAINT ... EXCLUDE builds its index under ACCESS EXCLUSIVE (PG 18);
+    NOT VALID is refused for exclusion constraints."""
+    from dbpatterns.pg.lockmatrix import BASE, Case, measure
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(BASE)
+        conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        with pytest.raises(psycopg.errors.FeatureNotSupported):
+            conn.execute("ALTER TABLE orders ADD CONSTRAINT ex EXCLUDE USING gist (id WITH =) NOT VALID")
+    row = measure(
+        pg_url, Case("ALTER TABLE orders ADD CONSTRAINT ex EXCLUDE USING gist (id WITH =)", "design")
+    )
+    assert ("orders", "ACCESS EXCLUSIVE") in row.locks
