@@ -915,3 +915,200 @@ def test_exclusion_constraint_on_a_live_table_takes_access_exclusive_and_has_no_
         pg_url, Case("ALTER TABLE orders ADD CONSTRAINT ex EXCLUDE USING gist (id WITH =)", "design")
     )
     assert ("orders", "ACCESS EXCLUSIVE") in row.locks
+
+
+# ---- running migrations (rules/zero-downtime-running-migrations.md) ------------------------------------
+
+
+def test_lock_timeout_bounds_only_the_wait_statement_timeout_bounds_the_statement(pg_url):
+    """zero-downtime-running-migrations: lock_timeout does not stop a statement that holds its locks and
+    runs long; statement_timeout cancels it (QueryCanceled)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '50ms'")
+        conn.execute("SELECT pg_sleep(0.3)")  # no lock to wait for: lock_timeout never fires
+        conn.execute("SET statement_timeout = '50ms'")
+        with pytest.raises(psycopg.errors.QueryCanceled, match="statement timeout"):
+            conn.execute("SELECT pg_sleep(0.3)")
+
+
+def test_set_in_a_rolled_back_transaction_is_undone_set_local_ends_at_commit(pg_url):
+    """zero-downtime-running-migrations: SET inside a transaction that rolls back is undone; SET LOCAL
+    lasts until the transaction ends; a plain SET after COMMIT stays for the session."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        default = conn.execute("SHOW lock_timeout").fetchone()
+        conn.execute("BEGIN")
+        conn.execute("SET lock_timeout = '2s'")
+        conn.execute("ROLLBACK")
+        assert conn.execute("SHOW lock_timeout").fetchone() == default
+        conn.execute("BEGIN")
+        conn.execute("SET LOCAL lock_timeout = '2s'")
+        assert conn.execute("SHOW lock_timeout").fetchone() == ("2s",)
+        conn.execute("COMMIT")
+        assert conn.execute("SHOW lock_timeout").fetchone() == default
+        conn.execute("BEGIN")
+        conn.execute("SET lock_timeout = '2s'")
+        conn.execute("COMMIT")
+        assert conn.execute("SHOW lock_timeout").fetchone() == ("2s",)
+
+
+def test_session_advisory_lock_survives_commit_xact_lock_does_not(pg_url):
+    """zero-downtime-running-migrations: pg_advisory_lock is held until unlock or disconnect (across
+    commits: on a transaction-mode pooler it stays on a server connection others reuse);
+    pg_advisory_xact_lock ends with the transaction; pg_try_advisory_lock tells a second migrator."""
+    with (
+        psycopg.connect(pg_url, autocommit=True) as first,
+        psycopg.connect(pg_url, autocommit=True) as second,
+    ):
+        first.execute("BEGIN")
+        first.execute("SELECT pg_advisory_lock(77)")
+        first.execute("COMMIT")
+        assert second.execute("SELECT pg_try_advisory_lock(77)").fetchone() == (False,)
+        first.execute("SELECT pg_advisory_unlock(77)")
+        first.execute("BEGIN")
+        first.execute("SELECT pg_advisory_xact_lock(78)")
+        assert second.execute("SELECT pg_try_advisory_lock(78)").fetchone() == (False,)
+        first.execute("COMMIT")
+        assert second.execute("SELECT pg_try_advisory_lock(78)").fetchone() == (True,)
+
+
+# ---- operations and design questions (references/operations.md, references/design-choices.md) ---------
+
+
+def test_identity_sequence_is_behind_after_a_copy_with_explicit_ids_until_setval(pg_url):
+    """references/operations: rows copied with their ids (OVERRIDING SYSTEM VALUE, or COPY) do not move
+    the identity's sequence; the next insert collides until setval(pg_get_serial_sequence(...), max)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text)")
+        conn.execute(
+            "INSERT INTO accounts (id, email) OVERRIDING SYSTEM VALUE"
+            " SELECT g, 'u' || g FROM generate_series(1, 100) g"
+        )
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("INSERT INTO accounts (email) VALUES ('new')")
+        conn.execute(
+            "SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT max(id) FROM accounts))"
+        )
+        assert conn.execute("INSERT INTO accounts (email) VALUES ('new') RETURNING id").fetchone() == (101,)
+
+
+def test_renamed_table_keeps_working_for_old_code_through_an_updatable_view(pg_url):
+    """references/operations: RENAME + a simple view under the old name (auto-updatable, 9.3+) lets old
+    code read, insert (RETURNING included), update and delete through the old name."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL)"
+        )
+        conn.execute("INSERT INTO users (email) VALUES ('a@example.com')")
+        conn.execute("BEGIN")
+        conn.execute("SET LOCAL lock_timeout = '2s'")
+        conn.execute("ALTER TABLE users RENAME TO accounts")
+        conn.execute("CREATE VIEW users AS SELECT * FROM accounts")
+        conn.execute("COMMIT")
+        (new_id,) = conn.execute("INSERT INTO users (email) VALUES ('b@example.com') RETURNING id").fetchone()
+        conn.execute("UPDATE users SET email = 'c@example.com' WHERE id = %s", (new_id,))
+        assert conn.execute("SELECT email FROM accounts WHERE id = %s", (new_id,)).fetchone() == (
+            "c@example.com",
+        )
+        conn.execute("DELETE FROM users WHERE id = %s", (new_id,))
+        assert conn.execute("SELECT count(*) FROM accounts").fetchone() == (1,)
+
+
+def test_soft_delete_uniqueness_needs_a_partial_unique_index(pg_url):
+    """references/design-choices: UNIQUE (email) refuses re-registering a soft-deleted email; a partial
+    unique index WHERE deleted_at IS NULL allows it, and ON CONFLICT names the same predicate."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE members (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL,"
+            " deleted_at timestamptz)"
+        )
+        conn.execute("CREATE UNIQUE INDEX members_email_live_key ON members (email) WHERE deleted_at IS NULL")
+        conn.execute("INSERT INTO members (email, deleted_at) VALUES ('a@example.com', now())")
+        conn.execute("INSERT INTO members (email, deleted_at) VALUES ('a@example.com', now())")
+        conn.execute("INSERT INTO members (email) VALUES ('a@example.com')")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("INSERT INTO members (email) VALUES ('a@example.com')")
+        inserted = conn.execute(
+            "INSERT INTO members (email) VALUES ('a@example.com')"
+            " ON CONFLICT (email) WHERE deleted_at IS NULL DO NOTHING RETURNING id"
+        ).fetchall()
+        assert inserted == []
+        with pytest.raises(psycopg.errors.InvalidColumnReference):
+            conn.execute(
+                "INSERT INTO members (email) VALUES ('b@example.com') ON CONFLICT (email) DO NOTHING"
+            )
+
+
+def test_uuid_is_twice_the_size_of_bigint_and_v7_carries_its_time(pg_url):
+    """references/design-choices: uuid is 16 bytes, bigint 8; uuidv7() (PG 18) is time-ordered and
+    uuid_extract_timestamp (PG 17+) reads its time; gen_random_uuid() is version 4."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        sizes = conn.execute("SELECT pg_column_size(uuidv7()), pg_column_size(1::bigint)").fetchone()
+        assert sizes == (16, 8)
+        row = conn.execute(
+            "SELECT uuid_extract_version(uuidv7()), uuid_extract_version(gen_random_uuid()),"
+            " abs(extract(epoch FROM uuid_extract_timestamp(uuidv7()) - now())) < 60"
+        ).fetchone()
+        assert row == (7, 4, True)
+
+
+def test_timestamptz_stores_an_instant_timestamp_stores_wall_clock_text(pg_url):
+    """references/design-choices: the same instant written under two TimeZone settings is one value in
+    timestamptz and two different values in timestamp (without time zone)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE ev (tz timestamptz, naive timestamp)")
+        conn.execute("SET TimeZone = 'Europe/Paris'")
+        conn.execute("INSERT INTO ev VALUES (now(), now())")
+        conn.execute("SET TimeZone = 'America/New_York'")
+        conn.execute("INSERT INTO ev SELECT tz, tz FROM ev")  # the same instant
+        (tz_count, naive_count) = conn.execute(
+            "SELECT count(DISTINCT tz), count(DISTINCT naive) FROM ev"
+        ).fetchone()
+        assert (tz_count, naive_count) == (1, 2)
+
+
+def test_float_is_inexact_numeric_and_integer_cents_are_exact(pg_url):
+    """references/design-choices: 0.1 + 0.2 is not 0.3 in double precision; numeric is exact."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT 0.1::float8 + 0.2::float8 = 0.3::float8, 0.1::numeric + 0.2::numeric = 0.3::numeric,"
+            " 10 + 20 = 30"
+        ).fetchone()
+        assert row == (False, True, True)
+
+
+def test_naming_convention_names_constraints_and_requires_names_for_constraint_name_token(pg_url):
+    """references/design-choices: with a MetaData naming convention, unnamed indexes, unique and foreign
+    keys get predictable names; a CHECK under a convention using %(constraint_name)s must be named."""
+    convention = {
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+    metadata = sa.MetaData(naming_convention=convention)
+    sa.Table("teams", metadata, sa.Column("id", sa.BigInteger, primary_key=True))
+    sa.Table(
+        "users",
+        metadata,
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("email", sa.Text, unique=True),
+        sa.Column("team_id", sa.BigInteger, sa.ForeignKey("teams.id"), index=True),
+        sa.CheckConstraint("length(email) > 3", name="email_length"),
+    )
+    engine = sa.create_engine(psycopg_url(pg_url))
+    try:
+        metadata.create_all(engine)
+        inspector = sa.inspect(engine)
+        names = {uq["name"] for uq in inspector.get_unique_constraints("users")}
+        names |= {fk["name"] for fk in inspector.get_foreign_keys("users")}
+        names |= {ix["name"] for ix in inspector.get_indexes("users")}
+        names |= {ck["name"] for ck in inspector.get_check_constraints("users")}
+        names.add(inspector.get_pk_constraint("users")["name"])
+        expected = {"uq_users_email", "fk_users_team_id_teams", "ix_users_team_id", "ck_users_email_length"}
+        assert names == expected | {"pk_users"}
+    finally:
+        engine.dispose()
+    unnamed = sa.MetaData(naming_convention=convention)
+    with pytest.raises(sa.exc.InvalidRequestError, match="constraint_name"):
+        sa.Table("t", unnamed, sa.Column("a", sa.Integer), sa.CheckConstraint("a > 0"))
