@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from dbpatterns.trace.database import psycopg_url
 
@@ -1112,3 +1113,47 @@ def test_naming_convention_names_constraints_and_requires_names_for_constraint_n
     unnamed = sa.MetaData(naming_convention=convention)
     with pytest.raises(sa.exc.InvalidRequestError, match="constraint_name"):
         sa.Table("t", unnamed, sa.Column("a", sa.Integer), sa.CheckConstraint("a > 0"))
+
+
+# ---- old code on the new schema (rules/versioning-rollback.md) -----------------------------------------
+
+
+def test_old_orm_code_survives_an_added_column_but_not_a_dropped_one(pg_url):
+    """versioning-rollback: the ORM names every mapped column in its SELECT and INSERT. A column added by
+    an expand step is invisible to old code; a dropped column breaks every query of the old model, even
+    those that never use it; a NOT NULL column without a default breaks old inserts."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Order(Base):  # the previous release's model
+        __tablename__ = "orders"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        note: Mapped[str | None]
+
+    engine = sa.create_engine(psycopg_url(pg_url))
+    try:
+        Base.metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE orders ADD COLUMN gift_note text")  # expand
+        with Session(engine) as session:
+            session.add(Order(id=1, note="a"))
+            session.commit()
+            assert session.scalars(sa.select(Order)).one().note == "a"
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE orders ADD COLUMN region text NOT NULL DEFAULT 'eu'")
+            conn.exec_driver_sql("ALTER TABLE orders ADD COLUMN channel text")
+            conn.exec_driver_sql("UPDATE orders SET channel = 'web'")
+            conn.exec_driver_sql("ALTER TABLE orders ALTER COLUMN channel SET NOT NULL")
+        with Session(engine) as session, pytest.raises(sa.exc.IntegrityError, match="channel"):
+            session.add(Order(id=2, note="b"))
+            session.commit()
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE orders DROP COLUMN channel")
+            conn.exec_driver_sql("ALTER TABLE orders DROP COLUMN note")  # contract, too early
+        with Session(engine) as session:
+            assert session.scalars(sa.select(Order.id)).all() == [1]  # names only id: works
+        with Session(engine) as session, pytest.raises(sa.exc.ProgrammingError, match="note"):
+            session.get(Order, 1)  # loads every mapped column: fails
+    finally:
+        engine.dispose()
