@@ -990,6 +990,10 @@ def test_identity_sequence_is_behind_after_a_copy_with_explicit_ids_until_setval
             "SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT max(id) FROM accounts))"
         )
         assert conn.execute("INSERT INTO accounts (email) VALUES ('new') RETURNING id").fetchone() == (101,)
+    from dbpatterns.pg.lockmatrix import Case, measure
+
+    row = measure(pg_url, Case("SELECT setval('accounts_id_seq', (SELECT max(id) FROM accounts))", "design"))
+    assert [lock for lock in row.locks if lock[0] == "accounts"] == [("accounts", "ACCESS SHARE")]
 
 
 def test_renamed_table_keeps_working_for_old_code_through_an_updatable_view(pg_url):
@@ -1012,6 +1016,11 @@ def test_renamed_table_keeps_working_for_old_code_through_an_updatable_view(pg_u
         )
         conn.execute("DELETE FROM users WHERE id = %s", (new_id,))
         assert conn.execute("SELECT count(*) FROM accounts").fetchone() == (1,)
+        conn.execute("ALTER TABLE accounts ADD COLUMN plan text")  # SELECT * was expanded at CREATE VIEW
+        view_columns = conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY 1"
+        ).fetchall()
+        assert view_columns == [("email",), ("id",)]
 
 
 def test_soft_delete_uniqueness_needs_a_partial_unique_index(pg_url):
@@ -1157,3 +1166,80 @@ def test_old_orm_code_survives_an_added_column_but_not_a_dropped_one(pg_url):
             session.get(Order, 1)  # loads every mapped column: fails
     finally:
         engine.dispose()
+
+
+def test_seed_rows_with_bulk_insert_and_an_ad_hoc_table(pg_url):
+    """references/operations: op.bulk_insert with sa.table() (not the application's models) seeds
+    reference rows; explicit ids into a GENERATED ALWAYS identity are refused, so seed by natural key
+    (or declare the identity BY DEFAULT); ON CONFLICT DO NOTHING makes a re-run harmless."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    engine = sa.create_engine(psycopg_url(pg_url))
+    countries = sa.table("countries", sa.column("id", sa.BigInteger), sa.column("code", sa.Text))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE countries (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                " code text NOT NULL UNIQUE)"
+            )
+        with (
+            pytest.raises(sa.exc.ProgrammingError, match="non-DEFAULT value"),
+            engine.begin() as conn,
+        ):
+            Operations(MigrationContext.configure(conn)).bulk_insert(countries, [{"id": 1, "code": "FR"}])
+        with engine.begin() as conn:
+            op = Operations(MigrationContext.configure(conn))
+            op.bulk_insert(countries, [{"code": "FR"}, {"code": "DE"}])
+            rows = [{"code": "FR"}, {"code": "IT"}]
+            op.execute(insert(countries).values(rows).on_conflict_do_nothing(index_elements=["code"]))
+            assert conn.exec_driver_sql("SELECT count(*) FROM countries").scalar() == 3
+    finally:
+        engine.dispose()
+
+
+def test_timestamp_to_timestamptz_rewrites_unless_the_session_is_utc(pg_url, pg_server):
+    """references/design-choices: ALTER COLUMN ... TYPE timestamptz from timestamp is catalog-only when
+    TimeZone is UTC (PG 12+), a rewrite otherwise; both under ACCESS EXCLUSIVE."""
+    from dbpatterns.pg.lockmatrix import BASE, Case, measure
+
+    for zone, rewrites in (("UTC", False), ("Europe/Paris", True)):
+        with pg_server.scratch_database() as url:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(BASE)
+                conn.execute("ALTER TABLE orders ADD COLUMN placed timestamp DEFAULT now()")
+                name = conn.execute("SELECT current_database()").fetchone()[0]
+                conn.execute(f"ALTER DATABASE {name} SET TimeZone = '{zone}'")  # for measure's session
+            row = measure(url, Case("ALTER TABLE orders ALTER COLUMN placed TYPE timestamptz", "design"))
+            assert row.locks == [("orders", "ACCESS EXCLUSIVE")]
+            assert (row.rewritten == ["orders"]) is rewrites, zone
+
+
+def test_alter_index_rename_takes_share_update_exclusive_on_the_index_only(pg_url):
+    """references/design-choices: renaming an index locks only the index, SHARE UPDATE EXCLUSIVE (PG 18)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id int PRIMARY KEY, a int); CREATE INDEX t_a_idx ON t (a)")
+        conn.execute("BEGIN")
+        conn.execute("ALTER INDEX t_a_idx RENAME TO ix_t_a")
+        locks = conn.execute(
+            "SELECT relation::regclass::text, mode FROM pg_locks"
+            " WHERE pid = pg_backend_pid() AND locktype = 'relation' AND relation <> 'pg_locks'::regclass"
+        ).fetchall()
+        conn.execute("ROLLBACK")
+        assert locks == [("ix_t_a", "ShareUpdateExclusiveLock")]
+
+
+def test_a_partial_unique_index_is_not_a_constraint(pg_url):
+    """references/design-choices: a partial unique index cannot be referenced by a foreign key nor named
+    in ON CONFLICT ON CONSTRAINT."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE members (id bigint PRIMARY KEY, email text NOT NULL, deleted_at timestamptz);"
+            " CREATE UNIQUE INDEX members_email_live_key ON members (email) WHERE deleted_at IS NULL"
+        )
+        with pytest.raises(psycopg.errors.InvalidForeignKey):
+            conn.execute("CREATE TABLE invites (email text REFERENCES members (email))")
+        with pytest.raises(psycopg.errors.UndefinedObject):
+            conn.execute(
+                "INSERT INTO members VALUES (1, 'a@example.com')"
+                " ON CONFLICT ON CONSTRAINT members_email_live_key DO NOTHING"
+            )
