@@ -73,6 +73,42 @@ def test_autogenerate_ignores_a_new_enum_value(pg_url):
     )
 
 
+def test_autogenerate_ignores_a_removed_enum_value(pg_url):
+    """alembic-autogenerate: a value removed from the model's enum produces no operation either."""
+    models = _table(sa.Column("s", sa.Enum("a", name="st")))
+    ddl = "CREATE TYPE st AS ENUM ('a', 'b'); CREATE TABLE t (id int PRIMARY KEY, s st)"
+    assert _diff(pg_url, ddl, models) == []
+
+
+def test_enum_type_created_and_dropped_explicitly_in_a_revision(pg_url):
+    """references/autogenerate: sa.Enum(...).create(bind, checkfirst=True) before add_column with
+    postgresql.ENUM(..., create_type=False), and sa.Enum(name=...).drop(bind, checkfirst=True) in the
+    downgrade: upgrade, downgrade, upgrade works."""
+    from sqlalchemy.dialects import postgresql
+
+    engine = sa.create_engine(psycopg_url(pg_url))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (id int PRIMARY KEY)")
+        for _ in range(2):
+            with engine.begin() as conn:  # upgrade
+                op = Operations(MigrationContext.configure(conn))
+                sa.Enum("a", "b", name="status").create(op.get_bind(), checkfirst=True)
+                op.add_column(
+                    "t", sa.Column("s", postgresql.ENUM("a", "b", name="status", create_type=False))
+                )
+            with engine.begin() as conn:  # downgrade
+                op = Operations(MigrationContext.configure(conn))
+                op.drop_column("t", "s")
+                sa.Enum(name="status").drop(op.get_bind(), checkfirst=True)
+                assert (
+                    conn.exec_driver_sql("SELECT count(*) FROM pg_type WHERE typname = 'status'").scalar()
+                    == 0
+                )
+    finally:
+        engine.dispose()
+
+
 def test_add_column_does_not_create_the_enum_type_and_drop_table_leaves_it(pg_url):
     """alembic-autogenerate: op.add_column with a new sa.Enum fails (type does not exist); op.create_table
     creates the type, op.drop_table leaves it behind, so upgrade-downgrade-upgrade fails."""
@@ -241,6 +277,36 @@ def test_anonymous_unique_constraints_are_compared_by_columns(pg_url):
     assert table.constraints and {
         c.name for c in table.constraints if isinstance(c, sa.UniqueConstraint)
     } == {"uq_t_e"}
+
+
+def test_an_unnamed_constraint_renders_a_downgrade_that_cannot_run(pg_url):
+    """references/autogenerate: the downgrade of an unnamed unique constraint is
+    op.drop_constraint(None, ...), which fails; PostgreSQL named the constraint t_e_key."""
+    from alembic.autogenerate import produce_migrations, render_python_code
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id int PRIMARY KEY, e text)")
+    models = _table(sa.Column("e", sa.Text), sa.UniqueConstraint("e"))
+    engine = sa.create_engine(psycopg_url(pg_url))
+    try:
+        with engine.begin() as conn:
+            context = MigrationContext.configure(conn, opts={"target_metadata": models})
+            with pytest.warns(UserWarning, match="unnamed constraint"):
+                downgrade = render_python_code(produce_migrations(context, models).downgrade_ops)
+            assert "op.drop_constraint(None, 't', type_='unique')" in downgrade
+            op = Operations(context)
+            op.create_unique_constraint(None, "t", ["e"])
+            names = {
+                n
+                for (n,) in conn.exec_driver_sql(
+                    "SELECT conname FROM pg_constraint WHERE contype = 'u' AND conrelid = 't'::regclass"
+                )
+            }
+            assert names == {"t_e_key"}
+            with pytest.raises(sa.exc.CompileError, match="it has no name"):
+                op.drop_constraint(None, "t", type_="unique")
+    finally:
+        engine.dispose()
 
 
 def test_alembic_check_fails_when_models_and_migrations_differ(tmp_path, pg_url):
