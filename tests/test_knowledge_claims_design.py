@@ -785,9 +785,15 @@ def test_composite_foreign_key_keeps_references_inside_one_tenant(pg_url):
             INSERT INTO customers VALUES (1, 10), (2, 20);
             """
         )
+        conn.execute("INSERT INTO loose_orders VALUES (1, 1, 20)")  # tenant 1 -> tenant 2's customer
+        conn.execute(ROLES)  # the check ignores RLS: a policy hiding tenant 2's customers changes nothing
         conn.execute(
-            "INSERT INTO loose_orders VALUES (1, 1, 20)"
-        )  # tenant 1 -> tenant 2's customer: accepted
+            "ALTER TABLE customers ENABLE ROW LEVEL SECURITY;"
+            " CREATE POLICY t ON customers USING (tenant_id = 1);"
+            " GRANT SELECT ON customers TO saas_app; GRANT SELECT, INSERT ON loose_orders TO saas_app"
+        )
+        assert _as(conn, "saas_app", "1", "SELECT count(*) FROM customers") == [(1,)]
+        assert _as(conn, "saas_app", "1", "INSERT INTO loose_orders VALUES (1, 3, 20) RETURNING id") == [(3,)]
         with pytest.raises(psycopg.errors.ForeignKeyViolation):
             conn.execute("INSERT INTO orders VALUES (1, 1, 20)")
         conn.execute("INSERT INTO orders VALUES (1, 2, 10)")
