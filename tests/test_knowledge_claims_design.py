@@ -668,6 +668,7 @@ def test_non_leakproof_operators_are_not_index_conditions_under_rls(pg_url):
             SELECT g % 100, 't' || g, jsonb_build_object('k', g) FROM generate_series(1, 20000) g;
             CREATE INDEX docs_data_gin ON docs USING gin (data);
             CREATE INDEX docs_title ON docs (title);
+            CREATE INDEX docs_title_pattern ON docs (title text_pattern_ops);
             CREATE INDEX docs_tenant ON docs (tenant_id);
             ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
             CREATE POLICY t ON docs USING (tenant_id = current_setting('app.tenant_id')::bigint);
@@ -684,6 +685,9 @@ def test_non_leakproof_operators_are_not_index_conditions_under_rls(pg_url):
         assert "docs_data_gin" in plan("postgres", contains)  # the owner: no policy, the GIN index
         assert "docs_data_gin" not in plan("docs_app", contains)
         assert "Filter: (data @>" in plan("docs_app", contains)
+        like = "SELECT * FROM docs WHERE title LIKE 't5%%'"
+        assert "docs_title_pattern" in plan("postgres", like)
+        assert "docs_title_pattern" not in plan("docs_app", like)
         assert "Index Cond: (title = " in plan("docs_app", "SELECT * FROM docs WHERE title = 't5'")
         volatility = conn.execute(
             "SELECT DISTINCT provolatile FROM pg_proc WHERE proname = 'current_setting'"
