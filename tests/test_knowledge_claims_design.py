@@ -1319,3 +1319,27 @@ def test_a_partial_unique_index_is_not_a_constraint(pg_url):
                 "INSERT INTO members VALUES (1, 'a@example.com')"
                 " ON CONFLICT ON CONSTRAINT members_email_live_key DO NOTHING"
             )
+
+
+def test_history_insert_by_position_shifts_values_after_a_dropped_column(pg_url):
+    """references/audit-trails: INSERT INTO h SELECT OLD.* matches by position; after a column is dropped
+    from the table only, the next values land in the history's wrong columns."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            """
+            CREATE TABLE notes (id int PRIMARY KEY, title text, body text, tag text);
+            CREATE TABLE notes_history (LIKE notes);
+            CREATE FUNCTION notes_hist() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN INSERT INTO notes_history SELECT OLD.*; RETURN NEW; END $$;
+            CREATE TRIGGER notes_hist BEFORE UPDATE ON notes FOR EACH ROW EXECUTE FUNCTION notes_hist();
+            INSERT INTO notes VALUES (1, 't', 'b', 'x');
+            ALTER TABLE notes DROP COLUMN body;
+            UPDATE notes SET title = 't2';
+            """
+        )
+        assert conn.execute("SELECT id, title, body, tag FROM notes_history").fetchone() == (
+            1,
+            "t",
+            "x",
+            None,
+        )
