@@ -1343,3 +1343,18 @@ def test_history_insert_by_position_shifts_values_after_a_dropped_column(pg_url)
             "x",
             None,
         )
+
+
+def test_exclusion_constraint_over_two_timestamp_columns_uses_a_range_expression(pg_url):
+    """schema-history-tables: with separate start/end columns, EXCLUDE USING gist (id WITH =,
+    tstzrange(starts, ends) WITH &&) still refuses overlaps."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        conn.execute(
+            "CREATE TABLE shifts (id bigint, starts timestamptz, ends timestamptz,"
+            " EXCLUDE USING gist (id WITH =, tstzrange(starts, ends) WITH &&))"
+        )
+        conn.execute("INSERT INTO shifts VALUES (1, '2026-01-01 08:00Z', '2026-01-01 12:00Z')")
+        conn.execute("INSERT INTO shifts VALUES (1, '2026-01-01 12:00Z', '2026-01-01 16:00Z')")
+        with pytest.raises(psycopg.errors.ExclusionViolation):
+            conn.execute("INSERT INTO shifts VALUES (1, '2026-01-01 11:00Z', '2026-01-01 13:00Z')")
