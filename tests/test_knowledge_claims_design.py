@@ -1066,6 +1066,10 @@ def test_identity_sequence_is_behind_after_a_copy_with_explicit_ids_until_setval
             "SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT max(id) FROM accounts))"
         )
         assert conn.execute("INSERT INTO accounts (email) VALUES ('new') RETURNING id").fetchone() == (101,)
+        conn.execute("BEGIN")
+        conn.execute("SELECT setval('accounts_id_seq', 500)")
+        conn.execute("ROLLBACK")  # sequence changes are not transactional
+        assert conn.execute("SELECT last_value FROM accounts_id_seq").fetchone() == (500,)
     from dbpatterns.pg.lockmatrix import Case, measure
 
     row = measure(pg_url, Case("SELECT setval('accounts_id_seq', (SELECT max(id) FROM accounts))", "design"))
