@@ -1362,3 +1362,36 @@ def test_exclusion_constraint_over_two_timestamp_columns_uses_a_range_expression
         conn.execute("INSERT INTO shifts VALUES (1, '2026-01-01 12:00Z', '2026-01-01 16:00Z')")
         with pytest.raises(psycopg.errors.ExclusionViolation):
             conn.execute("INSERT INTO shifts VALUES (1, '2026-01-01 11:00Z', '2026-01-01 13:00Z')")
+
+
+def test_stamp_adopts_an_existing_database_without_running_the_baseline(tmp_path, pg_url):
+    """references/operations: on a database whose tables already exist, `alembic upgrade head` of the
+    baseline fails; `alembic stamp head` records the revision without running it, and a later
+    upgrade has nothing to do."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.util.exc import CommandError
+
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "migrations" / "env.py").write_text(BRANCH_ENV)
+    _revision(
+        versions,
+        "base1",
+        None,
+        None,
+        None,
+        "CREATE TABLE accounts (id int PRIMARY KEY)",
+        "DROP TABLE accounts",
+    )
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    config = Config(str(tmp_path / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", psycopg_url(pg_url).replace("%", "%%"))
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE accounts (id int PRIMARY KEY)")  # built by hand, long ago
+    with pytest.raises((sa.exc.ProgrammingError, CommandError), match="already exists"):
+        command.upgrade(config, "head")
+    command.stamp(config, "head")
+    command.upgrade(config, "head")  # nothing to run
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("base1",)]
