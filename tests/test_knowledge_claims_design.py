@@ -1395,3 +1395,32 @@ def test_stamp_adopts_an_existing_database_without_running_the_baseline(tmp_path
     command.upgrade(config, "head")  # nothing to run
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("base1",)]
+
+
+def test_schema_translate_map_routes_unqualified_tables_to_the_tenant_schema(pg_url):
+    """references/multi-tenancy: execution_options(schema_translate_map={None: "acme"}) makes the ORM
+    query acme.projects without touching search_path (nothing left on a pooled connection)."""
+
+    class TenantBase(DeclarativeBase):
+        pass
+
+    class Project(TenantBase):
+        __tablename__ = "projects"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str]
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for tenant in ("acme", "globex"):
+            conn.execute(
+                f"CREATE SCHEMA {tenant}; CREATE TABLE {tenant}.projects (id int PRIMARY KEY, name text)"
+            )
+            conn.execute(f"INSERT INTO {tenant}.projects VALUES (1, '{tenant} project')")
+    engine = sa.create_engine(psycopg_url(pg_url))
+    try:
+        for tenant in ("acme", "globex"):
+            tenant_engine = engine.execution_options(schema_translate_map={None: tenant})
+            with Session(tenant_engine) as session:
+                assert session.scalars(sa.select(Project.name)).all() == [f"{tenant} project"]
+                assert session.execute(sa.text("SHOW search_path")).scalar() == '"$user", public'
+    finally:
+        engine.dispose()
