@@ -568,6 +568,9 @@ def test_rls_owner_bypasses_policies_unless_forced(pg_url):
         assert _as(conn, "saas_owner", "1", "SELECT count(*) FROM invoices") == [(10,)]
         conn.execute("ALTER TABLE invoices FORCE ROW LEVEL SECURITY")
         assert _as(conn, "saas_owner", "1", "SELECT count(*) FROM invoices") == [(5,)]
+        backfill = "WITH u AS (UPDATE invoices SET number = number RETURNING 1) SELECT count(*) FROM u"
+        assert _as(conn, "saas_owner", None, backfill) == [(0,)]  # a FORCEd owner's backfill: no rows
+        assert _as(conn, "saas_support", None, backfill) == [(10,)]  # BYPASSRLS: every row
         assert _as(conn, "saas_support", "1", "SELECT count(*) FROM invoices") == [(10,)]
         (superuser,) = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
         assert superuser
