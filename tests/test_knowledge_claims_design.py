@@ -1433,3 +1433,23 @@ def test_schema_translate_map_routes_unqualified_tables_to_the_tenant_schema(pg_
                 assert session.execute(sa.text("SHOW search_path")).scalar() == '"$user", public'
     finally:
         engine.dispose()
+
+
+def test_copy_text_format_mangles_json_escapes_write_row_does_not(pg_url):
+    """database-selection-document-databases: loading exported JSON lines with COPY's text format turns
+    the JSON escape \\n into a raw newline (invalid JSON); psycopg's write_row with Jsonb keeps it."""
+    import json
+
+    from psycopg.types.json import Jsonb
+
+    line = '{"name": "Lamp", "note": "line1\\nline2"}\n'  # one exported document, as in the file
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE staging (doc jsonb NOT NULL)")
+        with (
+            pytest.raises(psycopg.errors.InvalidTextRepresentation),
+            conn.cursor().copy("COPY staging (doc) FROM STDIN") as copy,
+        ):
+            copy.write(line)
+        with conn.cursor().copy("COPY staging (doc) FROM STDIN") as copy:
+            copy.write_row((Jsonb(json.loads(line)),))
+        assert conn.execute("SELECT doc ->> 'note' FROM staging").fetchone() == ("line1\nline2",)
