@@ -56,6 +56,12 @@ def test_autogenerate_sees_a_column_rename_as_drop_and_add(pg_url):
     assert sorted(_kinds(diff)) == ["add_column", "remove_column"]
 
 
+def test_autogenerate_does_not_compare_column_order(pg_url):
+    """references/autogenerate: columns in another order than the model's produce no operation."""
+    models = _table(sa.Column("a", sa.Text), sa.Column("b", sa.Text))
+    assert _diff(pg_url, "CREATE TABLE t (id int PRIMARY KEY, b text, a text)", models) == []
+
+
 def test_autogenerate_ignores_check_constraints_added_or_removed(pg_url, pg_server):
     """alembic-autogenerate: CHECK constraints are not compared, neither new in the models nor gone."""
     new = _table(sa.Column("q", sa.Integer), sa.CheckConstraint("q > 0", name="ck_t_q"))
