@@ -1459,3 +1459,31 @@ def test_copy_text_format_mangles_json_escapes_write_row_does_not(pg_url):
         with conn.cursor().copy("COPY staging (doc) FROM STDIN") as copy:
             copy.write_row((Jsonb(json.loads(line)),))
         assert conn.execute("SELECT doc ->> 'note' FROM staging").fetchone() == ("line1\nline2",)
+
+
+def test_alembic_timestamp_to_timestamptz_under_set_local_utc_keeps_the_table_file(pg_url):
+    """references/design-choices: the revision's SET LOCAL TimeZone = 'UTC' makes op.alter_column to
+    DateTime(timezone=True) catalog-only (same relfilenode), values read as UTC."""
+    engine = sa.create_engine(psycopg_url(pg_url))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE events (id int PRIMARY KEY, at timestamp)")
+            conn.exec_driver_sql("INSERT INTO events VALUES (1, '2026-03-01 12:00')")
+            before = conn.exec_driver_sql("SELECT pg_relation_filenode('events')").scalar()
+        with engine.begin() as conn:
+            op = Operations(MigrationContext.configure(conn))
+            op.execute("SET LOCAL lock_timeout = '2s'")
+            op.execute("SET LOCAL TimeZone = 'UTC'")
+            op.alter_column(
+                "events",
+                "at",
+                type_=sa.DateTime(timezone=True),
+                existing_type=sa.DateTime(),
+                postgresql_using=None,
+            )
+        with engine.begin() as conn:
+            assert conn.exec_driver_sql("SELECT pg_relation_filenode('events')").scalar() == before
+            conn.exec_driver_sql("SET TimeZone = 'UTC'")
+            assert str(conn.exec_driver_sql("SELECT at FROM events").scalar()) == "2026-03-01 12:00:00+00:00"
+    finally:
+        engine.dispose()
