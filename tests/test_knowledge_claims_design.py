@@ -1487,3 +1487,31 @@ def test_alembic_timestamp_to_timestamptz_under_set_local_utc_keeps_the_table_fi
             assert str(conn.exec_driver_sql("SELECT at FROM events").scalar()) == "2026-03-01 12:00:00+00:00"
     finally:
         engine.dispose()
+
+
+def test_after_begin_listener_sets_the_tenant_for_each_transaction(pg_url):
+    """schema-multi-tenancy: a Session after_begin listener running set_config('app.tenant_id', ...,
+    true) scopes every transaction of that session to its tenant under RLS."""
+    from sqlalchemy import event
+
+    class TenantSession(Session):  # the listener on a subclass, so no other test's sessions see it
+        pass
+
+    @event.listens_for(TenantSession, "after_begin")
+    def set_tenant(session, transaction, connection) -> None:
+        connection.execute(sa.text("SET LOCAL ROLE saas_app"))  # the application's role, for the test
+        tenant_id = session.info.get("tenant_id")
+        if tenant_id is not None:
+            connection.execute(sa.text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)})
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(RLS_SETUP)
+    engine = sa.create_engine(psycopg_url(pg_url))
+    try:
+        for tenant, expected in ((1, 5), (2, 5), (None, 0)):
+            with TenantSession(engine, info={"tenant_id": tenant}) as session:
+                count = session.execute(sa.text("SELECT count(*) FROM invoices")).scalar()
+                tenants = session.execute(sa.text("SELECT DISTINCT tenant_id FROM invoices")).scalars().all()
+            assert count == expected and tenants == ([tenant] if tenant else [])
+    finally:
+        engine.dispose()
