@@ -1515,3 +1515,25 @@ def test_after_begin_listener_sets_the_tenant_for_each_transaction(pg_url):
             assert count == expected and tenants == ([tenant] if tenant else [])
     finally:
         engine.dispose()
+
+
+def test_models_not_imported_means_autogenerate_drops_every_table(pg_url):
+    """references/autogenerate: an empty target_metadata (the model modules were never imported in
+    env.py) makes autogenerate emit drop_table for every table of the database."""
+    ddl = "CREATE TABLE accounts (id int PRIMARY KEY); CREATE TABLE orders (id int PRIMARY KEY)"
+    assert sorted(_kinds(_diff(pg_url, ddl, sa.MetaData()))) == ["remove_table", "remove_table"]
+
+
+def test_psycopg_prepares_statements_after_five_executions_unless_disabled(pg_url):
+    """references/operations: psycopg 3 prepares a statement server-side from its 5th execution
+    (prepare_threshold = 5); prepare_threshold=None turns that off (for poolers without prepared
+    statement support)."""
+    with psycopg.connect(pg_url) as conn:
+        assert conn.prepare_threshold == 5
+        for _ in range(6):
+            conn.execute("SELECT 1 WHERE %s::int = 1", (1,))
+        assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] >= 1
+    with psycopg.connect(pg_url, prepare_threshold=None) as conn:
+        for _ in range(6):
+            conn.execute("SELECT 1 WHERE %s::int = 1", (1,))
+        assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (0,)
