@@ -1537,3 +1537,23 @@ def test_psycopg_prepares_statements_after_five_executions_unless_disabled(pg_ur
         for _ in range(6):
             conn.execute("SELECT 1 WHERE %s::int = 1", (1,))
         assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (0,)
+
+
+def test_a_prepared_select_star_breaks_after_an_added_column(pg_url):
+    """versioning-rollback: a running application whose driver prepared `SELECT * FROM t` (psycopg from
+    the 5th execution, asyncpg's statement cache) gets "cached plan must not change result type" after
+    ADD COLUMN, on every later execution; a statement naming its columns keeps working."""
+    with (
+        psycopg.connect(pg_url, autocommit=True, prepare_threshold=0) as app,
+        psycopg.connect(pg_url, autocommit=True) as migrator,
+    ):
+        migrator.execute("CREATE TABLE t (id int PRIMARY KEY, a text); INSERT INTO t VALUES (1, 'x')")
+        app.execute("SELECT * FROM t").fetchall()
+        app.execute("SELECT id, a FROM t").fetchall()
+        migrator.execute("ALTER TABLE t ADD COLUMN b text")  # an expand step
+        for _ in range(2):
+            with pytest.raises(
+                psycopg.errors.FeatureNotSupported, match="cached plan must not change result type"
+            ):
+                app.execute("SELECT * FROM t")
+        assert app.execute("SELECT id, a FROM t").fetchall() == [(1, "x")]
