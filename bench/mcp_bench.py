@@ -9,7 +9,7 @@ against an anchor measured in the same run.
    through the SDK's in-process ``Client`` (2026 protocol, no JSON-RPC framing; the client also checks
    the structured result against the tool's output schema with jsonschema). Anchor: the core's own
    ``lint_text`` on the same text. Target: median < 10 ms.
-2. Time from starting ``python -m mcp_server`` to the answer of ``tools/list`` over stdio (initialize,
+2. Time from starting ``python -m dbpatterns.mcp`` to the answer of ``tools/list`` over stdio (initialize,
    initialized, tools/list written at once), median of N starts. Anchors: the same for a one-tool
    MCPServer (the SDK's own floor) and for ``python -c pass``. Target: < 1 s.
 
@@ -58,7 +58,7 @@ def in_process(calls: int) -> dict:
     from mcp import Client
 
     from dbpatterns.lint import lint_text, load_settings
-    from mcp_server.server import build_server
+    from dbpatterns.mcp.server import build_server
 
     os.environ["CLAUDE_PROJECT_DIR"] = str(REPO)
     server = build_server()
@@ -138,7 +138,7 @@ def process_start(starts: int) -> dict:
         anchor.write_text(MINIMAL_SERVER)
         ours, floor, bare = [], [], []
         for _ in range(starts):  # alternate, so that machine load hits all three alike
-            ours.append(time_to_tools_list([sys.executable, "-m", "mcp_server"], REPO))
+            ours.append(time_to_tools_list([sys.executable, "-m", "dbpatterns.mcp"], REPO))
             floor.append(time_to_tools_list([sys.executable, str(anchor)], REPO))
             start = time.perf_counter()
             subprocess.run([sys.executable, "-c", "pass"], check=True)
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     floor = starts["sdk_floor_s"]
     print(f"time to tools/list from process start, median of {args.starts} (target < 1 s):")
     print(
-        f"  python -m mcp_server {starts['ours_s']:.3f} s (best {starts['ours_min_s']:.3f} s) | "
+        f"  python -m dbpatterns.mcp {starts['ours_s']:.3f} s (best {starts['ours_min_s']:.3f} s) | "
         f"one-tool MCPServer (SDK floor) {floor:.3f} s | python -c pass {starts['python_s']:.3f} s | "
         f"ours/floor {starts['ours_s'] / floor:.2f}x | {'met' if starts['ours_s'] < 1 else 'NOT met'}"
     )

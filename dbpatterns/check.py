@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from .findings import InputError
+from .errors import InputError
 
 
 @dataclass
@@ -54,25 +54,24 @@ class CheckReport:
 
 
 def run_check(project_dir: str | os.PathLike = ".", *, db: str | None = None) -> CheckReport:
-    from .alembic.project import require_project
+    from .alembic.project import as_project
     from .detect import at_head
 
-    project = require_project(project_dir)
+    project = as_project(project_dir)
     shared = at_head()  # detect compares where verify's upgrade left the scratch database: one history run
     parts = [
         _lint(project),
         _sums(project),
-        _verify(project_dir, db, shared),
-        _detect(project, project_dir, db, shared),
+        _verify(project, db, shared),
+        _detect(project, db, shared),
     ]
     return CheckReport(parts)
 
 
 def _lint(project) -> Part:
-    from .lint import lint_paths, load_settings
+    from .lint import lint_paths
 
-    settings = load_settings(project.root)
-    findings, files = lint_paths([str(project.root)], settings)
+    findings, files = lint_paths([str(project.root)], project.settings)
     data = {"files": files, "findings": [f.to_dict() for f in findings]}
     if findings:
         return Part("lint", 1, f"{len(findings)} finding(s) in {files} file(s)", data)
@@ -98,11 +97,11 @@ def _sums(project) -> Part:
     return Part("sums", 0, f"{report.revisions} revision(s) match the sum file", report.to_dict())
 
 
-def _verify(project_dir, db, shared=None) -> Part:
+def _verify(project, db, shared=None) -> Part:
     from .verify import verify_project
 
     try:
-        report = verify_project(project_dir, db=db, at_head=shared)
+        report = verify_project(project, db=db, at_head=shared)
     except InputError as exc:
         return Part("verify", 2, str(exc), {"checks": []})
     data = report.to_dict()
@@ -114,13 +113,12 @@ def _verify(project_dir, db, shared=None) -> Part:
     return Part("verify", 0, f"{len(report.checks)} check(s) passed", data)
 
 
-def _detect(project, project_dir, db, shared=None) -> Part:
-    from .alembic.models import models_setting
+def _detect(project, db, shared=None) -> Part:
     from .detect import detect_changes
 
-    configured = models_setting(project.root) is not None
+    configured = project.settings.models is not None
     try:
-        report = detect_changes(project_dir, db=db, shared=shared)
+        report = detect_changes(project, db=db, shared=shared)
     except InputError as exc:
         if configured:
             return Part("detect", 2, str(exc), {"changes": []})

@@ -30,9 +30,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .alembic.project import require_project
+from .alembic.project import as_project
+from .errors import InputError
 from .files import cache_root, load_cached, replace_file, store_cached
-from .findings import InputError
 
 SUM_FILE = "dbpatterns.sum"
 _PREFIX = "h1:"
@@ -195,7 +195,7 @@ def parse_sum_file(path: Path) -> tuple[str, dict[str, str]]:
 
 def write_sums(project_dir: str | os.PathLike = ".") -> Path:
     """Write (or rewrite) the project's sum file atomically; returns its path."""
-    project = require_project(project_dir)
+    project = as_project(project_dir)
     target = sum_path(project)
     text = render_sum_file(current_sums(project))
     replace_file(target, text.encode())
@@ -244,7 +244,7 @@ _FIX = "run `dbpatterns sum` if the revision was never deployed; otherwise undo 
 
 def check_sums(project_dir: str | os.PathLike = ".") -> SumReport:
     """Compare the revision files with the sum file. No sum file: ``exists`` False and no problems."""
-    return check_project_sums(require_project(project_dir))
+    return check_project_sums(as_project(project_dir))
 
 
 def check_project_sums(project) -> SumReport:

@@ -4,52 +4,25 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import sys
+from pathlib import Path
 
-from .findings import InputError
+import dbpatterns
+
+from .errors import InputError
+from .signals import stop_like_ctrl_c
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help formatter, given the terminal's width: left to itself it imports shutil (and bz2
-    and lzma) to learn it, for each of the parser's arguments."""
-
-    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
-        if width is None:
-            width = _columns() - 2
-        super().__init__(prog, indent_increment, max_help_position, width)
-
-
-def _columns() -> int:
-    import os
-
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
-    except (AttributeError, ValueError, OSError):
-        return 80
-
-
 class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str):  # one line, exit 2
-        raise InputError(f"{self.prog}: {message}")
+    def error(self, message: str):  # one line, exit 2 (main() adds the "dbpatterns: " prefix)
+        prog = self.prog.removeprefix("dbpatterns").strip()
+        raise InputError(f"{prog}: {message}" if prog else message)
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("database-patterns")
-    except PackageNotFoundError:
-        return "0+unknown"
+_SUPERUSER_HELP = "run the SQL as the embedded server's superuser, not as a role made for the run"
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -115,6 +88,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             help="run the whole file in one transaction (as runners do)",
         )
         trace.add_argument("--format", choices=("text", "json"), default="text")
+        trace.add_argument("--superuser", action="store_true", help=_SUPERUSER_HELP)
 
     if wanted("verify"):
         verify = sub.add_parser(
@@ -124,6 +98,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         verify.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
         verify.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
         verify.add_argument("--format", choices=("text", "json"), default="text")
+        verify.add_argument("--superuser", action="store_true", help=_SUPERUSER_HELP)
 
     if wanted("rules"):
         rules = sub.add_parser("rules", help="list the lint rules, or explain one")
@@ -183,10 +158,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         _add_new_parser(sub)
 
     if wanted("mcp"):
+        from .mcp.__main__ import add_arguments
+
         mcp = sub.add_parser("mcp", help="serve the MCP tools over stdio (or streamable HTTP on loopback)")
-        mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
-        mcp.add_argument("--host", default="127.0.0.1", help="with --transport http: a loopback address")
-        mcp.add_argument("--port", type=int, default=8765, help="with --transport http (default 8765)")
+        add_arguments(mcp)
     return parser
 
 
@@ -214,56 +189,37 @@ def _add_new_parser(sub) -> None:
         p.add_argument("--format", choices=("text", "json"), default=argparse.SUPPRESS)
 
 
-def _skip_collection_at_exit() -> None:
-    """Spare a command the cycle collection Python makes over every live object at exit (nothing a run
-    leaves behind needs it; 0.7 s after a cold drift of 500 tables, 0.4 s after check, a tenth of a one-file
-    lint): freeze them all as the exit starts."""
-    import atexit
-    import gc
-
-    atexit.unregister(gc.freeze)  # once, however often main() runs in one process
-    atexit.register(gc.freeze)
-
-
-# Set by ``run``: this process is the `dbpatterns` command's alone (no caller, no test shares it).
-_SOLE_PROCESS = False
-# Set by a command whose run leaves nothing for Python's exit to do: no thread, no exit hook of its own.
-_QUICK_EXIT = False
 # Set once an OSError was told (output that failed to be written fails again at the final flush).
 _TOLD_OS_ERROR = False
 
 
 def run() -> None:
     """The console script: ``main()``, then stdout written out here, where a failure can still be told
-    (a full disk: one line, exit 2). After a command that leaves nothing behind, the process ends without
-    Python's teardown of every module and object (6 ms after a lint of 2,000 files)."""
-    import contextlib
-    import os
-
-    global _SOLE_PROCESS
-    _SOLE_PROCESS = True
+    (a full disk: one line, exit 2)."""
+    stop_like_ctrl_c()  # SIGTERM, SIGHUP: the KeyboardInterrupt path (teardown runs), exit 143, 129
     code = main()
     try:
         sys.stdout.flush()
     except OSError as exc:
         code = code if _TOLD_OS_ERROR else _os_error(exc)  # a failure main() told of fails again here
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing is left to fail at exit
-    if _QUICK_EXIT:
-        with contextlib.suppress(OSError):
-            sys.stderr.flush()
-        os._exit(code)
     sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         return _run(argv)
     except InputError as exc:
         print(f"dbpatterns: {exc}", file=sys.stderr)
+        if _wants_json(argv):  # the report a machine reads says it too
+            import json
+
+            print(json.dumps({"error": exc.to_dict()}, indent=2))
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("dbpatterns: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"dbpatterns: {exc or 'interrupted'}", file=sys.stderr)
+        return 128 + getattr(exc, "signum", 2)
     except OSError as exc:  # mostly the output that cannot be written: reading input raises InputError
         return _os_error(exc)
 
@@ -288,24 +244,35 @@ def _os_error(exc: OSError) -> int:
     return EXIT_USAGE
 
 
-def _run(argv) -> int:
-    _skip_collection_at_exit()
-    argv = sys.argv[1:] if argv is None else list(argv)
+def _wants_json(argv: list[str]) -> bool:
+    """Whether the command line asks for ``--format json`` (looked at even when it does not parse)."""
+    return any(
+        a == "--format=json" or (a == "--format" and i + 1 < len(argv) and argv[i + 1] == "json")
+        for i, a in enumerate(argv)
+    )
+
+
+def _run(argv: list[str]) -> int:
     command = next((a for a in argv if not a.startswith("-")), "")  # the top level has only flags
     parser = build_parser(command)
     args = parser.parse_args(argv)
     if args.version:
-        print(f"dbpatterns {_version()}")
+        print(f"dbpatterns {dbpatterns.__version__}")
         return EXIT_OK
     handler = _HANDLERS.get(args.command or "")
     if handler is None:
         parser.print_help()
         return EXIT_USAGE
+    if getattr(args, "superuser", False):  # the opt-in of trace and verify
+        from .pg.sandbox import superuser
+
+        with superuser():
+            return handler(args)
     return handler(args)
 
 
 def cmd_mcp(args) -> int:
-    from mcp_server.__main__ import serve
+    from .mcp.__main__ import serve
 
     return serve(args)
 
@@ -313,23 +280,14 @@ def cmd_mcp(args) -> int:
 def _ids(text: str | None, where: str):
     if text is None:
         return None
-    from .lint.settings import validate_rule_ids
+    from .lint.registry import resolve_ids
 
-    return frozenset(validate_rule_ids([t.strip() for t in text.split(",") if t.strip()], where))
+    return resolve_ids([t.strip() for t in text.split(",") if t.strip()], where)
 
 
 def cmd_lint(args) -> int:
-    global _QUICK_EXIT
-    plain = not args.trace and not args.offline  # reads files only: runs no user code, starts no thread
-    _QUICK_EXIT = plain  # however it ends: nothing is left for Python's exit to do
-    if plain and _SOLE_PROCESS:
-        from .leanjson import import_for_reading
-
-        import_for_reading()
-    from pathlib import Path
-
     from .lint import lint_paths, load_settings
-    from .lint.settings import parse_pg_version, pg_minor_of
+    from .settings import parse_pg_version, pg_minor_of
 
     settings = load_settings(Path(args.project) if args.project else None)
     settings = settings.with_overrides(
@@ -401,7 +359,7 @@ def _emit_findings(findings, files, args) -> None:
         from .lint.registry import all_rules
         from .output.sarif import render_sarif
 
-        sys.stdout.write(render_sarif(findings, all_rules(), _version()) + "\n")
+        sys.stdout.write(render_sarif(findings, all_rules(), dbpatterns.__version__) + "\n")
     elif args.format == "github":
         from .output.github import render_github
 
@@ -413,8 +371,6 @@ def _emit_findings(findings, files, args) -> None:
 
 
 def cmd_trace(args) -> int:
-    from pathlib import Path
-
     from .trace import trace_revision, trace_sql
     from .trace.render import render_text, trace_data
     from .trace.run import read_text
@@ -519,7 +475,7 @@ def cmd_new(args) -> int:
             for p in list_patterns():
                 print(f"{p.name:<{width}}  {p.summary}")
         return EXIT_OK
-    from .lint.settings import parse_pg_version
+    from .settings import parse_pg_version
 
     spec = PATTERNS[args.pattern]
     made = generate(
@@ -560,20 +516,21 @@ def cmd_detect(args) -> int:
 def cmd_rules(args) -> int:
     import json
 
-    from .lint.registry import all_rules, get_rule
+    from .lint.docs import rule_json, rule_markdown
+    from .lint.registry import all_rules, find_rule, resolve_ids
 
     if args.rule:
-        found = get_rule(args.rule) or next((r for r in all_rules() if args.rule in r.aliases), None)
+        found = find_rule(args.rule)
         if found is None:
-            raise InputError(f"rules: unknown rule {args.rule!r} (run `dbpatterns rules` for the list)")
+            resolve_ids([args.rule], "rules")  # raises UnknownRule, naming the closest ids
         if args.format == "json":
-            print(json.dumps(_rule_json(found, full=True), indent=2))
+            print(json.dumps(rule_json(found, full=True), indent=2))
         else:
-            print(render_rule_doc(found))
+            print(rule_markdown(found), end="")
         return EXIT_OK
     rules = [r for r in all_rules() if r.default or args.all or args.format == "json"]
     if args.format == "json":
-        print(json.dumps({"rules": [_rule_json(r) for r in rules]}, indent=2))
+        print(json.dumps({"rules": [rule_json(r) for r in rules]}, indent=2))
         return EXIT_OK
     width = max(len(r.id) for r in rules)
     for r in rules:
@@ -581,31 +538,6 @@ def cmd_rules(args) -> int:
         opt = "" if r.default else " [opt-in]"
         print(f"{r.id:<{width}}  {r.severity:<7} {r.summary}{opt}{alias}")
     return EXIT_OK
-
-
-def _rule_json(r, full: bool = False) -> dict:
-    data = {
-        "id": r.id,
-        "aliases": list(r.aliases),
-        "severity": r.severity,
-        "summary": r.summary,
-        "default": r.default,
-        "category": r.category,
-    }
-    if full:
-        data["doc"] = r.doc
-        data["fix"] = r.fix
-    return data
-
-
-def render_rule_doc(r) -> str:
-    head = f"# {r.id}\n\n{r.summary}.\n\nSeverity: {r.severity}" + ("" if r.default else " (opt-in)")
-    if r.aliases:
-        head += f". Squawk: {', '.join(r.aliases)}"
-    parts = [head, r.doc]
-    if r.fix:
-        parts.append("## Fix\n" + r.fix)
-    return "\n\n".join(parts) + "\n"
 
 
 _HANDLERS = {

@@ -86,8 +86,17 @@ class StatementTrace(Contract):
     in_transaction: bool
 
 
+class RunAs(Contract):
+    mode: str = Field(
+        description="restricted: a role made for the run, owning only the scratch database; "
+        "superuser: the --superuser opt-in; given: the role of --db, as given"
+    )
+    role: str
+
+
 class TraceResult(Truncatable):
     statements: list[StatementTrace]
+    run_as: RunAs | None = None
 
 
 # ---- verify
@@ -109,6 +118,7 @@ class VerifyResult(Truncatable):
     ok: bool
     checks: list[Check]
     skipped: list[Skipped] = []
+    run_as: RunAs | None = None
 
 
 # ---- heads

@@ -6,7 +6,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from .findings import InputError
+from .errors import InputError
 
 
 def cache_root() -> Path:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from .records import Record
+from dataclasses import dataclass, field
 
 SEVERITIES = ("error", "warning", "info")
 
 
-class Finding(Record):
+@dataclass(slots=True)
+class Finding:
     """One problem at one place.
 
     ``lock`` is the PostgreSQL lock mode the statement takes on ``table`` (e.g. ``ACCESS EXCLUSIVE``) or
@@ -16,39 +17,18 @@ class Finding(Record):
     be sure of its lock or rewrite ("may rewrite"), a trace settles it. Equality ignores the last two.
     """
 
-    __slots__ = (
-        "rule", "severity", "path", "line", "column", "message", "lock", "table", "rewrites", "fix", "source",
-        "hedged",
-    )  # fmt: skip
-    _uncompared = frozenset({"source", "hedged"})
-
-    def __init__(
-        self,
-        rule: str,
-        severity: str,
-        path: str,
-        line: int,
-        column: int,
-        message: str,
-        lock: str | None = None,
-        table: str | None = None,
-        rewrites: bool = False,
-        fix: str = "",
-        source: str = "",
-        hedged: bool = False,
-    ) -> None:
-        self.rule = rule
-        self.severity = severity
-        self.path = path
-        self.line = line
-        self.column = column
-        self.message = message
-        self.lock = lock
-        self.table = table
-        self.rewrites = rewrites
-        self.fix = fix
-        self.source = source
-        self.hedged = hedged
+    rule: str
+    severity: str
+    path: str
+    line: int
+    column: int
+    message: str
+    lock: str | None = None
+    table: str | None = None
+    rewrites: bool = False
+    fix: str = ""
+    source: str = field(default="", compare=False)
+    hedged: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict:
         """The JSON contract's finding object (DESIGN.md)."""
@@ -64,13 +44,3 @@ class Finding(Record):
             "rewrites": self.rewrites,
             "fix": self.fix,
         }
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (of the driver's error under SQLAlchemy's), or its type."""
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-class InputError(Exception):
-    """A usage or input error: the CLI prints it on one line and exits 2."""

@@ -54,9 +54,9 @@ class HeadsReport:
 
 
 def show_heads(project_dir: str | os.PathLike = ".") -> HeadsReport:
-    from .alembic.project import load_script, require_project
+    from .alembic.project import as_project, load_script
 
-    project = require_project(project_dir)
+    project = as_project(project_dir)
     return heads_of(load_script(project), project.root)
 
 

@@ -95,7 +95,7 @@ class VerifyItem(pytest.Item):
 
 def _report(config: pytest.Config):
     if _REPORT not in config.stash:
-        from dbpatterns.findings import InputError
+        from dbpatterns.errors import InputError
         from dbpatterns.verify import verify_project
 
         db = config.getoption("dbpatterns_db") or config.getini("dbpatterns_db") or None

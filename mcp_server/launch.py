@@ -3,7 +3,7 @@
 Claude Code runs ``python3 ${CLAUDE_PLUGIN_ROOT}/mcp_server/launch.py`` (see .mcp.json). On the first
 start this creates a virtualenv under ``${CLAUDE_PLUGIN_DATA}`` (which survives plugin updates) and
 pip-installs the dependencies listed in the bundle's pyproject.toml into it; later starts reuse it until
-that list changes. Then it runs ``python -m mcp_server`` from the bundle in that virtualenv. Everything
+that list changes. Then it runs ``python -m dbpatterns.mcp`` from the bundle in that virtualenv. Everything
 it prints goes to stderr: stdout is the MCP channel.
 
     python3 mcp_server/launch.py --prepare     # only create / update the virtualenv (takes a minute once)
@@ -111,7 +111,7 @@ def main(argv: list[str]) -> int:
         return 0
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    command = [str(python), "-m", "mcp_server", *argv]
+    command = [str(python), "-m", "dbpatterns.mcp", *argv]
     if os.name == "nt":  # no exec on Windows: stay the parent, pass the exit code on
         return subprocess.call(command, env=env)
     os.execve(str(python), command, env)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from dbpatterns.findings import Finding
 from dbpatterns.lint import Settings, lint_revision, lint_sql
-from dbpatterns.lint.settings import CURRENT_PG_VERSION, pg_minor_of
+from dbpatterns.settings import CURRENT_PG_VERSION, pg_minor_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 
@@ -213,13 +213,11 @@ def lint_case(case: Case, tmp_dir: Path | None = None) -> list[Finding]:
     if "summed" in case.data:
         return _summed_project_findings(case, text, tmp_dir)
     if case.data.get("offline"):
-        from dbpatterns.alembic.offline import lint_offline
-
         if tmp_dir is None:
             raise ValueError("offline cases need a folder to write the revision to")
         path = tmp_dir / f"{REVISION_ID}_{slug(case.name).replace('-', '_')}.py"
         path.write_text(text, encoding="utf-8")
-        return lint_offline(path, settings)
+        return lint_revision(text, str(path), settings, offline=path)
     return lint_revision(text, f"versions/{REVISION_ID}_{slug(case.name)}.py", settings)
 
 

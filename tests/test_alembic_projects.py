@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from dbpatterns.alembic.project import find_project
 from dbpatterns.cli import main
-from dbpatterns.findings import InputError
+from dbpatterns.errors import InputError
 
 REVISION = '''"""{message}"""
 from alembic import op
@@ -106,12 +108,52 @@ def test_offline_mode_sees_computed_arguments(tmp_path, capsys):
     ]
 
 
-def test_offline_reports_a_revision_that_cannot_render(tmp_path, capsys):
+def test_offline_reports_a_revision_that_cannot_render_and_keeps_its_static_findings(tmp_path, capsys):
     path = write_revision(tmp_path / "versions", "e5", 'import no_such_module_here\nop.drop_table("x")')
+    code, static = lint_json([str(path)], capsys)
     code, findings = lint_json(["--offline", str(path)], capsys)
     assert code == 1
-    assert findings[0]["rule"] == "offline-render-failed"
-    assert "no_such_module_here" in findings[0]["message"]
+    failed = [f for f in findings if f["rule"] == "offline-render-failed"]
+    assert len(failed) == 1 and "no_such_module_here" in failed[0]["message"]
+    assert static and [f for f in findings if f["rule"] != "offline-render-failed"] == static
+
+
+def test_offline_adds_to_the_static_findings_without_repeating_them(tmp_path, capsys):
+    body = 'op.drop_column("orders", "note")\nfor t in ("a", "b"):\n    op.create_index(f"ix_{t}", t, ["x"])'
+    path = write_revision(tmp_path / "versions", "e6", body)
+    code, static = lint_json([str(path)], capsys)
+    code, offline = lint_json(["--offline", str(path)], capsys)
+    keys = [(f["rule"], f["line"], f["table"]) for f in offline]
+    assert len(keys) == len(set(keys))  # nothing twice
+    assert all(f in offline for f in static)  # nothing removed
+    assert {("create-index-non-concurrently", t) for t in "ab"} <= {(f["rule"], f["table"]) for f in offline}
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_a_suppression_comment_counts_on_both_paths(tmp_path, capsys, offline):
+    body = 'op.drop_column("orders", "note")  # dbpatterns: ignore[drop-column] unused since v2'
+    path = write_revision(tmp_path / "versions", "e7", body)
+    code, findings = lint_json([*(["--offline"] if offline else []), str(path)], capsys)
+    assert "drop-column" not in {f["rule"] for f in findings}
+    bare = write_revision(tmp_path / "other", "e8", 'op.drop_column("orders", "note")')
+    code, findings = lint_json([*(["--offline"] if offline else []), str(bare)], capsys)
+    assert "drop-column" in {f["rule"] for f in findings}
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_a_revision_that_prints_leaves_the_report_valid(tmp_path, fmt):
+    """print() in a revision, and bytes written to file descriptor 1, go to stderr under --offline."""
+    body = 'print("hello from the revision")\nimport os\nos.write(1, b"raw bytes\\n")\nop.drop_table("x")'
+    path = write_revision(tmp_path / "versions", "e9", body)
+    done = subprocess.run(
+        [sys.executable, "-m", "dbpatterns.cli", "lint", "--offline", "--format", fmt, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    json.loads(done.stdout)
+    assert "hello from the revision" in done.stderr and "raw bytes" in done.stderr
 
 
 def test_offline_autocommit_block_is_outside_the_transaction(tmp_path, capsys):
@@ -130,7 +172,7 @@ def test_offline_autocommit_block_is_outside_the_transaction(tmp_path, capsys):
 
 def test_offline_rendering_keeps_percent_signs(tmp_path):
     """The SQL linted is the SQL that runs: '%' is not doubled for a pyformat driver's escaping."""
-    from dbpatterns.alembic.offline import render
+    from dbpatterns.alembic.offline import render_revision
 
     path = write_revision(
         tmp_path / "versions",
@@ -138,7 +180,7 @@ def test_offline_rendering_keeps_percent_signs(tmp_path):
         "op.execute(\"UPDATE t SET a = id % 2 WHERE b LIKE 'x%'\")\n"
         'op.add_column("t", sa.Column("c", sa.Text, server_default=sa.text("\'50%\'")))',
     )
-    sql = [e.sql.strip() for e in render(path)]
+    sql = [e.sql.strip() for e in render_revision(path)[0]]
     assert sql[1:3] == [
         "UPDATE t SET a = id % 2 WHERE b LIKE 'x%';",
         "ALTER TABLE t ADD COLUMN c TEXT DEFAULT '50%';",

@@ -12,7 +12,7 @@ from dbpatterns.check import run_check
 from dbpatterns.checksums import write_sums
 from dbpatterns.cli import main
 from dbpatterns.detect import at_head, detect_changes
-from dbpatterns.findings import InputError
+from dbpatterns.errors import InputError
 from dbpatterns.verify import verify_project
 from tests.alembic_builder import linear, write_project
 from tests.detect_projects import MODELS, PRODUCT, make_project

@@ -10,7 +10,7 @@ import pytest
 
 from dbpatterns.checksums import SUM_FILE, check_sums, revision_checksum, write_sums
 from dbpatterns.cli import main
-from dbpatterns.findings import InputError
+from dbpatterns.errors import InputError
 from tests.alembic_builder import linear, write_project
 
 REVISION = '''"""Add t.

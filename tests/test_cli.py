@@ -91,7 +91,8 @@ def test_stdin(capsys, monkeypatch):
         (["lint", "--select", "no-such-rule", "x.sql"], "unknown rule id 'no-such-rule'"),
         (["lint", "--format", "xml", "x.sql"], "invalid choice: 'xml'"),
         (["lint", "--bogus"], "unrecognized arguments: --bogus"),
-        (["rules", "no-such-rule"], "unknown rule 'no-such-rule'"),
+        (["rules", "no-such-rule"], "rules: unknown rule id 'no-such-rule'"),
+        (["rules", "set-not-nul"], "did you mean set-not-null"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )
@@ -99,6 +100,7 @@ def test_bad_input_is_one_line_exit_2(args, message, capsys):
     code, out, err = run(args, capsys)
     assert code == 2
     assert message in err
+    assert err.count("dbpatterns:") == 1 and err.count("\n") == 1  # one line, the prefix said once
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err + out
 
@@ -299,3 +301,36 @@ def test_a_pyproject_without_our_table_is_not_parsed(tmp_path, capsys, monkeypat
     assert load_settings(tmp_path).pg_version == 10
     (tmp_path / "pyproject.toml").write_text("[tool]\ndbpatterns = { pg_version = 12 }\n")
     assert load_settings(tmp_path).pg_version == 12
+
+
+def test_version_is_the_package_metadata(capsys):
+    from importlib.metadata import version
+
+    import dbpatterns
+
+    assert dbpatterns.__version__ == version("database-patterns")
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0 and out == f"dbpatterns {dbpatterns.__version__}\n"
+
+
+def test_unknown_rule_in_the_config_names_the_file_and_key(tmp_path, capsys, monkeypatch, sql_file):
+    (tmp_path / "pyproject.toml").write_text("[tool.dbpatterns]\nignore = ['set-not-nul']\n")
+    code, _, err = run(["lint", str(sql_file)], capsys, cwd=tmp_path, monkeypatch=monkeypatch)
+    assert code == 2 and "[tool.dbpatterns] ignore: unknown rule id 'set-not-nul'" in err
+    assert "did you mean set-not-null" in err
+
+
+@pytest.mark.parametrize(
+    "args, kind",
+    [
+        (["lint", "--format", "json", "/no/such/file.sql"], "input"),
+        (["rules", "--format=json", "set-not-nul"], "unknown-rule"),
+        (["heads", "--format", "json", "--project", "/"], "project-not-found"),
+        (["lint", "--format", "json", "--bogus"], "input"),
+    ],
+)
+def test_json_input_error_is_a_json_object_on_stdout(args, kind, capsys):
+    code, out, err = run(args, capsys)
+    assert code == 2 and err.count("\n") == 1
+    error = json.loads(out)["error"]
+    assert error["kind"] == kind and error["message"] in err

@@ -9,7 +9,7 @@ import pytest
 
 from dbpatterns.cli import main
 from dbpatterns.detect import detect_changes
-from dbpatterns.findings import InputError
+from dbpatterns.errors import InputError
 from tests.detect_projects import MODELS, PRODUCT, edit, extra, make_project
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from dbpatterns.cli import main
 from dbpatterns.detect import detect_changes, write_revision
+from dbpatterns.errors import InputError
 from dbpatterns.files import create_new_file
-from dbpatterns.findings import InputError
 from dbpatterns.lint import lint_paths, load_settings
 from dbpatterns.verify import verify_project
 from tests.alembic_builder import alembic_config

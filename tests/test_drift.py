@@ -11,7 +11,7 @@ import pytest
 
 from dbpatterns.cli import main
 from dbpatterns.drift import check_drift
-from dbpatterns.findings import InputError
+from dbpatterns.errors import InputError
 from dbpatterns.trace.database import psycopg_url
 from tests.alembic_builder import linear, write_project
 
@@ -119,7 +119,7 @@ def project(tmp_path_factory):
 
 def migrate(project, url: str, destination: str = "heads") -> None:
     from dbpatterns.alembic.project import find_project
-    from dbpatterns.verify.runner import Runner
+    from dbpatterns.alembic.runner import Runner
 
     runner = Runner(find_project(project), psycopg_url(url))
     try:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from dbpatterns.findings import InputError
+from dbpatterns.errors import InputError
 from dbpatterns.lint import Settings, lint_paths
 from dbpatterns.lint import run as lint_run
 

@@ -34,7 +34,7 @@ def project(tmp_path, monkeypatch):
 
 def session(mode: str, steps):
     """Run ``await steps(client, schemas)`` against a fresh server; ``schemas``: tool -> output schema."""
-    from mcp_server.server import build_server
+    from dbpatterns.mcp.server import build_server
 
     async def main():
         async with Client(build_server(), mode=mode) as client:
@@ -69,7 +69,7 @@ def test_tools_list_annotations_and_output_schemas(project, mode):
         return (await client.list_tools()).tools
 
     tools = {t.name: t for t in session(mode, steps)}
-    from mcp_server.tools import TOOLS
+    from dbpatterns.mcp.tools import TOOLS
 
     assert set(tools) == {fn.__name__ for fn, _, _ in TOOLS}
     for name, tool in tools.items():
@@ -143,7 +143,7 @@ def test_lint_bad_paths(project, mode, tmp_path):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_lint_results_are_capped(project, mode):
-    from mcp_server.safety import MAX_ITEMS
+    from dbpatterns.mcp.safety import MAX_ITEMS
 
     many = "".join(f"ALTER TABLE t{i} ALTER COLUMN c SET NOT NULL;\n" for i in range(MAX_ITEMS + 40))
     result = ok(mode, "lint_migration", {"sql": many})
@@ -152,7 +152,7 @@ def test_lint_results_are_capped(project, mode):
 
 
 def test_lint_a_text_over_the_input_limit_is_refused(project):
-    from mcp_server.safety import MAX_INPUT_CHARS
+    from dbpatterns.mcp.safety import MAX_INPUT_CHARS
 
     assert "limit" in fails("auto", "lint_migration", {"sql": "-" * (MAX_INPUT_CHARS + 1)})
 
@@ -200,7 +200,7 @@ def test_trace_files_and_bad_input(project):
 
 
 def test_one_scratch_server_for_the_process_and_no_database_left(project):
-    from mcp_server.safety import scratch_server
+    from dbpatterns.mcp.safety import scratch_server
 
     ok("auto", "trace_locks", {"sql": UNSAFE_SQL, "setup_sql": SETUP_SQL})
     server = scratch_server()
@@ -313,7 +313,7 @@ def test_input_errors_keep_paths_inside_the_project(project):
 
 
 def _documents() -> set[str]:
-    from mcp_server.content import FOLDERS, bundle_root
+    from dbpatterns.mcp.content import FOLDERS, bundle_root
 
     uris = set()
     for folder in FOLDERS:
@@ -327,9 +327,9 @@ def _documents() -> set[str]:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_resources(project, mode):
-    from dbpatterns.cli import render_rule_doc
+    from dbpatterns.lint.docs import rule_markdown
     from dbpatterns.lint.registry import get_rule
-    from mcp_server.content import bundle_root
+    from dbpatterns.mcp.content import bundle_root
 
     async def steps(client, schemas):
         listed = {str(r.uri) for r in (await client.list_resources()).resources}
@@ -342,7 +342,7 @@ def test_resources(project, mode):
     assert listed == _documents() and "dbpatterns://references/lint-rules" in listed
     assert "dbpatterns://lint-rules/{rule_id}" in templates
     assert reference.contents[0].text == (bundle_root() / "references/lint-rules.md").read_text()
-    assert rule.contents[0].text == render_rule_doc(get_rule("set-not-null"))
+    assert rule.contents[0].text == rule_markdown(get_rule("set-not-null"))
 
 
 @pytest.mark.parametrize("uri", ["dbpatterns://lint-rules/no-such-rule", "dbpatterns://rules/no-such-doc"])
@@ -362,7 +362,7 @@ def test_a_document_added_after_start_is_readable(project, monkeypatch, tmp_path
     bundle = tmp_path / "bundle"
     (bundle / "checklists").mkdir(parents=True)
     monkeypatch.setenv("DBPATTERNS_BUNDLE_DIR", str(bundle))
-    from mcp_server.server import build_server
+    from dbpatterns.mcp.server import build_server
 
     async def main():
         server = build_server()
@@ -407,7 +407,7 @@ def test_building_the_server_loads_no_heavy_library():
     from tests.test_mcp_support import ROOT
 
     code = (
-        "import sys; from mcp_server.server import build_server; build_server(); "
+        "import sys; from dbpatterns.mcp.server import build_server; build_server(); "
         "heavy = ('sqlalchemy', 'alembic', 'pglast', 'psycopg', 'jinja2'); "
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
@@ -424,7 +424,7 @@ def test_root_is_the_start_directory_without_claude_project_dir(tmp_path):
     from tests.test_mcp_support import ROOT
 
     code = (
-        "import os, sys; sys.path.insert(0, sys.argv[1]); from mcp_server.safety import project_root; "
+        "import os, sys; sys.path.insert(0, sys.argv[1]); from dbpatterns.mcp.safety import project_root; "
         "a = project_root(); os.chdir('/'); b = project_root(); "
         "os.environ['CLAUDE_PROJECT_DIR'] = sys.argv[2]; print(a, b, project_root())"
     )
@@ -507,7 +507,7 @@ def test_generate_bad_input(project, tmp_path):
 
 def test_cap_cuts_long_strings_and_counts_dropped_items():
     from dbpatterns.contracts import LintResult
-    from mcp_server.safety import MAX_ITEMS, MAX_TEXT, cap
+    from dbpatterns.mcp.safety import MAX_ITEMS, MAX_TEXT, cap
 
     finding = {
         "rule": "r",
@@ -537,7 +537,7 @@ def test_lint_pg_version_changes_the_version_dependent_rules(project):
 
 def test_a_plain_install_serves_the_knowledge_from_its_share_folder(tmp_path):
     # pyproject's data-files put rules/, references/, checklists/ under <prefix>/share/database-patterns
-    from mcp_server.content import choose_bundle, documents
+    from dbpatterns.mcp.content import choose_bundle, documents
 
     site, prefix = tmp_path / "site-packages", tmp_path / "venv"
     site.mkdir()

@@ -1,4 +1,4 @@
-"""The MCP server as a separate process: a real stdio session (``python -m mcp_server`` and
+"""The MCP server as a separate process: a real stdio session (``python -m dbpatterns.mcp`` and
 ``dbpatterns mcp``), streamable HTTP on loopback, and the official MCP Inspector CLI as an external client."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def test_stdio_session_calls_every_tool(project, pg_url):
         config.write(f'targets = {{ down = "postgresql://app:{SECRET}@127.0.0.1:1/app" }}\n')
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "mcp_server"],
+        args=["-m", "dbpatterns.mcp"],
         cwd=str(project),
         env=server_env(project, DBPATTERNS_DATABASE_URL=pg_url.replace("postgres@", f"postgres:{SECRET}@")),
     )
@@ -129,7 +129,7 @@ def _free_port() -> int:
 def test_streamable_http_on_loopback(project):
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_server", "--transport", "http", "--port", str(port)],
+        [sys.executable, "-m", "dbpatterns.mcp", "--transport", "http", "--port", str(port)],
         cwd=project,
         env=server_env(project),
         stdout=subprocess.DEVNULL,
@@ -161,7 +161,7 @@ def test_streamable_http_on_loopback(project):
 
 def test_http_refuses_a_non_loopback_host(project):
     run = subprocess.run(
-        [sys.executable, "-m", "mcp_server", "--transport", "http", "--host", "0.0.0.0"],
+        [sys.executable, "-m", "dbpatterns.mcp", "--transport", "http", "--host", "0.0.0.0"],
         cwd=project,
         env=server_env(project),
         capture_output=True,
@@ -177,7 +177,7 @@ def test_http_refuses_a_non_loopback_host(project):
 def inspector(project: Path, *args: str) -> dict:
     binary = npm_tool(INSPECTOR, INSPECTOR_VERSION, "mcp-inspector")
     run = subprocess.run(
-        [str(binary), "--cli", *args, "--", sys.executable, "-m", "mcp_server"],
+        [str(binary), "--cli", *args, "--", sys.executable, "-m", "dbpatterns.mcp"],
         cwd=project,
         env=server_env(project),
         capture_output=True,
@@ -229,7 +229,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("stop", ["close stdin", "SIGTERM"])
 def test_the_scratch_server_stops_with_the_mcp_server(project, stop):
     process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_server"],
+        [sys.executable, "-m", "dbpatterns.mcp"],
         cwd=project,
         env=server_env(project),
         stdin=subprocess.PIPE,

@@ -61,7 +61,7 @@ def make_project(root: Path, models_module: str | None = None) -> Path:
 
 def contract_of(tool_name: str):
     """The contract model a tool returns (from its signature)."""
-    from mcp_server.tools import TOOLS
+    from dbpatterns.mcp.tools import TOOLS
 
     fn = next(fn for fn, _, _ in TOOLS if fn.__name__ == tool_name)
     return fn.__annotations__["return"]

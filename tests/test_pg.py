@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dbpatterns.findings import InputError
+from dbpatterns.errors import InputError
 from dbpatterns.pg import PgError, cluster, start
 from dbpatterns.pg.binaries import run_as
 from dbpatterns.pg.locks import mode_name, observe

@@ -37,7 +37,7 @@ def frontmatter(path: Path) -> dict[str, str]:
 
 
 def test_manifest_and_mcp_config():
-    from mcp_server.safety import DATABASE_URL_ENV
+    from dbpatterns.mcp.safety import DATABASE_URL_ENV
 
     assert MANIFEST["name"] == "database-patterns"
     option = MANIFEST["userConfig"]["database_url"]
@@ -45,14 +45,17 @@ def test_manifest_and_mcp_config():
     ((name, server),) = MCP_CONFIG["mcpServers"].items()
     assert name == "dbpatterns"
     assert server["env"] == {DATABASE_URL_ENV: "${user_config.database_url}"}
-    launcher = server["args"][0].replace("${CLAUDE_PLUGIN_ROOT}", str(ROOT))
-    assert Path(launcher).is_file() and server["command"] == "python3"
+    # the repository is the plugin root too: one .mcp.json for both modes. A plugin's server gets
+    # CLAUDE_PLUGIN_ROOT in its environment; a project's server runs in the project folder. No placeholder
+    # in the command (opened as a project, Claude Code warns of an unset ${CLAUDE_PLUGIN_ROOT})
+    assert server["command"] == "python3" and server["args"][0] == "-c" and len(server["args"]) == 2
+    assert "CLAUDE_PLUGIN_ROOT" in server["args"][1] and "${" not in server["args"][1]
     skills = ROOT / MANIFEST["skills"] / "SKILL.md"
     assert frontmatter(skills)["name"] == MANIFEST["name"]
 
 
 def test_the_subagent_may_use_every_mcp_tool_and_the_scripts():
-    from mcp_server.tools import TOOLS
+    from dbpatterns.mcp.tools import TOOLS
 
     meta = frontmatter(ROOT / "agents/database-engineer.md")
     assert meta["name"] == "database-engineer"
@@ -100,6 +103,31 @@ def test_claude_loads_the_plugin_and_connects_to_the_server(tmp_path):
     listed = claude("--plugin-dir", str(ROOT), "mcp", "list", cwd=project, env=env)
     assert f"plugin:{MANIFEST['name']}:dbpatterns" in listed.stdout
     assert "Connected" in listed.stdout, listed.stdout + listed.stderr
+
+
+def test_claude_starts_the_server_with_the_repository_opened_as_a_plain_project(tmp_path):
+    """Opened as a project (no --plugin-dir), CLAUDE_PLUGIN_ROOT is not defined: the launcher path falls
+    back to the project folder, and the unexpanded ${user_config.database_url} counts as no database."""
+    project = make_project(tmp_path / "proj")
+    shutil.copy(ROOT / ".mcp.json", project / ".mcp.json")
+    (project / "mcp_server").mkdir()
+    shutil.copy(ROOT / "mcp_server" / "launch.py", project / "mcp_server" / "launch.py")
+    env = claude_env(tmp_path, DBPATTERNS_PYTHON=sys.executable)
+    config = Path(env["CLAUDE_CONFIG_DIR"])
+    config.mkdir(parents=True)
+    (config / "settings.json").write_text('{"enabledMcpjsonServers": ["dbpatterns"]}')  # the user's approval
+    listed = claude("mcp", "list", cwd=project, env=env)
+    assert "dbpatterns" in listed.stdout and "Connected" in listed.stdout, listed.stdout + listed.stderr
+    assert "Missing environment variables" not in listed.stdout + listed.stderr
+
+
+def test_an_unexpanded_user_config_placeholder_is_no_database(monkeypatch):
+    from dbpatterns.mcp.safety import DATABASE_URL_ENV, configured_database_url
+
+    monkeypatch.setenv(DATABASE_URL_ENV, "${user_config.database_url}")
+    assert configured_database_url() == ""
+    monkeypatch.setenv(DATABASE_URL_ENV, "postgresql://u@h/db")
+    assert configured_database_url() == "postgresql://u@h/db"
 
 
 # ---- the launcher: a virtualenv under CLAUDE_PLUGIN_DATA with the bundle's dependencies

@@ -3,6 +3,7 @@ the bundle's own package found without an install, a clear message when dependen
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -67,8 +68,12 @@ def test_lint_json_by_default_and_text_on_request(project):
 
 def test_bad_input_is_one_line_and_exit_2(project):
     run = script("trace", "missing.sql", cwd=project, env=clean_env())
-    assert run.returncode == 2 and run.stdout == ""
+    assert run.returncode == 2
     assert run.stderr.strip() == "dbpatterns: trace: no such file: missing.sql"
+    # scripts speak JSON by default: the error is a JSON object on stdout too (DESIGN.md's contract)
+    assert json.loads(run.stdout) == {
+        "error": {"kind": "input", "message": "trace: no such file: missing.sql"}
+    }
 
 
 def test_runs_from_a_checkout_without_install(project):

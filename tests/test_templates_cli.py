@@ -17,8 +17,8 @@ import psycopg
 import pytest
 
 from dbpatterns.cli import main
+from dbpatterns.errors import InputError
 from dbpatterns.files import create_new_file
-from dbpatterns.findings import InputError
 from dbpatterns.lint import Settings, lint_revision
 from dbpatterns.templates import generate, list_patterns
 from dbpatterns.verify import verify_empty_database

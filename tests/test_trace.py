@@ -15,7 +15,8 @@ import psycopg
 import pytest
 
 from dbpatterns.cli import main
-from dbpatterns.findings import Finding, InputError
+from dbpatterns.errors import InputError
+from dbpatterns.findings import Finding
 from dbpatterns.trace import cross_check, trace_revision, trace_sql
 from dbpatterns.trace.execute import run_setup, split
 from dbpatterns.trace.fill import fill

@@ -12,14 +12,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from ..findings import InputError
-
-
-def models_setting(project_root: Path) -> str | None:
-    """``[tool.dbpatterns] models`` of the nearest pyproject.toml (validated with the other settings)."""
-    from ..lint.settings import load_settings
-
-    return load_settings(project_root).models
+from ..errors import InputError
 
 
 def load_metadata(spec: str, root: Path):

@@ -1,9 +1,11 @@
-"""Render a revision through Alembic's offline (``--sql``) mode and lint the SQL it emits.
+"""Render a revision through Alembic's offline (``--sql``) mode: the SQL it emits, op by op.
 
 Unlike the static reader, this imports and runs the revision's ``upgrade()``/``downgrade()`` against an
 offline MigrationContext (no database), so ops with computed arguments are seen as the SQL they produce.
 Each emitted statement is mapped back to the line of the revision that called the op: the output buffer
-looks up the calling frame in the revision file while Alembic writes.
+looks up the calling frame in the revision file while Alembic writes. What the revision itself prints
+goes to stderr (:func:`user_output_to_stderr`): stdout may be carrying a report. The lint reads the result
+with the same per-revision function as the static reading (:func:`dbpatterns.lint.run.lint_revision`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..findings import Finding
+from .usercode import user_output_to_stderr
 
 
 @dataclass
@@ -56,13 +58,20 @@ class _LineRecorder(io.StringIO):
         return len(text)
 
 
-def render(path: Path, direction: str = "upgrade") -> list[Emitted]:
-    """The SQL ``upgrade()`` (or ``downgrade()``) of the revision at ``path`` emits, op by op."""
+def render_revision(path: Path, *, downgrade: bool = True) -> tuple[list[Emitted], list[Emitted]]:
+    """The SQL the revision at ``path`` emits in ``upgrade()`` and (with ``downgrade``) in ``downgrade()``,
+    op by op; whatever the revision raises is raised."""
+    with user_output_to_stderr():
+        module = _load(path)
+        up = _render(module, path, "upgrade")
+        return up, _render(module, path, "downgrade") if downgrade else []
+
+
+def _render(module, path: Path, direction: str) -> list[Emitted]:
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
     filename = str(path.resolve())
-    module = _load(path)
     recorder = _LineRecorder(filename)
     context = MigrationContext.configure(
         dialect_name="postgresql",
@@ -101,47 +110,3 @@ def _project_root(path: Path) -> Path:
         if (folder / "alembic.ini").is_file() or (folder / "pyproject.toml").is_file():
             return folder
     return path.resolve().parent
-
-
-def lint_offline(path: Path, settings) -> list[Finding]:
-    """Lint the SQL a revision renders in offline mode; findings point at the revision's op lines."""
-    from ..lint.engine import Context, finish
-    from ..lint.run import _line_getter, lint_units, sorted_findings
-    from ..lint.state import MigrationState
-    from .static import read_revision
-
-    display = str(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    ctx = Context(settings, MigrationState(), display, alembic=True, line_text=_line_getter(lines))
-    try:
-        upgrade = render(path, "upgrade")
-        downgrade = render(path, "downgrade")
-    except Exception as exc:  # noqa: BLE001 - any error in user code is reported, not raised
-        ctx.location = (1, 1)
-        ctx.report(
-            f"offline rendering failed: {type(exc).__name__}: {exc}",
-            rule="offline-render-failed",
-            exempt_new=False,
-        )
-        return ctx.findings
-    revision = read_revision("\n".join(lines), str(path))  # its `# dbpatterns: ignore[...]` comments
-    lint_units(ctx, upgrade, revision.suppressions)
-    ctx.suppress = frozenset()
-    finish(ctx)  # the checks made at the end of a migration (foreign keys left without an index)
-    up_state = ctx.state
-    ctx.state = MigrationState(upgrade_created=up_state)
-    lint_units(ctx, downgrade, revision.suppressions)
-    ctx.suppress = frozenset()
-    finish(ctx)
-    _revision_rules(ctx, revision, up_state)
-    return sorted_findings(ctx.findings)
-
-
-def _revision_rules(ctx, revision, state) -> None:
-    """The checks on the revision as a whole (a missing downgrade) come from the static reader."""
-    from ..lint.engine import run_rules
-
-    ctx.state, ctx.stmt, ctx.op = state, None, None
-    ctx.suppress = frozenset()
-    ctx.location = (revision.downgrade_line or revision.upgrade_line or 1, 1)
-    run_rules(ctx, "revision", {"revision": revision})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..sql.names import qualified, quote
 from .render import (
     autoincrement_column,
     check_sql,
@@ -30,7 +31,6 @@ from .render import (
     table_sql,
     unique_sql,
 )
-from .sqlnames import qualified, quote
 from .types import enum_values_sql, render_type
 from .values import MISSING, UNKNOWN, Args, Call, NotStatic, Ref, SqlText
 

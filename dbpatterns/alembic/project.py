@@ -7,26 +7,22 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..findings import InputError, first_line
-from ..records import Record
+from ..errors import InputError, ProjectNotFound, first_line
+from ..settings import Settings, load_settings
 
 
-class Project(Record):
-    __slots__ = ("root", "config_file", "script_location", "version_locations")
+@dataclass(slots=True)
+class Project:
+    """An Alembic project as a command sees it, loaded once (:func:`load_project`) and passed down."""
 
-    def __init__(
-        self,
-        root: Path,
-        config_file: Path,
-        script_location: Path,
-        version_locations: list[Path] | None = None,
-    ) -> None:
-        self.root = root  # the folder holding the configuration file
-        self.config_file = config_file
-        self.script_location = script_location
-        self.version_locations = [] if version_locations is None else version_locations
+    root: Path  # the folder holding the configuration file
+    config_file: Path
+    script_location: Path
+    version_locations: list[Path] = field(default_factory=list)
+    settings: Settings = field(default_factory=Settings)  # [tool.dbpatterns] of the nearest pyproject.toml
 
     @property
     def env_py(self) -> Path:
@@ -45,17 +41,21 @@ def find_project(folder: Path) -> Project | None:
     return None
 
 
-def require_project(folder, what: str = "") -> Project:
-    """The Alembic project in ``folder``; an input error (prefixed with ``what``) when there is none."""
+def load_project(folder, what: str = "") -> Project:
+    """The Alembic project in ``folder``, with its settings; :class:`ProjectNotFound` when there is none
+    (an input error prefixed with ``what`` when ``folder`` is not a folder)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{what + ': ' if what else ''}{folder} is not a folder")
     project = find_project(folder)
     if project is None:
-        raise InputError(
-            f"no Alembic project in {folder} (no alembic.ini or [tool.alembic] in pyproject.toml)"
-        )
+        raise ProjectNotFound(folder)
     return project
+
+
+def as_project(project) -> Project:
+    """``project`` itself when it is a :class:`Project` already loaded, else the one in that folder."""
+    return project if isinstance(project, Project) else load_project(project)
 
 
 @contextlib.contextmanager
@@ -200,7 +200,7 @@ def _project(config: Path, location: str, versions: list[str]) -> Project:
     if not script.is_dir():
         raise InputError(f"{config}: script_location {location!r} is not a folder ({script})")
     folders = [_resolve(root, v) for v in versions] or [script / "versions"]
-    return Project(root, config, script, [f for f in folders if f.is_dir()])
+    return Project(root, config, script, [f for f in folders if f.is_dir()], load_settings(root))
 
 
 def _resolve(root: Path, location: str) -> Path:

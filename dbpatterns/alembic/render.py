@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .sqlnames import literal, qualified, quote, quote_dotted
+from ..sql.names import literal, qualified, quote, quote_dotted
 from .types import EnumType, enum_type, is_integer_type, render_type
 from .values import MISSING, UNKNOWN, Call, NotStatic, Ref, SqlOp, SqlText, is_sqlalchemy
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .sqlnames import literal, qualified, quote
+from ..sql.names import literal, qualified, quote
 from .values import MISSING, UNKNOWN, Call, NotStatic, Ref
 
 _SIMPLE = {

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..findings import InputError
+from ..errors import InputError
 from .model import RISKS, Change, DetectReport, ModelEdit, Written
 
 if TYPE_CHECKING:

@@ -26,6 +26,7 @@ from alembic.autogenerate.render import render_op
 from alembic.operations import ops
 
 from ..sql.knowledge import parse_type
+from ..sql.names import truncate
 from .classify import type_sql
 from .model import REWRITES, Change
 
@@ -410,7 +411,7 @@ class SafeRewrite:
         uses the validated CHECK instead of scanning), then the CHECK is dropped."""
         add, validate, finish = [], [], []
         for (schema, table, column), type_ in columns:
-            name = self.preparer.quote(_truncate(f"ck_{table}_{column}_not_null"))  # not PG 18's own name
+            name = self.preparer.quote(truncate(f"ck_{table}_{column}_not_null"))  # not PG 18's own name
             quoted_table = self._table(schema, table)
             check = f"CHECK ({self.preparer.quote(column)} IS NOT NULL)"
             add.append(
@@ -559,7 +560,7 @@ def _where(change: Change) -> str:
 def _check_name(change: Change) -> str:
     table = (change.table or "t").rpartition(".")[2]
     digest = zlib.crc32(change.extra.get("definition", "").encode()) & 0xFFFFFF
-    return _truncate(f"{table}_check_{digest:06x}")
+    return truncate(f"{table}_check_{digest:06x}")
 
 
 def _literal(value: str) -> str:
@@ -572,8 +573,4 @@ def _qualified(schema, table) -> str:
 
 def _default_name(table: str, columns, suffix: str) -> str:
     """The name PostgreSQL itself would pick (``orders_customer_id_fkey``)."""
-    return _truncate(f"{table}_{'_'.join(str(c) for c in columns)}_{suffix}")
-
-
-def _truncate(name: str) -> str:
-    return name if len(name.encode()) <= 63 else name.encode()[:63].decode(errors="ignore")
+    return truncate(f"{table}_{'_'.join(str(c) for c in columns)}_{suffix}")

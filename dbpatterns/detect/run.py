@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..findings import InputError
+from ..errors import InputError
 from .model import DetectReport
 
 NO_MODELS = (
@@ -13,11 +13,11 @@ NO_MODELS = (
 
 def prepare(project_dir, models: str | None):
     """The project and the models' MetaData (None: env.py's target_metadata is used)."""
-    from ..alembic.models import load_metadata, models_setting
-    from ..alembic.project import require_project
+    from ..alembic.models import load_metadata
+    from ..alembic.project import as_project
 
-    project = require_project(project_dir)
-    spec = models or models_setting(project.root)
+    project = as_project(project_dir)
+    spec = models or project.settings.models
     metadata = load_metadata(spec, project.root) if spec else None
     return project, metadata
 
@@ -29,7 +29,7 @@ def run_detect(project, metadata, db: str | None, at_head) -> DetectReport:
 
     report = DetectReport()
     try:
-        with scratch_database(db) as scratch:
+        with scratch_database(db, project=project) as scratch:
             _run(project, scratch, metadata, at_head, report)
     except InputError as exc:
         raise InputError(mask(str(exc), db)) from None
@@ -61,7 +61,7 @@ class AtHead:
         return self.report
 
     def __call__(self, runner, metadata) -> None:
-        from ..verify.runner import StepFailed
+        from ..alembic.runner import StepFailed
 
         heads = list(runner.script.get_heads())
         if len(heads) != 1:
@@ -99,7 +99,7 @@ class AtHead:
 
 
 def _run(project, scratch, metadata, at_head, report: DetectReport) -> None:
-    from ..verify.runner import HOW_TO_PASS_URL, Runner, StepFailed
+    from ..alembic.runner import HOW_TO_PASS_URL, Runner, StepFailed
 
     runner = Runner(project, scratch.sa_url)
     try:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..findings import InputError
+from ..errors import InputError
 from .model import ModelEdit
 
 _MODEL_MARKERS = ("__tablename__", "__table__")

@@ -8,16 +8,16 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..errors import InputError, first_line
 from ..files import create_new_file
-from ..findings import InputError, first_line
 from .model import DetectReport, Written
 
 
 def write(project, metadata, message: str, db: str | None) -> DetectReport:
-    from ..lint import lint_paths, load_settings
+    from ..lint import lint_paths
     from .run import run_detect
 
-    settings = load_settings(project.root)
+    settings = project.settings
     template = project.script_location / "script.py.mako"
     if not template.is_file():
         raise InputError(f"{template} is missing: Alembic writes revisions from it (alembic init creates it)")

@@ -32,7 +32,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..findings import InputError
+from ..errors import InputError
 from .model import Difference, DriftReport, DriftSummary, Revision
 
 __all__ = ["Difference", "DriftReport", "DriftSummary", "Revision", "check_drift", "read_db_file"]
@@ -50,14 +50,14 @@ def check_drift(
     """Check every URL (each tenant schema of it, with ``schemas``). ``server``: a running
     :class:`dbpatterns.pg.Server` for the scratch databases (default: a throwaway one, started only when
     the history's schema is not in the cache). ``cache=False``: always run the history."""
-    from ..alembic.project import require_project
+    from ..alembic.project import as_project
     from ..checksums import save_memo
     from .history import History
     from .live import Target
 
     if not urls:
         raise InputError("drift: give --db URL (or --db-file FILE)")
-    project = require_project(project_dir)
+    project = as_project(project_dir)
     targets = [Target(url, schema) for url in urls for schema in (schemas or [None])]
     history = History(project, server, cache=cache)
     # No cycle collection meanwhile: a cold run allocates millions of objects (the models, Alembic's
@@ -75,7 +75,7 @@ def check_drift(
 
 
 def _check(history, targets: list, models: str | None) -> DriftSummary:
-    from ..alembic.models import load_metadata, models_setting
+    from ..alembic.models import load_metadata
     from ..checksums import check_project_sums, file_checksum
     from .compare import destination, log_differences, normalize, revision_status, schema_differences
     from .history import models_key
@@ -86,7 +86,7 @@ def _check(history, targets: list, models: str | None) -> DriftSummary:
     if cached_heads is None or not history.cached("snapshot", *cached_heads):
         history.start_server()  # it boots while the revisions and the models are imported
     graph = history.graph()
-    spec = models or models_setting(project.root)
+    spec = models or project.settings.models
     loaded: list = []
 
     def metadata():  # imported only when the cache does not have the answer

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..alembic.sqlnames import quote
 from ..schema import Snapshot, diff
+from ..sql.names import quote
 from .model import Difference, Revision
 
 # Children of a table or view are folded into its own line when the whole table is added or removed.

@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 
 from ..env import LOG_TABLE
+from ..errors import InputError
 from ..files import load_cached, store_cached
-from ..findings import InputError
 from ..schema import Snapshot, snapshot
 
 CACHE_FORMAT = "drift-1"
@@ -166,8 +166,8 @@ class History:
     def _build(self, destination: tuple[str, ...], metadata=None) -> tuple[Snapshot, list | None]:
         from concurrent.futures import ThreadPoolExecutor
 
+        from ..alembic.runner import Runner, StepFailed
         from ..trace.database import psycopg_url
-        from ..verify.runner import Runner, StepFailed
         from .live import Target, compare_models
 
         url = self._server().create_database()

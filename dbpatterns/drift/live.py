@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..env import LOG_TABLE
-from ..findings import InputError, first_line
+from ..errors import InputError, first_line
 from ..schema import Snapshot, snapshot
+from ..sql.names import quote
 from ..trace.database import libpq_url, mask, psycopg_url
 
 VERSION_TABLE = "alembic_version"
@@ -36,7 +37,7 @@ def connect(target: Target):
     """A read-only psycopg connection to the target (search_path set to its tenant schema)."""
     import psycopg
 
-    options = READ_ONLY + (f" -c search_path={_quote(target.schema)}" if target.schema else "")
+    options = READ_ONLY + (f" -c search_path={quote(target.schema)}" if target.schema else "")
     try:
         conn = psycopg.connect(libpq_url(target.url), options=options, connect_timeout=10)
     except psycopg.Error as exc:
@@ -88,11 +89,11 @@ def _tenant_functions(conn, schema: str) -> dict:
 def _table(conn, name: str, schema: str | None) -> str | None:
     """The qualified name of table ``name`` in ``schema`` (or as the search path finds it), or None."""
     if schema:
-        found = conn.execute("SELECT to_regclass(%s)::text", (f"{_quote(schema)}.{_quote(name)}",)).fetchone()
+        found = conn.execute("SELECT to_regclass(%s)::text", (f"{quote(schema)}.{quote(name)}",)).fetchone()
     else:
-        found = conn.execute("SELECT to_regclass(%s)::text", (_quote(name),)).fetchone()
+        found = conn.execute("SELECT to_regclass(%s)::text", (quote(name),)).fetchone()
     if found and found[0]:
-        return f"{_quote(schema)}.{_quote(name)}" if schema else found[0]
+        return f"{quote(schema)}.{quote(name)}" if schema else found[0]
     return None
 
 
@@ -124,7 +125,7 @@ def compare_models(target: Target, metadata) -> list[tuple[str, str, str, str]]:
 
     from ..verify.autogen import describe
 
-    options = READ_ONLY + (f" -c search_path={_quote(target.schema)}" if target.schema else "")
+    options = READ_ONLY + (f" -c search_path={quote(target.schema)}" if target.schema else "")
     url = psycopg_url(target.url)
     engine = create_engine(url, poolclass=NullPool, connect_args={"options": options, "connect_timeout": 10})
 
@@ -176,7 +177,3 @@ def _model_object(d: tuple) -> str:
 
 def _name(schema, name) -> str:
     return f"{schema}.{name}" if schema else str(name)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

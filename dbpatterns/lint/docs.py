@@ -1,12 +1,13 @@
-"""references/lint-rules.md, generated from the rules' own docs (a test fails when the file is stale).
+"""A rule's documentation, one rendering for every face: ``dbpatterns rules ID``, the MCP server's rule
+resources and tools, and references/lint-rules.md (a test fails when that file is stale).
 
-Regenerate with:  python -m dbpatterns.lint.docs > references/lint-rules.md
+Regenerate the reference with:  python -m dbpatterns.lint.docs > references/lint-rules.md
 """
 
 from __future__ import annotations
 
-from .registry import all_rules
-from .settings import CURRENT_PG_VERSION
+from ..settings import CURRENT_PG_VERSION
+from .registry import Rule, all_rules
 
 
 def render_reference() -> str:
@@ -31,20 +32,49 @@ def render_reference() -> str:
             f"{r.summary} |"
         )
     for r in rules:
-        out += ["", f"## {r.id}", "", f"{r.summary}.", ""]
-        facts = [f"Severity: {r.severity}", "in the default set" if r.default else "opt-in"]
-        if r.aliases:
-            facts.append("squawk: " + ", ".join(f"`{a}`" for a in r.aliases))
-        out += ["; ".join(facts) + ".", ""]
-        out.append(_demote(r.doc))
-        if r.fix:
-            out += ["", "### Fix", "", "```text", r.fix, "```"]
+        out += ["", rule_markdown(r, level=2).rstrip()]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _demote(doc: str) -> str:
-    """Rule docs use level-2 headings; under a rule's own heading they become level 3."""
-    return "\n".join("#" + line if line.startswith("## ") else line for line in doc.splitlines())
+def rule_markdown(r: Rule, level: int = 1) -> str:
+    """A rule's doc as Markdown under a heading of ``level`` (its own headings one level below)."""
+    facts = [f"Severity: {r.severity}", "in the default set" if r.default else "opt-in"]
+    if r.aliases:
+        facts.append("squawk: " + ", ".join(f"`{a}`" for a in r.aliases))
+    out = [
+        "#" * level + f" {r.id}",
+        "",
+        f"{r.summary}.",
+        "",
+        "; ".join(facts) + ".",
+        "",
+        _demote(r.doc, level),
+    ]
+    if r.fix:
+        out += ["", "#" * (level + 1) + " Fix", "", "```text", r.fix, "```"]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def rule_json(r: Rule, full: bool = False) -> dict:
+    """A rule as the JSON contract's rule object (``full``: with its doc and fix)."""
+    data = {
+        "id": r.id,
+        "aliases": list(r.aliases),
+        "severity": r.severity,
+        "summary": r.summary,
+        "default": r.default,
+        "category": r.category,
+    }
+    if full:
+        data["doc"] = r.doc
+        data["fix"] = r.fix
+    return data
+
+
+def _demote(doc: str, level: int) -> str:
+    """Rule docs use level-2 headings; under a rule's own heading of ``level`` they go one below it."""
+    extra = "#" * (level - 1)
+    return "\n".join(extra + line if line.startswith("## ") else line for line in doc.splitlines())
 
 
 if __name__ == "__main__":

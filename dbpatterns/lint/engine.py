@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..findings import Finding
+from ..settings import Settings
 from ..sql import parse as sqlparse
 from ..sql.locks import statement_locks
 from ..sql.nodes import bare, qualified
-from .registry import Rule, all_rules
-from .settings import Settings
+from .registry import Rule, all_rules, resolved_settings
 from .state import MigrationState
 
 
@@ -218,10 +218,11 @@ def dispatch_for(settings: Settings, path: str) -> tuple[dict[str, list[Rule]], 
     key = (settings, settings.ignored_for(path) if settings.per_path_ignores else frozenset())
     found = _DISPATCH.get(key)
     if found is None:
+        resolved = resolved_settings(settings)
         table: dict[str, list[Rule]] = {}
         enabled = set()
         for r in all_rules():
-            if _enabled(r, settings, path):
+            if _enabled(r, resolved, path):
                 enabled.add(r.id)
                 if r.check is not None:
                     for kind in r.on:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
-from ..records import FrozenRecord
+from ..errors import UnknownRule
+from ..settings import Settings
 
 # Statement kinds a rule can subscribe to: a pglast node name ("IndexStmt"), an ALTER TABLE subcommand
 # ("AlterTableStmt:AT_AddColumn"), or one of the pseudo kinds the engine emits ("revision" for a whole
@@ -12,27 +14,18 @@ from ..records import FrozenRecord
 Check = Callable[..., Iterable]
 
 
-class Rule(FrozenRecord):
-    __slots__ = ("id", "summary", "severity", "aliases", "on", "default", "category", "doc", "fix", "check")
-    _uncompared = frozenset({"check"})
-
-    def __init__(
-        self,
-        id: str,
-        summary: str,
-        severity: str = "error",
-        aliases: tuple[str, ...] = (),
-        on: tuple[str, ...] = (),
-        default: bool = True,  # in the default set (hazards) or opt-in (style)
-        category: str = "hazard",
-        doc: str = "",
-        fix: str = "",  # the safe recipe; may name {table} and other fields the check passes
-        check: Check | None = None,
-    ) -> None:
-        self._fill(id, summary, severity, aliases, on, default, category, doc, fix, check)
-
-    def __repr__(self) -> str:
-        return f"Rule({self.id!r})"
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    summary: str
+    severity: str = "error"
+    aliases: tuple[str, ...] = ()
+    on: tuple[str, ...] = ()
+    default: bool = True  # in the default set (hazards) or opt-in (style)
+    category: str = "hazard"
+    doc: str = ""
+    fix: str = ""  # the safe recipe; may name {table} and other fields the check passes
+    check: Check | None = field(default=None, compare=False, repr=False)
 
 
 _RULES: dict[str, Rule] = {}
@@ -76,6 +69,45 @@ def all_rules() -> list[Rule]:
 def get_rule(id: str) -> Rule | None:
     _load()
     return _RULES.get(id)
+
+
+def find_rule(name: str) -> Rule | None:
+    """The rule with id ``name``, or the one that has it as a squawk alias."""
+    _load()
+    found = _RULES.get(name)
+    if found is None:
+        found = next((r for r in _RULES.values() if name in r.aliases), None)
+    return found
+
+
+def resolve_ids(ids, where: str = "") -> frozenset[str]:
+    """Rule ids (or squawk aliases, or ``ALL``) as rule ids; an unknown one is an :class:`UnknownRule`."""
+    out = set()
+    for name in ids:
+        if name == "ALL":
+            out.add(name)
+            continue
+        found = find_rule(name)
+        if found is None:
+            known = sorted({*_RULES, *(a for r in _RULES.values() for a in r.aliases)})
+            raise UnknownRule(name, known, where)
+        out.add(found.id)
+    return frozenset(out)
+
+
+def resolved_settings(settings: Settings) -> Settings:
+    """``settings`` with every rule id it names checked and squawk aliases made ids (once per settings)."""
+    where = f"{settings.source}: [tool.dbpatterns]" if settings.source else "settings"
+    select = settings.select
+    return settings.replace(
+        select=None if select is None else resolve_ids(select, f"{where} select"),
+        extend_select=resolve_ids(settings.extend_select, f"{where} extend_select"),
+        ignore=resolve_ids(settings.ignore, f"{where} ignore"),
+        per_path_ignores=tuple(
+            (glob, resolve_ids(ids, f"{where} per_path_ignores {glob!r}"))
+            for glob, ids in settings.per_path_ignores
+        ),
+    )
 
 
 def _load() -> None:

@@ -11,10 +11,11 @@ from functools import partial
 from operator import attrgetter
 from pathlib import Path
 
-from ..findings import Finding, InputError
+from ..errors import InputError, first_line
+from ..findings import Finding
+from ..settings import Settings
 from ..sql import parse as sqlparse
-from .engine import Context, finish, lint_statement
-from .settings import Settings
+from .engine import Context, finish, lint_statement, run_rules
 from .state import MigrationState
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"}
@@ -39,10 +40,16 @@ def lint_sql(
 
 
 def lint_revision(
-    text: str, path: str = "<revision>", settings: Settings | None = None, *, sources: bool = True
+    text: str,
+    path: str = "<revision>",
+    settings: Settings | None = None,
+    *,
+    sources: bool = True,
+    offline: Path | None = None,
 ) -> list[Finding]:
     """Lint an Alembic revision file, read statically: its ``op.*`` calls are checked as the SQL they run;
-    ``sources``: findings carry their source line."""
+    ``sources``: findings carry their source line. ``offline``: the revision's file, also rendered through
+    Alembic's offline mode; what that SQL shows is added (deduplicated), never removes a static finding."""
     from ..alembic.static import read_revision
 
     settings = settings or Settings()
@@ -53,13 +60,23 @@ def lint_revision(
         line, col, message = revision.syntax_error
         _syntax_findings(ctx, [sqlparse.SyntaxProblem(line, col, message)])
         return ctx.findings
-    lint_units(ctx, revision.upgrade or (), revision.suppressions)
+    _lint_revision_body(ctx, revision, revision.upgrade or (), revision.downgrade, in_transaction=True)
+    if offline is not None:
+        _add_offline(ctx, revision, offline)
+    return sorted_findings(ctx.findings)
+
+
+def _lint_revision_body(ctx: Context, revision, upgrade, downgrade, *, in_transaction: bool | None) -> None:
+    """The per-revision lint, whatever produced the units (the static reading, or the rendered SQL, which
+    carries its own BEGIN/COMMIT: ``in_transaction`` None): upgrade, downgrade, then the checks on the
+    revision as a whole."""
+    lint_units(ctx, upgrade, revision.suppressions)
     ctx.suppress = frozenset()
     finish(ctx)  # the checks made at the end of a migration (foreign keys left without an index)
     upgrade_state = ctx.state
-    if revision.downgrade:
-        ctx.state = MigrationState(in_transaction=True, upgrade_created=upgrade_state)
-        lint_units(ctx, revision.downgrade, revision.suppressions)
+    if downgrade:
+        ctx.state = MigrationState(in_transaction=bool(in_transaction), upgrade_created=upgrade_state)
+        lint_units(ctx, downgrade, revision.suppressions)
         ctx.suppress = frozenset()
         finish(ctx)
     ctx.state = upgrade_state
@@ -69,10 +86,41 @@ def lint_revision(
         *(revision.suppressions.get(line, ()) for line in (revision.downgrade_line, revision.upgrade_line))
     )
     ctx.location = (revision.downgrade_line or revision.upgrade_line or 1, 1)
-    from .engine import run_rules
-
     run_rules(ctx, "revision", {"revision": revision})
-    return sorted_findings(ctx.findings)
+    ctx.suppress = frozenset()
+
+
+def _add_offline(ctx: Context, revision, file: Path) -> None:
+    """Add what the revision's offline rendering shows to the static findings in ``ctx``: a finding the
+    static reading already has (same rule, line and table) is not repeated; an op the static reading could
+    not analyse but the rendering did loses its ``opaque-operation`` finding. A revision that cannot
+    render keeps its static findings and gains one note saying why."""
+    from ..alembic.offline import render_revision
+
+    static = ctx.findings
+    try:
+        upgrade, downgrade = render_revision(file)
+    except Exception as exc:  # noqa: BLE001 - any error in user code is reported, not raised
+        ctx.location = (1, 1)
+        ctx.rule = None
+        ctx.report(
+            f"offline rendering failed: {type(exc).__name__}: {first_line(exc)}",
+            rule="offline-render-failed",
+            exempt_new=False,
+        )
+        return
+    ctx.findings = []
+    ctx.state = MigrationState()
+    _lint_revision_body(ctx, revision, upgrade, downgrade, in_transaction=None)
+    rendered_lines = {unit.line for unit in (*upgrade, *downgrade)}
+    rendered = ctx.findings
+    ctx.findings = [f for f in static if not (f.rule == "opaque-operation" and f.line in rendered_lines)]
+    seen = {(f.rule, f.line, f.table) for f in ctx.findings}
+    for f in rendered:
+        key = (f.rule, f.line, f.table)
+        if key not in seen:
+            seen.add(key)
+            ctx.findings.append(f)
 
 
 def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
@@ -81,8 +129,6 @@ def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
     A unit has ``sql``, ``line``, ``column``, ``op`` (a name), ``autocommit`` (True/False, or None when
     the SQL itself carries BEGIN/COMMIT) and optionally ``note`` and ``existing_type``.
     """
-    from .engine import run_rules
-
     state = ctx.state
     for unit in units:
         if unit.autocommit is not None and unit.autocommit == state.in_transaction:
@@ -136,7 +182,9 @@ def sorted_findings(findings: list[Finding]) -> list[Finding]:
 # ---- files and folders
 
 
-def lint_text(text: str, path: str, settings: Settings, *, sources: bool = True) -> list[Finding]:
+def lint_text(
+    text: str, path: str, settings: Settings, *, sources: bool = True, offline: Path | None = None
+) -> list[Finding]:
     """Lint a file's text as SQL or as an Alembic revision, by its name and content; ``sources``: findings
     carry their source line (text output shows it, JSON has no place for it)."""
     if path.endswith(".sum"):
@@ -148,7 +196,7 @@ def lint_text(text: str, path: str, settings: Settings, *, sources: bool = True)
 
         if not looks_like_revision(text):
             return []
-        return lint_revision(text, path, settings, sources=sources)
+        return lint_revision(text, path, settings, sources=sources, offline=offline)
     return lint_sql(text, path, settings, sources=sources)
 
 
@@ -431,14 +479,8 @@ def _lint_files(
                 continue
             except OSError as exc:
                 raise InputError(f"{display}: cannot read: {exc.strerror}") from None
-        if offline and file is not None and display.endswith(".py"):
-            from ..alembic.offline import lint_offline
-            from ..alembic.static import looks_like_revision
-
-            if looks_like_revision(text):
-                findings.extend(lint_offline(Path(file), settings))
-                continue
-        findings.extend(lint_text(text, display, settings, sources=sources))
+        rendered = Path(file) if offline and file is not None else None
+        findings.extend(lint_text(text, display, settings, sources=sources, offline=rendered))
     return findings
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from ..records import Record
 from ..sql.locks import LOCK_STRENGTH
 from ..sql.nodes import bare, bare_relation, walk
 
 
-class MigrationState(Record):
+class MigrationState:
+    """The lint's running knowledge of one migration (changed statement by statement)."""
+
     __slots__ = (
         "in_transaction", "explicit_transaction", "begin_line", "begin_suppress", "lock_timeout",
         "local_lock_timeout", "created_tables", "created_columns", "created_indexes", "created_constraints",

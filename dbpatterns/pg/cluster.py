@@ -12,8 +12,9 @@ Where things live:
 - servers: a fresh ``dbpatterns-pg-*`` directory (data directory, socket, log) under
   ``$DBPATTERNS_PG_TMPDIR``, else ``/dev/shm`` when it is a roomy tmpfs (creating a database there is
   ten times faster than on a slow disk), else the system temporary directory. Each holds an ``owner``
-  file with the creating process id; directories whose owner died (a crashed run) are never reused:
-  their server, if still running, is stopped and the directory removed.
+  file with the creating process's id and start time (:mod:`dbpatterns.pg.owner`); directories whose owner
+  is gone (a crashed or killed run; a reused process id does not count as the owner) are never reused:
+  their server, if still running, is stopped and the directory removed at the next start of a server.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -34,6 +36,8 @@ from pathlib import Path
 from dbpatterns.files import cache_root
 from dbpatterns.pg.binaries import Binaries, RunAs
 from dbpatterns.pg.errors import PgError, log_tail
+from dbpatterns.pg.owner import alive as _alive
+from dbpatterns.pg.owner import my_mark, owner_alive
 
 log = logging.getLogger("dbpatterns.pg")
 
@@ -76,7 +80,7 @@ def make_run_dir(user: RunAs) -> Path:
     try:
         root.mkdir(parents=True, exist_ok=True)
         path = Path(tempfile.mkdtemp(prefix=RUN_PREFIX, dir=root))
-        (path / "owner").write_text(f"{os.getpid()}\n")
+        (path / "owner").write_text(my_mark() + "\n")
         user.chown(path)
     except OSError as exc:
         raise PgError(f"cannot create a directory for PostgreSQL under {root}: {exc.strerror}") from None
@@ -131,9 +135,12 @@ def prepare_data_dir(bins: Binaries, user: RunAs, data_dir: Path, *, use_cache: 
         initdb(bins, user, data_dir)
         return False
     cached = cache_root() / cache_key(bins, user)
-    if (cached / "PG_VERSION").is_file() and (cached / "global" / "pg_control").is_file():
+    missing = _missing(cached)
+    if not missing:
         copy_tree(cached, data_dir)
         return True
+    if cached.exists():  # never published half: someone damaged it; a new one cannot be published over it
+        discard_cache(bins, user, f"{missing} is missing")
     staging = make_run_dir(user)
     try:
         initdb(bins, user, staging / "data")
@@ -146,6 +153,69 @@ def prepare_data_dir(bins: Binaries, user: RunAs, data_dir: Path, *, use_cache: 
     _publishers.append(thread)
     thread.start()
     return False
+
+
+def _missing(data_dir: Path) -> str | None:
+    """The first part of a cluster missing from ``data_dir`` (the server would start without its
+    databases' folders and fail at the first connection), or None."""
+    for part in ("PG_VERSION", "global/pg_control", "postgresql.conf", "base/1"):
+        if not (data_dir / part).exists():
+            return part
+    with contextlib.suppress(OSError):
+        if sum(1 for _ in (data_dir / "base").iterdir()) >= 3:  # template1, template0, postgres
+            return None
+    return "base/ (a database folder)"
+
+
+def _say(line: str) -> None:
+    """One line on stderr, not through logging: a project's env.py (logging.config.fileConfig) disables
+    the loggers that exist when it runs, ours among them, and the MCP server reuses its process."""
+    with contextlib.suppress(OSError, ValueError):
+        print(" ".join(line.split()), file=sys.stderr, flush=True)
+
+
+def discard_cache(bins: Binaries, user: RunAs, why: str) -> None:
+    """Remove a damaged cached cluster (the next start builds it again), saying so in one warning."""
+    cached = cache_root() / cache_key(bins, user)
+    if not cached.exists():
+        return
+    _say(f"dbpatterns: the cached PostgreSQL cluster {cached} is damaged ({why}); rebuilding it")
+    aside = cached.parent / f".{cached.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        os.rename(cached, aside)  # atomic: another process sees the old cluster or none
+    except OSError:
+        aside = cached
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def set_aside(bins: Binaries, user: RunAs) -> Path | None:
+    """Move the cached cluster out of the way (the next start builds a new one); returns where it went."""
+    cached = cache_root() / cache_key(bins, user)
+    aside = cached.parent / f".{cached.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        os.rename(cached, aside)
+    except OSError:
+        return None
+    return aside
+
+
+def put_back(bins: Binaries, user: RunAs, aside: Path | None) -> None:
+    """Undo :func:`set_aside` (unless a new cache was published meanwhile: then drop the old one)."""
+    if aside is None:
+        return
+    wait_for_cache()
+    with contextlib.suppress(OSError):
+        os.rename(aside, cache_root() / cache_key(bins, user))
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def discard_aside(aside: Path | None, why: str) -> None:
+    """Remove a cached cluster set aside because it is damaged, saying so in one warning."""
+    if aside is None:
+        return
+    cached = aside.parent / aside.name[1:].partition(".tmp-")[0]
+    _say(f"dbpatterns: the cached PostgreSQL cluster {cached} was damaged ({why}); rebuilt it")
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def wait_for_cache(timeout: float | None = None) -> None:
@@ -173,21 +243,6 @@ def _publish(staging: Path, cached: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         with contextlib.suppress(ValueError):
             _publishers.remove(threading.current_thread())
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie left unreaped by a container's init counts as dead)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def _owner_pid(path: Path) -> int | None:
@@ -229,12 +284,15 @@ def reap_stale() -> None:
         _reaped = True
     with contextlib.suppress(OSError):
         for path in run_root().glob(RUN_PREFIX + "*"):
-            pid = _owner_pid(path / "owner")
-            if pid is None:
+            try:
+                live = owner_alive((path / "owner").read_text())
+            except OSError:
+                live = None
+            if live is None:
                 # a directory just being created has no owner file yet: leave young ones alone
                 if time.time() - path.stat().st_mtime < 60:
                     continue
-            elif _alive(pid):
+            elif live:
                 continue
             _stop_orphan(path / "data")
             shutil.rmtree(path, ignore_errors=True)

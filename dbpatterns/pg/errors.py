@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dbpatterns.findings import InputError
+from dbpatterns.errors import InputError
 
 
 class PgError(InputError):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from dbpatterns.findings import first_line
+from dbpatterns.errors import first_line
 from dbpatterns.pg.errors import PgError
 
 #: Table lock modes, weakest first.
@@ -138,7 +138,9 @@ def observe(
             locks = table_locks(conn, conn.info.backend_pid)
             changed = rewritten(before, relfilenodes(conn))
         except psycopg.Error as exc:
-            raise PgError(f"statement failed: {first_line(exc)}") from exc
+            from dbpatterns.pg.sandbox import explain
+
+            raise PgError(f"statement failed: {first_line(exc)}{explain(exc)}") from exc
         finally:
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 conn.execute("ROLLBACK")
@@ -186,10 +188,18 @@ def _observe_autocommit(conn: psycopg.Connection, conn_url: str, sql: str, timeo
         errors = []
         while (result := pgconn.get_result()) is not None:
             if result.status == psycopg.pq.ExecStatus.FATAL_ERROR:
-                errors.append(result.error_message)
+                errors.append(result)
     if errors:
-        message = errors[0].decode(conn.info.encoding, "replace").removeprefix("ERROR:").strip()
-        raise PgError(f"statement failed: {message.splitlines()[0]}")
+        from dbpatterns.pg.sandbox import explain_error
+
+        def field(code) -> str:
+            return (errors[0].error_field(code) or b"").decode(conn.info.encoding, "replace")
+
+        fields = psycopg.pq.DiagnosticField
+        message = errors[0].error_message.decode(conn.info.encoding, "replace").removeprefix("ERROR:").strip()
+        primary, detail = field(fields.MESSAGE_PRIMARY), field(fields.MESSAGE_DETAIL)
+        note = explain_error(field(fields.SQLSTATE) or None, primary, detail)
+        raise PgError(f"statement failed: {message.splitlines()[0]}{note}")
     changed = rewritten(before, relfilenodes(conn))
     return Observation(sort_locks((rel, mode_name(mode)) for rel, mode in seen), changed, False, duration)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from dbpatterns.findings import first_line
+from dbpatterns.errors import first_line
 from dbpatterns.pg import cluster
 from dbpatterns.pg.binaries import Binaries, binaries, run_as
 from dbpatterns.pg.errors import PgError, log_tail
@@ -183,6 +183,23 @@ class Server:
         return f"<Server {self._bins.version} {state} socket={self.socket_dir} port={self.port}>"
 
 
+def serving(url: str) -> Server | None:
+    """The running throwaway server of this process that ``url`` points at (its socket and port), or None."""
+    from urllib.parse import parse_qs
+
+    try:
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        host = (query.get("host") or [parts.hostname or ""])[0]
+        port = int((query.get("port") or [parts.port or 5432])[0])
+    except ValueError:
+        return None
+    for server in list(_live):
+        if server.running and str(server.socket_dir) == host and server.port == port:
+            return server
+    return None
+
+
 def start(
     settings: Mapping[str, str | None] | None = None, *, timeout: float = 30.0, cache: bool = True
 ) -> Server:
@@ -194,15 +211,33 @@ def start(
     bins = binaries()
     user = run_as()
     cluster.reap_stale()
-    run_dir = cluster.make_run_dir(user)
-    try:
-        from_cache = cluster.prepare_data_dir(bins, user, run_dir / "data", use_cache=cache)
-        server = _launch(bins, user, run_dir, _settings(bins, settings), timeout)
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    server.from_cache = from_cache
-    return server
+    first: PgError | None = None  # why a server copied from the cache did not start
+    aside = None
+    while True:
+        run_dir = cluster.make_run_dir(user)
+        from_cache = False
+        try:
+            from_cache = cluster.prepare_data_dir(bins, user, run_dir / "data", use_cache=cache)
+            server = _launch(bins, user, run_dir, _settings(bins, settings), timeout)
+        except PgError as exc:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            if first is not None:  # a fresh cluster fails too: the cache was not the cause
+                cluster.put_back(bins, user, aside)
+                raise first from None
+            if not from_cache:
+                raise
+            # a copy of the cached cluster does not start: the cache may be damaged (a truncated pg_control,
+            # a bad postgresql.conf), and then every later start would fail the same way. Try a fresh one.
+            first, aside = exc, cluster.set_aside(bins, user)
+            continue
+        except BaseException:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            cluster.put_back(bins, user, aside)
+            raise
+        if first is not None:
+            cluster.discard_aside(aside, f"a server copied from it did not start: {first}")
+        server.from_cache = from_cache
+        return server
 
 
 @contextlib.contextmanager

@@ -6,76 +6,37 @@ try:  # orjson reads pglast's JSON parse trees about 3x faster than the standard
     from orjson import loads as _loads
 except ImportError:  # pragma: no cover
     from json import loads as _loads
-import sys
 from bisect import bisect_right
+from dataclasses import dataclass, field
 from itertools import accumulate
 
-from ..records import Record
+from .names import MAX_IDENTIFIER_BYTES
+from .pglast_loader import parser_module
 
-
-def _import_parser():
-    """``pglast.parser`` alone: the ``pglast`` package, ``pglast.enums`` and ``pglast.ast`` are left to
-    load on first use (importlib's LazyLoader). The package's own module imports all three and ``typing``,
-    and the parser's imports the enums and the AST nodes, only for ``parse_sql``'s Python objects; we read
-    its JSON, and running them was 50 ms of a one-file lint's 130. ``pglast`` stays whole: reading any of
-    its attributes, or importing another of its modules, loads it."""
-    if "pglast" in sys.modules:
-        from pglast import parser
-
-        return parser
-    import importlib.util
-    from importlib.machinery import PathFinder
-
-    spec = importlib.util.find_spec("pglast")
-    names = ("pglast", "pglast.enums", "pglast.ast", "pglast.error", "pglast.parser")
-    try:
-        package = importlib.util.module_from_spec(spec)  # not run yet: only its __path__ is needed
-        sys.modules["pglast"] = package
-        for name in names[1:]:
-            sub = PathFinder.find_spec(name, spec.submodule_search_locations)
-            if name in ("pglast.enums", "pglast.ast"):
-                sub.loader = importlib.util.LazyLoader(sub.loader)
-            module = sys.modules[name] = importlib.util.module_from_spec(sub)
-            sub.loader.exec_module(module)
-            setattr(package, name.rpartition(".")[2], module)
-            if name == "pglast.error":
-                package.Error = module.Error  # the parser takes it from the package (``from . import Error``)
-        importlib.util.LazyLoader(spec.loader).exec_module(package)  # runs pglast/__init__ on first use
-        return module
-    except Exception:  # noqa: BLE001 - an unusual install: import it the ordinary way
-        for name in names:
-            sys.modules.pop(name, None)
-    from pglast import parser
-
-    return parser
-
-
-_pg = _import_parser()
+_pg = parser_module()
 
 _SUPPRESS_MARK = "dbpatterns:"
 
 
-class Statement(Record):
-    __slots__ = ("kind", "body", "start", "end", "suppress")
-
-    def __init__(self, kind: str, body: dict, start: int, end: int, suppress: frozenset[str] = frozenset()):
-        self.kind = kind  # pglast node name, e.g. "AlterTableStmt"
-        self.body = body  # the node's fields
-        self.start = start  # character offset of the first token (ParsedSQL.position: its line, column)
-        self.end = end  # character offset just past the statement
-        self.suppress = suppress  # rule ids silenced by an inline comment ("*" = all)
+@dataclass(slots=True)
+class Statement:
+    kind: str  # pglast node name, e.g. "AlterTableStmt"
+    body: dict  # the node's fields
+    start: int  # character offset of the first token (ParsedSQL.position: its line, column)
+    end: int  # character offset just past the statement
+    suppress: frozenset[str] = field(default_factory=frozenset)  # rule ids an inline comment silences
 
 
-class SyntaxProblem(Record):
-    __slots__ = ("line", "column", "message")
-
-    def __init__(self, line: int, column: int, message: str):
-        self.line = line
-        self.column = column
-        self.message = message
+@dataclass(slots=True)
+class SyntaxProblem:
+    line: int
+    column: int
+    message: str
 
 
-class ParsedSQL(Record):
+class ParsedSQL:
+    """A SQL text's statements and syntax problems, with offset -> (line, column) lookups."""
+
     __slots__ = ("text", "statements", "errors", "_line_starts", "_cursor")
 
     def __init__(self, text: str):
@@ -284,6 +245,6 @@ def long_identifiers(sql: str) -> list[str]:
             continue
         raw = sql[tok.start : tok.end + 1]
         name = raw[1:-1].replace('""', '"') if raw.startswith('"') else raw.lower()
-        if len(name.encode()) > 63 and name not in out:
+        if len(name.encode()) > MAX_IDENTIFIER_BYTES and name not in out:
             out.append(name)
     return out

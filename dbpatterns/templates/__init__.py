@@ -7,13 +7,13 @@
     made[0].path, made[0].revision, made[0].down_revision
 
 Templates live in ``files/`` (package data); a project overrides any of them with its own folder
-(``[tool.dbpatterns] templates = "folder"``). Bad input raises :class:`~dbpatterns.findings.InputError`
+(``[tool.dbpatterns] templates = "folder"``). Bad input raises :class:`~dbpatterns.errors.InputError`
 before anything is written.
 """
 
 from __future__ import annotations
 
-from ..findings import InputError
+from ..errors import InputError
 from .patterns import PATTERNS, Option, Pattern, list_patterns
 
 __all__ = ["PATTERNS", "Generated", "Option", "Pattern", "generate", "list_patterns"]
@@ -32,7 +32,7 @@ def generate(
     """Render ``pattern`` into the Alembic project at ``project_dir``: a list of one
     :class:`~dbpatterns.templates.revision.Generated`, or two (expand and contract). With ``write=False``
     nothing is written (``--print``)."""
-    from ..alembic.project import require_project
+    from ..alembic.project import load_project
     from .context import template_values
     from .render import environment, render_blocks, template_name
     from .revision import AlembicProject, Generated
@@ -40,7 +40,7 @@ def generate(
     spec = PATTERNS.get(pattern)
     if spec is None:
         raise InputError(f"new: unknown pattern {pattern!r} (run `dbpatterns new --list`)")
-    project = require_project(project_dir, "--project")
+    project = load_project(project_dir, "--project")
     settings, user_templates = _settings(project.root)
     version = pg_version if pg_version is not None else settings.pg_version
     if message is not None and (not message.strip() or '"""' in message or "\\" in message):
@@ -82,7 +82,7 @@ def __getattr__(name: str):
 
 
 def _settings(root):
-    from ..lint.settings import load_settings
+    from ..settings import load_settings
 
     settings = load_settings(root)
     folder = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..findings import InputError
+from ..errors import InputError
 from ..sql.parse import parse_tree
 from . import values as v
 from .patterns import Pattern
@@ -149,7 +149,7 @@ def _sync_names(out: dict, old: str, new: str) -> None:
 
 
 def _enum(out: dict, raw: dict, name: str) -> None:
-    from ..alembic.sqlnames import literal
+    from ..sql.names import literal
 
     if raw.get("before") and raw.get("after"):
         raise InputError(f"new {name}: give --before or --after, not both")

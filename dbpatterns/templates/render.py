@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..findings import InputError
+from ..errors import InputError
 
 BLOCKS = ("message", "doc", "upgrade", "downgrade", "downgrade_ignore", "helpers")
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..alembic.project import importable_in
+from ..errors import InputError, first_line
 from ..files import create_new_file
-from ..findings import InputError, first_line
 
 
 @dataclass(slots=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 import zlib
 
-from ..alembic.sqlnames import literal, quote
-from ..findings import InputError
+from ..errors import InputError
+from ..sql.names import literal, quote
 from ..sql.parse import parse_tree
 
 MAX_IDENTIFIER = 63  # bytes; PostgreSQL truncates longer names

@@ -1,5 +1,6 @@
-"""A scratch database to trace in: on a throwaway embedded server, or created on the user's server
-(``--db URL``) and dropped afterwards, even on errors. An existing database is never written to.
+"""A scratch database to trace in: on a throwaway embedded server (as a role made for the run), or created
+on the user's server (``--db URL``, as its role) and dropped afterwards, even on errors. An existing
+database is never written to.
 
 Passwords never leave this module in a message: :func:`mask` removes them from any text.
 """
@@ -13,18 +14,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from ..findings import InputError, first_line
+from ..errors import InputError, first_line
+from ..pg.sandbox import Access
 
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<pw>[^@/\s]*)@", re.I)
 
 
 @dataclass(frozen=True, slots=True)
 class Scratch:
-    """A scratch database: ``url`` for psycopg (libpq), ``sa_url`` for SQLAlchemy (psycopg driver)."""
+    """A scratch database: ``url`` for psycopg (libpq), ``sa_url`` for SQLAlchemy (psycopg driver);
+    ``access`` says whom the SQL runs as there (:class:`~dbpatterns.pg.sandbox.Access`)."""
 
     url: str
     sa_url: str
     name: str
+    access: Access | None = None
 
 
 def mask(text: str, url: str | None = None) -> str:
@@ -57,15 +61,31 @@ def with_database(url: str, name: str) -> str:
 
 
 @contextlib.contextmanager
-def scratch_database(db: str | None = None) -> Iterator[Scratch]:
-    """A fresh empty database for the duration of the block; dropped (and the server stopped) after."""
-    if db is None:
-        from ..pg import throwaway_server
+def scratch_database(db: str | None = None, *, extensions=(), project=None) -> Iterator[Scratch]:
+    """A fresh empty database for the duration of the block; dropped (and the server stopped) after.
 
-        with throwaway_server() as server, server.scratch_database() as url:
-            yield Scratch(url, psycopg_url(url), unquote(urlsplit(url).path.lstrip("/")))
+    On the embedded server (no ``db``, or ``db`` pointing at a throwaway server of this process) the SQL
+    runs as a role made for the run (:mod:`dbpatterns.pg.sandbox`); the ``extensions`` it cannot create
+    and those the revisions of ``project`` create are created beforehand. On a user's server (``db``) the
+    SQL runs as the URL's role. Either way a statement running past the time limit is cancelled.
+    """
+    from ..pg.sandbox import sandbox
+    from ..pg.server import serving, throwaway_server
+
+    server = serving(db) if db is not None else None
+    if db is not None and server is None:
+        yield from _on_user_server(db)
         return
-    yield from _on_user_server(db)
+    names = set(extensions)
+    if project is not None:
+        from .extensions import history_extensions
+
+        names |= history_extensions(project)
+    with contextlib.ExitStack() as stack:
+        if server is None:
+            server = stack.enter_context(throwaway_server())
+        box = stack.enter_context(sandbox(server.url("postgres"), extensions=names))
+        yield Scratch(box.url, psycopg_url(box.url), box.name, box.access)
 
 
 def _on_user_server(db: str) -> Iterator[Scratch]:
@@ -85,8 +105,12 @@ def _on_user_server(db: str) -> Iterator[Scratch]:
             message = mask(first_line(exc), db)
             raise InputError(f"cannot create a scratch database on --db: {message}") from None
         try:
+            from ..pg.sandbox import Sandbox, time_limit, watched
+
             url = with_database(db, name)
-            yield Scratch(url, psycopg_url(url), name)
+            access = Access("given", admin.info.user)
+            with watched(admin_url, Sandbox(url, name, access, time_limit())):
+                yield Scratch(url, psycopg_url(url), name, access)
         finally:
             with contextlib.suppress(psycopg.Error):
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

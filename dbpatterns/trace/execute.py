@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.pq import TransactionStatus
 
-from ..findings import InputError
+from ..errors import InputError
 from ..pg.locks import observe, relfilenodes, rewritten, table_locks
+from ..pg.sandbox import explain
 from ..sql.parse import parse
 from .model import StatementTrace
 
@@ -150,4 +151,4 @@ def _message(exc: psycopg.Error) -> str:
     diag = getattr(exc, "diag", None)
     primary = diag.message_primary if diag is not None else None
     text = primary or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return " ".join(text.split())
+    return " ".join(text.split()) + explain(exc)

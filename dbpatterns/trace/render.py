@@ -8,8 +8,12 @@ _WIDTH = 50
 
 
 def trace_data(traces: list[StatementTrace]) -> dict:
-    """The JSON document of ``traces`` (DESIGN.md)."""
-    return {"statements": [t.to_dict() for t in traces]}
+    """The JSON document of ``traces`` (DESIGN.md), with ``run_as`` (whom the SQL ran as) when known."""
+    data: dict = {"statements": [t.to_dict() for t in traces]}
+    access = getattr(traces, "access", None)
+    if access is not None:
+        data["run_as"] = access.to_dict()
+    return data
 
 
 def render_text(traces: list[StatementTrace]) -> str:
@@ -57,6 +61,9 @@ def render_text(traces: list[StatementTrace]) -> str:
     if earlier:
         lines.append("* taken by an earlier statement of the same transaction and still held")
     lines.append(f"{len(traces)} statement(s) traced on a scratch database, since dropped.")
+    access = getattr(traces, "access", None)
+    if access is not None:
+        lines.append(f"The SQL {access.describe()}.")
     return "\n".join(lines) + "\n"
 
 

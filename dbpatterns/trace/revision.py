@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..alembic.project import Project, importable_in
-from ..findings import InputError, first_line
+from ..errors import InputError, RevisionNotFound, first_line
 from .database import Scratch
 from .execute import Piece, split
 
@@ -31,9 +31,9 @@ class Target:
 
 def load(project_dir: Path, revision: str) -> Target:
     """Find ``revision`` in the project at ``project_dir`` and render its upgrade as statements."""
-    from ..alembic.project import load_script, require_project
+    from ..alembic.project import as_project, load_script
 
-    project = require_project(project_dir)
+    project = as_project(project_dir)
     scripts = load_script(project)  # Alembic is importable: load_script checked it
     from alembic.util import CommandError
 
@@ -41,19 +41,19 @@ def load(project_dir: Path, revision: str) -> Target:
         try:
             script = scripts.get_revision(revision)
         except CommandError as exc:
-            raise InputError(f"unknown revision {revision!r}: {first_line(exc)}") from None
+            raise RevisionNotFound(revision, str(project.root), first_line(exc)) from None
     if script is None or isinstance(script, tuple):
-        raise InputError(f"unknown revision {revision!r}")
+        raise RevisionNotFound(revision, str(project.root))
     parents = script.down_revision or ()
     path = Path(script.path)
     return Target(project, scripts, path, script.revision, _tuple(parents), _render(path))
 
 
 def _render(path: Path) -> list[Piece]:
-    from ..alembic.offline import render
+    from ..alembic.offline import render_revision
 
     try:
-        chunks = render(path, "upgrade")
+        chunks, _ = render_revision(path, downgrade=False)
     except Exception as exc:  # noqa: BLE001 - any error in user code is reported, not raised
         why = f"{type(exc).__name__}: {first_line(exc)}"
         raise InputError(f"{path}: cannot render upgrade() in Alembic's offline mode: {why}") from None
@@ -70,7 +70,7 @@ def migrate_to_parent(target: Target, scratch: Scratch) -> None:
     on the revisions ``load`` already read)."""
     if not target.parents:
         return
-    from ..verify.runner import Runner, StepFailed
+    from ..alembic.runner import Runner, StepFailed
 
     runner = Runner(target.project, scratch.sa_url, target.script)
     try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..findings import InputError
+from ..errors import InputError
+from ..pg.sandbox import Access
 from .database import mask, scratch_database
 from .execute import Piece, run_change, run_setup, split
 from .model import StatementTrace
@@ -27,11 +28,15 @@ def trace_sql(
     psql runs a file, unless ``in_transaction`` (the whole script in one, as many migration runners do).
     Raises :class:`InputError` (one line, no password) on bad SQL or a failing statement.
     """
+    from .extensions import sql_extensions
+
     pieces = split(change, change_name)
     setup_pieces = split(setup, setup_name) if setup else []
+    named = sql_extensions(p.sql for p in [*setup_pieces, *pieces] if p.kind == "CreateExtensionStmt")
     return _guarded(
         db,
         lambda scratch: _trace(scratch, setup_pieces, setup_name, rows, pieces, change_name, in_transaction),
+        extensions=named,
     )
 
 
@@ -48,7 +53,7 @@ def trace_revision(
         migrate_to_parent(target, scratch)
         return _trace(scratch, [], "", rows, target.pieces, str(target.path))
 
-    return _guarded(db, run)
+    return _guarded(db, run, project=target.project)
 
 
 def read_text(path: Path, what: str) -> str:
@@ -71,10 +76,26 @@ def _trace(scratch, setup, setup_name: str, rows: int, pieces: list[Piece], name
     return run_change(scratch.url, pieces, name, in_transaction=in_transaction)
 
 
-def _guarded(db: str | None, fn):
+class Traces(list):
+    """The traces of a run (a list of :class:`StatementTrace`), with ``access``: whom the SQL ran as."""
+
+    access: Access | None = None
+
+
+def _guarded(db: str | None, fn, **where) -> Traces:
     """Run ``fn(scratch)`` in a scratch database; every message leaves without the password of ``db``."""
+    from ..pg.sandbox import time_note
+
     try:
-        with scratch_database(db) as scratch:
-            return fn(scratch)
+        with scratch_database(db, **where) as scratch:
+            try:
+                traces = Traces(fn(scratch))
+            except InputError as exc:  # a statement the time limit cancelled says so
+                note = time_note()
+                if note and note not in str(exc):
+                    raise InputError(f"{exc}{note}") from None
+                raise
+            traces.access = scratch.access
+            return traces
     except InputError as exc:
         raise InputError(mask(str(exc), db)) from None

@@ -8,30 +8,33 @@
 
 Checks (see :mod:`dbpatterns.verify.checks`): single_head, upgrade, models_match, downgrade, stairway,
 downgrade_no_trace. Input errors (not an Alembic project, an env.py that does not import, unknown models)
-raise :class:`~dbpatterns.findings.InputError` before any server starts where they can.
+raise :class:`~dbpatterns.errors.InputError` before any server starts where they can.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..findings import InputError
+from ..alembic.project import Project
+from ..errors import InputError
 from .model import CHECKS, Check, Report
 
 __all__ = ["CHECKS", "Check", "Report", "verify_empty_database", "verify_project"]
 
 
-def verify_project(project_dir: str | Path = ".", db: str | None = None, *, at_head=None) -> Report:
+def verify_project(project_dir: Project | str | Path = ".", db: str | None = None, *, at_head=None) -> Report:
     """Verify on a fresh scratch database: embedded, or created on the server ``db`` and dropped after.
     ``at_head(runner, metadata)``: called once the upgrade to the single head passed (after the models
     check), to run more on the migrated database (``dbpatterns check``: detect's comparison); it must
     leave the database as it found it and raise nothing."""
     from ..trace.database import mask, scratch_database
 
-    project, metadata = _prepare(Path(project_dir))
+    project, metadata = _prepare(project_dir)
     try:
-        with scratch_database(db) as scratch:
-            return _verify(project, scratch.sa_url, metadata, at_head)
+        with scratch_database(db, project=project) as scratch:
+            report = _verify(project, scratch.sa_url, metadata, at_head)
+            report.run_as = scratch.access
+            return report
     except InputError as exc:
         raise InputError(mask(str(exc), db)) from None
 
@@ -40,23 +43,23 @@ def verify_empty_database(project_dir: str | Path, url: str) -> Report:
     """Verify on the existing, empty database at ``url`` (a SQLAlchemy or libpq URL); it is migrated."""
     from ..trace.database import psycopg_url
 
-    project, metadata = _prepare(Path(project_dir))
+    project, metadata = _prepare(project_dir)
     return _verify(project, psycopg_url(url), metadata)
 
 
-def _prepare(folder: Path):
-    from ..alembic.models import load_metadata, models_setting
-    from ..alembic.project import require_project
+def _prepare(project):
+    from ..alembic.models import load_metadata
+    from ..alembic.project import as_project
 
-    project = require_project(folder)
-    spec = models_setting(project.root)
+    project = as_project(project)
+    spec = project.settings.models
     metadata = load_metadata(spec, project.root) if spec else None
     return project, metadata
 
 
 def _verify(project, sa_url: str, metadata, at_head=None) -> Report:
+    from ..alembic.runner import Runner
     from .checks import run_checks
-    from .runner import Runner
 
     runner = Runner(project, sa_url)
     try:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..findings import InputError
+from ..alembic.runner import HOW_TO_PASS_URL, Runner, StepFailed
+from ..errors import InputError
 from ..schema import diff, snapshot
 from .autogen import describe_all
 from .model import Report
-from .runner import HOW_TO_PASS_URL, Runner, StepFailed
 
 
 def run_checks(runner: Runner, metadata=None, at_head=None) -> Report:

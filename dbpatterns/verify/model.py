@@ -23,6 +23,7 @@ class Check:
 class Report:
     checks: list[Check] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # check name -> why it did not run
+    run_as: object = None  # whom the history ran as (dbpatterns.pg.sandbox.Access), when known
 
     @property
     def ok(self) -> bool:
@@ -44,4 +45,4 @@ class Report:
             "ok": self.ok,
             "checks": [c.to_dict() for c in self.checks],
             "skipped": [{"name": k, "detail": v} for k, v in self.skipped.items()],
-        }
+        } | ({"run_as": self.run_as.to_dict()} if self.run_as is not None else {})

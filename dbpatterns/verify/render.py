@@ -15,4 +15,6 @@ def render_text(report: Report) -> str:
         lines.append(f"skip {name}: {why}")
     failed = sum(not c.ok for c in report.checks)
     lines.append("all checks passed" if report.ok else f"{failed} check(s) failed")
+    if report.run_as is not None:
+        lines.append(f"The history {report.run_as.describe()}.")
     return "\n".join(lines) + "\n"

@@ -127,7 +127,8 @@ doc_only_rule(
     ## What it does
     With `--offline`, each revision is imported and its `upgrade()` and `downgrade()` run against Alembic's
     offline (`--sql`) context. When that raises (an import that needs the application's settings, an op
-    that reads from the database), the error is reported here and nothing else is checked in that file.
+    that reads from the database), the error is reported here, once per file; the file's static findings
+    stay (rendering only ever adds findings).
 
     ## Why is this bad?
     The revision cannot be rendered as SQL for review, and `alembic upgrade --sql` fails the same way.

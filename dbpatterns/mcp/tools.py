@@ -84,10 +84,10 @@ def lint_migration(
     Every finding names the lock the statement takes, whether it rewrites the table, and the safe recipe.
     Settings come from [tool.dbpatterns] in the project's pyproject.toml.
     """
-    from dbpatterns.lint import lint_paths, lint_text
+    from dbpatterns.lint import lint_paths, lint_text, load_settings
 
     _one_of(sql, path, "the migration's")
-    settings = _settings(project_root())
+    settings = load_settings(project_root())
     if pg_version is not None:  # as on the command line: a major version clears a minor one from the config
         settings = settings.replace(pg_version=pg_version, pg_minor=None)
     if sql is not None:
@@ -102,40 +102,24 @@ def lint_migration(
     return LintResult(findings=[f.to_dict() for f in findings])
 
 
-_SETTINGS: dict = {}
-
-
-def _settings(root):
-    """The lint settings of ``root``, read again only when its pyproject.toml changes."""
-    from dbpatterns.lint import load_settings
-    from dbpatterns.lint.settings import find_pyproject
-
-    where = find_pyproject(root)
-    stat = where.stat() if where else None
-    key = (root, where, stat and (stat.st_mtime_ns, stat.st_size))
-    if key not in _SETTINGS:
-        _SETTINGS.clear()
-        _SETTINGS[key] = load_settings(root)
-    return _SETTINGS[key]
-
-
 @guarded
 def explain_rule(
     rule: Annotated[str, Field(description="a lint rule id (e.g. set-not-null) or a squawk rule name")],
 ) -> RuleDoc:
     """Explain one lint rule: what it checks, why it is a problem, an example, and the safe recipe."""
-    import difflib
+    from dbpatterns.errors import UnknownRule
+    from dbpatterns.lint.docs import rule_json
+    from dbpatterns.lint.registry import find_rule, resolve_ids
 
-    from dbpatterns.cli import _rule_json
-    from dbpatterns.lint.registry import all_rules, get_rule
-
-    found = get_rule(rule) or next((r for r in all_rules() if rule in r.aliases), None)
+    found = find_rule(rule)
     if found is None:
-        names = [r.id for r in all_rules()] + [a for r in all_rules() for a in r.aliases]
-        close = difflib.get_close_matches(rule, names, n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else " list_rules gives every rule."
-        raise ToolError(f"Unknown lint rule {rule!r}.{hint}")
-    return RuleDoc.model_validate(_rule_json(found, full=True))
+        try:
+            resolve_ids([rule])
+        except UnknownRule as exc:
+            close = exc.suggestions
+            hint = f" Did you mean {', '.join(close)}?" if close else " list_rules gives every rule."
+            raise ToolError(f"Unknown lint rule {exc.shown!r}.{hint}") from None
+    return RuleDoc.model_validate(rule_json(found, full=True))
 
 
 @guarded
@@ -143,10 +127,10 @@ def list_rules(
     include_opt_in: Annotated[bool, Field(description="also list the opt-in (style) rules")] = True,
 ) -> RulesResult:
     """List the lint rules: id, squawk aliases, severity, summary, whether on by default, category."""
-    from dbpatterns.cli import _rule_json
+    from dbpatterns.lint.docs import rule_json
     from dbpatterns.lint.registry import all_rules
 
-    return RulesResult(rules=[_rule_json(r) for r in all_rules() if r.default or include_opt_in])
+    return RulesResult(rules=[rule_json(r) for r in all_rules() if r.default or include_opt_in])
 
 
 @guarded

@@ -1,5 +1,5 @@
-"""Identifier quoting and literal rendering for PostgreSQL, the way SQLAlchemy's PostgreSQL dialect does it
-(quote only when needed)."""
+"""SQL names and literals for PostgreSQL: quoting the way SQLAlchemy's PostgreSQL dialect does it (only when
+needed), the 63-byte identifier limit, and literal rendering. The one place for them."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ _KEYWORD_TEXT = """
 """
 _KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
+
+
+MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer identifiers
+
+
+def truncate(name: str) -> str:
+    """``name`` cut to PostgreSQL's 63-byte identifier limit, as the server cuts it (never inside a
+    multibyte character)."""
+    data = name.encode()
+    return name if len(data) <= MAX_IDENTIFIER_BYTES else data[:MAX_IDENTIFIER_BYTES].decode(errors="ignore")
 
 
 def quote(name: str) -> str:

@@ -27,7 +27,7 @@ def bundle_root() -> Path:
     given = os.environ.get("DBPATTERNS_BUNDLE_DIR")
     if given:
         return Path(given).resolve()
-    return choose_bundle(Path(__file__).resolve().parents[1], Path(sys.prefix))
+    return choose_bundle(Path(__file__).resolve().parents[2], Path(sys.prefix))
 
 
 def choose_bundle(checkout: Path, prefix: Path) -> Path:
@@ -96,13 +96,13 @@ def read_document(folder: str, name: str) -> str:
 
 
 def lint_rule_doc(rule_id: str) -> str:
-    from dbpatterns.cli import render_rule_doc
-    from dbpatterns.lint.registry import all_rules, get_rule
+    from dbpatterns.lint.docs import rule_markdown
+    from dbpatterns.lint.registry import find_rule
 
-    found = get_rule(rule_id) or next((r for r in all_rules() if rule_id in r.aliases), None)
+    found = find_rule(rule_id)
     if found is None:
-        raise ResourceNotFoundError(f"No lint rule {rule_id!r}; the list_rules tool names every one.")
-    return render_rule_doc(found)
+        raise ResourceNotFoundError(f"No lint rule {rule_id[:80]!r}; the list_rules tool names every one.")
+    return rule_markdown(found)
 
 
 def register_resources(server: MCPServer) -> None:

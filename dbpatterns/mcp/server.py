@@ -6,6 +6,8 @@ import inspect
 
 from mcp.server.mcpserver import MCPServer
 
+from dbpatterns import __version__
+
 INSTRUCTIONS = (
     "Safe PostgreSQL schema changes with Alembic. lint_migration finds migrations that lock or rewrite "
     "big tables, break running code or cannot roll back; trace_locks confirms locks on a throwaway "
@@ -23,7 +25,7 @@ def build_server() -> MCPServer:
         "dbpatterns",
         title="database-patterns",
         instructions=INSTRUCTIONS,
-        version=_version(),
+        version=__version__,
         log_level="WARNING",
     )
     for fn, title, hints in TOOLS:
@@ -32,9 +34,3 @@ def build_server() -> MCPServer:
     register_resources(server)
     register_prompts(server)
     return server
-
-
-def _version() -> str:
-    from dbpatterns.cli import _version
-
-    return _version()

@@ -1,11 +1,21 @@
-"""``python -m mcp_server``: serve over stdio (default) or streamable HTTP on a loopback address."""
+"""``python -m dbpatterns.mcp`` (and ``dbpatterns mcp``): serve over stdio (default) or streamable HTTP on a
+loopback address."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The transport options, for this module's parser and the ``dbpatterns mcp`` subcommand alike."""
+    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="with --transport http: a loopback address")
+    parser.add_argument("--port", type=int, default=8765, help="with --transport http (default 8765)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -14,33 +24,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
-    parser.add_argument("--host", default="127.0.0.1", help="with --transport http: a loopback address")
-    parser.add_argument("--port", type=int, default=8765, help="with --transport http (default 8765)")
-
-
 def serve(args: argparse.Namespace) -> int:
     if args.transport == "http" and args.host not in LOOPBACK:
         print(f"dbpatterns mcp: --host must be a loopback address ({', '.join(LOOPBACK)})", file=sys.stderr)
         return 2
-    import gc
-    import signal
+    from .server import build_server
 
     # a client may stop a stdio server with SIGTERM: stop the embedded PostgreSQL this process started
     # first (a thread blocked on stdin would keep a normal shutdown waiting)
     signal.signal(signal.SIGTERM, _terminate)
-    # Importing the SDK builds thousands of pydantic models and frees none of them: cycle collections
-    # meanwhile only walk the growing heap (a tenth of the time to tools/list). What start-up made lives
-    # as long as the process, so it is frozen out of the later collections too.
-    gc.disable()
-    try:
-        from .server import build_server
-
-        server = build_server()
-    finally:
-        gc.freeze()
-        gc.enable()
+    server = build_server()
     try:
         if args.transport == "http":
             server.run("streamable-http", host=args.host, port=args.port)
@@ -52,8 +45,6 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _terminate(signum, frame):
-    import os
-
     from .safety import stop_scratch_server
 
     stop_scratch_server()

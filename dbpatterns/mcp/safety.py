@@ -108,7 +108,7 @@ def database_url(target: str | None) -> str:
     A tool never takes a URL as an argument: the model could be talked into pointing it anywhere.
     """
     if target is None:
-        url = os.environ.get(DATABASE_URL_ENV, "").strip()
+        url = configured_database_url()
         if not url:
             raise ToolError(
                 f"No database configured: set {DATABASE_URL_ENV} (the plugin's database_url option) or "
@@ -127,8 +127,8 @@ def database_url(target: str | None) -> str:
 
 def configured_targets() -> dict[str, str]:
     """``[tool.dbpatterns] targets`` of the project: name -> URL, where ``${VAR}`` reads the environment."""
-    from dbpatterns.findings import InputError
-    from dbpatterns.lint.settings import find_pyproject, load_targets
+    from dbpatterns.errors import InputError
+    from dbpatterns.settings import find_pyproject, load_targets
 
     where = find_pyproject(project_root())
     if where is None:
@@ -152,9 +152,16 @@ def _expand_env(value: str, target: str) -> str:
     return _ENV_REFERENCE.sub(read, value).strip()
 
 
+def configured_database_url() -> str:
+    """``DBPATTERNS_DATABASE_URL``, or "" when it is unset or a placeholder nobody expanded: opened as a plain
+    project (not as a plugin), Claude Code passes ``${user_config.database_url}`` through as it is."""
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    return "" if url.startswith("${") and url.endswith("}") else url
+
+
 def known_secrets() -> list[str]:
     """Every configured database URL, so that their passwords can be masked out of any text."""
-    urls = [os.environ.get(DATABASE_URL_ENV, "")]
+    urls = [configured_database_url()]
     urls += [value for name, value in os.environ.items() if name.endswith("_URL") and "://" in value]
     return [u for u in urls if u]
 
@@ -215,7 +222,7 @@ def guarded(fn: _F | None = None, *, inline: Callable[[dict], bool] | None = Non
         return lambda f: guarded(f, inline=inline)
 
     def call(kwargs: dict):
-        from dbpatterns.findings import InputError
+        from dbpatterns.errors import InputError
 
         try:
             result = fn(**kwargs)

@@ -19,7 +19,8 @@ import contextlib
 import io
 from collections.abc import Callable, Iterable
 
-from ..alembic.project import (
+from ..errors import InputError, first_line
+from .project import (
     Project,
     alembic_config,
     env_takes_url,
@@ -27,7 +28,6 @@ from ..alembic.project import (
     load_script,
     url_in_environment,
 )
-from ..findings import InputError, first_line
 
 HOW_TO_PASS_URL = (
     "env.py must use config.attributes['connection'] when it is set, or take the URL from "
@@ -196,4 +196,6 @@ class Runner:
 
 
 def _why(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {first_line(exc)}"
+    from ..pg.sandbox import explain  # the privilege the run's role lacks, or the time limit
+
+    return f"{type(exc).__name__}: {first_line(exc)}{explain(exc)}"
