@@ -1557,3 +1557,36 @@ def test_a_prepared_select_star_breaks_after_an_added_column(pg_url):
             ):
                 app.execute("SELECT * FROM t")
         assert app.execute("SELECT id, a FROM t").fetchall() == [(1, "x")]
+
+
+def test_a_published_table_without_replica_identity_refuses_updates(pg_url):
+    """references/operations: once a table without a primary key is in a publication (CDC, logical
+    replication), INSERT works but UPDATE and DELETE fail until REPLICA IDENTITY is set (PG 18)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE logs (at timestamptz, msg text); INSERT INTO logs VALUES (now(), 'a')")
+        conn.execute("CREATE PUBLICATION cdc FOR TABLE logs")
+        conn.execute("INSERT INTO logs VALUES (now(), 'b')")
+        for statement in ("UPDATE logs SET msg = 'c'", "DELETE FROM logs"):
+            with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="replica identity"):
+                conn.execute(statement)
+        conn.execute("ALTER TABLE logs REPLICA IDENTITY FULL")
+        conn.execute("UPDATE logs SET msg = 'c'")
+        conn.execute("DROP PUBLICATION cdc")
+
+
+@pytest.mark.parametrize(
+    ("sql", "lock"),
+    [
+        ("CREATE PUBLICATION p FOR TABLE orders", "SHARE UPDATE EXCLUSIVE"),
+        ("ALTER TABLE orders REPLICA IDENTITY FULL", "ACCESS EXCLUSIVE"),
+    ],
+)
+def test_publication_and_replica_identity_locks(pg_url, sql, lock):
+    """references/operations: CREATE PUBLICATION FOR TABLE takes SHARE UPDATE EXCLUSIVE; REPLICA IDENTITY
+    takes ACCESS EXCLUSIVE (catalog-only, no rewrite), PG 18."""
+    from dbpatterns.pg.lockmatrix import BASE, Case, measure
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(BASE)
+    row = measure(pg_url, Case(sql, "design"))
+    assert row.locks == [("orders", lock)] and row.rewritten == []
