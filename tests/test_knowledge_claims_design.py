@@ -7,6 +7,7 @@ Each test names the claim it checks, in the words of rules/ and references/. Ale
 
 from __future__ import annotations
 
+import datetime
 import io
 import textwrap
 from pathlib import Path
@@ -1590,3 +1591,41 @@ def test_publication_and_replica_identity_locks(pg_url, sql, lock):
         conn.execute(BASE)
     row = measure(pg_url, Case(sql, "design"))
     assert row.locks == [("orders", lock)] and row.rewritten == []
+
+
+def test_with_loader_criteria_hides_soft_deleted_rows_from_every_orm_select(pg_url):
+    """references/design-choices: a do_orm_execute listener adding with_loader_criteria filters
+    deleted rows out of every ORM SELECT of that session class, unless the statement opts out."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import with_loader_criteria
+
+    class SoftBase(DeclarativeBase):
+        pass
+
+    class Member(SoftBase):
+        __tablename__ = "members"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        email: Mapped[str]
+        deleted_at: Mapped[datetime.datetime | None]
+
+    class LiveSession(Session):
+        pass
+
+    @event.listens_for(LiveSession, "do_orm_execute")
+    def _live_rows_only(execute_state) -> None:
+        if execute_state.is_select and not execute_state.execution_options.get("include_deleted", False):
+            execute_state.statement = execute_state.statement.options(
+                with_loader_criteria(Member, lambda cls: cls.deleted_at.is_(None), include_aliases=True)
+            )
+
+    engine = sa.create_engine(psycopg_url(pg_url))
+    try:
+        SoftBase.metadata.create_all(engine)
+        with LiveSession(engine) as session:
+            session.add_all([Member(id=1, email="a"), Member(id=2, email="b", deleted_at=sa.func.now())])
+            session.commit()
+            assert session.scalars(sa.select(Member.email)).all() == ["a"]
+            everyone = session.scalars(sa.select(Member.email).execution_options(include_deleted=True)).all()
+            assert sorted(everyone) == ["a", "b"]
+    finally:
+        engine.dispose()
