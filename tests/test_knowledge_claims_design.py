@@ -1629,3 +1629,29 @@ def test_with_loader_criteria_hides_soft_deleted_rows_from_every_orm_select(pg_u
             assert sorted(everyone) == ["a", "b"]
     finally:
         engine.dispose()
+
+
+def test_version_table_schema_must_exist_before_the_first_upgrade(tmp_path, pg_url):
+    """references/autogenerate: context.configure(version_table_schema="meta") does not create the
+    schema: the first upgrade fails until CREATE SCHEMA meta has run."""
+    from alembic import command
+    from alembic.config import Config
+
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    env = BRANCH_ENV.replace("target_metadata=None)", 'target_metadata=None, version_table_schema="meta")')
+    assert "version_table_schema" in env
+    (tmp_path / "migrations" / "env.py").write_text(env)
+    _revision(
+        versions, "m1", None, None, None, "CREATE TABLE accounts (id int PRIMARY KEY)", "DROP TABLE accounts"
+    )
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    config = Config(str(tmp_path / "alembic.ini"), stdout=io.StringIO())
+    config.set_main_option("sqlalchemy.url", psycopg_url(pg_url).replace("%", "%%"))
+    with pytest.raises(sa.exc.ProgrammingError, match='schema "meta" does not exist'):
+        command.upgrade(config, "head")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA meta")
+    command.upgrade(config, "head")
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT version_num FROM meta.alembic_version").fetchall() == [("m1",)]
