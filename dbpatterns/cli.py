@@ -13,6 +13,7 @@ import dbpatterns
 from .errors import InputError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+SECTION_HELP = "the alembic.ini section of the project, as alembic -n NAME (default: [alembic])"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,6 +44,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         lint.add_argument("--extend-select", help="comma-separated rule ids to add to the default set")
         lint.add_argument("--ignore", help="comma-separated rule ids to skip")
         lint.add_argument("--project", help="directory whose pyproject.toml holds [tool.dbpatterns]")
+        lint.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         lint.add_argument(
             "--sql-in-transaction",
             action="store_true",
@@ -76,6 +78,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         trace.add_argument("--setup", help="SQL that builds the state before the change")
         trace.add_argument("--revision", help="an Alembic revision of the project to trace instead of a file")
         trace.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        trace.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         trace.add_argument("--rows", type=int, default=0, help="rows to generate in every table first")
         trace.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
         trace.add_argument(
@@ -91,6 +94,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             help="run the project's history on a scratch Postgres: heads, upgrade, stairway, no trace",
         )
         verify.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        verify.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         verify.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
         verify.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -108,6 +112,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "--models", help="models as package.module:Base (default: [tool.dbpatterns] models)"
         )
         detect.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        detect.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         detect.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
         detect.add_argument(
             "--since", metavar="GIT_REF", help="also name model classes changed since GIT_REF"
@@ -126,6 +131,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "--models", help="models as package.module:Base (default: [tool.dbpatterns] models)"
         )
         drift.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        drift.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         drift.add_argument("--no-cache", action="store_true", help="run the history even when it is cached")
         drift.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -133,6 +139,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         sums = sub.add_parser("sum", help="write the sum file of the revisions (or --check it)")
         sums.add_argument("--check", action="store_true", help="compare the revisions with the sum file only")
         sums.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        sums.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         sums.add_argument("--format", choices=("text", "json"), default="text")
 
     if wanted("heads"):
@@ -140,11 +147,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "heads", help="the heads and branches of the history (exit 1 for several heads)"
         )
         heads.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        heads.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         heads.add_argument("--format", choices=("text", "json"), default="text")
 
     if wanted("check"):
         check = sub.add_parser("check", help="the CI bundle: lint, sum check, verify and detect on a project")
         check.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        check.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         check.add_argument("--db", help="a server URL to create the scratch databases on (default: embedded)")
         check.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -178,6 +187,8 @@ def _add_new_parser(sub) -> None:
         p.add_argument("--message", "-m", help="the revision message (default: describes the change)")
         p.add_argument("--head", action="append", help="the head to build on (several for merge)")
         p.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        # --name is the index or constraint name of some patterns: the section is --section here
+        p.add_argument("--section", dest="section", help=SECTION_HELP)
         p.add_argument("--pg-version", help="target PostgreSQL version (default: config or 18)")
         p.add_argument("--print", action="store_true", help="print the revision(s) instead of writing")
         p.add_argument("--format", choices=("text", "json"), default=argparse.SUPPRESS)
@@ -273,6 +284,14 @@ def _ids(text: str | None, where: str):
     return resolve_ids([t.strip() for t in text.split(",") if t.strip()], where)
 
 
+def _project(args):
+    """The Alembic project of ``--project`` (default: the current directory) and ``--name``, loaded once
+    and passed down."""
+    from .alembic.project import load_project
+
+    return load_project(args.project or ".", "--project", name=args.section)
+
+
 def cmd_lint(args) -> int:
     from .lint import lint_paths, load_settings
     from .settings import parse_pg_version, pg_minor_of
@@ -285,6 +304,8 @@ def cmd_lint(args) -> int:
         ignore=(settings.ignore | _ids(args.ignore, "--ignore")) if args.ignore else None,
         sql_in_transaction=args.sql_in_transaction,
     )
+    if args.section is not None:  # the ini section of the projects among the paths
+        settings = settings.replace(alembic_section=args.section)
     if args.pg_version:  # a major version on the command line also clears a minor one from the config
         settings = settings.replace(pg_minor=pg_minor_of(args.pg_version))
     paths = args.paths or ["."]
@@ -368,7 +389,7 @@ def cmd_trace(args) -> int:
     if args.revision:
         if args.file or args.setup:
             raise InputError("trace: give either FILE.sql (with --setup) or --revision, not both")
-        traces = trace_revision(Path(args.project or "."), args.revision, rows=args.rows, db=args.db)
+        traces = trace_revision(_project(args), args.revision, rows=args.rows, db=args.db)
     elif args.file:
         change = read_text(Path(args.file), "trace")
         setup = read_text(Path(args.setup), "trace --setup") if args.setup else None
@@ -391,7 +412,7 @@ def cmd_verify(args) -> int:
     from .verify import verify_project
     from .verify.render import render_text
 
-    report = verify_project(args.project or ".", db=args.db)
+    report = verify_project(_project(args), db=args.db)
     _emit(args, report.to_dict, lambda: render_text(report))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
@@ -402,9 +423,7 @@ def cmd_drift(args) -> int:
 
     urls = list(args.db) + (read_db_file(args.db_file) if args.db_file else [])
     schemas = [s.strip() for s in args.schemas.split(",") if s.strip()] if args.schemas else None
-    summary = check_drift(
-        args.project or ".", urls, schemas=schemas, models=args.models, cache=not args.no_cache
-    )
+    summary = check_drift(_project(args), urls, schemas=schemas, models=args.models, cache=not args.no_cache)
     _emit(args, summary.to_dict, lambda: render_text(summary))
     for report in summary.errors:
         print(f"dbpatterns: {report.error}", file=sys.stderr)
@@ -417,10 +436,10 @@ def cmd_sum(args) -> int:
     from .checksums import check_sums, write_sums
 
     if not args.check:
-        path = write_sums(args.project or ".")
+        path = write_sums(_project(args))
         print(json.dumps({"sum_file": str(path)}) if args.format == "json" else f"wrote {path}")
         return EXIT_OK
-    report = check_sums(args.project or ".")
+    report = check_sums(_project(args))
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2))
     elif not report.exists:
@@ -435,7 +454,7 @@ def cmd_sum(args) -> int:
 def cmd_heads(args) -> int:
     from .heads import render_text, show_heads
 
-    report = show_heads(args.project or ".")
+    report = show_heads(_project(args))
     _emit(args, report.to_dict, lambda: render_text(report))
     return EXIT_OK if report.single else EXIT_FINDINGS
 
@@ -443,7 +462,7 @@ def cmd_heads(args) -> int:
 def cmd_check(args) -> int:
     from .check import render_text, run_check
 
-    report = run_check(args.project or ".", db=args.db)
+    report = run_check(_project(args), db=args.db)
     _emit(args, report.to_dict, lambda: render_text(report))
     return report.exit_code
 
@@ -469,7 +488,7 @@ def cmd_new(args) -> int:
     made = generate(
         args.pattern,
         {o.key: getattr(args, o.key) for o in spec.options},
-        args.project or ".",
+        _project(args),
         pg_version=parse_pg_version(args.pg_version, "--pg-version") if args.pg_version else None,
         write=not args.print,
         head=args.head,
@@ -494,9 +513,9 @@ def cmd_detect(args) -> int:
 
     options = {"models": args.models, "db": args.db, "since": args.since}
     if args.write is not None:
-        report = write_revision(args.project or ".", args.write, **options)
+        report = write_revision(_project(args), args.write, **options)
     else:
-        report = detect_changes(args.project or ".", **options)
+        report = detect_changes(_project(args), **options)
     _emit(args, report.to_dict, lambda: render_text(report))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
