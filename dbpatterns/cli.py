@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(argv)
     except InputError as exc:
         print(f"dbpatterns: {exc}", file=sys.stderr)
+        _extension_hint(str(exc))
         if _wants_json(argv):  # the report a machine reads says it too
             import json
 
@@ -246,6 +247,23 @@ def _os_error(exc: OSError) -> int:
     else:
         print(f"dbpatterns: {what}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def _extension_hint(text: str) -> None:
+    """On stderr, when ``text`` says the server lacks an extension: which, and how to run elsewhere."""
+    from .trace.database import missing_extension_hint
+
+    hint = missing_extension_hint(text)
+    if hint:
+        print(f"dbpatterns: {hint}", file=sys.stderr)
+
+
+def _strings(data) -> str:
+    """Every string in a report's data, one a line."""
+    if isinstance(data, str):
+        return data
+    values = data.values() if isinstance(data, dict) else data if isinstance(data, list | tuple) else ()
+    return "\n".join(_strings(v) for v in values)
 
 
 def _wants_json(argv: list[str]) -> bool:
@@ -290,6 +308,14 @@ def _project(args):
     from .alembic.project import load_project
 
     return load_project(args.project or ".", "--project", name=args.section)
+
+
+def _server(args, project) -> str | None:
+    """Where scratch databases go: --db, else DBPATTERNS_SERVER_URL or the project's [tool.dbpatterns]
+    server_url, else None (the embedded server)."""
+    from .trace.database import configured_server
+
+    return args.db or configured_server(project.settings)
 
 
 def cmd_lint(args) -> int:
@@ -389,7 +415,8 @@ def cmd_trace(args) -> int:
     if args.revision:
         if args.file or args.setup:
             raise InputError("trace: give either FILE.sql (with --setup) or --revision, not both")
-        traces = trace_revision(_project(args), args.revision, rows=args.rows, db=args.db)
+        project = _project(args)
+        traces = trace_revision(project, args.revision, rows=args.rows, db=_server(args, project))
     elif args.file:
         change = read_text(Path(args.file), "trace")
         setup = read_text(Path(args.setup), "trace --setup") if args.setup else None
@@ -412,8 +439,10 @@ def cmd_verify(args) -> int:
     from .verify import verify_project
     from .verify.render import render_text
 
-    report = verify_project(_project(args), db=args.db)
+    project = _project(args)
+    report = verify_project(project, db=_server(args, project))
     _emit(args, report.to_dict, lambda: render_text(report))
+    _extension_hint(_strings(report.to_dict()))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
 
@@ -462,8 +491,10 @@ def cmd_heads(args) -> int:
 def cmd_check(args) -> int:
     from .check import render_text, run_check
 
-    report = run_check(_project(args), db=args.db)
+    project = _project(args)
+    report = run_check(project, db=_server(args, project))
     _emit(args, report.to_dict, lambda: render_text(report))
+    _extension_hint(_strings(report.to_dict()))
     return report.exit_code
 
 
@@ -511,11 +542,12 @@ def cmd_detect(args) -> int:
     from .detect import detect_changes, write_revision
     from .detect.render import render_text
 
-    options = {"models": args.models, "db": args.db, "since": args.since}
+    project = _project(args)
+    options = {"models": args.models, "db": _server(args, project), "since": args.since}
     if args.write is not None:
-        report = write_revision(_project(args), args.write, **options)
+        report = write_revision(project, args.write, **options)
     else:
-        report = detect_changes(_project(args), **options)
+        report = detect_changes(project, **options)
     _emit(args, report.to_dict, lambda: render_text(report))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 

@@ -1,5 +1,6 @@
 """A scratch database to trace in: on a throwaway embedded server, or created on the user's server
-(``--db URL``) and dropped afterwards, even on errors. An existing database is never written to.
+(``--db URL``, else the ``DBPATTERNS_SERVER_URL`` environment variable, else ``server_url`` in
+``[tool.dbpatterns]``) and dropped afterwards, even on errors. An existing database is never written to.
 
 Passwords never leave this module in a message: :func:`mask` removes them from any text.
 """
@@ -7,6 +8,7 @@ Passwords never leave this module in a message: :func:`mask` removes them from a
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import secrets
 from collections.abc import Iterator
@@ -56,9 +58,54 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(libpq_url(url))._replace(path="/" + quote(name, safe="")))
 
 
+SERVER_URL_VARIABLE = "DBPATTERNS_SERVER_URL"
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def configured_server(settings=None) -> str | None:
+    """The server to create scratch databases on when no ``--db`` is given: the ``DBPATTERNS_SERVER_URL``
+    environment variable, else ``server_url`` of ``settings`` (default: the nearest pyproject.toml's
+    ``[tool.dbpatterns]``; ``${VAR}`` read from the environment); None for the embedded server."""
+    value = os.environ.get(SERVER_URL_VARIABLE, "").strip()
+    if value:
+        return value
+    if settings is None:
+        from ..settings import load_settings
+
+        settings = load_settings()
+    value = settings.server_url
+    if not value:
+        return None
+
+    def variable(match: re.Match) -> str:
+        found = os.environ.get(match[1])
+        if found is None:
+            raise InputError(f"[tool.dbpatterns] server_url: the environment variable {match[1]} is not set")
+        return found
+
+    return _VARIABLE.sub(variable, value)
+
+
+def missing_extension_hint(message: str) -> str:
+    """What to do when a history needs an extension the server lacks (``extension "x" is not available``):
+    empty for any other message."""
+    match = re.search(r'extension "([^"]+)" is not available', message)
+    if match is None:
+        return ""
+    return (
+        f"the history needs the extension {match[1]!r}, which this PostgreSQL server does not have (the "
+        "embedded one ships most contrib extensions and pgvector, not uuid-ossp or pgcrypto): run on a "
+        f"server that has it with --db URL, or set {SERVER_URL_VARIABLE} or server_url in "
+        "[tool.dbpatterns] once for every command"
+    )
+
+
 @contextlib.contextmanager
 def scratch_database(db: str | None = None) -> Iterator[Scratch]:
-    """A fresh empty database for the duration of the block; dropped (and the server stopped) after."""
+    """A fresh empty database for the duration of the block; dropped (and the server stopped) after.
+    Without ``db``: on :func:`configured_server`, else on a throwaway embedded server."""
+    if db is None:
+        db = configured_server()
     if db is None:
         from ..pg import throwaway_server
 
