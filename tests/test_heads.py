@@ -63,7 +63,10 @@ def test_revision_that_does_not_import(tmp_path, capsys):
     # heads reads the ids statically: nothing is imported
     assert main(["heads", "--project", str(project)]) == 0
     # a command that runs the history imports it: the error names the file, the line and the ImportError
-    assert main(["new", "add-index", "--table", "a", "--column", "id", "--print", "--project", str(project)]) == 2
+    assert (
+        main(["new", "add-index", "--table", "a", "--column", "id", "--print", "--project", str(project)])
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot load the revisions" in err
     assert f"{revision}:2: ModuleNotFoundError: No module named 'no_such_module'" in err
