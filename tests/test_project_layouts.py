@@ -490,3 +490,18 @@ def test_a_project_error_is_an_input_error(tmp_path):
     write(tmp_path / "alembic.ini", "[alembic]\nscript_location = db\nrecursive_version_locations = true\n")
     with pytest.raises(InputError, match="is not a folder"):
         find_project(tmp_path)
+
+
+def test_new_and_sum_take_the_section(tmp_path, elsewhere, capsys):
+    root = named_sections(tmp_path / "proj")
+    args = ["add-index", "--table", "t_t2", "--column", "id", "--print", "--format", "json"]
+    assert main(["new", *args, "--project", str(root), "--section", "tenant"]) == 0
+    assert json.loads(capsys.readouterr().out)["down_revision"] in ("t2", ["t2"])
+    assert main(["new", *args, "--project", str(root), "--section", "core"]) == 0
+    assert json.loads(capsys.readouterr().out)["down_revision"] in ("c1", ["c1"])
+    assert main(["sum", "--project", str(root), "-n", "tenant"]) == 0
+    written = (root / "revisions" / "tenant" / "dbpatterns.sum").read_text()
+    assert "versions/t1_t_t1.py" in written and "extra/t2_t_t2.py" in written and "t_c1" not in written
+    assert main(["sum", "--check", "--project", str(root), "--name", "tenant"]) == 0
+    assert main(["sum", "--check", "--project", str(root), "--name", "core"]) == 0  # no sum file there yet
+    assert "no sum file" in capsys.readouterr().out
