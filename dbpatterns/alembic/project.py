@@ -120,7 +120,8 @@ def find_project(folder: Path, name: str | None = None) -> Project | None:
     folder = Path(folder)
     ini = folder / "alembic.ini"
     ini = ini if ini.is_file() else None
-    options = _Options(folder.resolve(), ini, _toml_with_alembic(folder / "pyproject.toml"), name)
+    toml, table = _toml_with_alembic(folder / "pyproject.toml")
+    options = _Options(folder.resolve(), ini, toml, table, name)
     if options.ini is None and options.toml is None:
         return None
     return options.project()
@@ -146,24 +147,25 @@ def as_project(project, name: str | None = None) -> Project:
     return project if isinstance(project, Project) else load_project(project, name=name)
 
 
-def _toml_with_alembic(path: Path) -> Path | None:
-    """``path`` when it is a pyproject.toml with a ``[tool.alembic]`` table."""
+def _toml_with_alembic(path: Path) -> tuple[Path | None, dict]:
+    """(``path``, its ``[tool.alembic]`` table) when it is a pyproject.toml with one, else (None, {})."""
     if not path.is_file():
-        return None
+        return None, {}
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
     if "alembic" not in text:  # another tool's file (which may not even parse)
-        return None
-    return path if _toml_table(path, text) is not None else None
+        return None, {}
+    table = _toml_table(path, text)
+    return (path, table) if table is not None else (None, {})
 
 
-def _toml_table(path: Path, text: str | None = None) -> dict | None:
+def _toml_table(path: Path, text: str) -> dict | None:
     import tomllib
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8") if text is None else text)
+        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {first_line(exc)}") from None
     tool = data.get("tool", {})
@@ -182,7 +184,9 @@ class _Options:
     """The options of one project as ``alembic.config.Config`` reads them (``get_alembic_option``,
     ``get_main_option``, ``get_version_locations_list``, ``get_prepend_sys_paths_list``)."""
 
-    def __init__(self, folder: Path, ini: Path | None, toml: Path | None, name: str | None) -> None:
+    def __init__(
+        self, folder: Path, ini: Path | None, toml: Path | None, table: dict, name: str | None
+    ) -> None:
         self.folder, self.ini, self.toml = folder, ini, toml
         self.section = name or DEFAULT_SECTION
         self.named = name is not None
@@ -195,7 +199,7 @@ class _Options:
                 self.parser.read(ini, encoding="utf-8")
             except (configparser.Error, UnicodeDecodeError) as exc:
                 raise InputError(f"{ini}: cannot read: {first_line(exc)}") from None
-        self.table = _toml_table(toml) if toml is not None else {}
+        self.table = table
         self.toml_args = {"here": toml.resolve().parent.as_posix()} if toml is not None else {}
 
     @property
