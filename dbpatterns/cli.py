@@ -452,10 +452,22 @@ def cmd_drift(args) -> int:
 
     urls = list(args.db) + (read_db_file(args.db_file) if args.db_file else [])
     schemas = [s.strip() for s in args.schemas.split(",") if s.strip()] if args.schemas else None
-    summary = check_drift(_project(args), urls, schemas=schemas, models=args.models, cache=not args.no_cache)
+    from .trace.database import UserServer, configured_server
+
+    project = _project(args)
+    scratch = configured_server(project.settings)  # where the history runs (default: embedded)
+    summary = check_drift(
+        project,
+        urls,
+        schemas=schemas,
+        models=args.models,
+        cache=not args.no_cache,
+        server=UserServer(scratch) if scratch else None,
+    )
     _emit(args, summary.to_dict, lambda: render_text(summary))
     for report in summary.errors:
         print(f"dbpatterns: {report.error}", file=sys.stderr)
+        _extension_hint(report.error)
     return EXIT_USAGE if summary.errors else EXIT_OK if summary.in_sync else EXIT_FINDINGS
 
 

@@ -94,3 +94,30 @@ def test_the_sum_file_imports_nothing_and_reads_the_locations_as_alembic(tmp_pat
     assert sorted(revision_files(loaded)) == ["versions/old/r0.py", "versions/r1.py", "versions/r2.py"]
     write_sums(project)
     assert check_sums(project).ok and check_sums(project).revisions == 2
+
+
+def test_drift_runs_the_history_on_the_configured_server(tmp_path, monkeypatch, pg_server, pg_url, capsys):
+    """With DBPATTERNS_SERVER_URL the history's scratch database is made there: no embedded server starts,
+    and the scratch database is dropped after."""
+    from dbpatterns.alembic.runner import Runner
+    from dbpatterns.trace.database import psycopg_url
+
+    project = write_project(tmp_path / "p", [("r1", None, "op.execute('CREATE TABLE a (id int)')", "pass")])
+    runner = Runner(load_project(project), psycopg_url(pg_url))
+    try:
+        runner.run(lambda heads, ctx: runner.upgrade_steps("heads", heads), "heads")
+    finally:
+        runner.close()
+
+    def no_embedded_server(*args, **kwargs):
+        raise AssertionError("the embedded server was started")
+
+    monkeypatch.setattr("dbpatterns.pg.start", no_embedded_server)
+    monkeypatch.setenv("DBPATTERNS_SERVER_URL", pg_server.url())
+    monkeypatch.setenv("DBPATTERNS_CACHE_DIR", str(tmp_path / "cache"))
+    before = _databases(pg_server)
+    code = main(["drift", "--project", str(project), "--db", pg_url, "--no-cache", "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert json.loads(out.out)["in_sync"] is True
+    assert _databases(pg_server) == before

@@ -8,6 +8,7 @@ Passwords never leave this module in a message: :func:`mask` removes them from a
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import secrets
@@ -98,6 +99,50 @@ def missing_extension_hint(message: str) -> str:
         f"server that has it with --db URL, or set {SERVER_URL_VARIABLE} or server_url in "
         "[tool.dbpatterns] once for every command"
     )
+
+
+class UserServer:
+    """A server named by URL (``DBPATTERNS_SERVER_URL``, ``server_url``) with what drift's history uses of
+    a :class:`dbpatterns.pg.Server`: ``version``, ``create_database``, ``drop_database``; never stopped."""
+
+    running = True
+
+    def __init__(self, url: str) -> None:
+        self.admin_url = libpq_url(url)
+
+    def _execute(self, query, what: str):
+        import psycopg
+
+        try:
+            with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=15) as admin:
+                return admin.execute(query).fetchall() if what == "read" else admin.execute(query)
+        except psycopg.Error as exc:
+            raise InputError(
+                f"{what} on the scratch server: {mask(first_line(exc), self.admin_url)}"
+            ) from None
+
+    @functools.cached_property
+    def version(self) -> int:
+        """``server_version_num``, e.g. 180006."""
+        return int(self._execute("SHOW server_version_num", "read")[0][0])
+
+    def create_database(self) -> str:
+        from psycopg import sql
+
+        name = f"dbpatterns_scratch_{secrets.token_hex(4)}"
+        self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)), "cannot create a database")
+        return with_database(self.admin_url, name)
+
+    def drop_database(self, name: str) -> None:
+        from psycopg import sql
+
+        if "://" in name:
+            name = unquote(urlsplit(name).path.lstrip("/"))
+        query = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        self._execute(query, "cannot drop a database")
+
+    def stop(self) -> None:
+        """Nothing: the server is the user's."""
 
 
 @contextlib.contextmanager
