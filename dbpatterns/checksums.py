@@ -142,24 +142,21 @@ def sum_path(project) -> Path:
 
 
 def revision_files(project) -> dict[str, Path]:
-    """Every revision file of the project's version locations, by its path relative to the sum file."""
+    """Every revision file of the project's version locations (their subfolders with
+    ``recursive_version_locations``, as Alembic reads them), by its path relative to the sum file. Read
+    as text, never imported."""
+    from .alembic.graph import revision_files as python_files
     from .alembic.static import looks_like_revision
 
     base = project.script_location
     out: dict[str, Path] = {}
-    for location in project.version_locations:
-        for dirpath, dirnames, filenames in os.walk(location):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
-            for name in filenames:
-                if not name.endswith(".py"):
-                    continue
-                file = Path(dirpath, name)
-                try:
-                    text = file.read_text(encoding="utf-8", errors="surrogateescape")
-                except OSError as exc:
-                    raise InputError(f"{file}: cannot read: {exc.strerror}") from None
-                if looks_like_revision(text):
-                    out[Path(os.path.relpath(file, base)).as_posix()] = file
+    for file in python_files(project.version_locations, getattr(project, "recursive", False)):
+        try:
+            text = file.read_text(encoding="utf-8", errors="surrogateescape")
+        except OSError as exc:
+            raise InputError(f"{file}: cannot read: {exc.strerror}") from None
+        if looks_like_revision(text):
+            out[Path(os.path.relpath(file, base)).as_posix()] = file
     return out
 
 
@@ -193,9 +190,9 @@ def parse_sum_file(path: Path) -> tuple[str, dict[str, str]]:
     return lines[0], entries
 
 
-def write_sums(project_dir: str | os.PathLike = ".") -> Path:
+def write_sums(project_dir: str | os.PathLike = ".", name: str | None = None) -> Path:
     """Write (or rewrite) the project's sum file atomically; returns its path."""
-    project = as_project(project_dir)
+    project = as_project(project_dir, name)
     target = sum_path(project)
     text = render_sum_file(current_sums(project))
     replace_file(target, text.encode())
@@ -242,9 +239,9 @@ class SumReport:
 _FIX = "run `dbpatterns sum` if the revision was never deployed; otherwise undo the edit and add a revision"
 
 
-def check_sums(project_dir: str | os.PathLike = ".") -> SumReport:
+def check_sums(project_dir: str | os.PathLike = ".", name: str | None = None) -> SumReport:
     """Compare the revision files with the sum file. No sum file: ``exists`` False and no problems."""
-    return check_project_sums(as_project(project_dir))
+    return check_project_sums(as_project(project_dir, name))
 
 
 def check_project_sums(project) -> SumReport:

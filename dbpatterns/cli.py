@@ -14,6 +14,7 @@ from .errors import InputError
 from .signals import stop_like_ctrl_c
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+SECTION_HELP = "the alembic.ini section of the project, as alembic -n NAME (default: [alembic])"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,6 +48,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         lint.add_argument("--extend-select", help="comma-separated rule ids to add to the default set")
         lint.add_argument("--ignore", help="comma-separated rule ids to skip")
         lint.add_argument("--project", help="directory whose pyproject.toml holds [tool.dbpatterns]")
+        lint.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         lint.add_argument(
             "--sql-in-transaction",
             action="store_true",
@@ -80,6 +82,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         trace.add_argument("--setup", help="SQL that builds the state before the change")
         trace.add_argument("--revision", help="an Alembic revision of the project to trace instead of a file")
         trace.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        trace.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         trace.add_argument("--rows", type=int, default=0, help="rows to generate in every table first")
         trace.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
         trace.add_argument(
@@ -96,6 +99,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             help="run the project's history on a scratch Postgres: heads, upgrade, stairway, no trace",
         )
         verify.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        verify.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         verify.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
         verify.add_argument("--format", choices=("text", "json"), default="text")
         verify.add_argument("--superuser", action="store_true", help=_SUPERUSER_HELP)
@@ -114,6 +118,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "--models", help="models as package.module:Base (default: [tool.dbpatterns] models)"
         )
         detect.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        detect.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         detect.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
         detect.add_argument(
             "--since", metavar="GIT_REF", help="also name model classes changed since GIT_REF"
@@ -132,6 +137,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "--models", help="models as package.module:Base (default: [tool.dbpatterns] models)"
         )
         drift.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        drift.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         drift.add_argument("--no-cache", action="store_true", help="run the history even when it is cached")
         drift.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -139,6 +145,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         sums = sub.add_parser("sum", help="write the sum file of the revisions (or --check it)")
         sums.add_argument("--check", action="store_true", help="compare the revisions with the sum file only")
         sums.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        sums.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         sums.add_argument("--format", choices=("text", "json"), default="text")
 
     if wanted("heads"):
@@ -146,11 +153,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "heads", help="the heads and branches of the history (exit 1 for several heads)"
         )
         heads.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        heads.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         heads.add_argument("--format", choices=("text", "json"), default="text")
 
     if wanted("check"):
         check = sub.add_parser("check", help="the CI bundle: lint, sum check, verify and detect on a project")
         check.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        check.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         check.add_argument("--db", help="a server URL to create the scratch databases on (default: embedded)")
         check.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -184,6 +193,8 @@ def _add_new_parser(sub) -> None:
         p.add_argument("--message", "-m", help="the revision message (default: describes the change)")
         p.add_argument("--head", action="append", help="the head to build on (several for merge)")
         p.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
+        # --name is the index or constraint name of some patterns: the section is --section here
+        p.add_argument("--section", dest="section", help=SECTION_HELP)
         p.add_argument("--pg-version", help="target PostgreSQL version (default: config or 18)")
         p.add_argument("--print", action="store_true", help="print the revision(s) instead of writing")
         p.add_argument("--format", choices=("text", "json"), default=argparse.SUPPRESS)
@@ -212,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(argv)
     except InputError as exc:
         print(f"dbpatterns: {exc}", file=sys.stderr)
+        _extension_hint(str(exc))
         if _wants_json(argv):  # the report a machine reads says it too
             import json
 
@@ -242,6 +254,23 @@ def _os_error(exc: OSError) -> int:
     else:
         print(f"dbpatterns: {what}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def _extension_hint(text: str) -> None:
+    """On stderr, when ``text`` says the server lacks an extension: which, and how to run elsewhere."""
+    from .trace.database import missing_extension_hint
+
+    hint = missing_extension_hint(text)
+    if hint:
+        print(f"dbpatterns: {hint}", file=sys.stderr)
+
+
+def _strings(data) -> str:
+    """Every string in a report's data, one a line."""
+    if isinstance(data, str):
+        return data
+    values = data.values() if isinstance(data, dict) else data if isinstance(data, list | tuple) else ()
+    return "\n".join(_strings(v) for v in values)
 
 
 def _wants_json(argv: list[str]) -> bool:
@@ -285,6 +314,22 @@ def _ids(text: str | None, where: str):
     return resolve_ids([t.strip() for t in text.split(",") if t.strip()], where)
 
 
+def _project(args):
+    """The Alembic project of ``--project`` (default: the current directory) and ``--name``, loaded once
+    and passed down."""
+    from .alembic.project import load_project
+
+    return load_project(args.project or ".", "--project", name=args.section)
+
+
+def _server(args, project) -> str | None:
+    """Where scratch databases go: --db, else DBPATTERNS_SERVER_URL or the project's [tool.dbpatterns]
+    server_url, else None (the embedded server)."""
+    from .trace.database import configured_server
+
+    return args.db or configured_server(project.settings)
+
+
 def cmd_lint(args) -> int:
     from .lint import lint_paths, load_settings
     from .settings import parse_pg_version, pg_minor_of
@@ -297,6 +342,8 @@ def cmd_lint(args) -> int:
         ignore=(settings.ignore | _ids(args.ignore, "--ignore")) if args.ignore else None,
         sql_in_transaction=args.sql_in_transaction,
     )
+    if args.section is not None:  # the ini section of the projects among the paths
+        settings = settings.replace(alembic_section=args.section)
     if args.pg_version:  # a major version on the command line also clears a minor one from the config
         settings = settings.replace(pg_minor=pg_minor_of(args.pg_version))
     paths = args.paths or ["."]
@@ -380,7 +427,8 @@ def cmd_trace(args) -> int:
     if args.revision:
         if args.file or args.setup:
             raise InputError("trace: give either FILE.sql (with --setup) or --revision, not both")
-        traces = trace_revision(Path(args.project or "."), args.revision, rows=args.rows, db=args.db)
+        project = _project(args)
+        traces = trace_revision(project, args.revision, rows=args.rows, db=_server(args, project))
     elif args.file:
         change = read_text(Path(args.file), "trace")
         setup = read_text(Path(args.setup), "trace --setup") if args.setup else None
@@ -403,8 +451,10 @@ def cmd_verify(args) -> int:
     from .verify import verify_project
     from .verify.render import render_text
 
-    report = verify_project(args.project or ".", db=args.db)
+    project = _project(args)
+    report = verify_project(project, db=_server(args, project))
     _emit(args, report.to_dict, lambda: render_text(report))
+    _extension_hint(_strings(report.to_dict()))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
 
@@ -414,12 +464,22 @@ def cmd_drift(args) -> int:
 
     urls = list(args.db) + (read_db_file(args.db_file) if args.db_file else [])
     schemas = [s.strip() for s in args.schemas.split(",") if s.strip()] if args.schemas else None
+    from .trace.database import UserServer, configured_server
+
+    project = _project(args)
+    scratch = configured_server(project.settings)  # where the history runs (default: embedded)
     summary = check_drift(
-        args.project or ".", urls, schemas=schemas, models=args.models, cache=not args.no_cache
+        project,
+        urls,
+        schemas=schemas,
+        models=args.models,
+        cache=not args.no_cache,
+        server=UserServer(scratch) if scratch else None,
     )
     _emit(args, summary.to_dict, lambda: render_text(summary))
     for report in summary.errors:
         print(f"dbpatterns: {report.error}", file=sys.stderr)
+        _extension_hint(report.error)
     return EXIT_USAGE if summary.errors else EXIT_OK if summary.in_sync else EXIT_FINDINGS
 
 
@@ -429,10 +489,10 @@ def cmd_sum(args) -> int:
     from .checksums import check_sums, write_sums
 
     if not args.check:
-        path = write_sums(args.project or ".")
+        path = write_sums(_project(args))
         print(json.dumps({"sum_file": str(path)}) if args.format == "json" else f"wrote {path}")
         return EXIT_OK
-    report = check_sums(args.project or ".")
+    report = check_sums(_project(args))
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2))
     elif not report.exists:
@@ -447,7 +507,7 @@ def cmd_sum(args) -> int:
 def cmd_heads(args) -> int:
     from .heads import render_text, show_heads
 
-    report = show_heads(args.project or ".")
+    report = show_heads(_project(args))
     _emit(args, report.to_dict, lambda: render_text(report))
     return EXIT_OK if report.single else EXIT_FINDINGS
 
@@ -455,8 +515,10 @@ def cmd_heads(args) -> int:
 def cmd_check(args) -> int:
     from .check import render_text, run_check
 
-    report = run_check(args.project or ".", db=args.db)
+    project = _project(args)
+    report = run_check(project, db=_server(args, project))
     _emit(args, report.to_dict, lambda: render_text(report))
+    _extension_hint(_strings(report.to_dict()))
     return report.exit_code
 
 
@@ -481,7 +543,7 @@ def cmd_new(args) -> int:
     made = generate(
         args.pattern,
         {o.key: getattr(args, o.key) for o in spec.options},
-        args.project or ".",
+        _project(args),
         pg_version=parse_pg_version(args.pg_version, "--pg-version") if args.pg_version else None,
         write=not args.print,
         head=args.head,
@@ -504,11 +566,12 @@ def cmd_detect(args) -> int:
     from .detect import detect_changes, write_revision
     from .detect.render import render_text
 
-    options = {"models": args.models, "db": args.db, "since": args.since}
+    project = _project(args)
+    options = {"models": args.models, "db": _server(args, project), "since": args.since}
     if args.write is not None:
-        report = write_revision(args.project or ".", args.write, **options)
+        report = write_revision(project, args.write, **options)
     else:
-        report = detect_changes(args.project or ".", **options)
+        report = detect_changes(project, **options)
     _emit(args, report.to_dict, lambda: render_text(report))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 

@@ -1,4 +1,6 @@
-"""``dbpatterns heads``: the heads and branches of an Alembic project's history (Alembic's ScriptDirectory).
+"""``dbpatterns heads``: the heads and branches of an Alembic project's history, read from the revision files
+statically (:mod:`dbpatterns.alembic.graph`): no revision and no application module imported unless a
+revision's ids are not literals.
 
 from dbpatterns.heads import show_heads
 
@@ -53,14 +55,33 @@ class HeadsReport:
         }
 
 
-def show_heads(project_dir: str | os.PathLike = ".") -> HeadsReport:
-    from .alembic.project import as_project, load_script
+def show_heads(project_dir=".", name: str | None = None) -> HeadsReport:
+    """The heads of the project (a folder, or a :class:`~dbpatterns.alembic.project.Project`) read from the
+    revision files statically: a file is imported only when its ids are not literals."""
+    from .alembic.graph import project_graph
+    from .alembic.project import as_project
 
-    project = as_project(project_dir)
-    return heads_of(load_script(project), project.root)
+    project = as_project(project_dir, name)
+    return heads_of_graph(project_graph(project), project.root)
+
+
+def heads_of_graph(graph, root: Path) -> HeadsReport:
+    """The report of a :class:`~dbpatterns.alembic.graph.RevisionGraph`."""
+    heads = [
+        Head(
+            node.revision,
+            tuple(sorted(node.branch_labels)),
+            node.doc,
+            os.path.relpath(node.path, root),
+            node.down_revisions,
+        )
+        for node in (graph.nodes[r] for r in graph.heads)
+    ]
+    return HeadsReport(heads, graph.branch_points, graph.merge_points, len(graph.nodes))
 
 
 def heads_of(script, root: Path) -> HeadsReport:
+    """The report of Alembic's ``ScriptDirectory`` (every revision imported)."""
     revisions = list(script.walk_revisions())
     heads = []
     for rev in script.get_revisions("heads"):

@@ -30,6 +30,7 @@ _KEYS = {
     "templates",
     "exclude",
     "targets",
+    "server_url",
 }
 
 
@@ -51,6 +52,10 @@ class Settings:
     templates: str | None = None
     targets: tuple[tuple[str, str], ...] = ()
     source: Path | None = None  # the pyproject.toml they came from
+    # a PostgreSQL server to create scratch databases on (verify, detect, drift, trace) instead of the
+    # embedded one: a URL or ``${VAR}`` (the DBPATTERNS_SERVER_URL environment variable wins)
+    server_url: str | None = None
+    alembic_section: str | None = None  # the alembic.ini section of the projects linted (--name), not a key
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -135,7 +140,7 @@ def settings_from_table(table: dict, where: Path) -> Settings:
         if not isinstance(table["exclude"], list) or not all(isinstance(i, str) for i in table["exclude"]):
             raise bad("exclude", "a list of glob patterns")
         values["exclude"] = tuple(table["exclude"])
-    for key in ("models", "templates"):
+    for key in ("models", "templates", "server_url"):
         if key in table:
             if not isinstance(table[key], str):
                 raise bad(key, "a string")

@@ -447,7 +447,7 @@ def test_server_started_early_is_stopped_when_the_revisions_do_not_load(
     copy = shutil.copytree(project, tmp_path / "copy")
     (copy / "migrations" / "versions" / "r2.py").write_text("import no_such_module_here\n")
     started = _record_starts(monkeypatch)
-    with pytest.raises(InputError, match="cannot load the revisions: ModuleNotFoundError"):
+    with pytest.raises(InputError, match=r"cannot load the revisions: .*r2\.py:1: ModuleNotFoundError"):
         check_drift(copy, [pg_url])
     ((thread, server),) = started
     assert thread.startswith("dbpatterns-scratch-server") and not server.running

@@ -1,4 +1,4 @@
-"""dbpatterns heads: the heads and branches of a project's history (Alembic's ScriptDirectory)."""
+"""dbpatterns heads: the heads and branches of a project's history (read statically)."""
 
 from __future__ import annotations
 
@@ -58,9 +58,18 @@ def test_not_a_project(tmp_path, capsys):
 
 def test_revision_that_does_not_import(tmp_path, capsys):
     project = write_project(tmp_path / "p", [_rev("r1", None, "a")])
-    (project / "migrations" / "versions" / "r1.py").write_text("revision = 'r1'\nimport no_such_module\n")
-    assert main(["heads", "--project", str(project)]) == 2
-    assert "cannot load the revisions" in capsys.readouterr().err
+    revision = project / "migrations" / "versions" / "r1.py"
+    revision.write_text("revision = 'r1'\nimport no_such_module\n")
+    # heads reads the ids statically: nothing is imported
+    assert main(["heads", "--project", str(project)]) == 0
+    # a command that runs the history imports it: the error names the file, the line and the ImportError
+    assert (
+        main(["new", "add-index", "--table", "a", "--column", "id", "--print", "--project", str(project)])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot load the revisions" in err
+    assert f"{revision}:2: ModuleNotFoundError: No module named 'no_such_module'" in err
 
 
 def test_a_missing_parent_is_named(tmp_path, capsys):

@@ -189,3 +189,62 @@ def _ids(value) -> tuple[str, ...]:
     if isinstance(value, (tuple, list, set, frozenset)) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise TypeError(f"{value!r} is not a revision id or a list of them")
+
+
+def project_graph(project) -> RevisionGraph:
+    """The revision graph of a :class:`~dbpatterns.alembic.project.Project`, read statically; a file whose
+    values are not literals is imported with Alembic (from the project's folder, its ``prepend_sys_path``
+    first), that file only. Input errors name the file that cannot be read or imported, and a down
+    revision that is not there (as Alembic does)."""
+    graph = read_graph(project.version_locations, project.recursive)
+    for path, _why in graph.unreadable:
+        node = _imported_node(project, path)
+        twin = graph.nodes.get(node.revision)
+        if twin is not None:
+            raise InputError(f"{path}: revision {node.revision!r} is also the revision of {twin.path}")
+        graph.nodes[node.revision] = node
+    graph.unreadable = []
+    for node in graph.nodes.values():
+        for parent in node.down_revisions:
+            if parent not in graph.nodes:
+                raise InputError(
+                    f"{project.config_file.resolve()}: cannot load the revisions: Revision {parent} "
+                    f"referenced from {node.revision} ({node.path}) is not present"
+                )
+    return graph
+
+
+def _imported_node(project, path: Path) -> RevisionNode:
+    """The revision of ``path`` as Alembic reads it: the module imported (its values computed)."""
+    import sys
+
+    from .project import importable_in, load_error
+
+    try:
+        from alembic.util import load_python_file
+    except ImportError:
+        raise InputError(f"{path}: its revision ids are computed: reading them needs Alembic") from None
+    extra = [str(p) for p in project.prepend_sys_path if str(p) not in sys.path]
+    sys.path[:0] = extra
+    try:
+        with importable_in(project.root):
+            module = load_python_file(str(path.parent), path.name)
+    except Exception as exc:  # noqa: BLE001 - whatever the revision file raises
+        raise InputError(
+            f"{project.config_file.resolve()}: cannot load the revisions: {load_error(project, exc)}"
+        ) from None
+    finally:
+        for entry in extra:
+            if entry in sys.path:
+                sys.path.remove(entry)
+    revision = getattr(module, "revision", None)
+    if not isinstance(revision, str) or not revision:
+        raise InputError(f"{path}: revision is {revision!r}, not a revision id")
+    try:
+        down = _ids(getattr(module, "down_revision", None))
+        depends = _ids(getattr(module, "depends_on", None))
+        labels = _ids(getattr(module, "branch_labels", None))
+    except TypeError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    doc = (module.__doc__ or "").strip()
+    return RevisionNode(revision, down, depends, labels, path, doc.splitlines()[0] if doc else "")

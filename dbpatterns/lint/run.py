@@ -224,7 +224,7 @@ def _files(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, str 
 def _folder(folder: Path, settings: Settings) -> Iterator[tuple[str, str]]:
     from ..alembic.project import find_project
 
-    project = find_project(folder)
+    project = find_project(folder, settings.alembic_section)
     roots = [Path(p) for p in project.version_locations] if project else [folder]
     seen: set[str] = set()
     exclude = settings.exclude

@@ -54,13 +54,23 @@ Project = Annotated[
     str | None,
     Field(description="the Alembic project's folder, relative to the project root (default: the root)"),
 ]
+Section = Annotated[
+    str | None,
+    Field(description="the alembic.ini section of the project, as alembic -n NAME (default: [alembic])"),
+]
 PgVersion = Annotated[
     int | None, Field(ge=9, le=99, description="target PostgreSQL major version (default: config or 18)")
 ]
 
 
-def _project_folder(project: str | None):
-    return confine(project or ".", what="project", folder=True)
+def _project_folder(project: str | None, name: str | None = None):
+    """The project's folder, confined to the root; with ``name``, the project of that ini section."""
+    folder = confine(project or ".", what="project", folder=True)
+    if name is None:
+        return folder
+    from dbpatterns.alembic.project import load_project
+
+    return load_project(folder, name=name)
 
 
 def _one_of(sql: str | None, path: str | None, what: str) -> None:
@@ -84,6 +94,7 @@ def lint_migration(
         ),
     ] = None,
     pg_version: PgVersion = None,
+    name: Section = None,
 ) -> LintResult:
     """Lint a PostgreSQL migration for locks, table rewrites, breaking changes and missing rollbacks.
 
@@ -96,6 +107,8 @@ def lint_migration(
     settings = load_settings(project_root())
     if pg_version is not None:  # as on the command line: a major version clears a minor one from the config
         settings = settings.replace(pg_version=pg_version, pg_minor=None)
+    if name is not None:  # the ini section of a project the path is
+        settings = settings.replace(alembic_section=name)
     if sql is not None:
         from dbpatterns.alembic.static import looks_like_revision
 
@@ -151,6 +164,7 @@ def trace_locks(
         str | None, Field(description="an Alembic revision of the project to trace instead of SQL")
     ] = None,
     project: Project = None,
+    name: Section = None,
     rows: Annotated[int, Field(ge=0, le=100_000, description="rows to generate in every table first")] = 0,
     in_transaction: Annotated[bool, Field(description="run the whole script in one transaction")] = False,
 ) -> TraceResult:
@@ -165,7 +179,7 @@ def trace_locks(
     if revision is not None:
         if sql is not None or path is not None or setup_sql is not None or setup_path is not None:
             raise ToolError("Give either a revision or SQL (with its setup), not both.")
-        folder = _project_folder(project)
+        folder = _project_folder(project, name)
         with RUN_LOCK, _time_limited():
             traces = trace_revision(folder, revision, rows=rows, db=scratch_server().url())
         return _trace_result(traces)
@@ -205,13 +219,13 @@ def _text(sql: str | None, path: str | None, what: str) -> tuple[str, str]:
 
 
 @guarded
-def verify_history(project: Project = None) -> VerifyResult:
+def verify_history(project: Project = None, name: Section = None) -> VerifyResult:
     """Run the Alembic project's whole history on a throwaway PostgreSQL: a single head, upgrade to head,
     models match the migrations, downgrade, stairway (up/down/up per revision), downgrade leaves no trace.
     The project's env.py and revisions run in this server's process; their SQL as a role made for the run."""
     from dbpatterns.verify import verify_project
 
-    folder = _project_folder(project)
+    folder = _project_folder(project, name)
     with RUN_LOCK, _time_limited():
         report = verify_project(folder, db=scratch_server().url())
     return VerifyResult.model_validate(report.to_dict())
@@ -252,13 +266,14 @@ def generate_migration(
     head: Annotated[str | None, Field(description="the parent revision (default: the current head)")] = None,
     pg_version: PgVersion = None,
     project: Project = None,
+    name: Section = None,
 ) -> NewResult:
     """Render a safe migration pattern into Alembic revision file(s) of the project and return them; with
     write=true also write them (new files only, never over an existing one). rename-column and
     change-column-type give two revisions: expand, then contract."""
     from dbpatterns.templates import generate
 
-    folder = _project_folder(project)
+    folder = _project_folder(project, name)
     with RUN_LOCK:
         made = generate(
             pattern, options, folder, pg_version=pg_version, write=write, head=head, message=message
@@ -273,12 +288,12 @@ generate_migration.__doc__ = (
 
 
 @guarded
-def show_heads(project: Project = None) -> HeadsResult:
+def show_heads(project: Project = None, name: Section = None) -> HeadsResult:
     """The heads of the Alembic history (more than one means a merge revision is needed), its branch
     points and merge points."""
     from dbpatterns.heads import show_heads as heads_of_project
 
-    folder = _project_folder(project)
+    folder = _project_folder(project, name)
     with RUN_LOCK:
         data = heads_of_project(folder).to_dict()
     for head in data["heads"]:
@@ -306,6 +321,7 @@ def check_drift(
     ] = None,
     models: Models = None,
     project: Project = None,
+    name: Section = None,
 ) -> DriftSummary:
     """Compare a live database with the migration history, the models and the revision checksums:
     its revision status (up to date, behind, unknown, unversioned) and every schema difference.
@@ -313,20 +329,20 @@ def check_drift(
     from dbpatterns.drift import check_drift as drift_of
 
     url = database_url(target)
-    folder = _project_folder(project)
+    folder = _project_folder(project, name)
     with RUN_LOCK:
         summary = drift_of(folder, [url], schemas=schemas or None, models=models, server=scratch_server())
     return DriftSummary(**summary.to_dict(always_summary=True))
 
 
 @guarded
-def detect_changes(models: Models = None, project: Project = None) -> DetectResult:
+def detect_changes(models: Models = None, project: Project = None, name: Section = None) -> DetectResult:
     """Model changes no migration covers yet: the history is applied to a throwaway PostgreSQL and compared
     with the SQLAlchemy models. Each change has its risk (safe, locks, rewrites, breaks-running-code,
     destroys-data) and the generate_migration pattern that makes it safely."""
     from dbpatterns.detect import detect_changes as changes_of
 
-    folder = _project_folder(project)
+    folder = _project_folder(project, name)
     with RUN_LOCK, _time_limited():
         report = changes_of(folder, models=models, db=scratch_server().url())
     return DetectResult.model_validate(report.to_dict())

@@ -63,12 +63,16 @@ def lint_sum_file(path: str, settings) -> list[Finding]:
     """checksum-mismatch findings for the project whose sum file is ``path``."""
     from ...alembic.project import find_project
     from ...checksums import check_project_sums
+    from ...errors import InputError
     from ..engine import dispatch_for
 
     sum_file = Path(path)
     project = None
     for folder in (sum_file.parent, *sum_file.parent.parents[:3]):
-        found = find_project(folder)
+        try:
+            found = find_project(folder, getattr(settings, "alembic_section", None))
+        except InputError:  # another folder's configuration, not this sum file's project
+            continue
         if found is not None and found.script_location == sum_file.parent.resolve():
             project = found
             break
