@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from .. import masking
 from ..errors import InputError, first_line
 from ..pg.sandbox import Access
-
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<pw>[^@/\s]*)@", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,21 +34,21 @@ class Scratch:
 
 
 def mask(text: str, url: str | None = None) -> str:
-    """``text`` with the password of ``url`` (and of any URL in it) replaced by ``***``."""
-    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
-    password = urlsplit(url).password if url and "://" in url else None
-    if password:
-        for form in {password, unquote(password), quote(password, safe="")}:
-            text = text.replace(form, "***")
-    return text
+    """``text`` with the password of ``url`` (and of any URL or libpq string in it) replaced by ``***``."""
+    return masking.mask(text, url)
 
 
 def libpq_url(url: str) -> str:
     """A SQLAlchemy URL (``postgresql+asyncpg://``) as a libpq one (``postgresql://``)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise InputError("--db must be a postgresql:// URL (it does not parse as a URL)") from None
     scheme = parts.scheme.split("+", 1)[0]
     if scheme not in ("postgresql", "postgres"):
-        raise InputError(f"--db must be a postgresql:// URL, not {mask(url)!r}")
+        # never the value itself: a libpq "host=... password=..." string or a secret read from a variable
+        what = f"a {parts.scheme}:// URL" if parts.scheme and "://" in url else "not a URL"
+        raise InputError(f"--db must be a postgresql:// URL (the value given is {what})")
     return urlunsplit(parts._replace(scheme="postgresql"))
 
 
