@@ -549,3 +549,41 @@ def test_a_plain_install_serves_the_knowledge_from_its_share_folder(tmp_path):
     assert "dbpatterns://rules/schema-indexing" in documents(installed)
     checkout = Path(__file__).resolve().parents[1]
     assert choose_bundle(checkout, prefix) == checkout  # a checkout (or plugin root) wins
+
+
+def test_a_symlink_out_of_the_project_is_not_followed_by_lint(tmp_path, monkeypatch):
+    from dbpatterns.mcp import tools
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.sql").write_text("ALTER TABLE secret_table ADD COLUMN c int NOT NULL;\n")
+    project = tmp_path / "project"
+    (project / "migrations").mkdir(parents=True)
+    (project / "migrations" / "ok.sql").write_text("ALTER TABLE t ADD COLUMN c int NOT NULL;\n")
+    (project / "migrations" / "linked").symlink_to(outside)
+    (project / "migrations" / "linked.sql").symlink_to(outside / "secret.sql")
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(project))
+    import anyio
+
+    result = anyio.run(lambda: tools.lint_migration(path="migrations"))
+    paths = {f.path for f in result.findings}
+    assert paths and all("secret" not in p for p in paths)
+    assert not any("secret_table" in f.message for f in result.findings)
+
+
+def test_overlong_arguments_are_refused_before_any_work():
+    from dbpatterns.mcp.server import build_server
+
+    async def steps(client):
+        return await client.call_tool("explain_rule", {"rule": "x" * 100_000})
+
+    async def main():
+        from mcp import Client
+
+        async with Client(build_server()) as client:
+            return await steps(client)
+
+    import anyio
+
+    result = anyio.run(main)
+    assert result.is_error and "200" in str(result.content[0].text)

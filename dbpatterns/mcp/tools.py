@@ -63,6 +63,18 @@ PgVersion = Annotated[
 ]
 
 
+def _inside_root(target, settings) -> list[str]:
+    """The files a lint of ``target`` reads, without those a symbolic link leads outside the project root."""
+    from dbpatterns.lint.run import collect
+
+    if not target.is_dir():
+        return [str(target)]
+    root = project_root()
+    return [
+        display for display, file in collect([str(target)], settings) if file.resolve().is_relative_to(root)
+    ]
+
+
 def _project_folder(project: str | None, name: str | None = None):
     """The project's folder, confined to the root; with ``name``, the project of that ini section."""
     folder = confine(project or ".", what="project", folder=True)
@@ -90,7 +102,8 @@ def lint_migration(
     path: Annotated[
         str | None,
         Field(
-            description="a .sql file, an Alembic revision, a folder or an Alembic project, under the project"
+            max_length=4096,
+            description="a .sql file, an Alembic revision, a folder or an Alembic project, under the project",
         ),
     ] = None,
     pg_version: PgVersion = None,
@@ -115,7 +128,7 @@ def lint_migration(
         text = check_input(sql, "sql")
         findings = lint_text(text, "<revision>.py" if looks_like_revision(text) else "<sql>", settings)
     else:
-        findings, _ = lint_paths([str(confine(path, what="path"))], settings, jobs=1)
+        findings, _ = lint_paths(_inside_root(confine(path, what="path"), settings), settings, jobs=1)
         for f in findings:
             f.path = relative(f.path)
     return LintResult(findings=[f.to_dict() for f in findings])
@@ -123,7 +136,9 @@ def lint_migration(
 
 @guarded
 def explain_rule(
-    rule: Annotated[str, Field(description="a lint rule id (e.g. set-not-null) or a squawk rule name")],
+    rule: Annotated[
+        str, Field(max_length=200, description="a lint rule id (e.g. set-not-null) or a squawk rule name")
+    ],
 ) -> RuleDoc:
     """Explain one lint rule: what it checks, why it is a problem, an example, and the safe recipe."""
     from dbpatterns.errors import UnknownRule
@@ -155,11 +170,13 @@ def list_rules(
 @guarded
 def trace_locks(
     sql: Annotated[str | None, Field(description="the migration's SQL text")] = None,
-    path: Annotated[str | None, Field(description="a .sql file under the project")] = None,
+    path: Annotated[str | None, Field(max_length=4096, description="a .sql file under the project")] = None,
     setup_sql: Annotated[
         str | None, Field(description="SQL that builds the schema the change runs against")
     ] = None,
-    setup_path: Annotated[str | None, Field(description="a .sql file with that setup")] = None,
+    setup_path: Annotated[
+        str | None, Field(max_length=4096, description="a .sql file with that setup")
+    ] = None,
     revision: Annotated[
         str | None, Field(description="an Alembic revision of the project to trace instead of SQL")
     ] = None,
@@ -262,8 +279,10 @@ def generate_migration(
     write: Annotated[
         bool, Field(description="write the revision file(s) into the project (default: only return them)")
     ] = False,
-    message: Annotated[str | None, Field(description="the revision message")] = None,
-    head: Annotated[str | None, Field(description="the parent revision (default: the current head)")] = None,
+    message: Annotated[str | None, Field(max_length=500, description="the revision message")] = None,
+    head: Annotated[
+        str | None, Field(max_length=200, description="the parent revision (default: the current head)")
+    ] = None,
     pg_version: PgVersion = None,
     project: Project = None,
     name: Section = None,
