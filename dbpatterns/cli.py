@@ -334,6 +334,10 @@ def cmd_lint(args) -> int:
     from .lint import lint_paths, load_settings
     from .settings import parse_pg_version, pg_minor_of
 
+    if args.project and not Path(args.project).is_dir():
+        raise InputError(f"lint --project: {args.project} is not a folder")
+    if args.rows < 0:
+        raise InputError("lint: --rows must be 0 or more")
     settings = load_settings(Path(args.project) if args.project else None)
     settings = settings.with_overrides(
         pg_version=parse_pg_version(args.pg_version, "--pg-version") if args.pg_version else None,

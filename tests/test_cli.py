@@ -93,6 +93,8 @@ def test_stdin(capsys, monkeypatch):
         (["lint", "--bogus"], "unrecognized arguments: --bogus"),
         (["rules", "no-such-rule"], "rules: unknown rule id 'no-such-rule'"),
         (["rules", "set-not-nul"], "did you mean set-not-null"),
+        (["lint", "--project", "/nonexistent", "x.sql"], "/nonexistent is not a folder"),
+        (["lint", "--trace", "--rows", "-5", "x.sql"], "--rows must be 0 or more"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )
