@@ -82,16 +82,8 @@ class RevisionGraph:
 
     def ancestors(self, revisions: Iterable[str]) -> set[str]:
         """The revisions and everything they need (down revisions and dependencies), transitively."""
-        seen: set[str] = set()
-        todo = list(revisions)
-        while todo:
-            rev = todo.pop()
-            if rev not in seen:
-                seen.add(rev)
-                node = self.nodes.get(rev)
-                if node is not None:
-                    todo.extend(node.parents)
-        return seen
+        nodes = self.nodes
+        return closure(revisions, lambda rev: nodes[rev].parents if rev in nodes else ())
 
     def resolve(self, name: str) -> str | None:
         """A revision id, a unique prefix of one, or a branch label, as the revision id; None when unknown."""
@@ -102,6 +94,18 @@ class RevisionGraph:
             return labelled[0]
         prefixed = [r for r in self.nodes if r.startswith(name)]
         return prefixed[0] if len(prefixed) == 1 else None
+
+
+def closure(revisions: Iterable[str], parents_of) -> set[str]:
+    """``revisions`` and everything below them, following ``parents_of(revision)``."""
+    seen: set[str] = set()
+    todo = list(revisions)
+    while todo:
+        rev = todo.pop()
+        if rev not in seen:
+            seen.add(rev)
+            todo.extend(parents_of(rev))
+    return seen
 
 
 def _sort_key(node: RevisionNode) -> tuple[str, str]:

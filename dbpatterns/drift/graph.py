@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..alembic.graph import closure
+
 
 @dataclass
 class Graph:
@@ -35,14 +37,8 @@ class Graph:
 
     def ancestors(self, revisions) -> set[str]:
         """The revisions and everything below them."""
-        seen: set[str] = set()
-        todo = list(revisions)
-        while todo:
-            rev = todo.pop()
-            if rev not in seen:
-                seen.add(rev)
-                todo.extend(self.parents.get(rev, ()))
-        return seen
+        parents = self.parents
+        return closure(revisions, lambda rev: parents.get(rev, ()))
 
     def pending(self, current) -> list[str]:
         """The revisions an upgrade from ``current`` to the heads runs, base first."""
