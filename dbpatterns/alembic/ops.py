@@ -32,7 +32,7 @@ from .render import (
     unique_sql,
 )
 from .types import enum_values_sql, render_type
-from .values import MISSING, UNKNOWN, Args, Call, NotStatic, Ref, SqlText
+from .values import HOLE, MISSING, UNKNOWN, Args, Call, NotStatic, Partial, Ref, SqlText, as_name, as_sql
 
 # Positional parameter names of each op.<name>(...) and batch_op.<name>(...) (a leading * collects the rest)
 OP_PARAMS: dict[str, tuple[str, ...]] = {
@@ -349,11 +349,143 @@ def _table_options(args: Args) -> str:
 
 def execute(args: Args) -> list[str]:
     sql = args.get("sqltext")
-    if isinstance(sql, str):
-        return [sql.replace("\\:", ":")]  # a plain string goes through sa.text(), which unescapes \:
     if isinstance(sql, SqlText):
-        return [sql.text]
+        sql = sql.text
+    if isinstance(sql, str):  # a plain string goes through sa.text() (:name binds, \: a colon)
+        return [statement_text(sql)]
     raise NotStatic("op.execute with a non-literal argument")
+
+
+def statement_text(sql: str) -> str:
+    """The SQL of an executed string as PostgreSQL's parser can read it: bind parameters in any style
+    (``:name``, ``%s``, ``%(name)s``) become ``$1``, or ``'?'`` where PostgreSQL accepts no parameter, and
+    the unknown parts of a string built at run time become ``"?"``. Raises NotStatic when such a string
+    does not parse with its unknown parts so replaced (the unknown part is SQL, not a name or a value)."""
+    from ..sql.params import placeholders
+    from ..sql.parse import parse
+
+    unknown = HOLE in sql
+    text = as_sql(sql)
+    candidate = placeholders(text).replace("\\:", ":")  # sa.text() unescapes \: wherever it stands
+    if candidate == text and not unknown:
+        return candidate
+    if not parse(candidate).errors:
+        return candidate
+    literal = placeholders(text, literal=True).replace("\\:", ":")
+    if not parse(literal).errors:
+        return literal
+    if unknown:
+        raise NotStatic("the SQL is built at run time and does not parse with its unknown parts as ?")
+    return candidate
+
+
+# The parameters of each operation that name something (a table, an index, a constraint, a column), and
+# those that list column names: an unknown value there is read as the name ``?`` (the operation's hazard
+# rarely depends on the name).
+NAME_PARAMS = frozenset(
+    {
+        "table_name",
+        "source_table",
+        "referent_table",
+        "old_table_name",
+        "new_table_name",
+        "index_name",
+        "constraint_name",
+        "column_name",
+        "new_column_name",
+        "schema",
+        "source_schema",
+        "referent_schema",
+    }
+)
+LIST_PARAMS = frozenset({"columns", "local_cols", "remote_cols"})
+_SQL_PARAMS = frozenset({"condition", "postgresql_where", "where", "sqltext", "postgresql_using"})
+UNKNOWN_NAME = "?"
+
+
+def fill_unknown(name: str, args: Args) -> bool:
+    """Read what is not known about an operation's arguments as ``?``, in place: an unknown name, an unknown
+    column (or column list), the unknown parts of an f-string name, the unknown name or type of a
+    ``sa.Column``. ``None`` as the name of a dropped constraint or index (named by a naming convention at run
+    time) is unknown too. Returns whether anything was unknown."""
+    found = False
+    values = args.values
+    for key, value in list(values.items()):
+        if key in NAME_PARAMS:
+            if value is UNKNOWN or (value is None and name.startswith("drop_") and key != "schema"):
+                values[key] = UNKNOWN_NAME
+                found = True
+            elif isinstance(value, (Call, Ref)) and key not in ("schema", "source_schema", "referent_schema"):
+                values[key] = UNKNOWN_NAME  # a name computed by a call the reader does not follow
+                found = True
+        elif key in LIST_PARAMS and (value is UNKNOWN or isinstance(value, (Call, Ref))):
+            values[key] = [UNKNOWN_NAME]
+            found = True
+        if key in LIST_PARAMS and isinstance(values[key], list):
+            items = values[key]
+            for index, item in enumerate(items):
+                if item is UNKNOWN:
+                    items[index] = UNKNOWN_NAME
+                    found = True
+        if key == "sqltext":
+            continue  # execute reads its own holes (statement_text)
+        new, changed = _holes(values[key], sql=key in _SQL_PARAMS)
+        values[key], found = new, found or changed
+    if args.rest:
+        new, changed = _holes(args.rest, sql=False)
+        args.rest, found = new, found or changed
+    for value in [*values.values(), *args.rest]:
+        if isinstance(value, Call) and value.receiver is None and value.name == "Column":
+            found = _column_unknowns(value) or found
+    return found
+
+
+def _holes(value: object, sql: bool) -> tuple[object, bool]:
+    """``value`` with every partial string read as a name (or, in SQL, with ``"?"``), deeply."""
+    if isinstance(value, Partial):
+        return (as_sql(value) if sql else as_name(value)), True
+    if isinstance(value, list):
+        changed = False
+        for index, item in enumerate(value):
+            value[index], one = _holes(item, sql)
+            changed = changed or one
+        return value, changed
+    if isinstance(value, Call):
+        changed = False
+        for index, item in enumerate(value.args):
+            value.args[index], one = _holes(item, sql)
+            changed = changed or one
+        for key, item in value.kwargs.items():
+            value.kwargs[key], one = _holes(item, sql or key in _SQL_PARAMS)
+            changed = changed or one
+        return value, changed
+    if isinstance(value, SqlText) and isinstance(value.text, Partial):
+        return SqlText(as_sql(value.text)), True
+    return value, False
+
+
+def _column_unknowns(column: Call) -> bool:
+    """A ``sa.Column`` whose name or type is unknown: ``?`` for the name, a type named ``?``; items that
+    are not known (a ForeignKey or a default computed at run time) are left out."""
+    found = False
+    args = column.args
+    named_by_call = len(args) >= 2 and isinstance(args[0], Call) and isinstance(args[1], (Call, Ref))
+    if "name" not in column.kwargs and args and (args[0] is UNKNOWN or named_by_call):
+        args[0] = UNKNOWN_NAME
+        found = True
+    start = 1 if args and isinstance(args[0], str) else 0
+    if "type_" not in column.kwargs and len(args) > start and args[start] is UNKNOWN:
+        args[start] = Ref(UNKNOWN_NAME)
+        found = True
+    kept = [a for a in args[start + 1 :] if a is not UNKNOWN]
+    if len(kept) != len(args[start + 1 :]):
+        found = True
+        del args[start + 1 :]
+        args.extend(kept)
+    if column.kwargs.get("type_") is UNKNOWN:
+        column.kwargs["type_"] = Ref(UNKNOWN_NAME)
+        found = True
+    return found
 
 
 def bulk_insert(args: Args) -> list[str]:

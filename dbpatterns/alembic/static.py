@@ -31,9 +31,9 @@ import ast
 import io
 import re
 import tokenize
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from .ops import BATCH_PARAMS, NOT_OPS, OP_PARAMS, RENDERERS, batch_recreate, existing_type_sql
+from .ops import BATCH_PARAMS, NOT_OPS, OP_PARAMS, RENDERERS, batch_recreate, existing_type_sql, fill_unknown
 from .values import (
     UNKNOWN,
     Batch,
@@ -85,6 +85,14 @@ class RevisionSource:
     downgrade_empty: bool
     syntax_error: tuple[int, int, str] | None
     suppressions: dict[int, frozenset[str]]
+    # op calls of upgrade() and downgrade(): ``seen`` (all), ``analysed`` (their SQL is known, ``partial``
+    # of them with a name or column read as ``?``), ``skipped`` (under a guard that is false on
+    # PostgreSQL, not linted), ``unanalysed`` (reported by opaque-operation); analysed + skipped +
+    # unanalysed == seen
+    stats: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAT_KEYS, 0))
+
+
+STAT_KEYS = ("seen", "analysed", "partial", "skipped", "unanalysed")
 
 
 _REVISION_RE = re.compile(r"^revision\s*(?::[^=\n]*)?=(?!=)", re.M)
@@ -142,17 +150,20 @@ def _read(text: str, path: str) -> RevisionSource:
     walker = _Walker(module, _NEWLINES.split(text))
     upgrade = functions.get("upgrade")
     downgrade = functions.get("downgrade")
+    upgrade_ops = walker.run(upgrade) if upgrade else None
+    downgrade_ops = walker.run(downgrade) if downgrade else None
     return RevisionSource(
         path=path,
         revision=revision if isinstance(revision, str) else None,
         down_revision=_down_revision(down_revision),
-        upgrade=walker.run(upgrade) if upgrade else None,
-        downgrade=walker.run(downgrade) if downgrade else None,
+        upgrade=upgrade_ops,
+        downgrade=downgrade_ops,
         upgrade_line=upgrade.lineno if upgrade else None,
         downgrade_line=downgrade.lineno if downgrade else None,
         downgrade_empty=bool(downgrade) and _is_empty(downgrade),
         syntax_error=None,
         suppressions=_suppressions(text, walker.spans),
+        stats=walker.stats,
     )
 
 
@@ -216,6 +227,7 @@ class _Walker:
         self.lines = lines
         self.spans: list[tuple[int, int]] = []  # (first, last) line of every op call, for suppressions
         self.out: list[OpStatement] = []
+        self.stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
 
     def run(self, func: ast.FunctionDef) -> list[OpStatement]:
         self.out = []
@@ -376,7 +388,9 @@ class _Walker:
         owner: str,
     ) -> None:
         self.spans.append((node.lineno, node.end_lineno or node.lineno))
+        self.stats["seen"] += 1
         if params is None or name not in RENDERERS:
+            self.stats["unanalysed"] += 1
             self._emit(node, name, None, ctx, note=f"{owner}.{name} is not understood statically")
             return
         try:
@@ -386,20 +400,26 @@ class _Walker:
             if call.incomplete:
                 raise NotStatic(f"{owner}.{name} with *args or **kwargs")
             args = bind_args(call, params, preset)
+            unknown = fill_unknown(name, args)
             statements = RENDERERS[name](args)
             existing = existing_type_sql(args) if name == "alter_column" else None
         except NotStatic as exc:
+            self.stats["unanalysed"] += 1
             note = str(exc)
             if owner != "op":
                 note = note.replace("op.", f"{owner}.", 1) if note.startswith("op.") else note
             self._emit(node, name, None, ctx, note=note)
             return
         except RecursionError:
+            self.stats["unanalysed"] += 1
             self._emit(node, name, None, ctx, note="too deeply nested to read statically")
             return
         except Exception as exc:  # defensive: an unexpected shape must not stop the lint
+            self.stats["unanalysed"] += 1
             self._emit(node, name, None, ctx, note=f"could not be read statically ({type(exc).__name__})")
             return
+        self.stats["analysed"] += 1
+        self.stats["partial"] += unknown
         for sql in statements:
             self._emit(node, name, sql, ctx, existing_type=existing)
 

@@ -29,6 +29,53 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
+
+HOLE = "\ufffe"  # stands for an unknown part inside a string that is otherwise known (see Partial)
+
+
+class Partial(str):
+    """A string known except for some parts (an f-string or ``%``/``.format()`` of a value only known at run
+    time): each unknown part is :data:`HOLE`. As a name it reads ``?`` (:func:`as_name`); as SQL text each
+    hole becomes an identifier ``"?"`` (:func:`as_sql`), which parses wherever a name or a value may stand."""
+
+    __slots__ = ()
+
+
+def partial(text: str) -> str:
+    """``text`` as a :class:`Partial` when it holds a hole, else as a plain string."""
+    return Partial(text) if HOLE in text else str(text)
+
+
+def as_name(value: str) -> str:
+    """A (possibly partial) string used as a name: every unknown part reads ``?``."""
+    return value.replace(HOLE, "?") if HOLE in value else value
+
+
+def as_sql(value: str) -> str:
+    """A (possibly partial) SQL text: an unknown part becomes the identifier ``"?"``, or ``?`` inside a
+    quoted identifier or string literal (where the quotes are already there)."""
+    if HOLE not in value:
+        return value
+    out = []
+    for index, part in enumerate(value.split(HOLE)):
+        if index:
+            quoted = out[-1][-1:] in ("'", '"') if out and out[-1] else False
+            out.append("?" if quoted or _inside_quotes("".join(out)) else '"?"')
+        out.append(part)
+    return "".join(out)
+
+
+def _inside_quotes(text: str) -> bool:
+    """Whether the end of ``text`` is inside a '...' literal or a "..." identifier (counting quotes)."""
+    single = double = False
+    for char in text:
+        if char == "'" and not double:
+            single = not single
+        elif char == '"' and not single:
+            double = not double
+    return single or double
+
+
 _MULTI = object()  # marker: a name bound more than once (or not by a plain assignment)
 
 
@@ -294,15 +341,19 @@ class Scope:
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 parts.append(value.value)
             elif isinstance(value, ast.FormattedValue):
-                if value.format_spec is not None or value.conversion not in (-1, ord("s")):
-                    return UNKNOWN
                 inner = self.ev(value.value)
-                if isinstance(inner, bool) or not isinstance(inner, (str, int)):
-                    return UNKNOWN
-                parts.append(str(inner))
+                if (
+                    value.format_spec is not None
+                    or value.conversion not in (-1, ord("s"))
+                    or isinstance(inner, bool)
+                    or not isinstance(inner, (str, int))
+                ):
+                    parts.append(HOLE)  # known text around a value only known at run time
+                else:
+                    parts.append(inner if isinstance(inner, str) else str(inner))
             else:
                 return UNKNOWN
-        return "".join(parts)
+        return partial("".join(parts))
 
     def _ev_Name(self, node: ast.Name) -> object:
         return self.lookup(node.id)
@@ -314,9 +365,16 @@ class Scope:
         return UNKNOWN
 
     def _ev_List(self, node: ast.List | ast.Tuple) -> object:
-        if any(isinstance(elt, ast.Starred) for elt in node.elts):
-            return UNKNOWN
-        return [self.ev(elt) for elt in node.elts]
+        result = []
+        for elt in node.elts:
+            if isinstance(elt, ast.Starred):
+                value = self.ev(elt.value)
+                # a known list is spliced in; an unknown one stands for one unknown item (a column list
+                # [*COLS, "c"] is then read as ["?", "c"])
+                result.extend(value if isinstance(value, list) else [UNKNOWN])
+            else:
+                result.append(self.ev(elt))
+        return result
 
     _ev_Tuple = _ev_List
 
@@ -341,7 +399,9 @@ class Scope:
         left, right = self.ev(node.left), self.ev(node.right)
         if isinstance(node.op, ast.Add):
             if isinstance(left, str) and isinstance(right, str):
-                return left + right
+                return partial(left + right)
+            if isinstance(left, str) and right is UNKNOWN or left is UNKNOWN and isinstance(right, str):
+                return partial(_or_hole(left) + _or_hole(right))
             if _is_sql(left) or _is_sql(right):
                 return SqlOp("+", left, right)
             return UNKNOWN
@@ -408,6 +468,10 @@ _COMPARE_OPS = {
 }
 
 
+def _or_hole(value: object) -> str:
+    return value if isinstance(value, str) else HOLE
+
+
 def _is_sql(value: object) -> bool:
     """True for values that stand for SQL expressions (column objects, functions, text)."""
     return isinstance(value, (Call, SqlOp, SqlText))
@@ -430,13 +494,10 @@ def _percent_format(template: str, values: object) -> object:
             value = items[position] if position < len(items) else UNKNOWN
             position += 1
         if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise NotStatic("%-formatting with a non-literal value")
+            return HOLE
         return str(value)
 
-    try:
-        return _PERCENT_FIELD.sub(repl, template)
-    except NotStatic:
-        return UNKNOWN
+    return partial(_PERCENT_FIELD.sub(repl, template))
 
 
 def _str_format(template: str, args: list, kwargs: dict) -> object:
@@ -458,17 +519,13 @@ def _str_format(template: str, args: list, kwargs: dict) -> object:
         else:
             value = UNKNOWN
         if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise NotStatic("str.format with a non-literal value")
+            return HOLE
         return str(value)
 
-    try:
-        return _FORMAT_FIELD.sub(repl, template)
-    except NotStatic:
-        return UNKNOWN
+    return partial(_FORMAT_FIELD.sub(repl, template))
 
 
 _STR_METHODS = {"strip", "lstrip", "rstrip", "lower", "upper"}
-_TEXT_BIND = re.compile(r"(?<![:\w\\]):\w+(?!:)")  # SQLAlchemy's text() bind parameter syntax
 
 
 def simplify(call: Call) -> object:
@@ -482,9 +539,7 @@ def simplify(call: Call) -> object:
             if isinstance(first, str):
                 if name == "DDL":
                     return SqlText(first.replace("%%", "%"))
-                if name == "text":  # bind parameters (:name) become $1 so that the SQL parses
-                    return SqlText(_TEXT_BIND.sub("$1", first).replace("\\:", ":"))
-                return SqlText(first)
+                return SqlText(first)  # bind parameters (:name) are replaced where the SQL is linted
             return UNKNOWN
         passthrough = name in _PASSTHROUGH_FUNCS and (name != "f" or call.path in ("f", "alembic.op.f"))
         if passthrough and call.args and isinstance(call.args[0], str):
@@ -495,9 +550,11 @@ def simplify(call: Call) -> object:
     if receiver is UNKNOWN:
         return UNKNOWN
     method = call.path
+    if isinstance(receiver, Batch) and method == "f" and call.args and isinstance(call.args[0], str):
+        return call.args[0]  # batch_op.f("name"): the name as given
     if isinstance(receiver, str):
         if method in _STR_METHODS and not call.args and not call.kwargs:
-            return getattr(receiver, method)()
+            return partial(getattr(receiver, method)())
         if method == "format" and not call.incomplete:
             return _str_format(receiver, call.args, call.kwargs)
         return UNKNOWN

@@ -1,0 +1,119 @@
+"""Partial evaluation of op.* calls: what is not known reads ``?``; bind parameters of every style parse."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from dbpatterns.alembic.ops import statement_text
+from dbpatterns.alembic.static import read_revision
+from dbpatterns.lint import Settings, lint_revision
+from dbpatterns.sql.params import placeholders
+
+HEADER = '''from alembic import op
+import sqlalchemy as sa
+
+revision = "b1"
+down_revision = "a1"
+
+
+def upgrade():
+'''
+
+
+def revision_of(body: str) -> str:
+    return HEADER + textwrap.indent(textwrap.dedent(body).strip() + "\n", "    ")
+
+
+def sqls(body: str) -> list[tuple[str | None, str | None]]:
+    return [(s.sql, s.note) for s in read_revision(revision_of(body), "r.py").upgrade]
+
+
+@pytest.mark.parametrize(
+    ("call", "sql"),
+    [
+        ('batch_op.f("ix_t_a")', None),
+        ('op.create_index(f"ix_{TABLE}_a", TABLE, ["a"])', 'CREATE INDEX "ix_?_a" ON "?" (a)'),
+        ('op.create_index("ix_t", "t", [*COLS, "c"])', 'CREATE INDEX ix_t ON t ("?", c)'),
+        ('op.create_index("ix_t", "t", columns)', 'CREATE INDEX ix_t ON t ("?")'),
+        ('op.drop_constraint(None, "t", type_="foreignkey")', 'ALTER TABLE t DROP CONSTRAINT "?"'),
+        ('op.alter_column(TABLE, "email", nullable=False)', 'ALTER TABLE "?" ALTER COLUMN email SET NOT NULL'),
+        ('op.add_column("t", sa.Column(name_of(), sa.Integer()))', "ALTER TABLE t ADD COLUMN \"?\" INTEGER"),
+    ],
+)
+def test_unknown_names_read_as_question_mark(call, sql):
+    body = f"TABLE = os.environ['T']\n{call}"
+    if sql is None:  # batch_op.f outside a batch block is not an operation
+        return
+    assert sqls(body) == [(sql, None)]
+    stats = read_revision(revision_of(body), "r.py").stats
+    assert stats == {"seen": 1, "analysed": 1, "partial": 1, "skipped": 0, "unanalysed": 0}
+
+
+def test_batch_op_f_and_stats():
+    body = """
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.create_index(batch_op.f("ix_users_email"), ["email"], unique=True)
+    op.execute(build())
+    """
+    source = read_revision(revision_of(body), "r.py")
+    assert [s.sql for s in source.upgrade] == ["CREATE UNIQUE INDEX ix_users_email ON users (email)", None]
+    assert source.stats == {"seen": 2, "analysed": 1, "partial": 0, "skipped": 0, "unanalysed": 1}
+
+
+def test_hazard_reported_with_unknown_name():
+    body = """
+    op.create_index(op.f(f"ix_{name}"), "orders", [*KEY_COLUMNS, "created_at"])
+    op.alter_column(table, "email", nullable=False)
+    """
+    findings = lint_revision(revision_of(body), "r.py", Settings(lock_timeout_in_env=True))
+    rules = {f.rule for f in findings}
+    assert {"create-index-non-concurrently", "set-not-null"} <= rules
+    assert "opaque-operation" not in rules
+    assert any("?" in f.message for f in findings if f.rule == "set-not-null")
+
+
+def test_fstring_that_is_sql_stays_opaque():
+    assert sqls('op.execute(f"{verb} TABLE t")') == [
+        (None, "the SQL is built at run time and does not parse with its unknown parts as ?")
+    ]
+    assert sqls('op.execute(f"UPDATE t SET slug = \'{slug}\' WHERE id = {row[0]}")') == [
+        ("UPDATE t SET slug = '?' WHERE id = \"?\"", None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sql", "want"),
+    [
+        ("UPDATE t SET a = :a WHERE id IN :ids", "UPDATE t SET a = $1 WHERE id IN ($1)"),
+        ("UPDATE t SET a = %s WHERE id = %(id)s", "UPDATE t SET a = $1 WHERE id = $1"),
+        ("SELECT ':not_a_bind', a::text FROM t -- :nor_this", "SELECT ':not_a_bind', a::text FROM t -- :nor_this"),
+        ("SELECT 5 % 2", "SELECT 5 % 2"),
+    ],
+)
+def test_placeholders_found_by_the_scanner(sql, want):
+    assert placeholders(sql) == want
+
+
+def test_statement_text_falls_back_to_a_literal_where_no_parameter_parses():
+    assert statement_text("ALTER TABLE t ALTER COLUMN c SET DEFAULT :d") == (
+        "ALTER TABLE t ALTER COLUMN c SET DEFAULT $1"
+    )
+    got = statement_text("CREATE TABLE t (c text DEFAULT 'x') WITH (fillfactor = :f)")
+    assert "$1" not in got
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'op.get_bind().execute(sa.text("UPDATE users SET plan = :p WHERE id IN :ids"), {"p": 1})',
+        'op.get_bind().exec_driver_sql("UPDATE users SET plan = %s WHERE id = %(id)s", (1,))',
+        'op.execute("UPDATE users SET plan = :plan")',
+    ],
+)
+def test_parameter_styles_are_no_syntax_error(call):
+    findings = lint_revision(revision_of(call), "r.py", Settings(lock_timeout_in_env=True))
+    rules = {f.rule for f in findings}
+    assert not rules & {"syntax-error", "opaque-operation"}
+    assert ("unbatched-backfill" in rules) == ("WHERE" not in call)  # linted as the statement it is
