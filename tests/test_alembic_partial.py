@@ -117,3 +117,39 @@ def test_parameter_styles_are_no_syntax_error(call):
     rules = {f.rule for f in findings}
     assert not rules & {"syntax-error", "opaque-operation"}
     assert ("unbatched-backfill" in rules) == ("WHERE" not in call)  # linted as the statement it is
+
+
+@pytest.mark.parametrize(
+    ("guard", "linted"),
+    [
+        ('if op.get_bind().dialect.name == "mysql":', False),
+        ('if op.get_bind().dialect.name == "postgresql":', True),
+        ('if context.get_context().dialect.name != "postgresql":', False),
+        ('if op.get_context().dialect.name in ("sqlite", "mysql"):', False),
+        ('if not url.startswith("postgresql"):', False),
+        ('if url.startswith("mysql"):', False),
+        ('dialect = op.get_bind().dialect.name\nif dialect == "sqlite":', False),
+        ("if context.is_offline_mode():", False),
+        ("if some_flag():", True),
+    ],
+)
+def test_dialect_guards(guard, linted):
+    body = f'{guard}\n    op.drop_column("users", "legacy")\nop.execute("SELECT 1")'
+    source = read_revision(revision_of(body), "r.py")
+    got = [s.sql for s in source.upgrade]
+    assert ("ALTER TABLE users DROP COLUMN legacy" in got) is linted
+    skipped = 0 if linted or "offline" in guard else 1
+    assert source.stats["skipped"] == skipped
+    assert source.stats["seen"] == source.stats["analysed"] + skipped
+
+
+def test_dialect_guard_else_branch_is_linted():
+    body = """
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("PRAGMA foreign_keys=OFF")
+    else:
+        op.alter_column("users", "email", nullable=False)
+    """
+    findings = lint_revision(revision_of(body), "r.py", Settings(lock_timeout_in_env=True))
+    rules = {f.rule for f in findings}
+    assert "set-not-null" in rules and "syntax-error" not in rules

@@ -251,6 +251,14 @@ class _Walker:
             self._with(stmt, scope, ctx)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             self._for(stmt, scope, ctx)
+        elif isinstance(stmt, ast.If) and (truth := on_postgresql(stmt.test, scope)) is not None:
+            # a dialect guard: only the branch PostgreSQL takes is linted; the other's ops are counted
+            # as skipped (an is_offline_mode() branch is read as online and not counted)
+            taken, other = (stmt.body, stmt.orelse) if truth else (stmt.orelse, stmt.body)
+            if not _is_offline_test(stmt.test):
+                self.stats["seen"] += (skipped := self._count_ops(other, scope))
+                self.stats["skipped"] += skipped
+            self._block(taken, scope, ctx)
         elif isinstance(stmt, (ast.If, ast.While)):
             self._scan(stmt.test, scope, ctx)
             self._block(stmt.body, scope, ctx)
@@ -267,6 +275,24 @@ class _Walker:
                 self._block(case.body, scope, ctx)
         else:
             self._scan(stmt, scope, ctx)
+
+    def _count_ops(self, body: list[ast.stmt], scope: Scope) -> int:
+        """How many op calls (op.*, batch_op.*, connection.execute) a block holds, without reading them."""
+        count = 0
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    base = scope.ev(node.func.value)
+                    is_op = (
+                        isinstance(base, Ref) and base.path == "alembic.op" and node.func.attr not in NOT_OPS
+                    )
+                    is_execute = (
+                        isinstance(base, Call)
+                        and base.path == "alembic.op.get_bind"
+                        and node.func.attr in ("execute", "exec_driver_sql")
+                    )
+                    count += is_op or is_execute or isinstance(base, Batch)
+        return count
 
     def _with(self, stmt: ast.With | ast.AsyncWith, scope: Scope, ctx: _Ctx) -> None:
         autocommit = ctx.autocommit
@@ -485,6 +511,97 @@ class _Walker:
             if not text.isascii():
                 return len(text.encode("utf-8")[:offset].decode("utf-8", "ignore")) + 1
         return offset + 1
+
+
+_DIALECT_WORDS = ("dialect", "url", "driver", "engine", "backend")
+
+
+def on_postgresql(test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
+    """Whether an ``if`` test that looks at the database dialect is true on PostgreSQL (None: the test is
+    not about the dialect). Understood: ``<...>.dialect.name == "mysql"`` (``!=``, ``in``, ``not in``, also
+    through a name assigned once), ``url.startswith("postgresql")``, ``not``/``and``/``or`` of those, and
+    ``context.is_offline_mode()`` / ``op.get_context().as_sql`` (false: the revision is read as online)."""
+    if depth > 8:
+        return None
+    if _is_offline_test(test):
+        return False
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = on_postgresql(test.operand, scope, depth + 1)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):
+        values = [on_postgresql(v, scope, depth + 1) for v in test.values]
+        if isinstance(test.op, ast.And):
+            if False in values:
+                return False
+            return True if all(v is True for v in values) else None
+        if True in values:
+            return True
+        return False if all(v is False for v in values) else None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, right = test.left, test.comparators[0]
+        if not _is_dialect_expr(left, scope, depth):
+            left, right = right, left
+            if not _is_dialect_expr(left, scope, depth):
+                return None
+        value = scope.ev(right)
+        op = test.ops[0]
+        if isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(value, str):
+            same = _is_postgresql_name(value)
+            return same if isinstance(op, ast.Eq) else not same
+        if isinstance(op, (ast.In, ast.NotIn)) and value and isinstance(value, list):  # noqa: SIM102
+            if all(isinstance(v, str) for v in value):
+                inside = any(_is_postgresql_name(v) for v in value)
+                return inside if isinstance(op, ast.In) else not inside
+        return None
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr == "startswith"
+        and len(test.args) == 1
+        and _mentions_dialect(test.func.value)
+    ):
+        prefix = scope.ev(test.args[0])
+        prefixes = prefix if isinstance(prefix, list) else [prefix]
+        if prefixes and all(isinstance(p, str) for p in prefixes):
+            return any("postgresql+psycopg2://".startswith(p) or p.startswith("postgres") for p in prefixes)
+    return None
+
+
+def _is_postgresql_name(value: str) -> bool:
+    return value.lower().split("+", 1)[0] in (
+        "postgresql",
+        "postgres",
+        "psycopg2",
+        "psycopg",
+        "asyncpg",
+        "pg8000",
+    )
+
+
+def _is_dialect_expr(node: ast.expr, scope: Scope, depth: int) -> bool:
+    if isinstance(node, ast.Attribute):
+        if node.attr in ("dialect_name", "drivername"):
+            return True
+        return node.attr in ("name", "driver") and _mentions_dialect(node.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr == "get_backend_name"
+    if isinstance(node, ast.Name):
+        assigned = scope.assigns.get(node.id) or (scope.parent.assigns.get(node.id) if scope.parent else None)
+        if isinstance(assigned, ast.expr) and depth < 8:
+            return _is_dialect_expr(assigned, scope, depth + 1)
+        return any(word in node.id.lower() for word in ("dialect", "backend", "driver"))
+    return False
+
+
+def _mentions_dialect(node: ast.expr) -> bool:
+    text = ast.unparse(node).lower()
+    return any(word in text for word in _DIALECT_WORDS)
+
+
+def _is_offline_test(test: ast.expr) -> bool:
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
+        return test.func.attr == "is_offline_mode"
+    return isinstance(test, ast.Attribute) and test.attr == "as_sql"
 
 
 def _target_names(target: ast.expr) -> list[str]:
