@@ -11,7 +11,7 @@ from dbpatterns.alembic.static import read_revision
 from dbpatterns.lint import Settings, lint_revision
 from dbpatterns.sql.params import placeholders
 
-HEADER = '''from alembic import op
+HEADER = """from alembic import op
 import sqlalchemy as sa
 
 revision = "b1"
@@ -19,7 +19,7 @@ down_revision = "a1"
 
 
 def upgrade():
-'''
+"""
 
 
 def revision_of(body: str) -> str:
@@ -38,8 +38,11 @@ def sqls(body: str) -> list[tuple[str | None, str | None]]:
         ('op.create_index("ix_t", "t", [*COLS, "c"])', 'CREATE INDEX ix_t ON t ("?", c)'),
         ('op.create_index("ix_t", "t", columns)', 'CREATE INDEX ix_t ON t ("?")'),
         ('op.drop_constraint(None, "t", type_="foreignkey")', 'ALTER TABLE t DROP CONSTRAINT "?"'),
-        ('op.alter_column(TABLE, "email", nullable=False)', 'ALTER TABLE "?" ALTER COLUMN email SET NOT NULL'),
-        ('op.add_column("t", sa.Column(name_of(), sa.Integer()))', "ALTER TABLE t ADD COLUMN \"?\" INTEGER"),
+        (
+            'op.alter_column(TABLE, "email", nullable=False)',
+            'ALTER TABLE "?" ALTER COLUMN email SET NOT NULL',
+        ),
+        ('op.add_column("t", sa.Column(name_of(), sa.Integer()))', 'ALTER TABLE t ADD COLUMN "?" INTEGER'),
     ],
 )
 def test_unknown_names_read_as_question_mark(call, sql):
@@ -78,7 +81,7 @@ def test_fstring_that_is_sql_stays_opaque():
     assert sqls('op.execute(f"{verb} TABLE t")') == [
         (None, "the SQL is built at run time and does not parse with its unknown parts as ?")
     ]
-    assert sqls('op.execute(f"UPDATE t SET slug = \'{slug}\' WHERE id = {row[0]}")') == [
+    assert sqls("op.execute(f\"UPDATE t SET slug = '{slug}' WHERE id = {row[0]}\")") == [
         ("UPDATE t SET slug = '?' WHERE id = \"?\"", None)
     ]
 
@@ -88,7 +91,10 @@ def test_fstring_that_is_sql_stays_opaque():
     [
         ("UPDATE t SET a = :a WHERE id IN :ids", "UPDATE t SET a = $1 WHERE id IN ($1)"),
         ("UPDATE t SET a = %s WHERE id = %(id)s", "UPDATE t SET a = $1 WHERE id = $1"),
-        ("SELECT ':not_a_bind', a::text FROM t -- :nor_this", "SELECT ':not_a_bind', a::text FROM t -- :nor_this"),
+        (
+            "SELECT ':not_a_bind', a::text FROM t -- :nor_this",
+            "SELECT ':not_a_bind', a::text FROM t -- :nor_this",
+        ),
         ("SELECT 5 % 2", "SELECT 5 % 2"),
     ],
 )
@@ -153,3 +159,64 @@ def test_dialect_guard_else_branch_is_linted():
     findings = lint_revision(revision_of(body), "r.py", Settings(lock_timeout_in_env=True))
     rules = {f.rule for f in findings}
     assert "set-not-null" in rules and "syntax-error" not in rules
+
+
+ENTITIES = """
+fn = PGFunction(
+    schema="public", signature="touch()", definition="RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE x"
+)
+trg = PGTrigger(
+    schema="public",
+    signature="orders_touch",
+    on_entity="public.orders",
+    definition="BEFORE UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.touch()",
+)
+view = PGView(schema="public", signature="active_users", definition="SELECT id FROM users WHERE active")
+op.create_entity(fn)
+op.create_entity(trg)
+op.replace_entity(view)
+op.replace_entity(fn)
+op.drop_entity(trg)
+op.create_entity(PGExtension(schema="public", signature="uuid-ossp"))
+"""
+
+
+def test_alembic_utils_entities():
+    source = read_revision("from alembic_utils.pg_trigger import PGTrigger\n" + revision_of(ENTITIES), "r.py")
+    assert [s.sql for s in source.upgrade] == [
+        "CREATE FUNCTION public.touch() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE x",
+        "CREATE TRIGGER orders_touch BEFORE UPDATE ON public.orders FOR EACH ROW"
+        " EXECUTE FUNCTION public.touch()",
+        "CREATE OR REPLACE VIEW public.active_users AS SELECT id FROM users WHERE active",
+        "CREATE OR REPLACE FUNCTION public.touch() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE x",
+        "DROP TRIGGER orders_touch ON public.orders",
+        'CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA public',
+    ]
+    assert source.stats["unanalysed"] == 0
+    findings = lint_revision(
+        "from alembic_utils.pg_trigger import PGTrigger\n" + revision_of(ENTITIES), "r.py"
+    )
+    line = ENTITIES.splitlines().index("op.create_entity(trg)") + 9  # the header's lines before upgrade()
+    trigger = [f for f in findings if f.rule == "missing-lock-timeout" and f.line == line]
+    assert trigger and trigger[0].lock == "SHARE ROW EXCLUSIVE"  # CREATE TRIGGER's lock on its table
+
+
+def test_sync_enum_values_recreates_the_type_and_rewrites_the_columns():
+    body = """
+    op.sync_enum_values(
+        "public",
+        "status",
+        ["new", "paid", "void"],
+        [TableReference(table_schema="public", table_name="orders", column_name="status")],
+        enum_values_to_rename=[],
+    )
+    """
+    source = read_revision(revision_of(body), "r.py")
+    assert [s.sql for s in source.upgrade] == [
+        "ALTER TYPE public.status RENAME TO status_old",
+        "CREATE TYPE public.status AS ENUM ('new', 'paid', 'void')",
+        "ALTER TABLE public.orders ALTER COLUMN status TYPE public.status USING status::text::public.status",
+        "DROP TYPE public.status_old",
+    ]
+    findings = lint_revision(revision_of(body), "r.py", Settings(lock_timeout_in_env=True))
+    assert any(f.rule == "change-column-type" and f.lock == "ACCESS EXCLUSIVE" for f in findings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..sql.names import qualified, quote
+from ..sql.names import literal, qualified, quote
 from .render import (
     autoincrement_column,
     check_sql,
@@ -54,6 +54,12 @@ OP_PARAMS: dict[str, tuple[str, ...]] = {
     "bulk_insert": ("table", "rows"),
     "create_table_comment": ("table_name", "comment"),
     "drop_table_comment": ("table_name",),
+    # alembic_utils (views, functions, triggers, policies, extensions as entities)
+    "create_entity": ("target",),
+    "replace_entity": ("target",),
+    "drop_entity": ("target",),
+    # alembic-postgresql-enum
+    "sync_enum_values": ("enum_schema", "enum_name", "new_values", "affected_columns"),
 }
 BATCH_PARAMS: dict[str, tuple[str, ...]] = {
     "add_column": ("column",),
@@ -500,6 +506,149 @@ def drop_table_comment(args: Args) -> list[str]:
     return [comment_sql("TABLE", _table(args), None)]
 
 
+# -- third-party operations ------------------------------------------------------------------------------
+
+
+def _entity(args: Args) -> tuple[str, str, dict]:
+    """(class name, schema-qualified signature, keyword arguments) of an alembic_utils entity."""
+    target = args.get("target")
+    if not isinstance(target, Call) or target.receiver is not None or target.incomplete:
+        raise NotStatic("the entity is not a literal alembic_utils PGView/PGFunction/PGTrigger(...)")
+    kw = dict(target.kwargs)
+    for index, key in enumerate(("schema", "signature", "definition")):
+        if index < len(target.args):
+            kw.setdefault(key, target.args[index])
+    kind = target.name
+    schema = kw.get("schema")
+    signature = kw.get("signature")
+    if not isinstance(signature, str):
+        signature = UNKNOWN_NAME
+    if kind in ("PGFunction", "PGProcedure"):
+        name = f"{quote(schema)}.{signature}" if isinstance(schema, str) else signature  # name(args) as is
+    else:
+        name = qualified(signature, schema if isinstance(schema, str) else None)
+    return kind, name, kw
+
+
+def _definition(kw: dict) -> str:
+    definition = kw.get("definition")
+    if isinstance(definition, SqlText):
+        definition = definition.text
+    if not isinstance(definition, str):
+        raise NotStatic("the entity's definition is not a literal string")
+    return as_sql(definition).strip().rstrip(";")
+
+
+def _on_entity(kw: dict) -> str:
+    on = kw.get("on_entity")
+    return ".".join(quote(p) for p in on.split(".")) if isinstance(on, str) else quote(UNKNOWN_NAME)
+
+
+_ENTITY_KINDS = {
+    "PGView": "VIEW",
+    "PGMaterializedView": "MATERIALIZED VIEW",
+    "PGFunction": "FUNCTION",
+    "PGProcedure": "PROCEDURE",
+    "PGTrigger": "TRIGGER",
+    "PGPolicy": "POLICY",
+    "PGExtension": "EXTENSION",
+}
+
+
+def _create_entity(kind: str, name: str, kw: dict, replace: bool = False) -> list[str]:
+    or_replace = "OR REPLACE " if replace else ""
+    if kind == "PGView":
+        return [f"CREATE {or_replace}VIEW {name} AS {_definition(kw)}"]
+    if kind == "PGMaterializedView":
+        data = "" if kw.get("with_data", True) is not False else " WITH NO DATA"
+        return [f"CREATE MATERIALIZED VIEW {name} AS {_definition(kw)}{data}"]
+    if kind in ("PGFunction", "PGProcedure"):
+        return [f"CREATE {or_replace}{_ENTITY_KINDS[kind]} {name} {_definition(kw)}"]
+    if kind == "PGTrigger":
+        constraint = "CONSTRAINT " if kw.get("is_constraint") is True else ""
+        bare = name.rsplit(".", 1)[-1]  # a trigger lives on its table, not in a schema
+        return [f"CREATE {constraint}TRIGGER {bare} {_definition(kw)}"]
+    if kind == "PGPolicy":
+        bare = name.rsplit(".", 1)[-1]
+        return [f"CREATE POLICY {bare} ON {_on_entity(kw)} {_definition(kw)}"]
+    if kind == "PGExtension":
+        schema = kw.get("schema")
+        bare = quote(kw["signature"]) if isinstance(kw.get("signature"), str) else quote(UNKNOWN_NAME)
+        where = f" WITH SCHEMA {quote(schema)}" if isinstance(schema, str) else ""
+        return [f"CREATE EXTENSION IF NOT EXISTS {bare}{where}"]
+    raise NotStatic(f"{kind} is not an alembic_utils entity the lint knows")
+
+
+def _drop_entity(kind: str, name: str, kw: dict) -> list[str]:
+    if kind in ("PGTrigger", "PGPolicy"):
+        return [f"DROP {_ENTITY_KINDS[kind]} {name.rsplit('.', 1)[-1]} ON {_on_entity(kw)}"]
+    if kind == "PGExtension":
+        bare = quote(kw["signature"]) if isinstance(kw.get("signature"), str) else quote(UNKNOWN_NAME)
+        return [f"DROP EXTENSION {bare}"]
+    if kind in _ENTITY_KINDS:
+        return [f"DROP {_ENTITY_KINDS[kind]} {name}"]
+    raise NotStatic(f"{kind} is not an alembic_utils entity the lint knows")
+
+
+def create_entity(args: Args) -> list[str]:
+    """alembic_utils' ``op.create_entity``: the entity's CREATE statement."""
+    return _create_entity(*_entity(args))
+
+
+def replace_entity(args: Args) -> list[str]:
+    """alembic_utils' ``op.replace_entity``: CREATE OR REPLACE for views and functions; a trigger, policy
+    or materialized view is dropped and created again."""
+    kind, name, kw = _entity(args)
+    if kind in ("PGView", "PGFunction", "PGProcedure"):
+        return _create_entity(kind, name, kw, replace=True)
+    return [*_drop_entity(kind, name, kw), *_create_entity(kind, name, kw)]
+
+
+def drop_entity(args: Args) -> list[str]:
+    """alembic_utils' ``op.drop_entity``."""
+    return _drop_entity(*_entity(args))
+
+
+def sync_enum_values(args: Args) -> list[str]:
+    """alembic-postgresql-enum's ``op.sync_enum_values``: the enum is renamed, created again with the new
+    values, every affected column is cast to it (``ALTER COLUMN ... TYPE ... USING``: a table rewrite under
+    ACCESS EXCLUSIVE), and the old type dropped. (Its values-only additions run ALTER TYPE ... ADD VALUE in
+    newer releases; the rewrite is what the operation may do.)"""
+    schema = args.get("enum_schema")
+    name = args.get("enum_name")
+    name = name if isinstance(name, str) else UNKNOWN_NAME
+    schema = schema if isinstance(schema, str) else None
+    values = args.get("new_values")
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        values = [UNKNOWN_NAME]
+    enum = qualified(name, schema)
+    old = qualified(f"{name}_old", schema)
+    statements = [
+        f"ALTER TYPE {enum} RENAME TO {quote(name + '_old')}",
+        f"CREATE TYPE {enum} AS ENUM ({', '.join(literal(v) for v in values)})",
+    ]
+    columns = args.get("affected_columns")
+    for item in columns if isinstance(columns, list) else []:
+        table = column = None
+        if (
+            isinstance(item, Call) and item.receiver is None
+        ):  # TableReference(table_schema=, table_name=, ...)
+            table = item.kwargs.get("table_name", item.args[1] if len(item.args) > 1 else None)
+            column = item.kwargs.get("column_name", item.args[2] if len(item.args) > 2 else None)
+            table_schema = item.kwargs.get("table_schema", item.args[0] if item.args else None)
+        else:
+            table_schema = None
+        table = table if isinstance(table, str) else UNKNOWN_NAME
+        column = column if isinstance(column, str) else UNKNOWN_NAME
+        target = qualified(table, table_schema if isinstance(table_schema, str) else None)
+        statements.append(
+            f"ALTER TABLE {target} ALTER COLUMN {quote(column)} TYPE {enum} "
+            f"USING {quote(column)}::text::{enum}"
+        )
+    statements.append(f"DROP TYPE {old}")
+    return statements
+
+
 RENDERERS: dict[str, Callable[[Args], list[str]]] = {
     "add_column": add_column,
     "alter_column": alter_column,
@@ -519,6 +668,10 @@ RENDERERS: dict[str, Callable[[Args], list[str]]] = {
     "bulk_insert": bulk_insert,
     "create_table_comment": create_table_comment,
     "drop_table_comment": drop_table_comment,
+    "create_entity": create_entity,
+    "replace_entity": replace_entity,
+    "drop_entity": drop_entity,
+    "sync_enum_values": sync_enum_values,
 }
 
 
