@@ -220,3 +220,26 @@ def test_sync_enum_values_recreates_the_type_and_rewrites_the_columns():
     ]
     findings = lint_revision(revision_of(body), "r.py", Settings(lock_timeout_in_env=True))
     assert any(f.rule == "change-column-type" and f.lock == "ACCESS EXCLUSIVE" for f in findings)
+
+
+def test_core_statements_on_a_table():
+    body = """
+    queries = sa.table("queries", sa.column("id"), sa.column("schedule"))
+    op.execute(queries.update().values({"old_schedule": queries.c.schedule}))
+    conn = op.get_bind()
+    for q in conn.execute(queries.select()):
+        conn.execute(queries.update().where(queries.c.id == q.id).values(schedule=None))
+    op.execute(queries.delete())
+    op.add_column("queries", sa.Column("options", sa.Text(), server_default=json.dumps({})))
+    """
+    source = read_revision(revision_of(body), "r.py")
+    assert [s.sql for s in source.upgrade] == [
+        "UPDATE queries SET old_schedule = $1",
+        "SELECT * FROM queries",
+        'UPDATE queries SET schedule = $1 WHERE "?"',
+        "DELETE FROM queries",
+        "ALTER TABLE queries ADD COLUMN options TEXT DEFAULT '?'",
+    ]
+    findings = lint_revision(revision_of(body), "r.py", Settings(lock_timeout_in_env=True))
+    backfills = sorted(f.line for f in findings if f.rule == "unbatched-backfill")
+    assert backfills == [10, 14]  # every row; the per-row UPDATE in the loop is not one

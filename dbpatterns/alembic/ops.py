@@ -359,7 +359,76 @@ def execute(args: Args) -> list[str]:
         sql = sql.text
     if isinstance(sql, str):  # a plain string goes through sa.text() (:name binds, \: a colon)
         return [statement_text(sql)]
+    core = core_statement(sql)
+    if core is not None:
+        return [core]
     raise NotStatic("op.execute with a non-literal argument")
+
+
+_CORE_TABLES = {"table", "Table", "TableClause"}
+_CORE_VERBS = ("update", "delete", "insert", "select")
+
+
+def core_statement(value: object) -> str | None:
+    """The SQL of a SQLAlchemy Core statement built on a table: ``t.update().where(...).values(...)``,
+    ``t.delete()``, ``t.insert()``, ``t.select()`` (also ``sa.update(t)``, ...). What is not known (the
+    table, a WHERE condition, a value) reads ``?``/``$1``: an UPDATE without ``.where()`` touches every row,
+    one with a WHERE the reader cannot evaluate touches some. None when ``value`` is no such statement."""
+    chain: list[Call] = []
+    node = value
+    while isinstance(node, Call) and node.receiver is not None:
+        chain.append(node)
+        node = node.receiver
+    chain.reverse()
+    verb: str | None = None
+    table: object = UNKNOWN
+    if isinstance(node, Call) and node.receiver is None and node.name in _CORE_VERBS:
+        verb, table = node.name, (node.args[0] if node.args else UNKNOWN)  # sa.update(t)
+    elif chain and chain[0].path in _CORE_VERBS:
+        verb, table = chain[0].path, node
+        chain = chain[1:]
+    if verb is None:
+        return None
+    if isinstance(table, Call) and table.receiver is None and table.name in _CORE_TABLES:
+        name = table.args[0] if table.args and isinstance(table.args[0], str) else UNKNOWN_NAME
+        schema = table.kwargs.get("schema")
+        target = qualified(name, schema if isinstance(schema, str) else None)
+    elif table is UNKNOWN or isinstance(table, (Ref, Call)):
+        target = quote(UNKNOWN_NAME)
+    else:
+        return None
+    where: list[str] = []
+    columns: list[str] = []
+    for call in chain:
+        if call.path in ("where", "filter", "filter_by"):
+            for condition in [*call.args, *call.kwargs.values()]:
+                try:
+                    where.append(_core_condition(condition))
+                except NotStatic:
+                    where.append(quote(UNKNOWN_NAME))
+        elif call.path == "values":
+            items = call.args[0] if len(call.args) == 1 and isinstance(call.args[0], dict) else call.kwargs
+            columns.extend(k if isinstance(k, str) else UNKNOWN_NAME for k in items)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    if verb == "update":
+        sets = ", ".join(f"{quote(c)} = $1" for c in columns or [UNKNOWN_NAME])
+        return f"UPDATE {target} SET {sets}{clause}"
+    if verb == "delete":
+        return f"DELETE FROM {target}{clause}"
+    if verb == "insert":
+        if not columns:
+            return f"INSERT INTO {target} DEFAULT VALUES"
+        names = ", ".join(quote(c) for c in columns)
+        return f"INSERT INTO {target} ({names}) VALUES ({', '.join('$1' for _ in columns)})"
+    return f"SELECT * FROM {target}{clause}"
+
+
+def _core_condition(condition: object) -> str:
+    from .render import sql_expr
+
+    if condition is UNKNOWN or condition is None or isinstance(condition, (str, int, float, bool)):
+        raise NotStatic("the condition is not static")
+    return f"({sql_expr(condition, 'sql')})"
 
 
 def statement_text(sql: str) -> str:

@@ -148,6 +148,14 @@ def server_default_sql(value: object) -> str | None:
         return None
     if value is UNKNOWN:
         raise NotStatic("server_default is not static")
+    if (
+        isinstance(value, Call)
+        and value.receiver is None
+        and not is_sqlalchemy(value.path)
+        and _func_name(value.path) is None
+        and not value.path.startswith("alembic.")
+    ):
+        return literal("?")  # json.dumps({...}) and the like: a string made in Python, a constant default
     return sql_expr(value)
 
 
