@@ -163,7 +163,7 @@ def test_dialect_guard_else_branch_is_linted():
 
 ENTITIES = """
 fn = PGFunction(
-    schema="public", signature="touch()", definition="RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE x"
+    schema="public", signature="touch()", definition="RETURNS trigger AS $$ SELECT 1 $$ LANGUAGE x"
 )
 trg = PGTrigger(
     schema="public",
@@ -184,11 +184,11 @@ op.create_entity(PGExtension(schema="public", signature="uuid-ossp"))
 def test_alembic_utils_entities():
     source = read_revision("from alembic_utils.pg_trigger import PGTrigger\n" + revision_of(ENTITIES), "r.py")
     assert [s.sql for s in source.upgrade] == [
-        "CREATE FUNCTION public.touch() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE x",
+        "CREATE FUNCTION public.touch() RETURNS trigger AS $$ SELECT 1 $$ LANGUAGE x",
         "CREATE TRIGGER orders_touch BEFORE UPDATE ON public.orders FOR EACH ROW"
         " EXECUTE FUNCTION public.touch()",
         "CREATE OR REPLACE VIEW public.active_users AS SELECT id FROM users WHERE active",
-        "CREATE OR REPLACE FUNCTION public.touch() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE x",
+        "CREATE OR REPLACE FUNCTION public.touch() RETURNS trigger AS $$ SELECT 1 $$ LANGUAGE x",
         "DROP TRIGGER orders_touch ON public.orders",
         'CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA public',
     ]
@@ -236,7 +236,7 @@ def test_core_statements_on_a_table():
     assert [s.sql for s in source.upgrade] == [
         "UPDATE queries SET old_schedule = $1",
         "SELECT * FROM queries",
-        'UPDATE queries SET schedule = $1 WHERE "?"',
+        'UPDATE queries SET schedule = $1 WHERE "?" = $1',
         "DELETE FROM queries",
         "ALTER TABLE queries ADD COLUMN options TEXT DEFAULT '?'",
     ]

@@ -404,8 +404,8 @@ def core_statement(value: object) -> str | None:
             for condition in [*call.args, *call.kwargs.values()]:
                 try:
                     where.append(_core_condition(condition))
-                except NotStatic:
-                    where.append(quote(UNKNOWN_NAME))
+                except NotStatic:  # a condition read at run time (a row's id): it bounds the rows
+                    where.append(f"{quote(UNKNOWN_NAME)} = $1")
         elif call.path == "values":
             items = call.args[0] if len(call.args) == 1 and isinstance(call.args[0], dict) else call.kwargs
             columns.extend(k if isinstance(k, str) else UNKNOWN_NAME for k in items)
