@@ -15,8 +15,8 @@ must not report). Each case has a ``name`` and exactly one of:
 Optional keys: ``pg_version`` (a major version, or "14.3" with the minor release), ``sql_in_transaction``,
 ``lock_timeout_in_env``, ``statement_timeout_in_env``, ``extend_select`` (lint settings);
 ``rule`` (the rule the case is about, when not the file's: doc-only rules such as ``use-repack``
-share a file); ``line`` (line of the rule's first finding: in ``python`` counted from the first line of the snippet, elsewhere from the first line of the
-text); ``count`` (exact number of findings of the rule); ``message`` (a substring of the first finding's
+share a file); ``line`` (line of the rule's first finding: in ``python`` counted from the first line of
+the snippet, elsewhere from the first line of the text); ``count`` (exact number of findings of the rule); ``message`` (a substring of the first finding's
 message); ``offline`` (lint the revision through Alembic's offline mode, ``dbpatterns lint --offline``);
 and, for the server test, ``setup`` (SQL that creates what the case's statements need), ``server_error``
 (a substring of the error PostgreSQL raises running the case: the statement is rejected, so there are no
