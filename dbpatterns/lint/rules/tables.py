@@ -56,6 +56,57 @@ def drop_table(ctx, node):
 
 
 @rule(
+    "drop-schema-cascade",
+    summary="DROP SCHEMA ... CASCADE drops every object in the schema, and what depends on them elsewhere",
+    on=("DropStmt",),
+    fix="""
+    Drop what the schema holds explicitly, each object in its own step once no code uses it, then the empty
+    schema without CASCADE (it fails if anything is left, which is the check you want):
+      SET lock_timeout = '2s';
+      DROP TABLE {schema}.old_events;
+      DROP SCHEMA {schema};
+    """,
+)
+def drop_schema_cascade(ctx, node):
+    """
+    ## What it does
+    Flags `DROP SCHEMA ... CASCADE` (in SQL or `op.execute`).
+
+    ## Why is this bad?
+    CASCADE drops every table, view, function and type in the schema, and every object elsewhere that
+    depends on them (views, foreign keys of tables in other schemas), without listing them. It takes ACCESS
+    EXCLUSIVE on each table it drops, all in one transaction, so reads and writes of every one of them wait
+    until the migration commits. The data of all the tables is gone.
+
+    ## Example
+    ```sql
+    DROP SCHEMA legacy CASCADE;
+    ```
+
+    ## Use instead
+    ```sql
+    DROP TABLE legacy.events;
+    DROP SCHEMA legacy;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/sql-dropschema.html
+    """
+    if node.get("removeType") != "OBJECT_SCHEMA" or node.get("behavior") != "DROP_CASCADE":
+        return
+    for obj in node.get("objects") or ():
+        schema = obj.get("String", {}).get("sval")
+        if not schema or ctx.state.created_by_upgrade("schema", schema):
+            continue
+        ctx.report(
+            "DROP SCHEMA {schema} CASCADE drops every object in it and those elsewhere that depend on them, "
+            "taking ACCESS EXCLUSIVE on each table it drops until the transaction commits",
+            lock=ACCESS_EXCLUSIVE,
+            schema=schema,
+        )
+
+
+@rule(
     "drop-database",
     summary="DROP DATABASE in a migration destroys everything",
     on=("DropdbStmt",),
