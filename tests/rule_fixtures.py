@@ -22,7 +22,7 @@ finding's message); ``offline`` (lint the revision through Alembic's offline mod
 ``server_error`` (a substring of the error PostgreSQL raises running the case: the statement is rejected, so
 there are no locks to compare), ``expect_scan`` (true or false: whether the last statement scans a table to
 validate it) and, on clean cases, ``expect_no_rewrite`` (no table or index of the setup gets a new
-relfilenode). """
+relfilenode)."""
 
 from __future__ import annotations
 

@@ -243,3 +243,28 @@ def test_core_statements_on_a_table():
     findings = lint_revision(revision_of(body), "r.py", Settings(lock_timeout_in_env=True))
     backfills = sorted(f.line for f in findings if f.rule == "unbatched-backfill")
     assert backfills == [10, 14]  # every row; the per-row UPDATE in the loop is not one
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ix_customer_subscription_billing_period_started_at_and_plan_identifier",
+        "uq_short",
+        "fk_" + "x" * 61,
+    ],
+)
+def test_names_shortened_as_sqlalchemy_does(name):
+    sa = pytest.importorskip("sqlalchemy")
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex
+    from sqlalchemy.sql.elements import conv
+
+    from dbpatterns.alembic.values import sqlalchemy_name
+
+    table = sa.Table("subs", sa.MetaData(), sa.Column("a", sa.Integer))
+    compiled = str(CreateIndex(sa.Index(conv(name), table.c.a)).compile(dialect=postgresql.dialect()))
+    assert compiled.split()[2] == sqlalchemy_name(name)
+    [statement] = read_revision(
+        revision_of(f'op.create_index(op.f("{name}"), "subs", ["a"])'), "r.py"
+    ).upgrade
+    assert statement.sql.split()[2] == sqlalchemy_name(name)

@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 
 from ..sql.names import literal, qualified, quote, quote_dotted
 from .types import EnumType, enum_type, is_integer_type, render_type
-from .values import MISSING, UNKNOWN, Call, NotStatic, Ref, SqlOp, SqlText, is_sqlalchemy
+from .values import (
+    MISSING,
+    UNKNOWN,
+    Call,
+    Conv,
+    NotStatic,
+    Ref,
+    SqlOp,
+    SqlText,
+    is_sqlalchemy,
+    sqlalchemy_name,
+)
 
 # SQL functions SQLAlchemy renders without parentheses (func.current_timestamp() -> CURRENT_TIMESTAMP)
 _ANSI_FUNCTIONS = {
@@ -364,7 +375,7 @@ def constraint_name(name: object) -> str:
     if name is MISSING or name is None:
         return ""
     if isinstance(name, str):
-        return f"CONSTRAINT {quote(name)} "
+        return f"CONSTRAINT {quote(sqlalchemy_name(name, isinstance(name, Conv)))} "
     raise NotStatic("the constraint name is not a literal string")
 
 
@@ -519,8 +530,9 @@ def index_sql(
         text += "IF NOT EXISTS "
     if name is None or name is MISSING:
         name = default_index_name(table, columns[0])
+        name = Conv(name) if name is not None else None  # a naming convention's name
     if isinstance(name, str):
-        text += f"{quote(name)} "
+        text += f"{quote(sqlalchemy_name(name, isinstance(name, Conv)))} "
     elif name is not None:
         raise NotStatic("the index name is not a literal string")
     text += f"ON {table} "

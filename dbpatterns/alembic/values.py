@@ -41,6 +41,29 @@ class Partial(str):
     __slots__ = ()
 
 
+class Conv(str):
+    """A name marked with ``op.f()`` / ``conv()`` (or made by a naming convention): SQLAlchemy renders it
+    as given, except that a name longer than the dialect's limit is shortened with a hash
+    (:func:`sqlalchemy_name`) instead of raising IdentifierError as it does for a plain string."""
+
+    __slots__ = ()
+
+
+MAX_SQLALCHEMY_NAME = 63  # PostgreSQL's dialect: max_identifier_length, counted in characters
+
+
+def sqlalchemy_name(name: str, marked: bool = True) -> str:
+    """The name SQLAlchemy's DDL compiler emits for an index or constraint name: a marked name (op.f, a
+    naming convention) over 63 characters becomes its first 55 characters, ``_`` and the last 4 hex
+    digits of its md5 (``_truncate_and_render_maxlen_name``); a plain one is emitted as is (SQLAlchemy
+    raises IdentifierError when it is too long)."""
+    if not marked or len(name) <= MAX_SQLALCHEMY_NAME:
+        return name
+    import hashlib
+
+    return name[: MAX_SQLALCHEMY_NAME - 8] + "_" + hashlib.md5(name.encode("utf-8")).hexdigest()[-4:]
+
+
 def partial(text: str) -> str:
     """``text`` as a :class:`Partial` when it holds a hole, else as a plain string."""
     return Partial(text) if HOLE in text else str(text)
@@ -543,7 +566,10 @@ def simplify(call: Call) -> object:
             return UNKNOWN
         passthrough = name in _PASSTHROUGH_FUNCS and (name != "f" or call.path in ("f", "alembic.op.f"))
         if passthrough and call.args and isinstance(call.args[0], str):
-            return call.args[0]
+            first = call.args[0]
+            if name in ("f", "conv") and not isinstance(first, Partial):
+                return Conv(first)  # SQLAlchemy shortens such a name itself (sqlalchemy_name)
+            return first
         if name == "dedent" and call.args and isinstance(call.args[0], str):
             return call.args[0]  # SQL does not care about indentation
         return call
@@ -551,7 +577,8 @@ def simplify(call: Call) -> object:
         return UNKNOWN
     method = call.path
     if isinstance(receiver, Batch) and method == "f" and call.args and isinstance(call.args[0], str):
-        return call.args[0]  # batch_op.f("name"): the name as given
+        first = call.args[0]  # batch_op.f("name"): the name as given, as op.f gives it
+        return first if isinstance(first, Partial) else Conv(first)
     if isinstance(receiver, str):
         if method in _STR_METHODS and not call.args and not call.kwargs:
             return partial(getattr(receiver, method)())

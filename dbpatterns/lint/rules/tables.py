@@ -658,13 +658,41 @@ def identifier_too_long(ctx, node):
         return
     from ...sql.parse import long_identifiers
 
+    op = ctx.op  # an Alembic operation (not op.execute): SQLAlchemy compiles its index/constraint names
+    compiled = op is not None and getattr(op, "op", "execute") not in ("execute", "?")
+    named = _index_and_constraint_names(node) if compiled else set()
     for name in long_identifiers(sql):
+        if name[:63] in named and len(name) > 63:
+            message = (
+                "index/constraint name {name} is {n} characters: SQLAlchemy raises IdentifierError before "
+                "PostgreSQL sees it (mark it with op.f() to let SQLAlchemy shorten it with a hash, or "
+                "shorten it)"
+            )
+        else:
+            message = "identifier {name} is {n} bytes: PostgreSQL truncates it to 63"
         ctx.report(
-            "identifier {name} is {n} bytes: PostgreSQL truncates it to 63",
+            message,
             name=name if len(name) <= 40 else name[:40] + "…",
-            n=len(name.encode()),
+            n=len(name) if name[:63] in named else len(name.encode()),
             exempt_new=False,
         )
+
+
+def _index_and_constraint_names(node) -> set[str]:
+    """The index and constraint names of a statement's tree (as the parser truncated them)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in ("idxname", "conname", "indexname") and isinstance(value, str):
+                    found.add(value)
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 _last_text: tuple[str, bool] = ("", False)
