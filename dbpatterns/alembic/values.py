@@ -201,6 +201,21 @@ class ModuleInfo:
                         continue
                     self.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
         self.assigns = collect_assignments(tree.body, module_level=True)
+        # TypeDecorator subclasses defined in the file: class name -> the expression of their ``impl``
+        self.type_impls: dict[str, ast.expr] = {}
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and any(
+                (b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "")) == "TypeDecorator"
+                for b in node.bases
+            ):
+                for item in node.body:
+                    if (
+                        isinstance(item, ast.Assign)
+                        and len(item.targets) == 1
+                        and isinstance(item.targets[0], ast.Name)
+                        and item.targets[0].id == "impl"
+                    ):
+                        self.type_impls[node.name] = item.value
         self.scope = Scope(self, self.assigns, {}, parent=None)
 
 
@@ -327,6 +342,14 @@ class Scope:
     def _assigned(self, name: str) -> object:
         node = self.assigns[name]
         if node is _MULTI:
+            impl = self.module.type_impls.get(name) if self.parent is None else None
+            if impl is not None and name not in self._resolving:  # a TypeDecorator: PostgreSQL sees its impl
+                self._resolving.add(name)
+                try:
+                    value = self.ev(impl)
+                finally:
+                    self._resolving.discard(name)
+                return value if isinstance(value, (Ref, Call)) else UNKNOWN
             return UNKNOWN
         if isinstance(node, FuncRef):
             return node
