@@ -268,3 +268,27 @@ def test_names_shortened_as_sqlalchemy_does(name):
         revision_of(f'op.create_index(op.f("{name}"), "subs", ["a"])'), "r.py"
     ).upgrade
     assert statement.sql.split()[2] == sqlalchemy_name(name)
+
+
+def test_statements_of_one_execute_each_on_its_own_line():
+    body = '''
+    op.execute(
+        """
+        ALTER TABLE users ADD COLUMN plan text;
+        UPDATE users SET plan = 'free';
+        """
+    )
+    op.execute("""
+        UPDATE users SET plan = 'paid';
+        UPDATE users SET plan = 'gold';
+    """)  # dbpatterns: ignore[unbatched-backfill]
+    '''
+    source = read_revision(revision_of(body), "r.py")
+    assert [(s.line, s.sql) for s in source.upgrade] == [
+        (11, "ALTER TABLE users ADD COLUMN plan text"),
+        (12, "UPDATE users SET plan = 'free'"),
+        (16, "UPDATE users SET plan = 'paid'"),
+        (17, "UPDATE users SET plan = 'gold'"),
+    ]
+    findings = lint_revision(revision_of(body), "r.py", Settings(lock_timeout_in_env=True))
+    assert [f.line for f in findings if f.rule == "unbatched-backfill"] == [12]  # the comment covers the call

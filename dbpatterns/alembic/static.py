@@ -162,7 +162,7 @@ def _read(text: str, path: str) -> RevisionSource:
         downgrade_line=downgrade.lineno if downgrade else None,
         downgrade_empty=bool(downgrade) and _is_empty(downgrade),
         syntax_error=None,
-        suppressions=_suppressions(text, walker.spans),
+        suppressions=walker.spread_suppressions(_suppressions(text, walker.spans)),
         stats=walker.stats,
     )
 
@@ -228,6 +228,7 @@ class _Walker:
         self.spans: list[tuple[int, int]] = []  # (first, last) line of every op call, for suppressions
         self.out: list[OpStatement] = []
         self.stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
+        self.placed: set[int] = set()  # the lines statements were placed at
 
     def run(self, func: ast.FunctionDef) -> list[OpStatement]:
         self.out = []
@@ -446,8 +447,51 @@ class _Walker:
             return
         self.stats["analysed"] += 1
         self.stats["partial"] += unknown
+        if name == "execute" and len(statements) == 1:
+            pieces = self._statement_lines(node, statements[0])
+            if pieces:
+                for line, sql in pieces:
+                    self._emit(node, name, sql, ctx, line=line)
+                return
         for sql in statements:
             self._emit(node, name, sql, ctx, existing_type=existing)
+
+    def _statement_lines(self, node: ast.Call, sql: str) -> list[tuple[int, str]] | None:
+        """The statements of a multi-statement ``op.execute`` string, each at its own source line: the
+        string literal's first line plus the newlines before the statement in it. None when the SQL is one
+        statement, or the text is not one plain literal (its lines cannot be mapped back)."""
+        if ";" not in sql:
+            return None
+        literal = node.args[0] if node.args else None
+        if isinstance(literal, ast.Call) and literal.args:  # sa.text("..."), sa.DDL("...")
+            literal = literal.args[0]
+        if not (isinstance(literal, ast.Constant) and isinstance(literal.value, str)):
+            return None
+        from ..sql.parse import parse
+
+        parsed = parse(sql)
+        if len(parsed.statements) < 2 or parsed.errors:
+            return None
+        text = literal.value
+        if len(text) != len(sql):  # placeholders replaced: offsets no longer match the source
+            return None
+        first = literal.lineno
+        return [
+            (first + text.count("\n", 0, stmt.start), sql[stmt.start : stmt.end].rstrip().rstrip(";"))
+            for stmt in parsed.statements
+        ]
+
+    def spread_suppressions(self, suppressions: dict[int, frozenset[str]]) -> dict[int, frozenset[str]]:
+        """A suppression comment on an op call also covers the statements placed on the call's other lines
+        (a multi-statement op.execute)."""
+        placed = self.placed
+        for first, last in self.spans:
+            rules = suppressions.get(first)
+            if rules:
+                for line in range(first + 1, last + 1):
+                    if line in placed:
+                        suppressions[line] = suppressions.get(line, frozenset()) | rules
+        return suppressions
 
     def _helper(self, func: ast.FunctionDef, node: ast.Call, scope: Scope, ctx: _Ctx) -> None:
         """Follow a call to a function defined in the revision file, binding its parameters."""
@@ -490,13 +534,19 @@ class _Walker:
         ctx: _Ctx,
         note: str | None = None,
         existing_type: str | None = None,
+        line: int | None = None,
     ) -> None:
-        line = getattr(node, "lineno", 1)
+        column_of = getattr(node, "col_offset", 0)
+        if line is None:
+            line = getattr(node, "lineno", 1)
+        elif line != getattr(node, "lineno", 1):
+            column_of = 0  # a statement inside the string: its line, first column
+        self.placed.add(line)
         self.out.append(
             OpStatement(
                 sql=sql,
                 line=line,
-                column=self._column(line, getattr(node, "col_offset", 0)),
+                column=self._column(line, column_of),
                 op=op,
                 autocommit=ctx.autocommit,
                 note=note,
