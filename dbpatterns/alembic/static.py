@@ -69,6 +69,9 @@ class OpStatement:
     autocommit: bool
     note: str | None = None
     existing_type: str | None = None
+    # a drop_index whose table the next operation (after more drop_index calls on it) drops: the index
+    # goes with the table, and DROP INDEX CONCURRENTLY would only add a step
+    table_dropped_next: bool = False
 
 
 @dataclass
@@ -229,12 +232,14 @@ class _Walker:
         self.out: list[OpStatement] = []
         self.stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
         self.placed: set[int] = set()  # the lines statements were placed at
+        self.tables: dict = {}  # drop_index/drop_table: the table they name (by call node, then by unit)
 
     def run(self, func: ast.FunctionDef) -> list[OpStatement]:
         self.out = []
+        self.tables = {}
         scope = Scope.for_function(self.module, func, {})
         self._block(func.body, scope, _Ctx(False, 0, (func.name,)))
-        return self.out
+        return _mark_dropped_with_table(self.out, self.tables)
 
     # -- statements --------------------------------------------------------------------------------
 
@@ -427,6 +432,9 @@ class _Walker:
             if call.incomplete:
                 raise NotStatic(f"{owner}.{name} with *args or **kwargs")
             args = bind_args(call, params, preset)
+            if name in ("drop_index", "drop_table"):
+                table = args.get("table_name")
+                self.tables[id(node)] = (table, args.get("schema")) if isinstance(table, str) else None
             unknown = fill_unknown(name, args)
             statements = RENDERERS[name](args)
             existing = existing_type_sql(args) if name == "alter_column" else None
@@ -542,6 +550,8 @@ class _Walker:
         elif line != getattr(node, "lineno", 1):
             column_of = 0  # a statement inside the string: its line, first column
         self.placed.add(line)
+        if op in ("drop_index", "drop_table") and sql is not None:
+            self.tables[len(self.out)] = self.tables.get(id(node))
         self.out.append(
             OpStatement(
                 sql=sql,
@@ -652,6 +662,21 @@ def _is_offline_test(test: ast.expr) -> bool:
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
         return test.func.attr == "is_offline_mode"
     return isinstance(test, ast.Attribute) and test.attr == "as_sql"
+
+
+def _mark_dropped_with_table(out: list[OpStatement], tables: dict) -> list[OpStatement]:
+    """Mark each drop_index followed (after other drop_index calls on the same table) by a drop_table of
+    its table: what Alembic's autogenerate writes when a table goes."""
+    for index, unit in enumerate(out):
+        if unit.op != "drop_index" or tables.get(index) is None:
+            continue
+        table = tables[index]
+        after = index + 1
+        while after < len(out) and out[after].op == "drop_index" and tables.get(after) == table:
+            after += 1
+        if after < len(out) and out[after].op == "drop_table" and tables.get(after) == table:
+            out[index] = replace(unit, table_dropped_next=True)
+    return out
 
 
 def _target_names(target: ast.expr) -> list[str]:
