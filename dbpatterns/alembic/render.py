@@ -127,6 +127,11 @@ def _sql_call(call: Call, strings: str) -> str:
 
 def _sql_method(call: Call) -> str:
     target, method, args = call.receiver, call.path, call.args
+    if method == "next_value" and not args:  # sa.Sequence("s").next_value(): nextval('s')
+        seq = target.args[0] if isinstance(target, Call) and target.args else None
+        schema = target.kwargs.get("schema") if isinstance(target, Call) else None
+        name = seq if isinstance(seq, str) else "?"
+        return f"nextval({literal(f'{schema}.{name}' if isinstance(schema, str) else name)})"
     if method in ("is_", "is_not", "isnot") and len(args) == 1:
         negate = " NOT" if method != "is_" else ""
         value = "NULL" if args[0] is None else literal(args[0])
@@ -166,6 +171,8 @@ def server_default_sql(value: object) -> str | None:
         and _func_name(value.path) is None
         and not value.path.startswith("alembic.")
     ):
+        if value.name == "next_value":  # some_sequence.next_value() on a sequence not known here
+            return "nextval('?')"
         return literal("?")  # json.dumps({...}) and the like: a string made in Python, a constant default
     return sql_expr(value)
 
