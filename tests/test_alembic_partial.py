@@ -292,3 +292,16 @@ def test_statements_of_one_execute_each_on_its_own_line():
     ]
     findings = lint_revision(revision_of(body), "r.py", Settings(lock_timeout_in_env=True))
     assert [f.line for f in findings if f.rule == "unbatched-backfill"] == [12]  # the comment covers the call
+
+
+def test_core_statement_on_a_table_assigned_twice():
+    body = """
+    t = sa.table("queries", sa.column("id"))
+    t = sa.table("queries", sa.column("id"), sa.column("schedule"))
+    op.execute(t.update().values({"schedule": None}))
+    op.execute(sa.select([t.c.id]).select_from(t))
+    """
+    assert [s.sql for s in read_revision(revision_of(body), "r.py").upgrade] == [
+        'UPDATE "?" SET schedule = $1',
+        'SELECT * FROM "?"',
+    ]

@@ -393,10 +393,8 @@ def core_statement(value: object) -> str | None:
         name = table.args[0] if table.args and isinstance(table.args[0], str) else UNKNOWN_NAME
         schema = table.kwargs.get("schema")
         target = qualified(name, schema if isinstance(schema, str) else None)
-    elif table is UNKNOWN or isinstance(table, (Ref, Call)):
+    else:  # a table not known here (a variable, a join, a list of columns)
         target = quote(UNKNOWN_NAME)
-    else:
-        return None
     where: list[str] = []
     columns: list[str] = []
     for call in chain:

@@ -572,6 +572,7 @@ def _str_format(template: str, args: list, kwargs: dict) -> object:
 
 
 _STR_METHODS = {"strip", "lstrip", "rstrip", "lower", "upper"}
+_CORE_METHODS = {"update", "delete", "insert", "select", "where", "filter", "values", "select_from"}
 
 
 def simplify(call: Call) -> object:
@@ -597,7 +598,8 @@ def simplify(call: Call) -> object:
             return call.args[0]  # SQL does not care about indentation
         return call
     if receiver is UNKNOWN:
-        return UNKNOWN
+        # a Core statement on a table not known here (t.update().where(...)) keeps its shape
+        return call if call.path in _CORE_METHODS else UNKNOWN
     method = call.path
     if isinstance(receiver, Batch) and method == "f" and call.args and isinstance(call.args[0], str):
         first = call.args[0]  # batch_op.f("name"): the name as given, as op.f gives it
