@@ -305,3 +305,21 @@ def test_core_statement_on_a_table_assigned_twice():
         'UPDATE "?" SET schedule = $1',
         'SELECT * FROM "?"',
     ]
+
+
+def test_unknown_parts_never_reach_the_sql_as_holes():
+    from dbpatterns.alembic.values import HOLE
+
+    body = """
+    with op.batch_alter_table(f"t_{x}", recreate="always") as b:
+        b.add_column(sa.Column(f"c_{y}", sa.Integer(), sa.ForeignKey(f"{s}.users.id")))
+    t = sa.table(f"q_{z}")
+    op.execute(t.delete())
+    op.add_column("t", sa.Column("c", sa.Text(), server_default=sa.text(f"'{v}'")))
+    op.create_check_constraint(f"ck_{n}", "t", f"c > {m}")
+    op.create_index("ix", "t", [sa.text(f"lower({col})")])
+    """
+    statements = read_revision(revision_of(body), "r.py").upgrade
+    assert len(statements) == 10 and all(s.sql is not None for s in statements)
+    assert not [s.sql for s in statements if HOLE in s.sql]
+    assert 'ALTER TABLE t ADD CONSTRAINT "ck_?" CHECK (c > "?")' in [s.sql for s in statements]

@@ -390,7 +390,7 @@ def core_statement(value: object) -> str | None:
     if verb is None:
         return None
     if isinstance(table, Call) and table.receiver is None and table.name in _CORE_TABLES:
-        name = table.args[0] if table.args and isinstance(table.args[0], str) else UNKNOWN_NAME
+        name = as_name(table.args[0]) if table.args and isinstance(table.args[0], str) else UNKNOWN_NAME
         schema = table.kwargs.get("schema")
         target = qualified(name, schema if isinstance(schema, str) else None)
     else:  # a table not known here (a variable, a join, a list of columns)

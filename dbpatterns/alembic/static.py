@@ -43,6 +43,7 @@ from .values import (
     NotStatic,
     Ref,
     Scope,
+    as_name,
     bind_args,
 )
 
@@ -323,6 +324,7 @@ class _Walker:
         for call, batch in batches:  # Alembic runs the batch when the block ends
             if batch.recreate == "always":
                 table, schema = batch.table, batch.schema
+                table = as_name(table) if isinstance(table, str) else table
                 if isinstance(table, str) and (schema is None or isinstance(schema, str)):
                     for sql in batch_recreate(table, schema):
                         self._emit(call, "batch_alter_table", sql, inner)
