@@ -96,6 +96,8 @@ def test_fstring_that_is_sql_stays_opaque():
             "SELECT ':not_a_bind', a::text FROM t -- :nor_this",
         ),
         ("SELECT 5 % 2", "SELECT 5 % 2"),
+        ("UPDATE t SET a = a %% 7 WHERE id = %s", "UPDATE t SET a = a % 7 WHERE id = $1"),
+        ("SELECT 5 %% 2", "SELECT 5 %% 2"),  # no pyformat parameter: not %-formatted
     ],
 )
 def test_placeholders_found_by_the_scanner(sql, want):

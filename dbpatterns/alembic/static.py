@@ -22,7 +22,20 @@ What is understood:
 * ``op.get_bind().execute(text)`` / ``conn.execute(text)`` with ``conn = op.get_bind()`` are reported as
   ``execute`` statements.
 
-When an operation's SQL cannot be known statically, its statement has ``sql=None`` and a short ``note``.
+* partial evaluation: a name, column or column list known only at run time (an f-string of a variable,
+  ``[*COLS, "c"]``, ``drop_constraint(None, ...)``) reads ``?`` and the operation is still linted; an
+  ``op.execute`` string with unknown parts is linted when it parses with them as ``"?"``; bind parameters
+  of every style are replaced (:mod:`dbpatterns.sql.params`); SQLAlchemy Core ``t.update()...`` statements
+  are rendered;
+* dialect guards: a branch that is false on PostgreSQL (``dialect.name == "mysql"``, ``url.startswith``)
+  is not linted and its operations are counted as skipped; ``is_offline_mode()`` is read as online;
+* alembic_utils' ``create_entity``/``replace_entity``/``drop_entity`` and alembic-postgresql-enum's
+  ``sync_enum_values``;
+* the statements of a multi-statement ``op.execute`` string each at their own line.
+
+When an operation's SQL cannot be known statically, its statement has ``sql=None`` and a short ``note``
+(the opaque-operation rule reports it). :attr:`RevisionSource.stats` counts the operations seen, analysed
+(partially or not), skipped under a guard and unanalysed.
 """
 
 from __future__ import annotations

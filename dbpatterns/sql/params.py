@@ -66,6 +66,10 @@ def placeholders(sql: str, *, named: bool = True, pyformat: bool = True, literal
                     index += 5
                     continue
         index += 1
+    if pyformat and any(text != ":" and sql[start] == "%" for start, _, text in edits):
+        # a statement with pyformat parameters is %-formatted by the driver: %% is a literal %
+        edits.extend((t.start, t.end + 1, "%") for t in tokens if sql[t.start : t.end + 1] == "%%")
+        edits.sort()
     if not edits:
         return sql
     out, at = [], 0
