@@ -44,6 +44,10 @@ class Settings:
     per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     sql_in_transaction: bool = False  # SQL files run inside one transaction (as migration runners do)
     lock_timeout_in_env: bool = False  # env.py / the runner sets lock_timeout before every migration
+    # read from env.py (dbpatterns.alembic.envpy.read_env): the statement_timeout it sets for every
+    # revision (as written, e.g. "30s"; None: not set), and context.configure(transaction_per_migration=)
+    statement_timeout_in_env: str | None = None
+    transaction_per_migration: bool | None = None
     exclude: tuple[str, ...] = ()
     root: Path = field(default_factory=Path.cwd)
     # read by other commands: the models (``package.module:Base``), the templates folder (relative to

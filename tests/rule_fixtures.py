@@ -13,16 +13,16 @@ must not report). Each case has a ``name`` and exactly one of:
 * ``revision``: the whole text of an Alembic revision file.
 
 Optional keys: ``pg_version`` (a major version, or "14.3" with the minor release), ``sql_in_transaction``,
-``lock_timeout_in_env``, ``extend_select`` (lint settings); ``rule`` (the rule the case is about, when not
-the file's: doc-only rules such as ``use-repack`` share a file); ``line`` (line of the rule's first
-finding: in ``python`` counted from the first line of the snippet, elsewhere from the first line of the
-text); ``count`` (exact number of findings of the rule); ``message`` (a substring of the first finding's
-message); ``offline`` (lint the revision through Alembic's offline mode, ``dbpatterns lint --offline``);
-and, for the server test, ``setup`` (SQL that creates what the case's statements need), ``server_error``
-(a substring of the error PostgreSQL raises running the case: the statement is rejected, so there are no
-locks to compare), ``expect_scan`` (true or false: whether the last statement scans a table to validate
-it) and, on clean cases, ``expect_no_rewrite`` (no table or index of the setup gets a new relfilenode).
-"""
+``lock_timeout_in_env``, ``statement_timeout_in_env``, ``extend_select`` (lint settings); ``rule`` (the rule
+the case is about, when not the file's: doc-only rules such as ``use-repack`` share a file); ``line`` (line of
+the rule's first finding: in ``python`` counted from the first line of the snippet, elsewhere from the first
+line of the text); ``count`` (exact number of findings of the rule); ``message`` (a substring of the first
+finding's message); ``offline`` (lint the revision through Alembic's offline mode, ``dbpatterns lint
+--offline``); and, for the server test, ``setup`` (SQL that creates what the case's statements need),
+``server_error`` (a substring of the error PostgreSQL raises running the case: the statement is rejected, so
+there are no locks to compare), ``expect_scan`` (true or false: whether the last statement scans a table to
+validate it) and, on clean cases, ``expect_no_rewrite`` (no table or index of the setup gets a new
+relfilenode)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ CASE_KEYS = {
     "pg_version",
     "sql_in_transaction",
     "lock_timeout_in_env",
+    "statement_timeout_in_env",
     "extend_select",
     "line",
     "count",
@@ -126,6 +127,7 @@ class Case:
             pg_minor=pg_minor_of(version),
             sql_in_transaction=data.get("sql_in_transaction", False),
             lock_timeout_in_env=data.get("lock_timeout_in_env", False),
+            statement_timeout_in_env=data.get("statement_timeout_in_env"),
             extend_select=frozenset(data.get("extend_select", ())),
         )
 

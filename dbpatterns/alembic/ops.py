@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..sql.names import qualified, quote
+from ..sql.names import literal, qualified, quote
 from .render import (
     autoincrement_column,
     check_sql,
@@ -32,7 +32,7 @@ from .render import (
     unique_sql,
 )
 from .types import enum_values_sql, render_type
-from .values import MISSING, UNKNOWN, Args, Call, NotStatic, Ref, SqlText
+from .values import HOLE, MISSING, UNKNOWN, Args, Call, NotStatic, Partial, Ref, SqlText, as_name, as_sql
 
 # Positional parameter names of each op.<name>(...) and batch_op.<name>(...) (a leading * collects the rest)
 OP_PARAMS: dict[str, tuple[str, ...]] = {
@@ -54,6 +54,12 @@ OP_PARAMS: dict[str, tuple[str, ...]] = {
     "bulk_insert": ("table", "rows"),
     "create_table_comment": ("table_name", "comment"),
     "drop_table_comment": ("table_name",),
+    # alembic_utils (views, functions, triggers, policies, extensions as entities)
+    "create_entity": ("target",),
+    "replace_entity": ("target",),
+    "drop_entity": ("target",),
+    # alembic-postgresql-enum
+    "sync_enum_values": ("enum_schema", "enum_name", "new_values", "affected_columns"),
 }
 BATCH_PARAMS: dict[str, tuple[str, ...]] = {
     "add_column": ("column",),
@@ -349,11 +355,210 @@ def _table_options(args: Args) -> str:
 
 def execute(args: Args) -> list[str]:
     sql = args.get("sqltext")
-    if isinstance(sql, str):
-        return [sql.replace("\\:", ":")]  # a plain string goes through sa.text(), which unescapes \:
     if isinstance(sql, SqlText):
-        return [sql.text]
+        sql = sql.text
+    if isinstance(sql, str):  # a plain string goes through sa.text() (:name binds, \: a colon)
+        return [statement_text(sql)]
+    core = core_statement(sql)
+    if core is not None:
+        return [core]
     raise NotStatic("op.execute with a non-literal argument")
+
+
+_CORE_TABLES = {"table", "Table", "TableClause"}
+_CORE_VERBS = ("update", "delete", "insert", "select")
+
+
+def core_statement(value: object) -> str | None:
+    """The SQL of a SQLAlchemy Core statement built on a table: ``t.update().where(...).values(...)``,
+    ``t.delete()``, ``t.insert()``, ``t.select()`` (also ``sa.update(t)``, ...). What is not known (the
+    table, a WHERE condition, a value) reads ``?``/``$1``: an UPDATE without ``.where()`` touches every row,
+    one with a WHERE the reader cannot evaluate touches some. None when ``value`` is no such statement."""
+    chain: list[Call] = []
+    node = value
+    while isinstance(node, Call) and node.receiver is not None:
+        chain.append(node)
+        node = node.receiver
+    chain.reverse()
+    verb: str | None = None
+    table: object = UNKNOWN
+    if isinstance(node, Call) and node.receiver is None and node.name in _CORE_VERBS:
+        verb, table = node.name, (node.args[0] if node.args else UNKNOWN)  # sa.update(t)
+    elif chain and chain[0].path in _CORE_VERBS:
+        verb, table = chain[0].path, node
+        chain = chain[1:]
+    if verb is None:
+        return None
+    if isinstance(table, Call) and table.receiver is None and table.name in _CORE_TABLES:
+        name = as_name(table.args[0]) if table.args and isinstance(table.args[0], str) else UNKNOWN_NAME
+        schema = table.kwargs.get("schema")
+        target = qualified(name, schema if isinstance(schema, str) else None)
+    else:  # a table not known here (a variable, a join, a list of columns)
+        target = quote(UNKNOWN_NAME)
+    where: list[str] = []
+    columns: list[str] = []
+    for call in chain:
+        if call.path in ("where", "filter", "filter_by"):
+            for condition in [*call.args, *call.kwargs.values()]:
+                try:
+                    where.append(_core_condition(condition))
+                except NotStatic:  # a condition read at run time (a row's id): it bounds the rows
+                    where.append(f"{quote(UNKNOWN_NAME)} = $1")
+        elif call.path == "values":
+            items = call.args[0] if len(call.args) == 1 and isinstance(call.args[0], dict) else call.kwargs
+            columns.extend(k if isinstance(k, str) else UNKNOWN_NAME for k in items)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    if verb == "update":
+        sets = ", ".join(f"{quote(c)} = $1" for c in columns or [UNKNOWN_NAME])
+        return f"UPDATE {target} SET {sets}{clause}"
+    if verb == "delete":
+        return f"DELETE FROM {target}{clause}"
+    if verb == "insert":
+        if not columns:
+            return f"INSERT INTO {target} DEFAULT VALUES"
+        names = ", ".join(quote(c) for c in columns)
+        return f"INSERT INTO {target} ({names}) VALUES ({', '.join('$1' for _ in columns)})"
+    return f"SELECT * FROM {target}{clause}"
+
+
+def _core_condition(condition: object) -> str:
+    from .render import sql_expr
+
+    if condition is UNKNOWN or condition is None or isinstance(condition, (str, int, float, bool)):
+        raise NotStatic("the condition is not static")
+    return f"({sql_expr(condition, 'sql')})"
+
+
+def statement_text(sql: str) -> str:
+    """The SQL of an executed string as PostgreSQL's parser can read it: bind parameters in any style
+    (``:name``, ``%s``, ``%(name)s``) become ``$1``, or ``'?'`` where PostgreSQL accepts no parameter, and
+    the unknown parts of a string built at run time become ``"?"``. Raises NotStatic when such a string
+    does not parse with its unknown parts so replaced (the unknown part is SQL, not a name or a value)."""
+    from ..sql.params import placeholders
+    from ..sql.parse import parse
+
+    unknown = HOLE in sql
+    text = as_sql(sql)
+    candidate = placeholders(text).replace("\\:", ":")  # sa.text() unescapes \: wherever it stands
+    if candidate == text and not unknown:
+        return candidate
+    if not parse(candidate).errors:
+        return candidate
+    literal = placeholders(text, literal=True).replace("\\:", ":")
+    if not parse(literal).errors:
+        return literal
+    if unknown:
+        raise NotStatic("the SQL is built at run time and does not parse with its unknown parts as ?")
+    return candidate
+
+
+# The parameters of each operation that name something (a table, an index, a constraint, a column), and
+# those that list column names: an unknown value there is read as the name ``?`` (the operation's hazard
+# rarely depends on the name).
+NAME_PARAMS = frozenset(
+    {
+        "table_name",
+        "source_table",
+        "referent_table",
+        "old_table_name",
+        "new_table_name",
+        "index_name",
+        "constraint_name",
+        "column_name",
+        "new_column_name",
+        "schema",
+        "source_schema",
+        "referent_schema",
+    }
+)
+LIST_PARAMS = frozenset({"columns", "local_cols", "remote_cols"})
+_SQL_PARAMS = frozenset({"condition", "postgresql_where", "where", "sqltext", "postgresql_using"})
+UNKNOWN_NAME = "?"
+
+
+def fill_unknown(name: str, args: Args) -> bool:
+    """Read what is not known about an operation's arguments as ``?``, in place: an unknown name, an unknown
+    column (or column list), the unknown parts of an f-string name, the unknown name or type of a
+    ``sa.Column``. ``None`` as the name of a dropped constraint or index (named by a naming convention at run
+    time) is unknown too. Returns whether anything was unknown."""
+    found = False
+    values = args.values
+    for key, value in list(values.items()):
+        if key in NAME_PARAMS:
+            if value is UNKNOWN or (value is None and name.startswith("drop_") and key != "schema"):
+                values[key] = UNKNOWN_NAME
+                found = True
+            elif isinstance(value, (Call, Ref)) and key not in ("schema", "source_schema", "referent_schema"):
+                values[key] = UNKNOWN_NAME  # a name computed by a call the reader does not follow
+                found = True
+        elif key in LIST_PARAMS and (value is UNKNOWN or isinstance(value, (Call, Ref))):
+            values[key] = [UNKNOWN_NAME]
+            found = True
+        if key in LIST_PARAMS and isinstance(values[key], list):
+            items = values[key]
+            for index, item in enumerate(items):
+                if item is UNKNOWN:
+                    items[index] = UNKNOWN_NAME
+                    found = True
+        if key == "sqltext":
+            continue  # execute reads its own holes (statement_text)
+        new, changed = _holes(values[key], sql=key in _SQL_PARAMS)
+        values[key], found = new, found or changed
+    if args.rest:
+        new, changed = _holes(args.rest, sql=False)
+        args.rest, found = new, found or changed
+    for value in [*values.values(), *args.rest]:
+        if isinstance(value, Call) and value.receiver is None and value.name == "Column":
+            found = _column_unknowns(value) or found
+    return found
+
+
+def _holes(value: object, sql: bool) -> tuple[object, bool]:
+    """``value`` with every partial string read as a name (or, in SQL, with ``"?"``), deeply."""
+    if isinstance(value, Partial):
+        return (as_sql(value) if sql else as_name(value)), True
+    if isinstance(value, list):
+        changed = False
+        for index, item in enumerate(value):
+            value[index], one = _holes(item, sql)
+            changed = changed or one
+        return value, changed
+    if isinstance(value, Call):
+        changed = False
+        for index, item in enumerate(value.args):
+            value.args[index], one = _holes(item, sql)
+            changed = changed or one
+        for key, item in value.kwargs.items():
+            value.kwargs[key], one = _holes(item, sql or key in _SQL_PARAMS)
+            changed = changed or one
+        return value, changed
+    if isinstance(value, SqlText) and isinstance(value.text, Partial):
+        return SqlText(as_sql(value.text)), True
+    return value, False
+
+
+def _column_unknowns(column: Call) -> bool:
+    """A ``sa.Column`` whose name or type is unknown: ``?`` for the name, a type named ``?``; items that
+    are not known (a ForeignKey or a default computed at run time) are left out."""
+    found = False
+    args = column.args
+    named_by_call = len(args) >= 2 and isinstance(args[0], Call) and isinstance(args[1], (Call, Ref))
+    if "name" not in column.kwargs and args and (args[0] is UNKNOWN or named_by_call):
+        args[0] = UNKNOWN_NAME
+        found = True
+    start = 1 if args and isinstance(args[0], str) else 0
+    if "type_" not in column.kwargs and len(args) > start and args[start] is UNKNOWN:
+        args[start] = Ref(UNKNOWN_NAME)
+        found = True
+    kept = [a for a in args[start + 1 :] if a is not UNKNOWN]
+    if len(kept) != len(args[start + 1 :]):
+        found = True
+        del args[start + 1 :]
+        args.extend(kept)
+    if column.kwargs.get("type_") is UNKNOWN:
+        column.kwargs["type_"] = Ref(UNKNOWN_NAME)
+        found = True
+    return found
 
 
 def bulk_insert(args: Args) -> list[str]:
@@ -366,6 +571,149 @@ def create_table_comment(args: Args) -> list[str]:
 
 def drop_table_comment(args: Args) -> list[str]:
     return [comment_sql("TABLE", _table(args), None)]
+
+
+# -- third-party operations ------------------------------------------------------------------------------
+
+
+def _entity(args: Args) -> tuple[str, str, dict]:
+    """(class name, schema-qualified signature, keyword arguments) of an alembic_utils entity."""
+    target = args.get("target")
+    if not isinstance(target, Call) or target.receiver is not None or target.incomplete:
+        raise NotStatic("the entity is not a literal alembic_utils PGView/PGFunction/PGTrigger(...)")
+    kw = dict(target.kwargs)
+    for index, key in enumerate(("schema", "signature", "definition")):
+        if index < len(target.args):
+            kw.setdefault(key, target.args[index])
+    kind = target.name
+    schema = kw.get("schema")
+    signature = kw.get("signature")
+    if not isinstance(signature, str):
+        signature = UNKNOWN_NAME
+    if kind in ("PGFunction", "PGProcedure"):
+        name = f"{quote(schema)}.{signature}" if isinstance(schema, str) else signature  # name(args) as is
+    else:
+        name = qualified(signature, schema if isinstance(schema, str) else None)
+    return kind, name, kw
+
+
+def _definition(kw: dict) -> str:
+    definition = kw.get("definition")
+    if isinstance(definition, SqlText):
+        definition = definition.text
+    if not isinstance(definition, str):
+        raise NotStatic("the entity's definition is not a literal string")
+    return as_sql(definition).strip().rstrip(";")
+
+
+def _on_entity(kw: dict) -> str:
+    on = kw.get("on_entity")
+    return ".".join(quote(p) for p in on.split(".")) if isinstance(on, str) else quote(UNKNOWN_NAME)
+
+
+_ENTITY_KINDS = {
+    "PGView": "VIEW",
+    "PGMaterializedView": "MATERIALIZED VIEW",
+    "PGFunction": "FUNCTION",
+    "PGProcedure": "PROCEDURE",
+    "PGTrigger": "TRIGGER",
+    "PGPolicy": "POLICY",
+    "PGExtension": "EXTENSION",
+}
+
+
+def _create_entity(kind: str, name: str, kw: dict, replace: bool = False) -> list[str]:
+    or_replace = "OR REPLACE " if replace else ""
+    if kind == "PGView":
+        return [f"CREATE {or_replace}VIEW {name} AS {_definition(kw)}"]
+    if kind == "PGMaterializedView":
+        data = "" if kw.get("with_data", True) is not False else " WITH NO DATA"
+        return [f"CREATE MATERIALIZED VIEW {name} AS {_definition(kw)}{data}"]
+    if kind in ("PGFunction", "PGProcedure"):
+        return [f"CREATE {or_replace}{_ENTITY_KINDS[kind]} {name} {_definition(kw)}"]
+    if kind == "PGTrigger":
+        constraint = "CONSTRAINT " if kw.get("is_constraint") is True else ""
+        bare = name.rsplit(".", 1)[-1]  # a trigger lives on its table, not in a schema
+        return [f"CREATE {constraint}TRIGGER {bare} {_definition(kw)}"]
+    if kind == "PGPolicy":
+        bare = name.rsplit(".", 1)[-1]
+        return [f"CREATE POLICY {bare} ON {_on_entity(kw)} {_definition(kw)}"]
+    if kind == "PGExtension":
+        schema = kw.get("schema")
+        bare = quote(kw["signature"]) if isinstance(kw.get("signature"), str) else quote(UNKNOWN_NAME)
+        where = f" WITH SCHEMA {quote(schema)}" if isinstance(schema, str) else ""
+        return [f"CREATE EXTENSION IF NOT EXISTS {bare}{where}"]
+    raise NotStatic(f"{kind} is not an alembic_utils entity the lint knows")
+
+
+def _drop_entity(kind: str, name: str, kw: dict) -> list[str]:
+    if kind in ("PGTrigger", "PGPolicy"):
+        return [f"DROP {_ENTITY_KINDS[kind]} {name.rsplit('.', 1)[-1]} ON {_on_entity(kw)}"]
+    if kind == "PGExtension":
+        bare = quote(kw["signature"]) if isinstance(kw.get("signature"), str) else quote(UNKNOWN_NAME)
+        return [f"DROP EXTENSION {bare}"]
+    if kind in _ENTITY_KINDS:
+        return [f"DROP {_ENTITY_KINDS[kind]} {name}"]
+    raise NotStatic(f"{kind} is not an alembic_utils entity the lint knows")
+
+
+def create_entity(args: Args) -> list[str]:
+    """alembic_utils' ``op.create_entity``: the entity's CREATE statement."""
+    return _create_entity(*_entity(args))
+
+
+def replace_entity(args: Args) -> list[str]:
+    """alembic_utils' ``op.replace_entity``: CREATE OR REPLACE for views and functions; a trigger, policy
+    or materialized view is dropped and created again."""
+    kind, name, kw = _entity(args)
+    if kind in ("PGView", "PGFunction", "PGProcedure"):
+        return _create_entity(kind, name, kw, replace=True)
+    return [*_drop_entity(kind, name, kw), *_create_entity(kind, name, kw)]
+
+
+def drop_entity(args: Args) -> list[str]:
+    """alembic_utils' ``op.drop_entity``."""
+    return _drop_entity(*_entity(args))
+
+
+def sync_enum_values(args: Args) -> list[str]:
+    """alembic-postgresql-enum's ``op.sync_enum_values``: the enum is renamed, created again with the new
+    values, every affected column is cast to it (``ALTER COLUMN ... TYPE ... USING``: a table rewrite under
+    ACCESS EXCLUSIVE), and the old type dropped. (Its values-only additions run ALTER TYPE ... ADD VALUE in
+    newer releases; the rewrite is what the operation may do.)"""
+    schema = args.get("enum_schema")
+    name = args.get("enum_name")
+    name = name if isinstance(name, str) else UNKNOWN_NAME
+    schema = schema if isinstance(schema, str) else None
+    values = args.get("new_values")
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        values = [UNKNOWN_NAME]
+    enum = qualified(name, schema)
+    old = qualified(f"{name}_old", schema)
+    statements = [
+        f"ALTER TYPE {enum} RENAME TO {quote(name + '_old')}",
+        f"CREATE TYPE {enum} AS ENUM ({', '.join(literal(v) for v in values)})",
+    ]
+    columns = args.get("affected_columns")
+    for item in columns if isinstance(columns, list) else []:
+        table = column = None
+        if (
+            isinstance(item, Call) and item.receiver is None
+        ):  # TableReference(table_schema=, table_name=, ...)
+            table = item.kwargs.get("table_name", item.args[1] if len(item.args) > 1 else None)
+            column = item.kwargs.get("column_name", item.args[2] if len(item.args) > 2 else None)
+            table_schema = item.kwargs.get("table_schema", item.args[0] if item.args else None)
+        else:
+            table_schema = None
+        table = table if isinstance(table, str) else UNKNOWN_NAME
+        column = column if isinstance(column, str) else UNKNOWN_NAME
+        target = qualified(table, table_schema if isinstance(table_schema, str) else None)
+        statements.append(
+            f"ALTER TABLE {target} ALTER COLUMN {quote(column)} TYPE {enum} "
+            f"USING {quote(column)}::text::{enum}"
+        )
+    statements.append(f"DROP TYPE {old}")
+    return statements
 
 
 RENDERERS: dict[str, Callable[[Args], list[str]]] = {
@@ -387,6 +735,10 @@ RENDERERS: dict[str, Callable[[Args], list[str]]] = {
     "bulk_insert": bulk_insert,
     "create_table_comment": create_table_comment,
     "drop_table_comment": drop_table_comment,
+    "create_entity": create_entity,
+    "replace_entity": replace_entity,
+    "drop_entity": drop_entity,
+    "sync_enum_values": sync_enum_values,
 }
 
 

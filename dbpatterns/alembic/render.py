@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 
 from ..sql.names import literal, qualified, quote, quote_dotted
 from .types import EnumType, enum_type, is_integer_type, render_type
-from .values import MISSING, UNKNOWN, Call, NotStatic, Ref, SqlOp, SqlText, is_sqlalchemy
+from .values import (
+    MISSING,
+    UNKNOWN,
+    Call,
+    Conv,
+    NotStatic,
+    Ref,
+    SqlOp,
+    SqlText,
+    is_sqlalchemy,
+    sqlalchemy_name,
+)
 
 # SQL functions SQLAlchemy renders without parentheses (func.current_timestamp() -> CURRENT_TIMESTAMP)
 _ANSI_FUNCTIONS = {
@@ -116,6 +127,11 @@ def _sql_call(call: Call, strings: str) -> str:
 
 def _sql_method(call: Call) -> str:
     target, method, args = call.receiver, call.path, call.args
+    if method == "next_value" and not args:  # sa.Sequence("s").next_value(): nextval('s')
+        seq = target.args[0] if isinstance(target, Call) and target.args else None
+        schema = target.kwargs.get("schema") if isinstance(target, Call) else None
+        name = seq if isinstance(seq, str) else "?"
+        return f"nextval({literal(f'{schema}.{name}' if isinstance(schema, str) else name)})"
     if method in ("is_", "is_not", "isnot") and len(args) == 1:
         negate = " NOT" if method != "is_" else ""
         value = "NULL" if args[0] is None else literal(args[0])
@@ -148,6 +164,16 @@ def server_default_sql(value: object) -> str | None:
         return None
     if value is UNKNOWN:
         raise NotStatic("server_default is not static")
+    if (
+        isinstance(value, Call)
+        and value.receiver is None
+        and not is_sqlalchemy(value.path)
+        and _func_name(value.path) is None
+        and not value.path.startswith("alembic.")
+    ):
+        if value.name == "next_value":  # some_sequence.next_value() on a sequence not known here
+            return "nextval('?')"
+        return literal("?")  # json.dumps({...}) and the like: a string made in Python, a constant default
     return sql_expr(value)
 
 
@@ -356,7 +382,7 @@ def constraint_name(name: object) -> str:
     if name is MISSING or name is None:
         return ""
     if isinstance(name, str):
-        return f"CONSTRAINT {quote(name)} "
+        return f"CONSTRAINT {quote(sqlalchemy_name(name, isinstance(name, Conv)))} "
     raise NotStatic("the constraint name is not a literal string")
 
 
@@ -511,8 +537,9 @@ def index_sql(
         text += "IF NOT EXISTS "
     if name is None or name is MISSING:
         name = default_index_name(table, columns[0])
+        name = Conv(name) if name is not None else None  # a naming convention's name
     if isinstance(name, str):
-        text += f"{quote(name)} "
+        text += f"{quote(sqlalchemy_name(name, isinstance(name, Conv)))} "
     elif name is not None:
         raise NotStatic("the index name is not a literal string")
     text += f"ON {table} "

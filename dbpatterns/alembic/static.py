@@ -22,7 +22,20 @@ What is understood:
 * ``op.get_bind().execute(text)`` / ``conn.execute(text)`` with ``conn = op.get_bind()`` are reported as
   ``execute`` statements.
 
-When an operation's SQL cannot be known statically, its statement has ``sql=None`` and a short ``note``.
+* partial evaluation: a name, column or column list known only at run time (an f-string of a variable,
+  ``[*COLS, "c"]``, ``drop_constraint(None, ...)``) reads ``?`` and the operation is still linted; an
+  ``op.execute`` string with unknown parts is linted when it parses with them as ``"?"``; bind parameters
+  of every style are replaced (:mod:`dbpatterns.sql.params`); SQLAlchemy Core ``t.update()...`` statements
+  are rendered;
+* dialect guards: a branch that is false on PostgreSQL (``dialect.name == "mysql"``, ``url.startswith``)
+  is not linted and its operations are counted as skipped; ``is_offline_mode()`` is read as online;
+* alembic_utils' ``create_entity``/``replace_entity``/``drop_entity`` and alembic-postgresql-enum's
+  ``sync_enum_values``;
+* the statements of a multi-statement ``op.execute`` string each at their own line.
+
+When an operation's SQL cannot be known statically, its statement has ``sql=None`` and a short ``note``
+(the opaque-operation rule reports it). :attr:`RevisionSource.stats` counts the operations seen, analysed
+(partially or not), skipped under a guard and unanalysed.
 """
 
 from __future__ import annotations
@@ -31,9 +44,9 @@ import ast
 import io
 import re
 import tokenize
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from .ops import BATCH_PARAMS, NOT_OPS, OP_PARAMS, RENDERERS, batch_recreate, existing_type_sql
+from .ops import BATCH_PARAMS, NOT_OPS, OP_PARAMS, RENDERERS, batch_recreate, existing_type_sql, fill_unknown
 from .values import (
     UNKNOWN,
     Batch,
@@ -43,6 +56,7 @@ from .values import (
     NotStatic,
     Ref,
     Scope,
+    as_name,
     bind_args,
 )
 
@@ -69,6 +83,9 @@ class OpStatement:
     autocommit: bool
     note: str | None = None
     existing_type: str | None = None
+    # a drop_index whose table the next operation (after more drop_index calls on it) drops: the index
+    # goes with the table, and DROP INDEX CONCURRENTLY would only add a step
+    table_dropped_next: bool = False
 
 
 @dataclass
@@ -85,6 +102,14 @@ class RevisionSource:
     downgrade_empty: bool
     syntax_error: tuple[int, int, str] | None
     suppressions: dict[int, frozenset[str]]
+    # op calls of upgrade() and downgrade(): ``seen`` (all), ``analysed`` (their SQL is known, ``partial``
+    # of them with a name or column read as ``?``), ``skipped`` (under a guard that is false on
+    # PostgreSQL, not linted), ``unanalysed`` (reported by opaque-operation); analysed + skipped +
+    # unanalysed == seen
+    stats: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAT_KEYS, 0))
+
+
+STAT_KEYS = ("seen", "analysed", "partial", "skipped", "unanalysed")
 
 
 _REVISION_RE = re.compile(r"^revision\s*(?::[^=\n]*)?=(?!=)", re.M)
@@ -142,17 +167,20 @@ def _read(text: str, path: str) -> RevisionSource:
     walker = _Walker(module, _NEWLINES.split(text))
     upgrade = functions.get("upgrade")
     downgrade = functions.get("downgrade")
+    upgrade_ops = walker.run(upgrade) if upgrade else None
+    downgrade_ops = walker.run(downgrade) if downgrade else None
     return RevisionSource(
         path=path,
         revision=revision if isinstance(revision, str) else None,
         down_revision=_down_revision(down_revision),
-        upgrade=walker.run(upgrade) if upgrade else None,
-        downgrade=walker.run(downgrade) if downgrade else None,
+        upgrade=upgrade_ops,
+        downgrade=downgrade_ops,
         upgrade_line=upgrade.lineno if upgrade else None,
         downgrade_line=downgrade.lineno if downgrade else None,
         downgrade_empty=bool(downgrade) and _is_empty(downgrade),
         syntax_error=None,
-        suppressions=_suppressions(text, walker.spans),
+        suppressions=walker.spread_suppressions(_suppressions(text, walker.spans)),
+        stats=walker.stats,
     )
 
 
@@ -216,12 +244,16 @@ class _Walker:
         self.lines = lines
         self.spans: list[tuple[int, int]] = []  # (first, last) line of every op call, for suppressions
         self.out: list[OpStatement] = []
+        self.stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
+        self.placed: set[int] = set()  # the lines statements were placed at
+        self.tables: dict = {}  # drop_index/drop_table: the table they name (by call node, then by unit)
 
     def run(self, func: ast.FunctionDef) -> list[OpStatement]:
         self.out = []
+        self.tables = {}
         scope = Scope.for_function(self.module, func, {})
         self._block(func.body, scope, _Ctx(False, 0, (func.name,)))
-        return self.out
+        return _mark_dropped_with_table(self.out, self.tables)
 
     # -- statements --------------------------------------------------------------------------------
 
@@ -239,6 +271,14 @@ class _Walker:
             self._with(stmt, scope, ctx)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             self._for(stmt, scope, ctx)
+        elif isinstance(stmt, ast.If) and (truth := on_postgresql(stmt.test, scope)) is not None:
+            # a dialect guard: only the branch PostgreSQL takes is linted; the other's ops are counted
+            # as skipped (an is_offline_mode() branch is read as online and not counted)
+            taken, other = (stmt.body, stmt.orelse) if truth else (stmt.orelse, stmt.body)
+            if not _is_offline_test(stmt.test):
+                self.stats["seen"] += (skipped := self._count_ops(other, scope))
+                self.stats["skipped"] += skipped
+            self._block(taken, scope, ctx)
         elif isinstance(stmt, (ast.If, ast.While)):
             self._scan(stmt.test, scope, ctx)
             self._block(stmt.body, scope, ctx)
@@ -255,6 +295,24 @@ class _Walker:
                 self._block(case.body, scope, ctx)
         else:
             self._scan(stmt, scope, ctx)
+
+    def _count_ops(self, body: list[ast.stmt], scope: Scope) -> int:
+        """How many op calls (op.*, batch_op.*, connection.execute) a block holds, without reading them."""
+        count = 0
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    base = scope.ev(node.func.value)
+                    is_op = (
+                        isinstance(base, Ref) and base.path == "alembic.op" and node.func.attr not in NOT_OPS
+                    )
+                    is_execute = (
+                        isinstance(base, Call)
+                        and base.path == "alembic.op.get_bind"
+                        and node.func.attr in ("execute", "exec_driver_sql")
+                    )
+                    count += is_op or is_execute or isinstance(base, Batch)
+        return count
 
     def _with(self, stmt: ast.With | ast.AsyncWith, scope: Scope, ctx: _Ctx) -> None:
         autocommit = ctx.autocommit
@@ -279,6 +337,7 @@ class _Walker:
         for call, batch in batches:  # Alembic runs the batch when the block ends
             if batch.recreate == "always":
                 table, schema = batch.table, batch.schema
+                table = as_name(table) if isinstance(table, str) else table
                 if isinstance(table, str) and (schema is None or isinstance(schema, str)):
                     for sql in batch_recreate(table, schema):
                         self._emit(call, "batch_alter_table", sql, inner)
@@ -376,7 +435,9 @@ class _Walker:
         owner: str,
     ) -> None:
         self.spans.append((node.lineno, node.end_lineno or node.lineno))
+        self.stats["seen"] += 1
         if params is None or name not in RENDERERS:
+            self.stats["unanalysed"] += 1
             self._emit(node, name, None, ctx, note=f"{owner}.{name} is not understood statically")
             return
         try:
@@ -386,22 +447,74 @@ class _Walker:
             if call.incomplete:
                 raise NotStatic(f"{owner}.{name} with *args or **kwargs")
             args = bind_args(call, params, preset)
+            if name in ("drop_index", "drop_table"):
+                table = args.get("table_name")
+                self.tables[id(node)] = (table, args.get("schema")) if isinstance(table, str) else None
+            unknown = fill_unknown(name, args)
             statements = RENDERERS[name](args)
             existing = existing_type_sql(args) if name == "alter_column" else None
         except NotStatic as exc:
+            self.stats["unanalysed"] += 1
             note = str(exc)
             if owner != "op":
                 note = note.replace("op.", f"{owner}.", 1) if note.startswith("op.") else note
             self._emit(node, name, None, ctx, note=note)
             return
         except RecursionError:
+            self.stats["unanalysed"] += 1
             self._emit(node, name, None, ctx, note="too deeply nested to read statically")
             return
         except Exception as exc:  # defensive: an unexpected shape must not stop the lint
+            self.stats["unanalysed"] += 1
             self._emit(node, name, None, ctx, note=f"could not be read statically ({type(exc).__name__})")
             return
+        self.stats["analysed"] += 1
+        self.stats["partial"] += unknown
+        if name == "execute" and len(statements) == 1:
+            pieces = self._statement_lines(node, statements[0])
+            if pieces:
+                for line, sql in pieces:
+                    self._emit(node, name, sql, ctx, line=line)
+                return
         for sql in statements:
             self._emit(node, name, sql, ctx, existing_type=existing)
+
+    def _statement_lines(self, node: ast.Call, sql: str) -> list[tuple[int, str]] | None:
+        """The statements of a multi-statement ``op.execute`` string, each at its own source line: the
+        string literal's first line plus the newlines before the statement in it. None when the SQL is one
+        statement, or the text is not one plain literal (its lines cannot be mapped back)."""
+        if ";" not in sql:
+            return None
+        literal = node.args[0] if node.args else None
+        if isinstance(literal, ast.Call) and literal.args:  # sa.text("..."), sa.DDL("...")
+            literal = literal.args[0]
+        if not (isinstance(literal, ast.Constant) and isinstance(literal.value, str)):
+            return None
+        from ..sql.parse import parse
+
+        parsed = parse(sql)
+        if len(parsed.statements) < 2 or parsed.errors:
+            return None
+        text = literal.value
+        if len(text) != len(sql):  # placeholders replaced: offsets no longer match the source
+            return None
+        first = literal.lineno
+        return [
+            (first + text.count("\n", 0, stmt.start), sql[stmt.start : stmt.end].rstrip().rstrip(";"))
+            for stmt in parsed.statements
+        ]
+
+    def spread_suppressions(self, suppressions: dict[int, frozenset[str]]) -> dict[int, frozenset[str]]:
+        """A suppression comment on an op call also covers the statements placed on the call's other lines
+        (a multi-statement op.execute)."""
+        placed = self.placed
+        for first, last in self.spans:
+            rules = suppressions.get(first)
+            if rules:
+                for line in range(first + 1, last + 1):
+                    if line in placed:
+                        suppressions[line] = suppressions.get(line, frozenset()) | rules
+        return suppressions
 
     def _helper(self, func: ast.FunctionDef, node: ast.Call, scope: Scope, ctx: _Ctx) -> None:
         """Follow a call to a function defined in the revision file, binding its parameters."""
@@ -444,13 +557,21 @@ class _Walker:
         ctx: _Ctx,
         note: str | None = None,
         existing_type: str | None = None,
+        line: int | None = None,
     ) -> None:
-        line = getattr(node, "lineno", 1)
+        column_of = getattr(node, "col_offset", 0)
+        if line is None:
+            line = getattr(node, "lineno", 1)
+        elif line != getattr(node, "lineno", 1):
+            column_of = 0  # a statement inside the string: its line, first column
+        self.placed.add(line)
+        if op in ("drop_index", "drop_table") and sql is not None:
+            self.tables[len(self.out)] = self.tables.get(id(node))
         self.out.append(
             OpStatement(
                 sql=sql,
                 line=line,
-                column=self._column(line, getattr(node, "col_offset", 0)),
+                column=self._column(line, column_of),
                 op=op,
                 autocommit=ctx.autocommit,
                 note=note,
@@ -465,6 +586,112 @@ class _Walker:
             if not text.isascii():
                 return len(text.encode("utf-8")[:offset].decode("utf-8", "ignore")) + 1
         return offset + 1
+
+
+_DIALECT_WORDS = ("dialect", "url", "driver", "engine", "backend")
+
+
+def on_postgresql(test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
+    """Whether an ``if`` test that looks at the database dialect is true on PostgreSQL (None: the test is
+    not about the dialect). Understood: ``<...>.dialect.name == "mysql"`` (``!=``, ``in``, ``not in``, also
+    through a name assigned once), ``url.startswith("postgresql")``, ``not``/``and``/``or`` of those, and
+    ``context.is_offline_mode()`` / ``op.get_context().as_sql`` (false: the revision is read as online)."""
+    if depth > 8:
+        return None
+    if _is_offline_test(test):
+        return False
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = on_postgresql(test.operand, scope, depth + 1)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):
+        values = [on_postgresql(v, scope, depth + 1) for v in test.values]
+        if isinstance(test.op, ast.And):
+            if False in values:
+                return False
+            return True if all(v is True for v in values) else None
+        if True in values:
+            return True
+        return False if all(v is False for v in values) else None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, right = test.left, test.comparators[0]
+        if not _is_dialect_expr(left, scope, depth):
+            left, right = right, left
+            if not _is_dialect_expr(left, scope, depth):
+                return None
+        value = scope.ev(right)
+        op = test.ops[0]
+        if isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(value, str):
+            same = _is_postgresql_name(value)
+            return same if isinstance(op, ast.Eq) else not same
+        if isinstance(op, (ast.In, ast.NotIn)) and value and isinstance(value, list):  # noqa: SIM102
+            if all(isinstance(v, str) for v in value):
+                inside = any(_is_postgresql_name(v) for v in value)
+                return inside if isinstance(op, ast.In) else not inside
+        return None
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr == "startswith"
+        and len(test.args) == 1
+        and _mentions_dialect(test.func.value)
+    ):
+        prefix = scope.ev(test.args[0])
+        prefixes = prefix if isinstance(prefix, list) else [prefix]
+        if prefixes and all(isinstance(p, str) for p in prefixes):
+            return any("postgresql+psycopg2://".startswith(p) or p.startswith("postgres") for p in prefixes)
+    return None
+
+
+def _is_postgresql_name(value: str) -> bool:
+    return value.lower().split("+", 1)[0] in (
+        "postgresql",
+        "postgres",
+        "psycopg2",
+        "psycopg",
+        "asyncpg",
+        "pg8000",
+    )
+
+
+def _is_dialect_expr(node: ast.expr, scope: Scope, depth: int) -> bool:
+    if isinstance(node, ast.Attribute):
+        if node.attr in ("dialect_name", "drivername"):
+            return True
+        return node.attr in ("name", "driver") and _mentions_dialect(node.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr == "get_backend_name"
+    if isinstance(node, ast.Name):
+        assigned = scope.assigns.get(node.id) or (scope.parent.assigns.get(node.id) if scope.parent else None)
+        if isinstance(assigned, ast.expr) and depth < 8:
+            return _is_dialect_expr(assigned, scope, depth + 1)
+        return any(word in node.id.lower() for word in ("dialect", "backend", "driver"))
+    return False
+
+
+def _mentions_dialect(node: ast.expr) -> bool:
+    text = ast.unparse(node).lower()
+    return any(word in text for word in _DIALECT_WORDS)
+
+
+def _is_offline_test(test: ast.expr) -> bool:
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
+        return test.func.attr == "is_offline_mode"
+    return isinstance(test, ast.Attribute) and test.attr == "as_sql"
+
+
+def _mark_dropped_with_table(out: list[OpStatement], tables: dict) -> list[OpStatement]:
+    """Mark each drop_index followed (after other drop_index calls on the same table) by a drop_table of
+    its table: what Alembic's autogenerate writes when a table goes."""
+    for index, unit in enumerate(out):
+        if unit.op != "drop_index" or tables.get(index) is None:
+            continue
+        table = tables[index]
+        after = index + 1
+        while after < len(out) and out[after].op == "drop_index" and tables.get(after) == table:
+            after += 1
+        if after < len(out) and out[after].op == "drop_table" and tables.get(after) == table:
+            out[index] = replace(unit, table_dropped_next=True)
+    return out
 
 
 def _target_names(target: ast.expr) -> list[str]:

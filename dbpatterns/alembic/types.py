@@ -154,15 +154,32 @@ def _enum_name(call: Call) -> str | None:
     return None
 
 
+# modules whose type classes are SQLAlchemy's own (re-exported): their names mean SQLAlchemy's types
+_SQLALCHEMY_MODULES = ("sqlalchemy.", "sqlmodel.", "alembic.")
+
+
+def _foreign(path: str) -> bool:
+    """A type imported from a module that is not SQLAlchemy's (the project's own, a third party): a name
+    such as ``JSON`` there is another class (often a TypeDecorator whose impl is unknown here)."""
+    return "." in path and not path.startswith(_SQLALCHEMY_MODULES)
+
+
 def render_type(value: object) -> str:
     """The PostgreSQL spelling of a SQLAlchemy type expression; raises NotStatic when it is not static."""
     if value is UNKNOWN or value is MISSING or value is None:
         raise NotStatic("the column type is not static")
+    if isinstance(value, (Ref, Call)) and _foreign(value.path) and _known_name(value.name):
+        # a project's own JSON (maybe JSONB underneath): not SQLAlchemy's, so no claim about its storage
+        return quote(value.path.lower())
     if isinstance(value, Ref):
         return _render(value.name, Call(value.path, [], {}))
     if isinstance(value, Call) and value.receiver is None:
         return _render(value.name, value)
     raise NotStatic("the column type is not static")
+
+
+def _known_name(name: str) -> bool:
+    return name in _SIMPLE or name in _VARCHAR or name in _CHAR or name in _TIMESTAMP or name in _NUMERIC
 
 
 def _render(name: str, call: Call) -> str:

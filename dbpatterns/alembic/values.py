@@ -29,6 +29,76 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
+
+HOLE = "\ufffe"  # stands for an unknown part inside a string that is otherwise known (see Partial)
+
+
+class Partial(str):
+    """A string known except for some parts (an f-string or ``%``/``.format()`` of a value only known at run
+    time): each unknown part is :data:`HOLE`. As a name it reads ``?`` (:func:`as_name`); as SQL text each
+    hole becomes an identifier ``"?"`` (:func:`as_sql`), which parses wherever a name or a value may stand."""
+
+    __slots__ = ()
+
+
+class Conv(str):
+    """A name marked with ``op.f()`` / ``conv()`` (or made by a naming convention): SQLAlchemy renders it
+    as given, except that a name longer than the dialect's limit is shortened with a hash
+    (:func:`sqlalchemy_name`) instead of raising IdentifierError as it does for a plain string."""
+
+    __slots__ = ()
+
+
+MAX_SQLALCHEMY_NAME = 63  # PostgreSQL's dialect: max_identifier_length, counted in characters
+
+
+def sqlalchemy_name(name: str, marked: bool = True) -> str:
+    """The name SQLAlchemy's DDL compiler emits for an index or constraint name: a marked name (op.f, a
+    naming convention) over 63 characters becomes its first 55 characters, ``_`` and the last 4 hex
+    digits of its md5 (``_truncate_and_render_maxlen_name``); a plain one is emitted as is (SQLAlchemy
+    raises IdentifierError when it is too long)."""
+    if not marked or len(name) <= MAX_SQLALCHEMY_NAME:
+        return name
+    import hashlib
+
+    return name[: MAX_SQLALCHEMY_NAME - 8] + "_" + hashlib.md5(name.encode("utf-8")).hexdigest()[-4:]
+
+
+def partial(text: str) -> str:
+    """``text`` as a :class:`Partial` when it holds a hole, else as a plain string."""
+    return Partial(text) if HOLE in text else str(text)
+
+
+def as_name(value: str) -> str:
+    """A (possibly partial) string used as a name: every unknown part reads ``?``."""
+    return value.replace(HOLE, "?") if HOLE in value else value
+
+
+def as_sql(value: str) -> str:
+    """A (possibly partial) SQL text: an unknown part becomes the identifier ``"?"``, or ``?`` inside a
+    quoted identifier or string literal (where the quotes are already there)."""
+    if HOLE not in value:
+        return value
+    out = []
+    for index, part in enumerate(value.split(HOLE)):
+        if index:
+            quoted = out[-1][-1:] in ("'", '"') if out and out[-1] else False
+            out.append("?" if quoted or _inside_quotes("".join(out)) else '"?"')
+        out.append(part)
+    return "".join(out)
+
+
+def _inside_quotes(text: str) -> bool:
+    """Whether the end of ``text`` is inside a '...' literal or a "..." identifier (counting quotes)."""
+    single = double = False
+    for char in text:
+        if char == "'" and not double:
+            single = not single
+        elif char == '"' and not single:
+            double = not double
+    return single or double
+
+
 _MULTI = object()  # marker: a name bound more than once (or not by a plain assignment)
 
 
@@ -131,6 +201,21 @@ class ModuleInfo:
                         continue
                     self.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
         self.assigns = collect_assignments(tree.body, module_level=True)
+        # TypeDecorator subclasses defined in the file: class name -> the expression of their ``impl``
+        self.type_impls: dict[str, ast.expr] = {}
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and any(
+                (b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "")) == "TypeDecorator"
+                for b in node.bases
+            ):
+                for item in node.body:
+                    if (
+                        isinstance(item, ast.Assign)
+                        and len(item.targets) == 1
+                        and isinstance(item.targets[0], ast.Name)
+                        and item.targets[0].id == "impl"
+                    ):
+                        self.type_impls[node.name] = item.value
         self.scope = Scope(self, self.assigns, {}, parent=None)
 
 
@@ -257,6 +342,14 @@ class Scope:
     def _assigned(self, name: str) -> object:
         node = self.assigns[name]
         if node is _MULTI:
+            impl = self.module.type_impls.get(name) if self.parent is None else None
+            if impl is not None and name not in self._resolving:  # a TypeDecorator: PostgreSQL sees its impl
+                self._resolving.add(name)
+                try:
+                    value = self.ev(impl)
+                finally:
+                    self._resolving.discard(name)
+                return value if isinstance(value, (Ref, Call)) else UNKNOWN
             return UNKNOWN
         if isinstance(node, FuncRef):
             return node
@@ -294,15 +387,19 @@ class Scope:
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 parts.append(value.value)
             elif isinstance(value, ast.FormattedValue):
-                if value.format_spec is not None or value.conversion not in (-1, ord("s")):
-                    return UNKNOWN
                 inner = self.ev(value.value)
-                if isinstance(inner, bool) or not isinstance(inner, (str, int)):
-                    return UNKNOWN
-                parts.append(str(inner))
+                if (
+                    value.format_spec is not None
+                    or value.conversion not in (-1, ord("s"))
+                    or isinstance(inner, bool)
+                    or not isinstance(inner, (str, int))
+                ):
+                    parts.append(HOLE)  # known text around a value only known at run time
+                else:
+                    parts.append(inner if isinstance(inner, str) else str(inner))
             else:
                 return UNKNOWN
-        return "".join(parts)
+        return partial("".join(parts))
 
     def _ev_Name(self, node: ast.Name) -> object:
         return self.lookup(node.id)
@@ -314,9 +411,16 @@ class Scope:
         return UNKNOWN
 
     def _ev_List(self, node: ast.List | ast.Tuple) -> object:
-        if any(isinstance(elt, ast.Starred) for elt in node.elts):
-            return UNKNOWN
-        return [self.ev(elt) for elt in node.elts]
+        result = []
+        for elt in node.elts:
+            if isinstance(elt, ast.Starred):
+                value = self.ev(elt.value)
+                # a known list is spliced in; an unknown one stands for one unknown item (a column list
+                # [*COLS, "c"] is then read as ["?", "c"])
+                result.extend(value if isinstance(value, list) else [UNKNOWN])
+            else:
+                result.append(self.ev(elt))
+        return result
 
     _ev_Tuple = _ev_List
 
@@ -341,7 +445,9 @@ class Scope:
         left, right = self.ev(node.left), self.ev(node.right)
         if isinstance(node.op, ast.Add):
             if isinstance(left, str) and isinstance(right, str):
-                return left + right
+                return partial(left + right)
+            if isinstance(left, str) and right is UNKNOWN or left is UNKNOWN and isinstance(right, str):
+                return partial(_or_hole(left) + _or_hole(right))
             if _is_sql(left) or _is_sql(right):
                 return SqlOp("+", left, right)
             return UNKNOWN
@@ -408,6 +514,10 @@ _COMPARE_OPS = {
 }
 
 
+def _or_hole(value: object) -> str:
+    return value if isinstance(value, str) else HOLE
+
+
 def _is_sql(value: object) -> bool:
     """True for values that stand for SQL expressions (column objects, functions, text)."""
     return isinstance(value, (Call, SqlOp, SqlText))
@@ -430,13 +540,10 @@ def _percent_format(template: str, values: object) -> object:
             value = items[position] if position < len(items) else UNKNOWN
             position += 1
         if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise NotStatic("%-formatting with a non-literal value")
+            return HOLE
         return str(value)
 
-    try:
-        return _PERCENT_FIELD.sub(repl, template)
-    except NotStatic:
-        return UNKNOWN
+    return partial(_PERCENT_FIELD.sub(repl, template))
 
 
 def _str_format(template: str, args: list, kwargs: dict) -> object:
@@ -458,17 +565,14 @@ def _str_format(template: str, args: list, kwargs: dict) -> object:
         else:
             value = UNKNOWN
         if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise NotStatic("str.format with a non-literal value")
+            return HOLE
         return str(value)
 
-    try:
-        return _FORMAT_FIELD.sub(repl, template)
-    except NotStatic:
-        return UNKNOWN
+    return partial(_FORMAT_FIELD.sub(repl, template))
 
 
 _STR_METHODS = {"strip", "lstrip", "rstrip", "lower", "upper"}
-_TEXT_BIND = re.compile(r"(?<![:\w\\]):\w+(?!:)")  # SQLAlchemy's text() bind parameter syntax
+_CORE_METHODS = {"update", "delete", "insert", "select", "where", "filter", "values", "select_from"}
 
 
 def simplify(call: Call) -> object:
@@ -482,22 +586,27 @@ def simplify(call: Call) -> object:
             if isinstance(first, str):
                 if name == "DDL":
                     return SqlText(first.replace("%%", "%"))
-                if name == "text":  # bind parameters (:name) become $1 so that the SQL parses
-                    return SqlText(_TEXT_BIND.sub("$1", first).replace("\\:", ":"))
-                return SqlText(first)
+                return SqlText(first)  # bind parameters (:name) are replaced where the SQL is linted
             return UNKNOWN
         passthrough = name in _PASSTHROUGH_FUNCS and (name != "f" or call.path in ("f", "alembic.op.f"))
         if passthrough and call.args and isinstance(call.args[0], str):
-            return call.args[0]
+            first = call.args[0]
+            if name in ("f", "conv") and not isinstance(first, Partial):
+                return Conv(first)  # SQLAlchemy shortens such a name itself (sqlalchemy_name)
+            return first
         if name == "dedent" and call.args and isinstance(call.args[0], str):
             return call.args[0]  # SQL does not care about indentation
         return call
     if receiver is UNKNOWN:
-        return UNKNOWN
+        # a Core statement on a table not known here (t.update().where(...)) keeps its shape
+        return call if call.path in _CORE_METHODS else UNKNOWN
     method = call.path
+    if isinstance(receiver, Batch) and method == "f" and call.args and isinstance(call.args[0], str):
+        first = call.args[0]  # batch_op.f("name"): the name as given, as op.f gives it
+        return first if isinstance(first, Partial) else Conv(first)
     if isinstance(receiver, str):
         if method in _STR_METHODS and not call.args and not call.kwargs:
-            return getattr(receiver, method)()
+            return partial(getattr(receiver, method)())
         if method == "format" and not call.incomplete:
             return _str_format(receiver, call.args, call.kwargs)
         return UNKNOWN

@@ -64,7 +64,6 @@ def missing_downgrade(ctx, node):
     summary="An Alembic operation the lint cannot read statically (op.execute with a computed string, ...)",
     on=("opaque-op",),
     severity="info",
-    default=False,
     fix="Pass literal SQL to op.execute (or sa.text with a literal) so the migration can be reviewed, or "
     "run `dbpatterns lint --offline` to lint the SQL Alembic renders.",
 )
@@ -72,7 +71,10 @@ def opaque_operation(ctx, node):
     """
     ## What it does
     Reports `op.*` calls whose SQL the lint cannot know without running Python: `op.execute` with a
-    variable or an f-string, unknown operations. Off by default (`extend_select = ["opaque-operation"]`).
+    variable, an f-string whose unknown part is SQL (not a name or a value), unknown operations. An
+    operation is analysed with what is known wherever its hazard does not depend on the unknown: a name or
+    column computed at run time reads `?` in the messages, and only what cannot be analysed at all is
+    reported here, never dropped silently.
 
     ## Why is this bad?
     Nothing checks what they do. `dbpatterns lint --offline` renders the revision through Alembic's

@@ -140,11 +140,13 @@ def add_check_constraint(ctx, node):
     con = _constraint(node)
     if con.get("contype") != "CONSTR_CHECK" or con.get("skip_validation"):
         return
+    named = con.get("conname")
     ctx.report(
-        "CHECK constraint on {table} without NOT VALID: every row is checked under ACCESS EXCLUSIVE",
+        ("CHECK constraint {name}" if named else "CHECK constraint")
+        + " on {table} without NOT VALID: every row is checked under ACCESS EXCLUSIVE",
         lock=ACCESS_EXCLUSIVE,
         table=ctx.table,
-        name=con.get("conname") or "the_constraint",
+        name=named or "the_constraint",
     )
 
 

@@ -59,6 +59,14 @@ def unbatched_backfill(ctx, node):
     if not _whole_table(node.get("whereClause")):
         return
     verb = "UPDATE" if "targetList" in node else "DELETE"
+    if node.get("whereClause"):  # only NULL/boolean tests: every row the test matches, all of them at first
+        ctx.report(
+            f"{verb} of every row of {{table}} the WHERE clause matches (a NULL or boolean test bounds no "
+            "batch: on a new column, every row) in one statement: one long transaction that locks each row",
+            lock=ROW_EXCLUSIVE,
+            table=table,
+        )
+        return
     ctx.report(
         f"{verb} of every row of {{table}} in one statement: one long transaction that locks each row",
         lock=ROW_EXCLUSIVE,

@@ -99,6 +99,8 @@ def drop_index_non_concurrently(ctx, node):
     """
     if node.get("removeType") != "OBJECT_INDEX" or node.get("concurrent"):
         return
+    if getattr(ctx.op, "table_dropped_next", False):
+        return  # the next operation drops the table: the index goes with it
     for obj in node.get("objects") or ():
         names = strings(obj.get("List", {}).get("items"))
         index = ".".join(names) or "the_index"

@@ -56,6 +56,57 @@ def drop_table(ctx, node):
 
 
 @rule(
+    "drop-schema-cascade",
+    summary="DROP SCHEMA ... CASCADE drops every object in the schema, and what depends on them elsewhere",
+    on=("DropStmt",),
+    fix="""
+    Drop what the schema holds explicitly, each object in its own step once no code uses it, then the empty
+    schema without CASCADE (it fails if anything is left, which is the check you want):
+      SET lock_timeout = '2s';
+      DROP TABLE {schema}.old_events;
+      DROP SCHEMA {schema};
+    """,
+)
+def drop_schema_cascade(ctx, node):
+    """
+    ## What it does
+    Flags `DROP SCHEMA ... CASCADE` (in SQL or `op.execute`).
+
+    ## Why is this bad?
+    CASCADE drops every table, view, function and type in the schema, and every object elsewhere that
+    depends on them (views, foreign keys of tables in other schemas), without listing them. It takes ACCESS
+    EXCLUSIVE on each table it drops, all in one transaction, so reads and writes of every one of them wait
+    until the migration commits. The data of all the tables is gone.
+
+    ## Example
+    ```sql
+    DROP SCHEMA legacy CASCADE;
+    ```
+
+    ## Use instead
+    ```sql
+    DROP TABLE legacy.events;
+    DROP SCHEMA legacy;
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/sql-dropschema.html
+    """
+    if node.get("removeType") != "OBJECT_SCHEMA" or node.get("behavior") != "DROP_CASCADE":
+        return
+    for obj in node.get("objects") or ():
+        schema = obj.get("String", {}).get("sval")
+        if not schema or ctx.state.created_by_upgrade("schema", schema):
+            continue
+        ctx.report(
+            "DROP SCHEMA {schema} CASCADE drops every object in it and those elsewhere that depend on them, "
+            "taking ACCESS EXCLUSIVE on each table it drops until the transaction commits",
+            lock=ACCESS_EXCLUSIVE,
+            schema=schema,
+        )
+
+
+@rule(
     "drop-database",
     summary="DROP DATABASE in a migration destroys everything",
     on=("DropdbStmt",),
@@ -607,13 +658,41 @@ def identifier_too_long(ctx, node):
         return
     from ...sql.parse import long_identifiers
 
+    op = ctx.op  # an Alembic operation (not op.execute): SQLAlchemy compiles its index/constraint names
+    compiled = op is not None and getattr(op, "op", "execute") not in ("execute", "?")
+    named = _index_and_constraint_names(node) if compiled else set()
     for name in long_identifiers(sql):
+        if name[:63] in named and len(name) > 63:
+            message = (
+                "index/constraint name {name} is {n} characters: SQLAlchemy raises IdentifierError before "
+                "PostgreSQL sees it (mark it with op.f() to let SQLAlchemy shorten it with a hash, or "
+                "shorten it)"
+            )
+        else:
+            message = "identifier {name} is {n} bytes: PostgreSQL truncates it to 63"
         ctx.report(
-            "identifier {name} is {n} bytes: PostgreSQL truncates it to 63",
+            message,
             name=name if len(name) <= 40 else name[:40] + "…",
-            n=len(name.encode()),
+            n=len(name) if name[:63] in named else len(name.encode()),
             exempt_new=False,
         )
+
+
+def _index_and_constraint_names(node) -> set[str]:
+    """The index and constraint names of a statement's tree (as the parser truncated them)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in ("idxname", "conname", "indexname") and isinstance(value, str):
+                    found.add(value)
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 _last_text: tuple[str, bool] = ("", False)

@@ -157,3 +157,76 @@ def uncommitted_transaction(ctx, node):
     if ctx.state.explicit_transaction and not ctx.alembic:
         ctx.suppress = ctx.state.begin_suppress
         ctx.report("the transaction opened here is never committed", exempt_new=False)
+
+
+def _long_work(ctx, node) -> str | None:
+    """What long, restartable-only-from-scratch work the current statement is, or None."""
+    kind = ctx.stmt.kind if ctx.stmt is not None else ""
+    if kind == "IndexStmt" and node.get("concurrent"):
+        return "CREATE INDEX CONCURRENTLY"
+    if kind == "ReindexStmt" and any(
+        p.get("DefElem", {}).get("defname") == "concurrently" for p in node.get("params") or ()
+    ):
+        return "REINDEX CONCURRENTLY"
+    if kind == "AlterTableStmt" and node.get("subtype") == "AT_ValidateConstraint":
+        return "VALIDATE CONSTRAINT"
+    if kind in ("UpdateStmt", "DeleteStmt"):
+        return "the backfill" if kind == "UpdateStmt" else "the batched DELETE"
+    return None
+
+
+@rule(
+    "statement-timeout-cancels-work",
+    summary="A statement_timeout set for every revision (env.py) can cancel a long build, validation or "
+    "backfill midway",
+    on=("IndexStmt", "ReindexStmt", "AlterTableStmt:AT_ValidateConstraint", "UpdateStmt", "DeleteStmt"),
+    fix="""
+    Turn the statement timeout off for this work only, and keep lock_timeout:
+      SET statement_timeout = 0;   -- or SET LOCAL inside the transaction
+    Alembic: op.execute("SET statement_timeout = 0") before it (in the autocommit_block() of a concurrent
+    build), and set it back afterwards if the rest of the revision relies on it.
+    """,
+)
+def statement_timeout_cancels_work(ctx, node):
+    """
+    ## What it does
+    Flags a `CREATE INDEX CONCURRENTLY`, `REINDEX ... CONCURRENTLY`, `ALTER TABLE ... VALIDATE CONSTRAINT`
+    or a data backfill (`UPDATE`/`DELETE`) that runs while a non-zero `statement_timeout` set in env.py for
+    every revision is in effect (read from env.py: `SET statement_timeout`, `connect_args` options
+    `-c statement_timeout=...`).
+
+    ## Why is this bad?
+    These statements are long on a big table by design: they take weak locks so that they may. A
+    statement timeout cancels them midway: a cancelled concurrent build leaves an INVALID index behind
+    (it must be dropped before a retry), a cancelled VALIDATE has scanned for nothing, a cancelled backfill
+    rolls back all of its work. The revision then fails, and retrying fails the same way.
+
+    ## Example
+    ```python
+    # env.py: connect_args={"options": "-c statement_timeout=30s"}
+    with op.get_context().autocommit_block():
+        op.create_index("ix_orders_customer", "orders", ["customer_id"], postgresql_concurrently=True)
+    ```
+
+    ## Use instead
+    ```python
+    with op.get_context().autocommit_block():
+        op.execute("SET statement_timeout = 0")
+        op.create_index("ix_orders_customer", "orders", ["customer_id"], postgresql_concurrently=True)
+    ```
+
+    ## References
+    - https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
+    - https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+    """
+    timeout = ctx.settings.statement_timeout_in_env
+    if not timeout:
+        return
+    work = _long_work(ctx, node)
+    if work is None:
+        return
+    ctx.report(
+        f"statement_timeout = {timeout} (set in env.py for every revision) is in effect: {work} is cancelled "
+        "when it runs longer, and all of its work is lost",
+        exempt_new=False,
+    )
