@@ -121,3 +121,11 @@ def test_lint_revision_never_raises(body):
 @given(st.text(max_size=400))
 def test_lint_revision_on_random_text_never_raises(text):
     _check(lint_revision("revision = 'a'\ndef upgrade():\n    " + text, "r.py", Settings()))
+
+
+def test_a_statement_nested_too_deeply_is_a_finding_at_its_line():
+    text = "ALTER TABLE t ADD COLUMN a int;\nSELECT " + " || ".join(["1"] * 1000) + ";\n"
+    findings = lint_sql(text, "deep.sql", Settings())
+    deep = [f for f in findings if "nested too deeply" in f.message]
+    assert len(deep) == 1 and deep[0].line == 2
+    assert any(f.line == 1 and f.rule != "syntax-error" for f in findings)  # the rest is still linted

@@ -85,15 +85,26 @@ def parse(text: str) -> ParsedSQL:
     result = ParsedSQL(text)
     try:
         _add_statements(result, text, 0)
-    except _pg.ParseError:
+    except (_pg.ParseError, _TooDeep):
         _parse_piecewise(result)
+    except UnicodeEncodeError as exc:  # lone surrogates: bytes that were not UTF-8 (surrogateescape)
+        line, col = result.position(exc.start)
+        why = "not UTF-8 text: the input holds bytes that are not UTF-8"
+        result.errors.append(SyntaxProblem(line, col, why))
     if _SUPPRESS_MARK in text:
         _attach_suppressions(result)
     return result
 
 
+class _TooDeep(Exception):
+    """The parse tree is nested deeper than the JSON reader follows."""
+
+
 def _add_statements(result: ParsedSQL, text: str, base: int) -> None:
-    tree = _loads(_pg.parse_sql_json(text))
+    try:
+        tree = _loads(_pg.parse_sql_json(text))
+    except ValueError as exc:  # orjson's (and json's) depth limit: a statement nested hundreds of levels deep
+        raise _TooDeep(str(exc)) from None
     raw = None if text.isascii() else text.encode()
     append = result.statements.append
     size = len(text)
@@ -151,6 +162,10 @@ def _parse_piece(result: ParsedSQL, start: int, stop: int) -> None:
         _add_statements(result, result.text[start:stop], start)
     except _pg.ParseError as exc:
         _add_error(result, exc, start)
+    except _TooDeep:
+        line, col = result.position(_skip_blank(result.text, start))
+        why = "the statement is nested too deeply to analyse (hundreds of levels); it was not checked"
+        result.errors.append(SyntaxProblem(line, col, why))
 
 
 def _add_error(result: ParsedSQL, exc: Exception, base: int) -> None:
