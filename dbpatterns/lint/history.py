@@ -87,13 +87,6 @@ class History:
             found = self.__dict__["_member_set"] = set(self.members)
         return found
 
-    def ordered(self) -> list[str]:
-        """The forward files, earliest first."""
-        if self.kind == "sql":
-            return self.members
-        path_of = {rev: path for path, rev in self.rev_of.items()}
-        return [path_of[r] for r in self.graph.order() if r in path_of]
-
 
 @dataclass
 class Plan:
@@ -206,11 +199,18 @@ def _project_of(folder: str, projects: dict):
 
 
 def _alembic_history(project) -> History:
-    from ..alembic.graph import revision_files
-
+    """The revision files of the project (as ``graph.revision_files(recursive=True)`` lists them)."""
     folders = [Path(p) for p in project.version_locations]
-    members = sorted(os.path.abspath(p) for p in revision_files(folders, recursive=True))
-    return History("alembic", str(project.config_file), folders, members)
+    members = []
+    for folder in folders:
+        for dirpath, dirnames, filenames in os.walk(os.path.abspath(folder)):
+            dirnames[:] = [d for d in dirnames if not d.startswith((".", "__"))]
+            members += [
+                dirpath + os.sep + name
+                for name in filenames
+                if name.endswith(".py") and not name.startswith((".", "__"))
+            ]
+    return History("alembic", str(project.config_file), folders, sorted(set(members)))
 
 
 def _read_graph(history: History, cache: _Cache | None = None) -> None:
@@ -352,36 +352,38 @@ def _replay(history: History, deltas: dict[str, list], wanted: set[str], answer)
         return
     graph = history.graph
     path_of = {rev: path for path, rev in history.rev_of.items()}
-    order = graph.order()
-    last_needed = max((i for i, r in enumerate(order) if path_of.get(r) in wanted), default=-1)
+    needed = graph.ancestors([history.rev_of[m] for m in wanted if m in history.rev_of])
     schema = Schema()
-    applied: set[str] = set()
-    for index, rev in enumerate(order[: last_needed + 1]):
-        before = graph.ancestors([rev]) - {rev}
-        if before != applied:  # another branch: the schema of this revision's own ancestors
+    last = None  # the schema holds exactly ``last`` and its ancestors
+    order = graph.order()
+    for rev in order:
+        if rev not in needed:
+            continue
+        node = graph.nodes[rev]
+        parents = [p for p in node.parents if p in graph.nodes]
+        if parents != ([last] if last is not None else []):  # a merge, or another branch
             schema = Schema()
-            for other in order[:index]:
+            before = graph.ancestors(parents)
+            for other in order:
                 if other in before:
                     schema.apply(deltas.get(path_of.get(other)) or ())
-            applied = set(before)
         path = path_of.get(rev)
         if path in wanted:
             answer(path, schema)
         schema.apply(deltas.get(path) or ())
-        applied.add(rev)
+        last = rev
 
 
 class _Cache:
     """Per history: a file's content hash -> what reading it gave (``delta``; ``node`` for a revision)."""
 
     def __init__(self, history: History) -> None:
-        from .. import __version__
         from ..files import cache_root, load_cached
 
         key = hashlib.sha256(history.where.encode()).hexdigest()[:24]
         self.path = cache_root() / "history" / f"{key}.json"
         stored = load_cached(self.path)
-        stamp = [CACHE_FORMAT, __version__]
+        stamp = [CACHE_FORMAT, *_code_stamp()]
         if not isinstance(stored, dict) or stored.get("stamp") != stamp:
             stored = {"stamp": stamp, "files": {}}
         self.stored = stored
@@ -390,14 +392,36 @@ class _Cache:
         self.texts: dict[str, bytes] = {}
 
     def _hash(self, member: str) -> str:
+        """The content hash of ``member``: read and hashed, unless its size and modification time are
+        those it had when it was hashed last (as git's index does)."""
         found = self.hashes.get(member)
-        if found is None:
+        if found is not None:
+            return found
+        seen = self.stored.setdefault("stat", {})
+        try:
+            st = os.stat(member)
+            stamp = [st.st_mtime_ns, st.st_size, st.st_ino]
+        except OSError:
+            stamp = None
+        known = seen.get(member)
+        if stamp is not None and known is not None and known[:3] == stamp:
+            found = self.hashes[member] = known[3]
+            return found
+        try:
+            fd = os.open(member, os.O_RDONLY)
             try:
-                data = Path(member).read_bytes()
-            except OSError:
-                data = b""
-            self.texts[member] = data
-            found = self.hashes[member] = hashlib.blake2b(data, digest_size=16).hexdigest() + member[-4:]
+                data = os.read(fd, 1 << 20)
+                while chunk := os.read(fd, 1 << 20):
+                    data += chunk
+            finally:
+                os.close(fd)
+        except OSError:
+            data = b""
+        self.texts[member] = data
+        found = self.hashes[member] = hashlib.blake2b(data, digest_size=16).hexdigest() + member[-4:]
+        if stamp is not None:
+            seen[member] = [*stamp, found]
+            self.changed = True
         return found
 
     def entry(self, member: str) -> dict:
@@ -424,7 +448,23 @@ class _Cache:
             files = self.stored["files"]
             if len(files) > 4 * max(len(live), 64):  # forget what no file holds any more
                 self.stored["files"] = {k: v for k, v in files.items() if k in live}
+                self.stored["stat"] = {k: v for k, v in self.stored["stat"].items() if k in self.hashes}
             store_cached(self.path, self.stored)
+
+
+def _code_stamp() -> list[int]:
+    """When the code that reads a migration changed (its files' mtimes): a cached delta is stale then.
+    (Not the package version: importlib.metadata alone costs a one-file lint 70 ms.)"""
+    from ..alembic import static
+    from . import state
+
+    stamps = []
+    for module in (state, static):
+        try:
+            stamps.append(os.stat(module.__file__).st_mtime_ns)
+        except (OSError, TypeError):
+            stamps.append(0)
+    return stamps
 
 
 def _delta_of(member: str, data: bytes | None, settings: Settings) -> list:
