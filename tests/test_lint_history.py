@@ -266,3 +266,38 @@ def test_baseline_creates_a_pyproject_beside_the_alembic_config(tmp_path, cache)
     done = record_baseline(root)
     assert done.created and done.path == root / "pyproject.toml"
     assert (root / "pyproject.toml").read_text() == '[tool.dbpatterns]\nstart_after = ["r2"]\n'
+
+
+def test_what_the_history_settles_matches_the_server(tmp_path, cache, pg_url):
+    """On PostgreSQL 18: the table's relfilenode changes exactly for the changes the lint, knowing the
+    history, calls rewrites (varchar(100) -> varchar(200), varchar -> text and numeric(10,2) -> numeric
+    keep it; int -> bigint and varchar(100) -> varchar(50) change it)."""
+    import psycopg
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "V1__init.sql").write_text(
+        "CREATE TABLE events (id int PRIMARY KEY, name varchar(100), label varchar(100), price numeric(10,2),"
+        " n int, code varchar(100));\n"
+    )
+    changes = [
+        "ALTER TABLE events ALTER COLUMN name TYPE varchar(200);",
+        "ALTER TABLE events ALTER COLUMN label TYPE text;",
+        "ALTER TABLE events ALTER COLUMN price TYPE numeric;",
+        "ALTER TABLE events ALTER COLUMN n TYPE bigint;",
+        "ALTER TABLE events ALTER COLUMN code TYPE varchar(50);",
+    ]
+    (folder / "V2__change.sql").write_text("\n".join(changes) + "\n")
+    found = lint_report([str(folder)], Settings(), jobs=1).findings
+    said = {f.line for f in found if f.path.endswith("V2__change.sql") and f.rewrites and not f.hedged}
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute((folder / "V1__init.sql").read_text())
+        conn.execute("INSERT INTO events SELECT g, 'a', 'b', 1, g, 'c' FROM generate_series(1, 50) g")
+        rewritten = set()
+        for line, sql in enumerate(changes, 1):
+            node = "SELECT pg_relation_filenode('events')"
+            before = conn.execute(node).fetchone()[0]
+            conn.execute(sql)
+            if conn.execute(node).fetchone()[0] != before:
+                rewritten.add(line)
+    assert rewritten == said == {4, 5}
