@@ -84,7 +84,7 @@ def _lint(project, start_after=None, since=None) -> Part:
     data = {"files": files, "findings": [f.to_dict() for f in findings]}
     skipped = ""
     if result.skipped is not None:
-        data["skipped"] = result.skipped
+        data["skipped_migrations"] = result.skipped
         skipped = f", {result.skipped} migration(s) skipped (start_after)"
     if findings:
         return Part("lint", 1, f"{len(findings)} finding(s) in {files} file(s){skipped}", data)
