@@ -80,6 +80,13 @@ class History:
     rev_of: dict[str, str] = field(default_factory=dict)  # file -> revision (alembic)
     skip: set[str] = field(default_factory=set)  # files at or before start_after
 
+    def cached(self) -> _Cache:
+        """The history's cache (read once)."""
+        found = self.__dict__.get("_cache")
+        if found is None:
+            found = self.__dict__["_cache"] = _Cache(self)
+        return found
+
     @property
     def member_set(self) -> set[str]:
         found = self.__dict__.get("_member_set")
@@ -250,7 +257,9 @@ def _start_after(out: Plan, values: list[str]) -> None:
     resolved = set()
     for history in out.histories:
         if history.kind == "alembic":
-            _read_graph(history)
+            cache = history.cached()
+            _read_graph(history, cache)
+            cache.save()
             for value in values:
                 rev = history.graph.resolve(value)
                 if rev is not None:
@@ -299,7 +308,7 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
     for hid, files in asked.items():
         history = histories[hid]
         missing = [m for m in history.members if m not in known]
-        cache = _Cache(history) if missing else None
+        cache = history.cached() if missing else None
         if history.kind == "alembic":
             _read_graph(history, cache)
         if cache is not None:
@@ -480,7 +489,8 @@ def _delta_of(member: str, data: bytes | None, settings: Settings) -> list:
         text = data.decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError:
         return []
+    from .run import _quiet
+
     record: dict = {}
-    quiet = settings.replace(select=frozenset(), extend_select=frozenset(), per_path_ignores=())
-    lint_text(text, member, quiet, sources=False, record=record)
+    lint_text(text, member, _quiet(settings), sources=False, record=record)
     return portable_delta(record.get("delta", ()))

@@ -629,6 +629,7 @@ def _lint_files(
     segments: list = []
     run: list[Finding] = []
     deltas: dict[str, list] = {}
+    quiet = None
     for display, file in files:
         if file is None:
             text = sys.stdin.read()
@@ -641,15 +642,18 @@ def _lint_files(
                 continue
             except OSError as exc:
                 raise InputError(f"{display}: cannot read: {exc.strerror}") from None
-        rendered = Path(file) if offline and file is not None else None
         record = {} if display in ordered else None
+        if display in skip:  # only its effect on the schema is wanted: no rule runs
+            quiet = quiet or _quiet(settings)
+            lint_text(text, display, quiet, sources=False, record=record)
+            deltas[display] = record.get("delta") or []
+            continue
+        rendered = Path(file) if offline and file is not None else None
         found = lint_text(text, display, settings, sources=sources, offline=rendered, record=record)
         if record is None:
             run.extend(found)
             continue
         deltas[display] = record.get("delta") or []
-        if display in skip:
-            continue
         questions = record.get("questions")
         if not questions:
             run.extend(found)
@@ -666,6 +670,11 @@ def _lint_files(
     if run or not segments:
         segments.append(("r", run))
     return segments, deltas
+
+
+def _quiet(settings: Settings) -> Settings:
+    """``settings`` with no rule selected: the lint's bookkeeping alone (a migration's delta)."""
+    return settings.replace(select=frozenset(), extend_select=frozenset(), per_path_ignores=())
 
 
 def read_source(file: str) -> str:
