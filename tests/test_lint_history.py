@@ -301,3 +301,34 @@ def test_what_the_history_settles_matches_the_server(tmp_path, cache, pg_url):
             if conn.execute(node).fetchone()[0] != before:
                 rewritten.add(line)
     assert rewritten == said == {4, 5}
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_worker_processes_settle_the_same_findings(tmp_path, cache, jobs):
+    """Files linted in forked workers send their deltas and questions back; the result is the same as in
+    one process, for the findings and for the JSON document the workers render in part."""
+    from dbpatterns.lint.run import lint_paths_json
+    from dbpatterns.output.text import json_bytes
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for i in range(1, 81):
+        t = f"t{i % 7}"
+        if i <= 7:
+            text = f"CREATE TABLE {t} (id int PRIMARY KEY, a varchar(10), b int, c numeric(8,2));\n"
+        elif i % 3 == 0:
+            text = f"ALTER TABLE {t} ALTER COLUMN a TYPE varchar({10 + i});\n"  # widening: clean
+        elif i % 3 == 1:
+            text = f"ALTER TABLE {t} ALTER COLUMN b TYPE bigint;\nALTER TABLE {t} ALTER COLUMN b TYPE int;\n"
+        else:
+            text = f"CREATE INDEX ix_{i} ON {t} (b);\nALTER TABLE other ALTER COLUMN x TYPE text;\n"
+        (folder / f"V{i}__step.sql").write_text(text)
+    alone = lint_report([str(folder)], Settings(), jobs=1).findings
+    shared = lint_report([str(folder)], Settings(), jobs=jobs).findings
+    assert shared == alone
+    assert [f.hedged for f in shared] == [f.hedged for f in alone]
+    kinds = {(f.rule, f.hedged) for f in alone}
+    assert ("change-column-type", True) in kinds and ("change-column-type", False) in kinds
+    assert not any("varchar(" in f.message and f.rule == "change-column-type" for f in alone)
+    pieces, count, _ = lint_paths_json([str(folder)], Settings(), jobs=jobs)
+    assert b"".join(pieces) == json_bytes(alone) and count == len(alone)

@@ -441,6 +441,10 @@ def _pack_segments(result, pack, *, wire: bool):
             out.append(("r", pack(found) if pack is not None else _as_tuples(found) if wire else found))
         else:
             out.append(("q", seg[1], _as_tuples(seg[2]) if wire else seg[2], seg[3]))
+    if wire and deltas:
+        from .state import compact_delta
+
+        deltas = {display: compact_delta(delta) for display, delta in deltas.items()}
     return out, deltas
 
 

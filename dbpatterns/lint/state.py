@@ -173,11 +173,43 @@ class MigrationState:
 
 def portable_delta(delta) -> list:
     """A delta as JSON can hold it: column types as [name, typmods]."""
+    return [list(op) if op[0] != "c" else ["c", op[1], op[2], list(op[3])] for op in compact_delta(delta)]
+
+
+_SHARED: dict = {}  # one object per distinct name: pickle writes each once per chunk
+_SIMPLE_TYPES: dict = {}  # a type name written without typmods -> its (name, ()) tuple
+
+
+def compact_delta(delta) -> list:
+    """A delta to send to another process: column types as (name, typmods) tuples instead of parse tree
+    nodes, names and types shared, so that pickling and unpickling thousands of them stays cheap."""
+    shared, simple_types = _SHARED, _SIMPLE_TYPES
+    if len(shared) > 100_000:
+        shared.clear()
     out = []
+    append = out.append
     for op in delta:
-        if op[0] == "c" and (op[3] is None or isinstance(op[3], dict)):
-            op = ("c", op[1], op[2], list(column_type({"typeName": op[3]})))
-        out.append(list(op))
+        if op[0] != "c":
+            append(op)
+            continue
+        node = op[3]
+        if type(node) is dict:
+            names = node["names"]
+            last = names[-1].get("String") if names else None
+            if last is not None and "typmods" not in node and "arrayBounds" not in node:
+                simple = last["sval"]
+                found = simple_types.get(simple)
+                if found is None:
+                    found = simple_types[simple] = column_type({"typeName": node})
+            else:
+                found = column_type({"typeName": node})
+        elif node is None:
+            found = ("", ())
+        else:
+            found = (node[0], tuple(node[1]))
+        key = op[1]
+        column = op[2]
+        append(("c", shared.setdefault(key, key), shared.setdefault(column, column), found))
     return out
 
 
@@ -415,11 +447,12 @@ class Schema:
             found = columns[column] = column_type({"typeName": found})
         elif isinstance(found, list):  # (name, typmods) read back from JSON
             found = columns[column] = (found[0], tuple(found[1]))
-        return found
+        return found or None
 
     def apply(self, delta) -> None:
         """Replay a migration's ``MigrationState.delta``. A column's type is a TypeName node (from the
-        parser) or [name, typmods] (from the cache); it is read when asked for."""
+        parser), a (name, typmods) tuple (``compact_delta``) or [name, typmods] (from the cache); it is
+        read when asked for."""
         tables, checks = self.tables, self.checks
         for op in delta:
             kind, key = op[0], op[1]
