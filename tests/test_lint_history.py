@@ -332,3 +332,18 @@ def test_worker_processes_settle_the_same_findings(tmp_path, cache, jobs):
     assert not any("varchar(" in f.message and f.rule == "change-column-type" for f in alone)
     pieces, count, _ = lint_paths_json([str(folder)], Settings(), jobs=jobs)
     assert b"".join(pieces) == json_bytes(alone) and count == len(alone)
+
+
+def test_start_after_from_the_settings_leaves_other_files_alone(tmp_path, cache):
+    lone = tmp_path / "change.sql"
+    lone.write_text(SQL_V10)
+    settings = Settings(start_after=("r9",))
+    assert _types(lint_report([str(lone)], settings, jobs=1).findings) == [
+        ("bigint", True, True),
+        ("text", True, True),
+    ]
+    with pytest.raises(InputError, match="'r9' is not a revision"):  # on the command line: told
+        lint_report([str(lone)], Settings(), jobs=1, start_after=["r9"])
+    root = _project(tmp_path / "p")
+    with pytest.raises(InputError, match="'r9' is not a revision"):  # a project that knows none of them
+        lint_report([str(root)], settings, jobs=1)

@@ -109,8 +109,12 @@ class Plan:
         return frozenset(self.history_of)
 
 
-def plan(files: list[tuple[str, str | None]], settings: Settings, start_after=()) -> Plan:
-    """The histories of ``files`` ((display, file) pairs as :func:`run._files` gives them)."""
+def plan(
+    files: list[tuple[str, str | None]], settings: Settings, start_after=(), *, strict: bool = True
+) -> Plan:
+    """The histories of ``files`` ((display, file) pairs as :func:`run._files` gives them). A
+    ``start_after`` value no linted history knows is an input error when ``strict`` (given on the command
+    line); from the settings, only when an Alembic project is linted and knows none of them."""
     out = Plan()
     by_key: dict[tuple, History] = {}
     projects: dict[str, object] = {}
@@ -138,7 +142,7 @@ def plan(files: list[tuple[str, str | None]], settings: Settings, start_after=()
     out.histories = list(by_key.values())
     values = [start_after] if isinstance(start_after, str) else list(start_after or ())
     if values:
-        _start_after(out, values)
+        _start_after(out, values, strict)
     return out
 
 
@@ -253,7 +257,7 @@ def _read_graph(history: History, cache: _Cache | None = None) -> None:
     history.graph = graph
 
 
-def _start_after(out: Plan, values: list[str]) -> None:
+def _start_after(out: Plan, values: list[str], strict: bool = True) -> None:
     resolved = set()
     for history in out.histories:
         if history.kind == "alembic":
@@ -274,6 +278,8 @@ def _start_after(out: Plan, values: list[str]) -> None:
                         resolved.add(value)
                         history.skip |= set(history.members[: i + 1])
     unknown = [v for v in values if v not in resolved]
+    if not strict and (resolved or not any(h.kind == "alembic" for h in out.histories)):
+        unknown = []
     if unknown:
         where = "no Alembic project or folder of versioned SQL files" if not out.histories else "the history"
         raise InputError(
