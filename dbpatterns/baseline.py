@@ -32,12 +32,17 @@ class Baseline:
 
 
 def record_baseline(project_dir: str | os.PathLike = ".") -> Baseline:
-    """Write the project's heads as ``start_after``; an input error for a project without revisions."""
+    """Write the project's heads as ``start_after``; an input error for a project without revisions. A
+    folder of versioned SQL files (no Alembic project) records its last forward file's name."""
     from .alembic.graph import read_graph
     from .alembic.project import as_project
+    from .errors import ProjectNotFound
     from .settings import find_pyproject
 
-    project = as_project(project_dir)
+    try:
+        project = as_project(project_dir)
+    except ProjectNotFound:
+        return _sql_baseline(Path(project_dir))
     graph = read_graph([Path(p) for p in project.version_locations], recursive=True)
     heads = graph.heads
     if not heads:
@@ -49,6 +54,25 @@ def record_baseline(project_dir: str | os.PathLike = ".") -> Baseline:
         pyproject = project.config_file.parent / "pyproject.toml"
     write_start_after(pyproject, heads)
     return Baseline(heads, pyproject, created)
+
+
+def _sql_baseline(folder: Path) -> Baseline:
+    from .lint.history import natural_key, sql_version
+    from .settings import find_pyproject
+
+    names = [n.name for n in folder.iterdir() if n.is_file() and (sql_version(n.name) or (None, False))[1]]
+    if not names:
+        raise InputError(
+            f"baseline: {folder} holds no Alembic project (alembic.ini or [tool.alembic]) and no versioned "
+            "SQL files (V1__x.sql, 1_x.up.sql, 0001_x.sql)"
+        )
+    last = max(names, key=natural_key)
+    pyproject = find_pyproject(folder)
+    created = pyproject is None
+    if created:
+        pyproject = folder / "pyproject.toml"
+    write_start_after(pyproject, [last])
+    return Baseline([last], pyproject, created)
 
 
 def write_start_after(pyproject: Path, values: list[str]) -> None:

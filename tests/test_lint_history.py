@@ -11,7 +11,7 @@ from alembic_builder import write_project
 
 from dbpatterns.cli import main
 from dbpatterns.errors import InputError
-from dbpatterns.lint import Settings
+from dbpatterns.lint import Settings, load_settings
 from dbpatterns.lint.history import natural_key, sql_version
 from dbpatterns.lint.run import lint_report
 
@@ -347,3 +347,19 @@ def test_start_after_from_the_settings_leaves_other_files_alone(tmp_path, cache)
     root = _project(tmp_path / "p")
     with pytest.raises(InputError, match="'r9' is not a revision"):  # a project that knows none of them
         lint_report([str(root)], settings, jobs=1)
+
+
+def test_baseline_of_a_sql_folder_records_its_last_file(tmp_path, cache):
+    from dbpatterns.baseline import record_baseline
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for name, text in (("V1__a.sql", SQL_V1), ("V2__b.sql", SQL_V2), ("V10__c.sql", SQL_V10)):
+        (folder / name).write_text(text)
+    done = record_baseline(folder)
+    assert done.start_after == ["V10__c.sql"] and done.created
+    settings = load_settings(folder)
+    result = lint_report([str(folder)], settings, jobs=1)
+    assert result.findings == [] and result.skipped == 3
+    with pytest.raises(InputError, match="no versioned SQL files"):
+        record_baseline(tmp_path)
