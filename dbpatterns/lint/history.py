@@ -59,7 +59,9 @@ def sql_version(name: str) -> tuple[tuple[int, ...], bool] | None:
         if match is None:
             return None
         text = match.group()
-    return tuple(int(p) for p in re.split(r"[._]", text)), forward
+    if text.isdigit():
+        return (int(text),), forward
+    return tuple(int(p) for p in text.replace("_", ".").split(".")), forward
 
 
 def natural_key(name: str):
@@ -330,7 +332,7 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
                 if old is None:
                     rewriting.append(findings[finding])  # still "may": as a lone file says it
                     continue
-                check = schema.checks.get((column_key, column))
+                check = schema.check_on(column_key, column)
                 settled = settle_type_change(findings[finding], column, old, tuple(new), check)
                 if settled is None:
                     del findings[finding]
@@ -340,7 +342,7 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
                         rewriting.append(settled)
             _share(findings, rewriting)
 
-        _replay(history, known, set(files), answer)
+        _replay(history, known, set(files), answer, _asked_keys(files.values(), known))
 
 
 def _share(findings: list, rewriting: list) -> None:
@@ -354,8 +356,24 @@ def _share(findings: list, rewriting: list) -> None:
             f.rewrites = True
 
 
-def _replay(history: History, deltas: dict[str, list], wanted: set[str], answer) -> None:
-    """Walk the history in order, calling ``answer(file, schema before it)`` for each wanted file."""
+def _asked_keys(asked, deltas: dict[str, list]) -> set[str]:
+    """The tables the questions are about, and every table renamed into one of them (wherever in the
+    history: a superset is safe): the only ones whose operations the replay needs."""
+    keys = {q[1] for _, qs in asked for q in qs}
+    renames = [(op[1], op[2]) for delta in deltas.values() for op in delta if op[0] == "rt"]
+    grew = True
+    while grew:
+        grew = False
+        for old, new in renames:
+            if new in keys and old not in keys:
+                keys.add(old)
+                grew = True
+    return keys
+
+
+def _replay(history: History, deltas: dict[str, list], wanted: set[str], answer, keys=None) -> None:
+    """Walk the history in order, calling ``answer(file, schema before it)`` for each wanted file; only the
+    operations on ``keys`` (all when None) are replayed."""
     if history.kind == "sql":
         members = history.members
         last = max(i for i, m in enumerate(members) if m in wanted)
@@ -363,7 +381,7 @@ def _replay(history: History, deltas: dict[str, list], wanted: set[str], answer)
         for member in members[: last + 1]:
             if member in wanted:
                 answer(member, schema)
-            schema.apply(deltas.get(member) or ())
+            schema.apply(deltas.get(member) or (), keys)
         return
     graph = history.graph
     path_of = {rev: path for path, rev in history.rev_of.items()}
@@ -381,11 +399,11 @@ def _replay(history: History, deltas: dict[str, list], wanted: set[str], answer)
             before = graph.ancestors(parents)
             for other in order:
                 if other in before:
-                    schema.apply(deltas.get(path_of.get(other)) or ())
+                    schema.apply(deltas.get(path_of.get(other)) or (), keys)
         path = path_of.get(rev)
         if path in wanted:
             answer(path, schema)
-        schema.apply(deltas.get(path) or ())
+        schema.apply(deltas.get(path) or (), keys)
         last = rev
 
 

@@ -105,7 +105,7 @@ class MigrationState:
         key = name_key(table)
         found = self.checked_columns.get((key, column))
         if found is None and self.prior is not None:
-            found = self.prior.checks.get((key, column))
+            found = self.prior.check_on(key, column)
         return found
 
     def record(self, *op) -> None:
@@ -432,13 +432,17 @@ class Schema:
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[str, tuple[str, tuple[int, ...]]]] = {}
-        self.checks: dict[tuple[str, str], str] = {}
+        self.checks: dict[str, dict[str, str]] = {}  # table -> column -> a CHECK constraint naming it
 
     def copy(self) -> Schema:
         other = Schema()
         other.tables = {k: dict(v) for k, v in self.tables.items()}
-        other.checks = dict(self.checks)
+        other.checks = {k: dict(v) for k, v in self.checks.items()}
         return other
+
+    def check_on(self, key: str | None, column: str) -> str | None:
+        named = self.checks.get(key)
+        return None if named is None else named.get(column)
 
     def column_type(self, key: str | None, column: str) -> tuple[str, tuple[int, ...]] | None:
         columns = self.tables.get(key)
@@ -449,37 +453,42 @@ class Schema:
             found = columns[column] = (found[0], tuple(found[1]))
         return found or None
 
-    def apply(self, delta) -> None:
+    def apply(self, delta, keys: set[str] | None = None) -> None:
         """Replay a migration's ``MigrationState.delta``. A column's type is a TypeName node (from the
         parser), a (name, typmods) tuple (``compact_delta``) or [name, typmods] (from the cache); it is
-        read when asked for."""
+        read when asked for. ``keys``: only the operations on these tables (a rename's source must be
+        among them for its target's)."""
         tables, checks = self.tables, self.checks
         for op in delta:
             kind, key = op[0], op[1]
+            if keys is not None and key not in keys:
+                continue
             if kind == "c":
                 tables.setdefault(key, {})[op[2]] = op[3]
             elif kind == "t":
                 tables.setdefault(key, {})
             elif kind == "k":
-                checks[(key, op[2])] = op[3]
+                checks.setdefault(key, {})[op[2]] = op[3]
             elif kind == "dc":
                 tables.get(key, {}).pop(op[2], None)
-                checks.pop((key, op[2]), None)
+                checks.get(key, {}).pop(op[2], None)
             elif kind == "dk":
-                for k in [k for k, name in checks.items() if k[0] == key and name == op[2]]:
-                    del checks[k]
+                named = checks.get(key)
+                if named:
+                    for column in [c for c, name in named.items() if name == op[2]]:
+                        del named[column]
             elif kind == "dt":
                 tables.pop(key, None)
-                for k in [k for k in checks if k[0] == key]:
-                    del checks[k]
+                checks.pop(key, None)
             elif kind == "rt":
                 if key in tables:
                     tables[op[2]] = tables.pop(key)
-                for k in [k for k in checks if k[0] == key]:
-                    checks[(op[2], k[1])] = checks.pop(k)
+                if key in checks:
+                    checks[op[2]] = checks.pop(key)
             elif kind == "rc":
                 columns = tables.get(key)
                 if columns is not None and op[2] in columns:
                     columns[op[3]] = columns.pop(op[2])
-                if (key, op[2]) in checks:
-                    checks[(key, op[3])] = checks.pop((key, op[2]))
+                named = checks.get(key)
+                if named and op[2] in named:
+                    named[op[3]] = named.pop(op[2])
