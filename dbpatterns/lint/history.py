@@ -342,7 +342,8 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
                         rewriting.append(settled)
             _share(findings, rewriting)
 
-        _replay(history, known, set(files), answer, _asked_keys(files.values(), known))
+        asked = _asked_keys(files.values(), known)
+        _replay(history, {m: wanted(d, asked) for m, d in known.items()}, set(files), answer)
 
 
 def _share(findings: list, rewriting: list) -> None:
@@ -356,19 +357,44 @@ def _share(findings: list, rewriting: list) -> None:
             f.rewrites = True
 
 
-def _asked_keys(asked, deltas: dict[str, list]) -> set[str]:
-    """The tables the questions are about, and every table renamed into one of them (wherever in the
-    history: a superset is safe): the only ones whose operations the replay needs."""
-    keys = {q[1] for _, qs in asked for q in qs}
-    renames = [(op[1], op[2]) for delta in deltas.values() for op in delta if op[0] == "rt"]
+def asked_keys(results: list) -> tuple[set, set] | None:
+    """What the questions of the chunks' ``results`` ((segments, deltas) each) ask about: (tables, (table,
+    column) pairs), with what was renamed into them; None when there is no question."""
+    asked = [(None, seg[3]) for segments, _ in results for seg in segments if seg[0] == "q"]
+    if not asked:
+        return None
+    deltas = {d: delta for _, chunk in results for d, delta in chunk.items()}
+    return _asked_keys(asked, deltas)
+
+
+def _asked_keys(asked, deltas: dict[str, list]) -> tuple[set, set]:
+    """The tables and (table, column) pairs the questions are about, and every table or column renamed
+    into one of them (wherever in the history: a superset is safe): the only ones whose operations the
+    replay needs."""
+    pairs = {(q[1], q[2]) for _, qs in asked for q in qs}
+    renames = [op for delta in deltas.values() for op in delta if op[0] in ("rt", "rc")]
     grew = True
     while grew:
         grew = False
-        for old, new in renames:
-            if new in keys and old not in keys:
-                keys.add(old)
-                grew = True
-    return keys
+        for op in renames:
+            if op[0] == "rc":
+                found = [(op[1], op[2])] if (op[1], op[3]) in pairs else []
+            else:
+                found = [(op[1], column) for key, column in pairs if key == op[2]]
+            for pair in found:
+                if pair not in pairs:
+                    pairs.add(pair)
+                    grew = True
+    return {key for key, _ in pairs}, pairs
+
+
+def wanted(delta, asked: tuple[set, set]) -> list:
+    """The operations of ``delta`` the replay of ``asked`` (``asked_keys``) needs."""
+    keys, pairs = asked
+    return [op for op in delta if op[1] in keys and (op[0] not in _COLUMN_OPS or (op[1], op[2]) in pairs)]
+
+
+_COLUMN_OPS = frozenset({"c", "k", "dc"})
 
 
 def _replay(history: History, deltas: dict[str, list], wanted: set[str], answer, keys=None) -> None:

@@ -399,7 +399,7 @@ def _lint_chunks(
         if workers <= 1 or not hasattr(os, "fork"):
             results = [_pack_segments(lint(files), pack, wire=False)]
         else:
-            results = _lint_forked(files, lint, workers, pack)
+            results = _lint_forked(files, lint, workers, pack, asking=history.asked_keys)
         out = _settled(results, plan, settings, pack)
         del results  # the deltas hold parse tree nodes: gone before the cycle collector runs again
     finally:
@@ -430,7 +430,7 @@ def _settled(results: list, plan, settings: Settings, pack) -> list:
     return out
 
 
-def _pack_segments(result, pack, *, wire: bool):
+def _pack_segments(result, pack, *, wire: bool, keep: dict | None = None):
     """A chunk's (segments, deltas) as it leaves the process that linted it: final findings packed
     (``pack``, else as plain tuples when ``wire``: cheaper to pickle than Finding objects), the findings
     still to settle as tuples when ``wire``."""
@@ -443,9 +443,13 @@ def _pack_segments(result, pack, *, wire: bool):
         else:
             out.append(("q", seg[1], _as_tuples(seg[2]) if wire else seg[2], seg[3]))
     if wire and deltas:
-        from .state import compact_delta
+        if keep is not None:  # kept for the second round: only the renames go now (``history.asked_keys``)
+            keep.update(deltas)
+            deltas = {display: [op for op in delta if op[0] in _RENAMES] for display, delta in deltas.items()}
+        else:
+            from .state import compact_delta
 
-        deltas = {display: compact_delta(delta) for display, delta in deltas.items()}
+            deltas = {display: compact_delta(delta) for display, delta in deltas.items()}
     return out, deltas
 
 
@@ -461,7 +465,7 @@ def _unwire(result, packed: bool):
     return out, deltas
 
 
-def _lint_forked(files: list, lint, workers: int, pack) -> list:
+def _lint_forked(files: list, lint, workers: int, pack, asking=None) -> list:
     """Lint ``files`` with ``lint`` (``_lint_files`` given its options) in ``workers`` processes: this one
     and ``workers - 1`` forks of it; the chunks' results in order (see ``_lint_chunks``).
 
@@ -482,44 +486,103 @@ def _lint_forked(files: list, lint, workers: int, pack) -> list:
     sys.stderr.flush()
     results: dict[int, object] = {}
     children: dict[int, tuple[int, bytearray]] = {}  # pipe from a worker -> (its pid, bytes not yet read)
+    commands: dict[int, int] = {}  # pipe from a worker -> the pipe to it (the second round)
     try:
         for _ in range(min(workers, len(chunks)) - 1):
             reader, writer = os.pipe()
+            ask, told = os.pipe()
             _widen(writer)
             pid = os.fork()
             if pid == 0:  # a worker: lint chunks until none is left, send each one's results, leave
                 code = 0
                 try:
                     os.close(reader)
-                    for other in children:
+                    os.close(told)
+                    for other, command in commands.items():
                         os.close(other)
-                    for index, part in _take_chunks(tasks, chunks, lint, pack, wire=True):
-                        data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
-                        _write_all(writer, len(data).to_bytes(8, "little") + data)
+                        os.close(command)
+                    kept: dict = {}
+                    for index, part in _take_chunks(tasks, chunks, lint, pack, wire=True, keep=kept):
+                        _send(writer, index, part)
+                    if kept:
+                        _send(writer, _DONE, None)
+                        keys = _read_all(ask)  # the tables the history asks about, or nothing
+                        if keys:
+                            _send(writer, _DELTAS, _wanted_deltas(kept, pickle.loads(keys)))
                 except BaseException:  # noqa: BLE001 - never return into the parent's code
                     code = 1
                 finally:
                     os._exit(code)
             os.close(writer)
+            os.close(ask)
             os.set_blocking(reader, False)
             children[reader] = (pid, bytearray())
+            commands[reader] = told
         for index, part in _take_chunks(tasks, chunks, lint, pack):
             results[index] = part
             _receive(children, results, wait=False, packed=pack is not None)
+        while children and len([i for i in results if i >= 0]) < len(chunks):
+            _receive(children, results, wait=True, packed=pack is not None)
+        # the second round: the workers kept their migrations' deltas; they send those the questions need
+        done = [results[i] for i in range(len(chunks)) if i in results]
+        failed = any(isinstance(part, BaseException) for part in done)
+        keys = asking(done) if asking is not None and not failed else None
+        for reader, command in list(commands.items()):
+            if keys and reader in children:
+                try:
+                    _write_all(command, pickle.dumps(keys, pickle.HIGHEST_PROTOCOL))
+                except BrokenPipeError:  # a worker that kept no delta has left already
+                    pass
+            os.close(command)
+            del commands[reader]
         while children:
             _receive(children, results, wait=True, packed=pack is not None)
     finally:
         os.close(tasks)
+        for command in commands.values():
+            os.close(command)
         for reader, (pid, _) in children.items():  # only after an error here: stop the workers, reap them
             os.close(reader)
             os.waitpid(pid, 0)
-    if len(results) < len(chunks):
+    if len([i for i in results if i >= 0]) < len(chunks):
         raise RuntimeError("a lint worker process died")
     ordered = [results[index] for index in range(len(chunks))]
     for part in ordered:
         if isinstance(part, BaseException):
             raise part
+    late = results.get(_DELTAS)
+    if late:  # the deltas the workers sent in the second round replace the renames they sent first
+        for _, deltas in ordered:
+            for display in deltas.keys() & late.keys():
+                deltas[display] = late[display]
     return ordered
+
+
+_RENAMES = ("rt", "rc")
+_DONE, _DELTAS = -1, -2  # record numbers: a worker has sent every chunk; the deltas it kept
+
+
+def _send(writer: int, index: int, part) -> None:
+    import pickle
+
+    data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
+    _write_all(writer, len(data).to_bytes(8, "little") + data)
+
+
+def _read_all(fd: int) -> bytes:
+    parts = []
+    while chunk := os.read(fd, 1 << 16):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _wanted_deltas(kept: dict, asked) -> dict:
+    """What the questions ``asked`` (``history.asked_keys``) need of the deltas a worker kept, compact
+    (see ``state.compact_delta``)."""
+    from .history import wanted
+    from .state import compact_delta
+
+    return {display: compact_delta(wanted(delta, asked)) for display, delta in kept.items()}
 
 
 def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False) -> None:
@@ -548,7 +611,10 @@ def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False)
             if len(unread) - at - 8 < size:
                 break
             index, part = pickle.loads(view[at + 8 : at + 8 + size])
-            results[index] = part if isinstance(part, BaseException) else _unwire(part, packed)
+            if index == _DELTAS:
+                results.setdefault(_DELTAS, {}).update(part)
+            elif index != _DONE:
+                results[index] = part if isinstance(part, BaseException) else _unwire(part, packed)
             at += 8 + size
         view.release()
         del unread[:at]
@@ -590,14 +656,16 @@ def _chunks(files: list, workers: int) -> list[list]:
     return chunks
 
 
-def _take_chunks(tasks: int, chunks: list, lint, pack=None, *, wire: bool = False) -> Iterator[tuple]:
+def _take_chunks(
+    tasks: int, chunks: list, lint, pack=None, *, wire: bool = False, keep: dict | None = None
+) -> Iterator[tuple]:
     """Lint (with ``lint``) the chunks whose numbers this process reads from the ``tasks`` pipe: (number,
     segments and deltas as :func:`_pack_segments` makes them), or (number, the exception linting the
     chunk raised)."""
     while number := os.read(tasks, 4):
         index = int.from_bytes(number, "little")
         try:
-            part = _pack_segments(lint(chunks[index]), pack, wire=wire)
+            part = _pack_segments(lint(chunks[index]), pack, wire=wire, keep=keep)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, raised there in file order
             part = exc
         yield index, part
