@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import gc
 import os
@@ -529,10 +530,8 @@ def _lint_forked(files: list, lint, workers: int, pack, asking=None) -> list:
         keys = asking(done) if asking is not None and not failed else None
         for reader, command in list(commands.items()):
             if keys and reader in children:
-                try:
+                with contextlib.suppress(BrokenPipeError):  # a worker that kept no delta has left already
                     _write_all(command, pickle.dumps(keys, pickle.HIGHEST_PROTOCOL))
-                except BrokenPipeError:  # a worker that kept no delta has left already
-                    pass
             os.close(command)
             del commands[reader]
         while children:
