@@ -444,12 +444,12 @@ def _pack_segments(result, pack, *, wire: bool, keep: dict | None = None):
         else:
             out.append(("q", seg[1], _as_tuples(seg[2]) if wire else seg[2], seg[3]))
     if wire and deltas:
+        from .state import compact_delta
+
         if keep is not None:  # kept for the second round: only the renames go now (``history.asked_keys``)
-            keep.update(deltas)
+            keep.update((display, compact_delta(delta)) for display, delta in deltas.items())
             deltas = {display: [op for op in delta if op[0] in _RENAMES] for display, delta in deltas.items()}
         else:
-            from .state import compact_delta
-
             deltas = {display: compact_delta(delta) for display, delta in deltas.items()}
     return out, deltas
 
@@ -576,12 +576,11 @@ def _read_all(fd: int) -> bytes:
 
 
 def _wanted_deltas(kept: dict, asked) -> dict:
-    """What the questions ``asked`` (``history.asked_keys``) need of the deltas a worker kept, compact
-    (see ``state.compact_delta``)."""
+    """What the questions ``asked`` (``history.asked_keys``) need of the deltas a worker kept (compact
+    already, see ``state.compact_delta``: made while the other processes still lint)."""
     from .history import wanted
-    from .state import compact_delta
 
-    return {display: compact_delta(wanted(delta, asked)) for display, delta in kept.items()}
+    return {display: wanted(delta, asked) for display, delta in kept.items()}
 
 
 def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False) -> None:
