@@ -53,14 +53,22 @@ class CheckReport:
         return {"ok": self.ok, "exit_code": self.exit_code, **{p.name: p.to_dict() for p in self.parts}}
 
 
-def run_check(project_dir: str | os.PathLike = ".", *, db: str | None = None) -> CheckReport:
+def run_check(
+    project_dir: str | os.PathLike = ".",
+    *,
+    db: str | None = None,
+    start_after: list[str] | None = None,
+    since: str | None = None,
+) -> CheckReport:
+    """The parts below, in order. The lint honours ``start_after`` (default: the project's
+    ``[tool.dbpatterns] start_after``) and ``since``; verify and detect always run the whole history."""
     from .alembic.project import as_project
     from .detect import at_head
 
     project = as_project(project_dir)
     shared = at_head()  # detect compares where verify's upgrade left the scratch database: one history run
     parts = [
-        _lint(project),
+        _lint(project, start_after, since),
         _sums(project),
         _verify(project, db, shared),
         _detect(project, db, shared),
@@ -68,14 +76,19 @@ def run_check(project_dir: str | os.PathLike = ".", *, db: str | None = None) ->
     return CheckReport(parts)
 
 
-def _lint(project) -> Part:
-    from .lint import lint_paths
+def _lint(project, start_after=None, since=None) -> Part:
+    from .lint.run import lint_report
 
-    findings, files = lint_paths([str(project.root)], project.settings)
+    result = lint_report([str(project.root)], project.settings, start_after=start_after, since=since)
+    findings, files = result.findings, result.files
     data = {"files": files, "findings": [f.to_dict() for f in findings]}
+    skipped = ""
+    if result.skipped is not None:
+        data["skipped_migrations"] = result.skipped
+        skipped = f", {result.skipped} migration(s) skipped (start_after)"
     if findings:
-        return Part("lint", 1, f"{len(findings)} finding(s) in {files} file(s)", data)
-    return Part("lint", 0, f"{files} file(s), no findings", data)
+        return Part("lint", 1, f"{len(findings)} finding(s) in {files} file(s){skipped}", data)
+    return Part("lint", 0, f"{files} file(s), no findings{skipped}", data)
 
 
 def _sums(project) -> Part:

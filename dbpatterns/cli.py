@@ -73,6 +73,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         lint.add_argument("--setup", help="with --trace: SQL run before each file (the schema it changes)")
         lint.add_argument("--rows", type=int, default=0, help="with --trace: rows to generate in every table")
         lint.add_argument("--db", help="with --trace: a server URL to create the scratch database on")
+        _add_adoption_arguments(lint)
 
     if wanted("trace"):
         trace = sub.add_parser(
@@ -162,6 +163,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         check.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         check.add_argument("--db", help="a server URL to create the scratch databases on (default: embedded)")
         check.add_argument("--format", choices=("text", "json"), default="text")
+        _add_adoption_arguments(check)
+
+    if wanted("baseline"):
+        baseline = sub.add_parser(
+            "baseline", help="record the current head(s) as [tool.dbpatterns] start_after in pyproject.toml"
+        )
+        baseline.add_argument(
+            "--project", help="the Alembic project's folder (default: the current directory)"
+        )
+        baseline.add_argument("--format", choices=("text", "json"), default="text")
 
     if wanted("new"):
         _add_new_parser(sub)
@@ -172,6 +183,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         mcp = sub.add_parser("mcp", help="serve the MCP tools over stdio (or streamable HTTP on loopback)")
         add_arguments(mcp)
     return parser
+
+
+def _add_adoption_arguments(parser) -> None:
+    parser.add_argument(
+        "--start-after",
+        action="append",
+        metavar="REV",
+        help="report nothing for this revision (or SQL file name) and the ones before it (repeatable; "
+        "default: [tool.dbpatterns] start_after)",
+    )
+    parser.add_argument(
+        "--since", metavar="GIT_REF", help="lint only the migrations added or changed since GIT_REF"
+    )
 
 
 def _add_new_parser(sub) -> None:
@@ -331,7 +355,7 @@ def _server(args, project) -> str | None:
 
 
 def cmd_lint(args) -> int:
-    from .lint import lint_paths, load_settings
+    from .lint import load_settings
     from .settings import parse_pg_version, pg_minor_of
 
     if args.project and not Path(args.project).is_dir():
@@ -353,13 +377,17 @@ def cmd_lint(args) -> int:
     paths = args.paths or ["."]
     if args.jobs is not None and args.jobs < 1:
         raise InputError("lint: --jobs must be at least 1")
+    adoption = {"start_after": args.start_after, "since": args.since}
     if args.format == "json" and not args.trace:  # the worker processes render their own findings
         from .lint.run import lint_paths_json
 
-        data, found, _ = lint_paths_json(paths, settings, offline=args.offline, jobs=args.jobs)
+        data, found, _ = lint_paths_json(paths, settings, offline=args.offline, jobs=args.jobs, **adoption)
         _write_bytes(data)
         return EXIT_FINDINGS if found and not args.exit_zero else EXIT_OK
-    findings, files = lint_paths(paths, settings, offline=args.offline, jobs=args.jobs)
+    from .lint.run import lint_report
+
+    result = lint_report(paths, settings, offline=args.offline, jobs=args.jobs, **adoption)
+    findings, files = result.findings, result.files
     if args.trace:
         from .lint.run import collect
         from .trace import trace_and_cross_check
@@ -374,7 +402,7 @@ def cmd_lint(args) -> int:
             in_transaction=bool(settings.sql_in_transaction),
         )
         findings = sorted([*findings, *found], key=lambda f: (f.path, f.line, f.column, f.rule))
-    _emit_findings(findings, files, args)
+    _emit_findings(findings, files, args, result.skipped)
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
@@ -401,11 +429,11 @@ def _write_bytes(pieces: list[bytes]) -> None:
     buffer.flush()
 
 
-def _emit_findings(findings, files, args) -> None:
+def _emit_findings(findings, files, args, skipped: int | None = None) -> None:
     if args.format == "json":  # with --trace
-        from .output.text import json_bytes
+        from .output.text import json_items, json_pieces
 
-        _write_bytes([json_bytes(findings)])
+        _write_bytes(json_pieces([json_items(findings)], None if skipped is None else {"skipped": skipped}))
     elif args.format == "sarif":
         from .lint.registry import all_rules
         from .output.sarif import render_sarif
@@ -419,6 +447,10 @@ def _emit_findings(findings, files, args) -> None:
         from .output.text import render_text
 
         sys.stdout.write(render_text(findings, files, show_fix=not args.no_fix))
+        if skipped:
+            sys.stdout.write(
+                f"{skipped} migration(s) at or before start_after skipped (they feed the schema)\n"
+            )
 
 
 def cmd_trace(args) -> int:
@@ -520,10 +552,18 @@ def cmd_check(args) -> int:
     from .check import render_text, run_check
 
     project = _project(args)
-    report = run_check(project, db=_server(args, project))
+    report = run_check(project, db=_server(args, project), start_after=args.start_after, since=args.since)
     _emit(args, report.to_dict, lambda: render_text(report))
     _extension_hint(_strings(report.to_dict()))
     return report.exit_code
+
+
+def cmd_baseline(args) -> int:
+    from .baseline import record_baseline
+
+    done = record_baseline(args.project or ".")
+    _emit(args, done.to_dict, lambda: f"start_after = {done.start_after} written to {done.path}\n")
+    return EXIT_OK
 
 
 def cmd_new(args) -> int:
@@ -618,6 +658,7 @@ _HANDLERS = {
     "sum": cmd_sum,
     "heads": cmd_heads,
     "check": cmd_check,
+    "baseline": cmd_baseline,
     "mcp": cmd_mcp,
 }
 

@@ -40,6 +40,9 @@ class Finding(Contract):
 
 class LintResult(Truncatable):
     findings: list[Finding]
+    skipped: int | None = Field(
+        None, description="migrations at or before start_after: linted for the schema, their findings skipped"
+    )
 
 
 class Rule(Contract):
@@ -285,6 +288,7 @@ class CheckPart(Contract):
 class LintPart(CheckPart):
     files: int = 0
     findings: list[Finding] = []
+    skipped_migrations: int | None = None  # at or before start_after
 
 
 class SumsPart(CheckPart):

@@ -31,6 +31,7 @@ _KEYS = {
     "exclude",
     "targets",
     "server_url",
+    "start_after",
 }
 
 
@@ -60,6 +61,9 @@ class Settings:
     # embedded one: a URL or ``${VAR}`` (the DBPATTERNS_SERVER_URL environment variable wins)
     server_url: str | None = None
     alembic_section: str | None = None  # the alembic.ini section of the projects linted (--name), not a key
+    # lint reports nothing for these revisions (or SQL file names) and everything before them: the history
+    # a project had when it adopted the tool (`dbpatterns baseline` records it)
+    start_after: tuple[str, ...] = ()
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -149,6 +153,13 @@ def settings_from_table(table: dict, where: Path) -> Settings:
             if not isinstance(table[key], str):
                 raise bad(key, "a string")
             values[key] = table[key]
+    if "start_after" in table:
+        value = table["start_after"]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise bad("start_after", "a revision (or SQL file name) or a list of them")
+        values["start_after"] = tuple(value)
     targets = table.get("targets", {})  # named databases (name = URL; ${VAR} reads the environment)
     if not isinstance(targets, dict) or not all(isinstance(v, str) for v in targets.values()):
         raise InputError(f'{where}: [tool.dbpatterns] targets must be a table of name = "URL or ${{VAR}}"')

@@ -135,3 +135,39 @@ def test_the_command_writes_the_whole_report(pg_server):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ok"] is True and done.stderr == ""
+
+
+def test_check_after_baseline_passes_then_fails_on_the_next_unsafe_revision(tmp_path, pg_server, monkeypatch):
+    """Adoption (issue 16): an unsafe revision deployed long ago fails the check until `baseline` records
+    the head; then the check passes, lint skipping it, and fails again on the next unsafe revision."""
+    from dbpatterns.baseline import record_baseline
+
+    monkeypatch.setenv("DBPATTERNS_CACHE_DIR", str(tmp_path / "cache"))
+    unsafe = (
+        'op.execute("CREATE INDEX ix_t_n ON t (n)")',
+        'op.execute("DROP INDEX ix_t_n")',
+    )
+    project = _project(
+        tmp_path,
+        ('op.execute("CREATE TABLE t (id int PRIMARY KEY, n int)")', 'op.execute("DROP TABLE t")'),
+        unsafe,
+    )
+    before = {p.name: p for p in run_check(project, db=pg_server.url()).parts}
+    assert before["lint"].exit_code == 1 and before["verify"].exit_code == 0
+    assert record_baseline(project).start_after == ["r2"]
+    adopted = run_check(project, db=pg_server.url())
+    parts = {p.name: p for p in adopted.parts}
+    assert (
+        adopted.ok and parts["lint"].data["findings"] == [] and parts["lint"].data["skipped_migrations"] == 2
+    )
+    assert len([c for c in parts["verify"].data["checks"] if c["ok"]]) == len(parts["verify"].data["checks"])
+    (project / "migrations" / "versions" / "r3.py").write_text(
+        (project / "migrations" / "versions" / "r2.py")
+        .read_text()
+        .replace("revision = 'r2'", "revision = 'r3'")
+        .replace("down_revision = 'r1'", "down_revision = 'r2'")
+        .replace("ix_t_n", "ix_t_n2")
+    )
+    after = {p.name: p for p in run_check(project, db=pg_server.url()).parts}
+    assert after["lint"].exit_code == 1
+    assert {f["path"].rsplit("/", 1)[-1] for f in after["lint"].data["findings"]} == {"r3.py"}

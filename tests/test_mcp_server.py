@@ -107,7 +107,7 @@ def test_lint_path_matches_the_cli_json(project, mode, capsys, monkeypatch):
     result = ok(mode, "lint_migration", {"path": "m.sql"})
     monkeypatch.chdir(project)
     assert main(["lint", "--format", "json", "m.sql"]) == 1
-    assert result.model_dump(exclude={"truncated"}) == json.loads(capsys.readouterr().out)
+    assert result.model_dump(exclude={"truncated", "skipped"}) == json.loads(capsys.readouterr().out)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -117,6 +117,14 @@ def test_lint_an_alembic_project_and_a_revision_text(project, mode):
     text = (project / "migrations/versions/r2.py").read_text()
     pasted = ok(mode, "lint_migration", {"sql": text})
     assert {f.rule for f in pasted.findings} == {f.rule for f in whole.findings if f.path.endswith("r2.py")}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_lint_start_after_skips_a_revision_and_its_ancestors(project, mode):
+    whole = ok(mode, "lint_migration", {"path": "."})
+    assert whole.skipped is None and any(f.path.endswith("r2.py") for f in whole.findings)
+    after = ok(mode, "lint_migration", {"path": ".", "start_after": "r2"})
+    assert after.findings == [] and after.skipped == 2
 
 
 @pytest.mark.parametrize("mode", MODES)

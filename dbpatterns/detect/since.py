@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import ast
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import InputError
+from ..gitref import check_ref
+from ..gitref import git as _git
 from .model import ModelEdit
+
+__all__ = ["changed_models", "check_ref", "model_classes"]
 
 _MODEL_MARKERS = ("__tablename__", "__table__")
 
@@ -38,16 +40,6 @@ def model_classes(root: Path) -> list[tuple[type, str]]:
                 name = f"{table.schema}.{table.name}" if table.schema else table.name
                 found.append((value, name))
     return found
-
-
-def check_ref(root: Path, ref: str) -> Path:
-    """The git work tree holding ``root``; an InputError when there is none or ``ref`` is unknown."""
-    top = _git(root, "rev-parse", "--show-toplevel")
-    if top is None:
-        raise InputError(f"--since: {root} is not in a git repository")
-    if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") is None:
-        raise InputError(f"--since: unknown git ref {ref!r}")
-    return Path(top.strip())
 
 
 def changed_models(top: Path, root: Path, classes: list[tuple[type, str]], ref: str) -> list[ModelEdit]:
@@ -131,13 +123,3 @@ def _under(path: Path, root: Path) -> bool:
         return path.resolve().is_relative_to(root)
     except OSError:
         return False
-
-
-def _git(where: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(where), *args], capture_output=True, text=True, check=False, timeout=60
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None

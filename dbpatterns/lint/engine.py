@@ -268,13 +268,17 @@ def lint_statement(ctx: Context, stmt: sqlparse.Statement) -> None:
     if locks and watching:
         run_rules(ctx, "locks", {"locks": locks})
     if len(ctx.findings) - first > 1:
-        _share_rewrites(ctx.findings, first)
+        # in a history, a hedged rewrite is settled later (lint.history), and shared then
+        _share_rewrites(ctx.findings, first, hedged=state.questions is None)
     state.after(kind, body, locks)
 
 
-def _share_rewrites(findings: list[Finding], first: int) -> None:
-    """A statement rewrites a table whichever rule says so: all its findings on that table say it."""
-    rewritten = {bare(f.table) for f in findings[first:] if f.rewrites and f.table}
+def _share_rewrites(findings: list[Finding], first: int, *, hedged: bool = True) -> None:
+    """A statement rewrites a table whichever rule says so: all its findings on that table say it
+    (``hedged``: a finding that only may rewrite counts too)."""
+    rewritten = {
+        bare(f.table) for f in findings[first:] if f.rewrites and f.table and (hedged or not f.hedged)
+    }
     if rewritten:
         for f in findings[first:]:
             if not f.rewrites and f.table and bare(f.table) in rewritten:

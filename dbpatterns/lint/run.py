@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import gc
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
 from pathlib import Path
@@ -22,12 +24,20 @@ SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__
 
 
 def lint_sql(
-    text: str, path: str = "<sql>", settings: Settings | None = None, *, sources: bool = True
+    text: str,
+    path: str = "<sql>",
+    settings: Settings | None = None,
+    *,
+    sources: bool = True,
+    record: dict | None = None,
 ) -> list[Finding]:
-    """Lint one SQL migration (a file's text); ``sources``: findings carry their source line."""
+    """Lint one SQL migration (a file's text); ``sources``: findings carry their source line. ``record``
+    (a migration of an ordered history): receives what it does to the schema (``delta``) and the findings
+    the earlier migrations may settle (``questions``), see :mod:`dbpatterns.lint.history`."""
     settings = settings or Settings()
     parsed = sqlparse.parse(text)
     state = MigrationState(in_transaction=settings.sql_in_transaction)
+    _recording(state, record)
     line_text = parsed.line_text if sources else None
     ctx = Context(settings, state, path, text=text, position=parsed.position, line_text=line_text)
     _syntax_findings(ctx, parsed.errors)
@@ -46,16 +56,20 @@ def lint_revision(
     *,
     sources: bool = True,
     offline: Path | None = None,
+    record: dict | None = None,
 ) -> list[Finding]:
     """Lint an Alembic revision file, read statically: its ``op.*`` calls are checked as the SQL they run;
     ``sources``: findings carry their source line. ``offline``: the revision's file, also rendered through
-    Alembic's offline mode; what that SQL shows is added (deduplicated), never removes a static finding."""
+    Alembic's offline mode; what that SQL shows is added (deduplicated), never removes a static finding.
+    ``record``: as for :func:`lint_sql` (the upgrade's effects)."""
     from ..alembic.static import read_revision
 
     settings = settings or Settings()
     revision = read_revision(text, path)
     line_text = _line_getter(text.splitlines()) if sources else None
-    ctx = Context(settings, MigrationState(in_transaction=True), path, alembic=True, line_text=line_text)
+    state = MigrationState(in_transaction=True)
+    _recording(state, record)
+    ctx = Context(settings, state, path, alembic=True, line_text=line_text)
     if revision.syntax_error:
         line, col, message = revision.syntax_error
         _syntax_findings(ctx, [sqlparse.SyntaxProblem(line, col, message)])
@@ -64,6 +78,12 @@ def lint_revision(
     if offline is not None:
         _add_offline(ctx, revision, offline)
     return sorted_findings(ctx.findings)
+
+
+def _recording(state: MigrationState, record: dict | None) -> None:
+    if record is not None:
+        state.delta = record["delta"] = []
+        state.questions = record["questions"] = []
 
 
 def _lint_revision_body(ctx: Context, revision, upgrade, downgrade, *, in_transaction: bool | None) -> None:
@@ -183,10 +203,17 @@ def sorted_findings(findings: list[Finding]) -> list[Finding]:
 
 
 def lint_text(
-    text: str, path: str, settings: Settings, *, sources: bool = True, offline: Path | None = None
+    text: str,
+    path: str,
+    settings: Settings,
+    *,
+    sources: bool = True,
+    offline: Path | None = None,
+    record: dict | None = None,
 ) -> list[Finding]:
     """Lint a file's text as SQL or as an Alembic revision, by its name and content; ``sources``: findings
-    carry their source line (text output shows it, JSON has no place for it)."""
+    carry their source line (text output shows it, JSON has no place for it); ``record``: see
+    :func:`lint_sql`."""
     if path.endswith(".sum"):
         from .rules.checksums import lint_sum_file
 
@@ -196,8 +223,8 @@ def lint_text(
 
         if not looks_like_revision(text):
             return []
-        return lint_revision(text, path, settings, sources=sources, offline=offline)
-    return lint_sql(text, path, settings, sources=sources)
+        return lint_revision(text, path, settings, sources=sources, offline=offline, record=record)
+    return lint_sql(text, path, settings, sources=sources, record=record)
 
 
 def collect(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, Path | None]]:
@@ -254,55 +281,192 @@ def _excluded(file: str, name: str, exclude: tuple[str, ...]) -> bool:
 PARALLEL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
 
 
-def lint_paths(
-    paths: Iterable[str], settings: Settings, *, offline: bool = False, jobs: int | None = None
-) -> tuple[list[Finding], int]:
-    """Findings for every file under ``paths``, and how many files were read.
+@dataclass
+class LintResult:
+    """What linting files and folders gives: the findings (in file order), the number of files read and
+    the number of migrations whose findings were skipped (at or before ``start_after``)."""
 
-    Large sets of files are shared between this process and forked workers (one process per core, Linux),
-    and the findings come back in file order.
+    findings: list[Finding]
+    files: int
+    skipped: int | None = None  # None: no start_after
+
+
+def lint_paths(
+    paths: Iterable[str],
+    settings: Settings,
+    *,
+    offline: bool = False,
+    jobs: int | None = None,
+    start_after=None,
+    since: str | None = None,
+) -> tuple[list[Finding], int]:
+    """Findings for every file under ``paths``, and how many files were read (see :func:`lint_report`)."""
+    result = lint_report(paths, settings, offline=offline, jobs=jobs, start_after=start_after, since=since)
+    return result.findings, result.files
+
+
+def lint_report(
+    paths: Iterable[str],
+    settings: Settings,
+    *,
+    offline: bool = False,
+    jobs: int | None = None,
+    start_after=None,
+    since: str | None = None,
+) -> LintResult:
+    """Lint every file under ``paths``.
+
+    Migrations of an ordered history (an Alembic project, a folder of versioned SQL files) are linted
+    knowing what their predecessors did to the schema (:mod:`dbpatterns.lint.history`). ``start_after``
+    (revisions or SQL file names; default: the settings' ``start_after``): findings of those migrations
+    and of everything before them are skipped. ``since`` (a git ref): only files added or changed since it
+    are linted. Large sets of files are shared between this process and forked workers (one process per
+    core, Linux), and the findings come back in file order.
     """
-    chunks, files = _lint_chunks(paths, settings, offline, jobs)
-    return [f for chunk in chunks for f in chunk], files
+    chunks, files, skipped = _lint_chunks(
+        paths, settings, offline, jobs, start_after=start_after, since=since
+    )
+    return LintResult([f for chunk in chunks for f in chunk], files, skipped)
 
 
 def lint_paths_json(
-    paths: Iterable[str], settings: Settings, *, offline: bool = False, jobs: int | None = None
+    paths: Iterable[str],
+    settings: Settings,
+    *,
+    offline: bool = False,
+    jobs: int | None = None,
+    start_after=None,
+    since: str | None = None,
 ) -> tuple[list[bytes], int, int]:
-    """What ``json_bytes`` gives for ``lint_paths``' findings, in pieces to write one after the other,
-    their number and the files read: each process renders the findings of the chunks it lints, and this
-    one puts the parts in order."""
+    """What ``json_bytes`` gives for ``lint_paths``' findings (with ``skipped`` under a start_after), in
+    pieces to write one after the other, their number and the files read: each process renders the
+    findings of the chunks it lints, and this one puts the parts in order."""
     from ..output.text import json_items, json_pieces
 
     def rendered(found: list[Finding]) -> tuple[bytes, int]:
         return json_items(found), len(found)
 
-    chunks, files = _lint_chunks(paths, settings, offline, jobs, rendered, sources=False)
-    return json_pieces([data for data, _ in chunks]), sum(n for _, n in chunks), files
+    chunks, files, skipped = _lint_chunks(
+        paths, settings, offline, jobs, rendered, sources=False, start_after=start_after, since=since
+    )
+    pieces = json_pieces(
+        [data for data, _ in chunks], extra=None if skipped is None else {"skipped": skipped}
+    )
+    return pieces, sum(n for _, n in chunks), files
 
 
 def _lint_chunks(
-    paths, settings: Settings, offline: bool, jobs: int | None, pack=None, *, sources: bool = True
-) -> tuple[list, int]:
-    """The results of linting the files under ``paths`` chunk by chunk, in file order (a list of findings
-    each, or what ``pack`` makes of it, in the process that linted the chunk), and the number of files."""
+    paths,
+    settings: Settings,
+    offline: bool,
+    jobs: int | None,
+    pack=None,
+    *,
+    sources: bool = True,
+    start_after=None,
+    since: str | None = None,
+) -> tuple[list, int, int]:
+    """The results of linting the files under ``paths`` piece by piece, in file order (a list of findings
+    each, or what ``pack`` makes of it), the number of files and the number of skipped migrations.
+
+    A chunk of files comes back as segments: ``("r", findings)`` for a run of files whose findings are
+    final (packed in the process that linted them), ``("q", display, findings, questions)`` for a file
+    whose findings the history settles here (:func:`history.settle`), packed afterwards."""
+    from . import history
+
     files = list(_files(paths, settings))
+    if since is not None:
+        from ..gitref import changed_since
+
+        changed = changed_since(paths, since)
+        files = [(d, f) for d, f in files if f is not None and os.path.abspath(f) in changed]
+    strict = start_after is not None  # given here, not by the settings
+    if start_after is None:
+        start_after = settings.start_after
+    plan = history.plan(files, settings, start_after, strict=strict)
     workers = _worker_count(len(files), offline) if jobs is None else max(1, jobs)
     # The parse trees hold no reference cycles: the cycle collector would only walk them again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
+        lint = partial(
+            _lint_files,
+            settings=settings,
+            offline=offline,
+            sources=sources,
+            ordered=plan.ordered,
+            skip=plan.skip,
+        )
         if workers <= 1 or not hasattr(os, "fork"):
-            findings = _lint_files(files, settings, offline, sources)
-            return [findings if pack is None else pack(findings)], len(files)
-        lint = partial(_lint_files, settings=settings, offline=offline, sources=sources)
-        return _lint_forked(files, lint, workers, pack), len(files)
+            results = [_pack_segments(lint(files), pack, wire=False)]
+        else:
+            results = _lint_forked(files, lint, workers, pack, asking=history.asked_keys)
+        out = _settled(results, plan, settings, pack)
+        del results  # the deltas hold parse tree nodes: gone before the cycle collector runs again
     finally:
         if collecting:
             gc.enable()
+    return out, len(files), len(plan.skip) if start_after else None
 
 
-def _lint_forked(files: list, lint, workers: int, pack) -> list:
+def _settled(results: list, plan, settings: Settings, pack) -> list:
+    """The chunks' findings (or what ``pack`` makes of them) in order, the questions of the files in a
+    history settled first (:func:`history.settle`)."""
+    from . import history
+
+    deltas: dict[str, list] = {}
+    asked = []
+    for segments, chunk_deltas in results:
+        deltas.update(chunk_deltas)
+        asked += [(seg[1], seg[2], seg[3]) for seg in segments if seg[0] == "q"]
+    if asked:
+        history.settle(plan, deltas, asked, settings)
+    out = []
+    for segments, _ in results:
+        for seg in segments:
+            if seg[0] == "r":
+                out.append(seg[1])
+            else:
+                out.append(seg[2] if pack is None else pack(seg[2]))
+    return out
+
+
+def _pack_segments(result, pack, *, wire: bool, keep: dict | None = None):
+    """A chunk's (segments, deltas) as it leaves the process that linted it: final findings packed
+    (``pack``, else as plain tuples when ``wire``: cheaper to pickle than Finding objects), the findings
+    still to settle as tuples when ``wire``."""
+    segments, deltas = result
+    out = []
+    for seg in segments:
+        if seg[0] == "r":
+            found = seg[1]
+            out.append(("r", pack(found) if pack is not None else _as_tuples(found) if wire else found))
+        else:
+            out.append(("q", seg[1], _as_tuples(seg[2]) if wire else seg[2], seg[3]))
+    if wire and deltas:
+        from .state import compact_delta
+
+        if keep is not None:  # kept for the second round: only the renames go now (``history.asked_keys``)
+            keep.update((display, compact_delta(delta)) for display, delta in deltas.items())
+            deltas = {display: [op for op in delta if op[0] in _RENAMES] for display, delta in deltas.items()}
+        else:
+            deltas = {display: compact_delta(delta) for display, delta in deltas.items()}
+    return out, deltas
+
+
+def _unwire(result, packed: bool):
+    """A worker's chunk result as :func:`_pack_segments` sent it, with Finding objects again."""
+    segments, deltas = result
+    out = []
+    for seg in segments:
+        if seg[0] == "r":
+            out.append(seg if packed else ("r", [Finding(*v) for v in seg[1]]))
+        else:
+            out.append(("q", seg[1], [Finding(*v) for v in seg[2]], seg[3]))
+    return out, deltas
+
+
+def _lint_forked(files: list, lint, workers: int, pack, asking=None) -> list:
     """Lint ``files`` with ``lint`` (``_lint_files`` given its options) in ``workers`` processes: this one
     and ``workers - 1`` forks of it; the chunks' results in order (see ``_lint_chunks``).
 
@@ -323,44 +487,100 @@ def _lint_forked(files: list, lint, workers: int, pack) -> list:
     sys.stderr.flush()
     results: dict[int, object] = {}
     children: dict[int, tuple[int, bytearray]] = {}  # pipe from a worker -> (its pid, bytes not yet read)
+    commands: dict[int, int] = {}  # pipe from a worker -> the pipe to it (the second round)
     try:
         for _ in range(min(workers, len(chunks)) - 1):
             reader, writer = os.pipe()
+            ask, told = os.pipe()
             _widen(writer)
             pid = os.fork()
             if pid == 0:  # a worker: lint chunks until none is left, send each one's results, leave
                 code = 0
                 try:
                     os.close(reader)
-                    for other in children:
+                    os.close(told)
+                    for other, command in commands.items():
                         os.close(other)
-                    for index, part in _take_chunks(tasks, chunks, lint, pack or _as_tuples):
-                        data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
-                        _write_all(writer, len(data).to_bytes(8, "little") + data)
+                        os.close(command)
+                    kept: dict = {}
+                    for index, part in _take_chunks(tasks, chunks, lint, pack, wire=True, keep=kept):
+                        _send(writer, index, part)
+                    if kept:
+                        _send(writer, _DONE, None)
+                        keys = _read_all(ask)  # the tables the history asks about, or nothing
+                        if keys:
+                            _send(writer, _DELTAS, _wanted_deltas(kept, pickle.loads(keys)))
                 except BaseException:  # noqa: BLE001 - never return into the parent's code
                     code = 1
                 finally:
                     os._exit(code)
             os.close(writer)
+            os.close(ask)
             os.set_blocking(reader, False)
             children[reader] = (pid, bytearray())
+            commands[reader] = told
         for index, part in _take_chunks(tasks, chunks, lint, pack):
             results[index] = part
             _receive(children, results, wait=False, packed=pack is not None)
+        while children and len([i for i in results if i >= 0]) < len(chunks):
+            _receive(children, results, wait=True, packed=pack is not None)
+        # the second round: the workers kept their migrations' deltas; they send those the questions need
+        done = [results[i] for i in range(len(chunks)) if i in results]
+        failed = any(isinstance(part, BaseException) for part in done)
+        keys = asking(done) if asking is not None and not failed else None
+        for reader, command in list(commands.items()):
+            if keys and reader in children:
+                with contextlib.suppress(BrokenPipeError):  # a worker that kept no delta has left already
+                    _write_all(command, pickle.dumps(keys, pickle.HIGHEST_PROTOCOL))
+            os.close(command)
+            del commands[reader]
         while children:
             _receive(children, results, wait=True, packed=pack is not None)
     finally:
         os.close(tasks)
+        for command in commands.values():
+            os.close(command)
         for reader, (pid, _) in children.items():  # only after an error here: stop the workers, reap them
             os.close(reader)
             os.waitpid(pid, 0)
-    if len(results) < len(chunks):
+    if len([i for i in results if i >= 0]) < len(chunks):
         raise RuntimeError("a lint worker process died")
     ordered = [results[index] for index in range(len(chunks))]
     for part in ordered:
         if isinstance(part, BaseException):
             raise part
+    late = results.get(_DELTAS)
+    if late:  # the deltas the workers sent in the second round replace the renames they sent first
+        for _, deltas in ordered:
+            for display in deltas.keys() & late.keys():
+                deltas[display] = late[display]
     return ordered
+
+
+_RENAMES = ("rt", "rc")
+_DONE, _DELTAS = -1, -2  # record numbers: a worker has sent every chunk; the deltas it kept
+
+
+def _send(writer: int, index: int, part) -> None:
+    import pickle
+
+    data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
+    _write_all(writer, len(data).to_bytes(8, "little") + data)
+
+
+def _read_all(fd: int) -> bytes:
+    parts = []
+    while chunk := os.read(fd, 1 << 16):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _wanted_deltas(kept: dict, asked) -> dict:
+    """What the questions ``asked`` (``history.asked_keys``) need of the deltas a worker kept (compact
+    already, see ``state.compact_delta``: made while the other processes still lint)."""
+    from .history import wanted
+
+    return {display: wanted(delta, asked) for display, delta in kept.items()}
 
 
 def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False) -> None:
@@ -389,8 +609,10 @@ def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False)
             if len(unread) - at - 8 < size:
                 break
             index, part = pickle.loads(view[at + 8 : at + 8 + size])
-            keep = packed or isinstance(part, BaseException)
-            results[index] = part if keep else [Finding(*v) for v in part]
+            if index == _DELTAS:
+                results.setdefault(_DELTAS, {}).update(part)
+            elif index != _DONE:
+                results[index] = part if isinstance(part, BaseException) else _unwire(part, packed)
             at += 8 + size
         view.release()
         del unread[:at]
@@ -432,15 +654,16 @@ def _chunks(files: list, workers: int) -> list[list]:
     return chunks
 
 
-def _take_chunks(tasks: int, chunks: list, lint, pack=None) -> Iterator[tuple]:
+def _take_chunks(
+    tasks: int, chunks: list, lint, pack=None, *, wire: bool = False, keep: dict | None = None
+) -> Iterator[tuple]:
     """Lint (with ``lint``) the chunks whose numbers this process reads from the ``tasks`` pipe: (number,
-    findings, or what ``pack`` makes of them), or (number, the exception linting the chunk raised)."""
+    segments and deltas as :func:`_pack_segments` makes them), or (number, the exception linting the
+    chunk raised)."""
     while number := os.read(tasks, 4):
         index = int.from_bytes(number, "little")
         try:
-            part = lint(chunks[index])
-            if pack is not None:
-                part = pack(part)
+            part = _pack_segments(lint(chunks[index]), pack, wire=wire, keep=keep)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, raised there in file order
             part = exc
         yield index, part
@@ -465,9 +688,19 @@ def _worker_count(files: int, offline: bool) -> int:
 
 
 def _lint_files(
-    files: list[tuple[str, str | None]], settings: Settings, offline: bool, sources: bool = True
-) -> list[Finding]:
-    findings: list[Finding] = []
+    files: list[tuple[str, str | None]],
+    settings: Settings,
+    offline: bool,
+    sources: bool = True,
+    ordered: frozenset[str] = frozenset(),
+    skip: frozenset[str] | set[str] = frozenset(),
+) -> tuple[list, dict]:
+    """Lint ``files``: (segments, deltas), see :func:`_lint_chunks`. A file in ``ordered`` (a history)
+    gives its delta and questions; one in ``skip`` its delta only."""
+    segments: list = []
+    run: list[Finding] = []
+    deltas: dict[str, list] = {}
+    quiet = None
     for display, file in files:
         if file is None:
             text = sys.stdin.read()
@@ -475,13 +708,44 @@ def _lint_files(
             try:
                 text = read_source(file)
             except UnicodeDecodeError as exc:
-                findings.append(_unreadable(display, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+                if display not in skip:
+                    run.append(_unreadable(display, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
                 continue
             except OSError as exc:
                 raise InputError(f"{display}: cannot read: {exc.strerror}") from None
+        record = {} if display in ordered else None
+        if display in skip:  # only its effect on the schema is wanted: no rule runs
+            quiet = quiet or _quiet(settings)
+            lint_text(text, display, quiet, sources=False, record=record)
+            deltas[display] = record.get("delta") or []
+            continue
         rendered = Path(file) if offline and file is not None else None
-        findings.extend(lint_text(text, display, settings, sources=sources, offline=rendered))
-    return findings
+        found = lint_text(text, display, settings, sources=sources, offline=rendered, record=record)
+        if record is None:
+            run.extend(found)
+            continue
+        deltas[display] = record.get("delta") or []
+        questions = record.get("questions")
+        if not questions:
+            run.extend(found)
+            continue
+        index = {id(f): i for i, f in enumerate(found)}
+        asked = [(index[id(q[0])], *q[1:]) for q in questions if id(q[0]) in index]
+        if not asked:
+            run.extend(found)
+            continue
+        if run:
+            segments.append(("r", run))
+            run = []
+        segments.append(("q", display, found, asked))
+    if run or not segments:
+        segments.append(("r", run))
+    return segments, deltas
+
+
+def _quiet(settings: Settings) -> Settings:
+    """``settings`` with no rule selected: the lint's bookkeeping alone (a migration's delta)."""
+    return settings.replace(select=frozenset(), extend_select=frozenset(), per_path_ignores=())
 
 
 def read_source(file: str) -> str:

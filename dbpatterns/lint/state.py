@@ -2,8 +2,33 @@
 
 from __future__ import annotations
 
+from ..sql.knowledge import column_type
 from ..sql.locks import LOCK_STRENGTH
 from ..sql.nodes import bare, bare_relation, walk
+
+
+def table_key(schema: str | None, name: str | None) -> str | None:
+    """A table's name as the lint's knowledge keys it: ``schema.table``, or ``table`` alone in the default
+    schema (written ``public.table`` or unqualified): ``new.settings`` and ``events.settings`` stay apart."""
+    if not name:
+        return None
+    return name if not schema or schema == "public" else f"{schema}.{name}"
+
+
+def relation_key(rangevar: dict | None) -> str | None:
+    """``table_key`` of a RangeVar."""
+    if not rangevar:
+        return None
+    rv = rangevar.get("RangeVar", rangevar)
+    return table_key(rv.get("schemaname"), rv.get("relname"))
+
+
+def name_key(name: str | None) -> str | None:
+    """``table_key`` of a name written ``schema.table`` or ``table``."""
+    if not name:
+        return None
+    schema, _, table = name.rpartition(".")
+    return table_key(schema or None, table)
 
 
 class MigrationState:
@@ -14,7 +39,7 @@ class MigrationState:
         "local_lock_timeout", "created_tables", "created_columns", "created_indexes", "created_constraints",
         "indexed_columns", "held_locks", "not_valid_in_tx", "not_null_checks", "validated_not_null",
         "validated_unknown", "column_types", "reported_lock_timeout", "checked_columns", "pending_fks",
-        "upgrade_created",
+        "upgrade_created", "created_keys", "delta", "questions", "prior",
     )  # fmt: skip
 
     def __init__(self, in_transaction: bool = False, upgrade_created: MigrationState | None = None) -> None:
@@ -40,16 +65,52 @@ class MigrationState:
         self.pending_fks: list = []  # foreign keys waiting for an index by the end
         # A downgrade knows what its upgrade created: dropping it again is expected.
         self.upgrade_created = upgrade_created
+        self.created_keys: set[str] = set()  # created_tables, schema-qualified (``table_key``)
+        # In an ordered history (Alembic revisions, a folder of versioned SQL files): what this migration
+        # does to the schema (``delta``: operations ``Schema.apply`` replays) and the type changes whose old
+        # type only the earlier migrations know (``questions``). None for a lone file.
+        self.delta: list | None = None
+        self.questions: list | None = None
+        self.prior: Schema | None = None  # the schema the earlier migrations left, when already known
 
     # ---- questions the rules ask
 
     def is_new(self, table: str | None) -> bool:
-        """Created in this migration (or, in a downgrade, by its upgrade: dropping it is expected)."""
+        """Created in this migration (or, in a downgrade, by its upgrade: dropping it is expected). A
+        schema-qualified name matches only a table created in that schema; a bare name (as lock lists
+        carry them) any table of that name."""
         if not table:
             return False
-        name = bare(table)
         up = self.upgrade_created
-        return name in self.created_tables or (up is not None and name in up.created_tables)
+        if "." in table:
+            key = name_key(table)
+            return key in self.created_keys or (up is not None and key in up.created_keys)
+        return table in self.created_tables or (up is not None and table in up.created_tables)
+
+    def old_type(self, table: str | None, column: str) -> tuple[str, tuple[int, ...]] | None:
+        """The type ``column`` of ``table`` has before the current statement, when known: set in this
+        migration, or (``prior``) left by the earlier ones."""
+        key = name_key(table)
+        found = self.column_types.get((key, column))
+        if found is None and self.upgrade_created is not None:  # a downgrade: what its upgrade set
+            found = self.upgrade_created.column_types.get((key, column))
+        if found is not None:
+            return column_type(found)
+        if self.prior is not None:
+            return self.prior.column_type(key, column)
+        return None
+
+    def check_on(self, table: str | None, column: str) -> str | None:
+        """A CHECK constraint naming ``column``, seen in this migration or left by the earlier ones."""
+        key = name_key(table)
+        found = self.checked_columns.get((key, column))
+        if found is None and self.prior is not None:
+            found = self.prior.check_on(key, column)
+        return found
+
+    def record(self, *op) -> None:
+        if self.delta is not None:
+            self.delta.append(op)
 
     def created_by_upgrade(self, kind: str, key) -> bool:
         up = self.upgrade_created
@@ -110,35 +171,84 @@ class MigrationState:
                 held_locks[table] = mode
 
 
+def portable_delta(delta) -> list:
+    """A delta as JSON can hold it: column types as [name, typmods]."""
+    return [list(op) if op[0] != "c" else ["c", op[1], op[2], list(op[3])] for op in compact_delta(delta)]
+
+
+_SHARED: dict = {}  # one object per distinct name: pickle writes each once per chunk
+_SIMPLE_TYPES: dict = {}  # a type name written without typmods -> its (name, ()) tuple
+
+
+def compact_delta(delta) -> list:
+    """A delta to send to another process: column types as (name, typmods) tuples instead of parse tree
+    nodes, names and types shared, so that pickling and unpickling thousands of them stays cheap."""
+    shared, simple_types = _SHARED, _SIMPLE_TYPES
+    if len(shared) > 100_000:
+        shared.clear()
+    out = []
+    append = out.append
+    for op in delta:
+        if op[0] != "c":
+            append(op)
+            continue
+        node = op[3]
+        if type(node) is dict:
+            names = node["names"]
+            last = names[-1].get("String") if names else None
+            if last is not None and "typmods" not in node and "arrayBounds" not in node:
+                simple = last["sval"]
+                found = simple_types.get(simple)
+                if found is None:
+                    found = simple_types[simple] = column_type({"typeName": node})
+            else:
+                found = column_type({"typeName": node})
+        elif node is None:
+            found = ("", ())
+        else:
+            found = (node[0], tuple(node[1]))
+        key = op[1]
+        column = op[2]
+        append(("c", shared.setdefault(key, key), shared.setdefault(column, column), found))
+    return out
+
+
 def _record_create(state: MigrationState, body: dict) -> None:
     table = bare_relation(body.get("relation"))
     if not table:
         return
+    key = relation_key(body.get("relation"))
     state.created_tables.add(table)
+    state.created_keys.add(key)
+    state.record("t", key)
     for elt in body.get("tableElts") or ():
         col = elt.get("ColumnDef")
         if col:
-            _record_column(state, table, col)
+            _record_column(state, table, key, col)
             continue
         con = elt.get("Constraint")
         if con:
-            _record_constraint(state, table, con)
+            _record_constraint(state, table, key, con)
 
 
 def _record_create_as(state: MigrationState, body: dict) -> None:
     into = body.get("into", {}).get("IntoClause", body.get("into", {}))
     table = bare_relation(into.get("rel"))
     if table:
+        key = relation_key(into.get("rel"))
         state.created_tables.add(table)
+        state.created_keys.add(key)
+        state.record("t", key)
 
 
-def _record_column(state: MigrationState, table: str, col: dict) -> None:
+def _record_column(state: MigrationState, table: str, key: str, col: dict) -> None:
     name = col.get("colname")
     if not name:
         return
-    key = (table, name)
-    state.created_columns.add(key)
-    state.column_types[key] = col
+    state.created_columns.add((table, name))
+    state.column_types[(key, name)] = col
+    if state.delta is not None:  # the type as written: read only if a later migration asks (Schema)
+        state.delta.append(("c", key, name, col.get("typeName")))
     for con in col.get("constraints") or ():
         c = con.get("Constraint")
         if c is None:
@@ -147,10 +257,12 @@ def _record_column(state: MigrationState, table: str, col: dict) -> None:
         if contype == "CONSTR_PRIMARY" or contype == "CONSTR_UNIQUE":
             state.indexed_columns.setdefault(table, set()).add((name,))
         elif contype == "CONSTR_CHECK":
-            state.checked_columns[key] = c.get("conname") or f"{table}_{name}_check"
+            check = c.get("conname") or f"{table}_{name}_check"
+            state.checked_columns[(key, name)] = check
+            state.record("k", key, name, check)
 
 
-def _record_constraint(state: MigrationState, table: str, con: dict) -> None:
+def _record_constraint(state: MigrationState, table: str, key: str, con: dict) -> None:
     name = con.get("conname")
     if name:
         state.created_constraints.add((table, name))
@@ -163,7 +275,9 @@ def _record_constraint(state: MigrationState, table: str, con: dict) -> None:
             if kind == "ColumnRef":
                 fields = [f["String"]["sval"] for f in node.get("fields", ()) if "String" in f]
                 if fields:
-                    state.checked_columns[(table, fields[-1])] = name or f"{table}_check"
+                    check = name or f"{table}_check"
+                    state.checked_columns[(key, fields[-1])] = check
+                    state.record("k", key, fields[-1], check)
     if con.get("contype") in ("CONSTR_CHECK", "CONSTR_NOTNULL") and name:
         column = not_null_check_column(con)
         if column:
@@ -192,17 +306,18 @@ def _record_alter(state: MigrationState, body: dict) -> None:
     table = bare_relation(body.get("relation"))
     if not table:
         return
+    key = relation_key(body.get("relation"))
     for item in body.get("cmds") or ():
         cmd = item.get("AlterTableCmd", {})
         sub = cmd.get("subtype")
         if sub == "AT_AddColumn":
             col = cmd.get("def", {}).get("ColumnDef")
             if col:
-                _record_column(state, table, col)
+                _record_column(state, table, key, col)
         elif sub == "AT_AddConstraint":
             con = cmd.get("def", {}).get("Constraint")
             if con:
-                _record_constraint(state, table, con)
+                _record_constraint(state, table, key, con)
                 if con.get("skip_validation") and con.get("conname"):
                     state.not_valid_in_tx.add((table, con["conname"]))
         elif sub == "AT_ValidateConstraint":
@@ -215,7 +330,37 @@ def _record_alter(state: MigrationState, body: dict) -> None:
         elif sub == "AT_AlterColumnType":
             col = cmd.get("def", {}).get("ColumnDef")
             if col and cmd.get("name"):
-                state.column_types[(table, cmd["name"])] = col
+                state.column_types[(key, cmd["name"])] = col
+                if state.delta is not None:
+                    state.delta.append(("c", key, cmd["name"], col.get("typeName")))
+        elif sub == "AT_DropColumn" and cmd.get("name"):
+            state.column_types.pop((key, cmd["name"]), None)
+            state.record("dc", key, cmd["name"])
+        elif sub == "AT_DropConstraint" and cmd.get("name"):
+            state.record("dk", key, cmd["name"])
+
+
+def _record_drop(state: MigrationState, body: dict) -> None:
+    if body.get("removeType") != "OBJECT_TABLE" or state.delta is None:
+        return
+    for obj in body.get("objects") or ():
+        names = [n["String"]["sval"] for n in obj.get("List", {}).get("items", ()) if "String" in n]
+        if names:
+            state.record("dt", table_key(names[-2] if len(names) > 1 else None, names[-1]))
+
+
+def _record_rename(state: MigrationState, body: dict) -> None:
+    if state.delta is None:
+        return
+    kind = body.get("renameType")
+    rv = body.get("relation") or {}
+    key = relation_key(rv)
+    if not key or not body.get("newname"):
+        return
+    if kind == "OBJECT_TABLE":
+        state.record("rt", key, table_key(rv.get("schemaname"), body["newname"]))
+    elif kind == "OBJECT_COLUMN" and body.get("subname"):
+        state.record("rc", key, body["subname"], body["newname"])
 
 
 def _record_index(state: MigrationState, body: dict) -> None:
@@ -273,4 +418,77 @@ _RECORDERS = {
     "IndexStmt": _record_index,
     "VariableSetStmt": _record_set,
     "SelectStmt": _record_select,
+    "DropStmt": _record_drop,
+    "RenameStmt": _record_rename,
 }
+
+
+class Schema:
+    """What the earlier migrations of a history left: the tables (``table_key``), their columns' types
+    (canonical name, typmods) and the CHECK constraints naming a column. Built by replaying each
+    migration's ``MigrationState.delta`` in history order."""
+
+    __slots__ = ("tables", "checks")
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, tuple[str, tuple[int, ...]]]] = {}
+        self.checks: dict[str, dict[str, str]] = {}  # table -> column -> a CHECK constraint naming it
+
+    def copy(self) -> Schema:
+        other = Schema()
+        other.tables = {k: dict(v) for k, v in self.tables.items()}
+        other.checks = {k: dict(v) for k, v in self.checks.items()}
+        return other
+
+    def check_on(self, key: str | None, column: str) -> str | None:
+        named = self.checks.get(key)
+        return None if named is None else named.get(column)
+
+    def column_type(self, key: str | None, column: str) -> tuple[str, tuple[int, ...]] | None:
+        columns = self.tables.get(key)
+        found = None if columns is None else columns.get(column)
+        if isinstance(found, dict):  # a TypeName node as the parser gave it
+            found = columns[column] = column_type({"typeName": found})
+        elif isinstance(found, list):  # (name, typmods) read back from JSON
+            found = columns[column] = (found[0], tuple(found[1]))
+        return found or None
+
+    def apply(self, delta, keys: set[str] | None = None) -> None:
+        """Replay a migration's ``MigrationState.delta``. A column's type is a TypeName node (from the
+        parser), a (name, typmods) tuple (``compact_delta``) or [name, typmods] (from the cache); it is
+        read when asked for. ``keys``: only the operations on these tables (a rename's source must be
+        among them for its target's)."""
+        tables, checks = self.tables, self.checks
+        for op in delta:
+            kind, key = op[0], op[1]
+            if keys is not None and key not in keys:
+                continue
+            if kind == "c":
+                tables.setdefault(key, {})[op[2]] = op[3]
+            elif kind == "t":
+                tables.setdefault(key, {})
+            elif kind == "k":
+                checks.setdefault(key, {})[op[2]] = op[3]
+            elif kind == "dc":
+                tables.get(key, {}).pop(op[2], None)
+                checks.get(key, {}).pop(op[2], None)
+            elif kind == "dk":
+                named = checks.get(key)
+                if named:
+                    for column in [c for c, name in named.items() if name == op[2]]:
+                        del named[column]
+            elif kind == "dt":
+                tables.pop(key, None)
+                checks.pop(key, None)
+            elif kind == "rt":
+                if key in tables:
+                    tables[op[2]] = tables.pop(key)
+                if key in checks:
+                    checks[op[2]] = checks.pop(key)
+            elif kind == "rc":
+                columns = tables.get(key)
+                if columns is not None and op[2] in columns:
+                    columns[op[3]] = columns.pop(op[2])
+                named = checks.get(key)
+                if named and op[2] in named:
+                    named[op[3]] = named.pop(op[2])

@@ -108,13 +108,22 @@ def lint_migration(
     ] = None,
     pg_version: PgVersion = None,
     name: Section = None,
+    start_after: Annotated[
+        str | None,
+        Field(
+            description="with path: report nothing for this revision (or SQL file name) and the ones before "
+            "it (default: [tool.dbpatterns] start_after)"
+        ),
+    ] = None,
 ) -> LintResult:
     """Lint a PostgreSQL migration for locks, table rewrites, breaking changes and missing rollbacks.
 
     Every finding names the lock the statement takes, whether it rewrites the table, and the safe recipe.
-    Settings come from [tool.dbpatterns] in the project's pyproject.toml.
+    Settings come from [tool.dbpatterns] in the project's pyproject.toml. A revision of a project is linted
+    knowing what its ancestors did to the schema.
     """
-    from dbpatterns.lint import lint_paths, lint_text, load_settings
+    from dbpatterns.lint import lint_text, load_settings
+    from dbpatterns.lint.run import lint_report
 
     _one_of(sql, path, "the migration's")
     settings = load_settings(project_root())
@@ -127,11 +136,18 @@ def lint_migration(
 
         text = check_input(sql, "sql")
         findings = lint_text(text, "<revision>.py" if looks_like_revision(text) else "<sql>", settings)
+        skipped = None
     else:
-        findings, _ = lint_paths(_inside_root(confine(path, what="path"), settings), settings, jobs=1)
+        result = lint_report(
+            _inside_root(confine(path, what="path"), settings),
+            settings,
+            jobs=1,
+            start_after=[start_after] if start_after else None,
+        )
+        findings, skipped = result.findings, result.skipped
         for f in findings:
             f.path = relative(f.path)
-    return LintResult(findings=[f.to_dict() for f in findings])
+    return LintResult(findings=[f.to_dict() for f in findings], skipped=skipped)
 
 
 @guarded

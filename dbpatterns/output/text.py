@@ -71,14 +71,18 @@ def json_items(findings: list[Finding]) -> bytes:
     return data.replace(b"\n", b"\n  ")[2:-4]
 
 
-def json_pieces(parts: list[bytes]) -> list[bytes]:
+def json_pieces(parts: list[bytes], extra: dict | None = None) -> list[bytes]:
     """``{"findings": [...]}`` around the ``json_items`` parts, in order, as pieces to write one after
-    the other: joining megabytes of findings into one bytes object only to write it costs a copy."""
+    the other: joining megabytes of findings into one bytes object only to write it costs a copy.
+    ``extra``: top-level keys after ``findings`` (lint's ``skipped``)."""
     parts = [part for part in parts if part]
+    tail = b"".join(
+        b",\n  " + json.dumps(k).encode() + b": " + json.dumps(v).encode() for k, v in (extra or {}).items()
+    )
     if not parts:
-        return [b'{\n  "findings": []\n}\n']
+        return [b'{\n  "findings": []' + tail + b"\n}\n"]
     pieces = [b'{\n  "findings": [\n']
     for part in parts:
         pieces += (part, b",\n")
-    pieces[-1] = b"\n  ]\n}\n"
+    pieces[-1] = b"\n  ]" + tail + b"\n}\n"
     return pieces

@@ -6,6 +6,7 @@ from ...sql.knowledge import SERIAL_TYPES, binary_coercible, column_type, parse_
 from ...sql.locks import ACCESS_EXCLUSIVE
 from ...sql.nodes import bare, constraints_by_type, qualified, type_name
 from ..registry import rule
+from ..state import name_key
 
 
 def _column(node) -> dict:
@@ -339,7 +340,9 @@ def change_column_type(ctx, node):
     ## What it does
     Flags `ALTER COLUMN ... TYPE` unless the lint can see the change is binary-coercible: varchar widening,
     varchar to text, raising a numeric's precision at the same scale, removing a length or precision limit,
-    cidr to inet. The old type comes from the same migration or from Alembic's `existing_type`. A `USING`
+    cidr to inet. The old type comes from the same migration, from Alembic's `existing_type`, or from the
+    earlier migrations of the history (the revisions before it in an Alembic project, the files before it
+    in a folder of versioned SQL files); only for a lone file does the finding say it "may" rewrite. A `USING`
     expression other than the column itself (or its cast to the new type) is evaluated for every row, so
     it rewrites whatever the types.
 
@@ -364,20 +367,19 @@ def change_column_type(ctx, node):
     col = _column(node)
     column = node.get("name", "the_column")
     table = ctx.table
+    state = ctx.state
     new = column_type(col)
-    old_def = ctx.state.column_types.get((bare(table), column))
-    old = column_type(old_def) if old_def else None
+    old = state.old_type(table, column)
     op = getattr(ctx, "op", None)
     if old is None and op is not None and getattr(op, "existing_type", None):
         old = parse_type(op.existing_type)
     using = col.get("raw_default")  # USING expr
     computed = using is not None and not _is_column(using, column, new)
     if old is not None and not computed and binary_coercible(old, new):
-        check = ctx.state.checked_columns.get((bare(table), column))
+        check = state.check_on(table, column)
         if check:
             ctx.report(
-                "ALTER COLUMN {column} TYPE needs no rewrite, but CHECK constraint {check} on it is "
-                "re-verified with a full scan of {table} under ACCESS EXCLUSIVE",
+                _CHECK_MESSAGE,
                 lock=ACCESS_EXCLUSIVE,
                 table=table,
                 column=column,
@@ -391,8 +393,8 @@ def change_column_type(ctx, node):
     elif old is None:
         why = "the old type is not known here, so it may rewrite {table} and rebuild its indexes"
     else:
-        old_sql = _type_sql(old)
-        why = f"{old_sql} to {new_sql} is not binary-coercible: {{table}} and its indexes are rewritten"
+        why = _rewrite_why(old, new)
+    before = len(ctx.findings)
     ctx.report(
         "ALTER COLUMN {column} TYPE " + new_sql + " takes ACCESS EXCLUSIVE; " + why,
         lock=ACCESS_EXCLUSIVE,
@@ -402,6 +404,38 @@ def change_column_type(ctx, node):
         column=column,
         type=new_sql,
     )
+    if old is None and not computed and state.questions is not None and len(ctx.findings) > before:
+        # the earlier migrations of the history may know the old type: settled by settle_type_change
+        state.questions.append((ctx.findings[-1], name_key(table), column, new))
+
+
+_CHECK_MESSAGE = (
+    "ALTER COLUMN {column} TYPE needs no rewrite, but CHECK constraint {check} on it is re-verified with a "
+    "full scan of {table} under ACCESS EXCLUSIVE"
+)
+
+
+def _rewrite_why(old, new) -> str:
+    change = f"{_type_sql(old)} to {_type_sql(new)}"
+    return change + " is not binary-coercible: {table} and its indexes are rewritten"
+
+
+def settle_type_change(finding, column: str, old, new, check: str | None):
+    """The hedged finding of a type change whose old type the history knows (``old``, and ``check``: a
+    CHECK constraint on the column): None when the change is binary-coercible with no CHECK to re-verify,
+    else the finding as the rule reports it with that knowledge (the rewrite certain, or the CHECK scan)."""
+    import dataclasses
+
+    table = finding.table or "the_table"
+    if binary_coercible(old, new):
+        if not check:
+            return None
+        message = _CHECK_MESSAGE.format(column=column, check=check, table=table)
+        return dataclasses.replace(finding, message=message, rewrites=False, hedged=False)
+    message = f"ALTER COLUMN {column} TYPE {_type_sql(new)} takes ACCESS EXCLUSIVE; " + _rewrite_why(
+        old, new
+    ).format(table=table)
+    return dataclasses.replace(finding, message=message, rewrites=True, hedged=False)
 
 
 _DISPLAY = {

@@ -1,0 +1,365 @@
+"""The schema flows through a history (issue 17): a revision knows what its ancestors created, whichever
+way it is selected; SQL folders in version order; start_after, --since and baseline (issue 16)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from alembic_builder import write_project
+
+from dbpatterns.cli import main
+from dbpatterns.errors import InputError
+from dbpatterns.lint import Settings, load_settings
+from dbpatterns.lint.history import natural_key, sql_version
+from dbpatterns.lint.run import lint_report
+
+CREATE = """
+op.create_table(
+    "events",
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("name", sa.String(100)),
+    sa.Column("price", sa.Numeric(10, 2)),
+    sa.Column("n", sa.Integer()),
+)
+op.create_table("settings", sa.Column("id", sa.Integer()), sa.Column("v", sa.String(10)), schema="new")
+"""
+
+CHANGE = """
+op.alter_column("events", "name", type_=sa.String(200))
+op.alter_column("events", "price", type_=sa.Numeric())
+op.alter_column("events", "n", type_=sa.BigInteger())
+op.alter_column("settings", "v", type_=sa.Text(), schema="events")
+"""
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("DBPATTERNS_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _project(root, *more):
+    revisions = [("r1", None, CREATE, "pass"), ("r2", "r1", CHANGE, "pass")]
+    parent = "r2"
+    for i, body in enumerate(more, 3):
+        revisions.append((f"r{i}", parent, body, "pass"))
+        parent = f"r{i}"
+    return write_project(root, revisions)
+
+
+def _types(findings, file=None):
+    return sorted(
+        (f.message.split(" TYPE ")[1].split(" ")[0], f.hedged, f.rewrites)
+        for f in findings
+        if f.rule == "change-column-type" and (file is None or f.path.endswith(file))
+    )
+
+
+def test_a_revision_knows_the_columns_its_ancestors_created(tmp_path, cache):
+    root = _project(tmp_path / "p")
+    result = lint_report([str(root)], Settings(), jobs=1)
+    type_changes = [f for f in result.findings if f.rule == "change-column-type"]
+    # varchar(100) -> varchar(200) and numeric(10,2) -> numeric: binary-coercible, not reported;
+    # int -> bigint: a certain rewrite; events.settings is not the new.settings that r1 created
+    assert [(f.message, f.hedged) for f in type_changes if "bigint" in f.message] == [
+        (
+            "ALTER COLUMN n TYPE bigint takes ACCESS EXCLUSIVE; integer to bigint is not binary-coercible: "
+            "events and its indexes are rewritten",
+            False,
+        )
+    ]
+    twin = [f for f in type_changes if f.table == "events.settings"]
+    assert len(twin) == 1 and twin[0].hedged and "may rewrite" in twin[0].message
+    assert len(type_changes) == 2
+
+
+def test_one_revision_alone_gets_its_ancestors_state_from_the_cache(tmp_path, cache):
+    root = _project(tmp_path / "p")
+    full = lint_report([str(root)], Settings(), jobs=1).findings
+    one = root / "migrations" / "versions" / "r2.py"
+    for _ in range(2):  # the second run reads the ancestors' state from the cache
+        alone = lint_report([str(one)], Settings(), jobs=1).findings
+        assert _types(alone) == _types(full, "r2.py") == [("bigint", False, True), ("text", True, True)]
+    assert list(cache.rglob("*.json"))
+    # an edit of the ancestor is seen (the cache is keyed by content)
+    r1 = root / "migrations" / "versions" / "r1.py"
+    r1.write_text(r1.read_text().replace('sa.Column("n", sa.Integer())', 'sa.Column("n", sa.BigInteger())'))
+    assert _types(lint_report([str(one)], Settings(), jobs=1).findings) == [("text", True, True)]
+
+
+def test_a_lone_revision_file_keeps_the_hedged_wording(tmp_path, cache):
+    alone = tmp_path / "r2.py"
+    alone.write_text((_project(tmp_path / "p") / "migrations" / "versions" / "r2.py").read_text())
+    found = lint_report([str(alone)], Settings(), jobs=1).findings
+    assert _types(found) == [
+        ("bigint", True, True),
+        ("numeric", True, True),
+        ("text", True, True),
+        ("varchar(200)", True, True),
+    ]
+
+
+def test_a_downgrade_knows_what_its_upgrade_changed(tmp_path, cache):
+    root = write_project(
+        tmp_path / "p",
+        [
+            ("r1", None, 'op.create_table("t", sa.Column("n", sa.Integer()))', "pass"),
+            (
+                "r2",
+                "r1",
+                'op.alter_column("t", "n", type_=sa.BigInteger())',
+                'op.alter_column("t", "n", type_=sa.Integer())',
+            ),
+        ],
+    )
+    found = lint_report([str(root)], Settings(), jobs=1).findings
+    assert _types(found) == [("bigint", False, True), ("integer", False, True)]
+
+
+def test_branches_see_only_their_own_ancestors(tmp_path, cache):
+    root = write_project(
+        tmp_path / "p",
+        [
+            ("a", None, 'op.create_table("t", sa.Column("n", sa.Integer()))', "pass"),
+            ("b1", "a", 'op.alter_column("t", "n", type_=sa.Text())', "pass"),
+            ("b2", "a", 'op.alter_column("t", "n", type_=sa.BigInteger())', "pass"),
+        ],
+    )
+    found = lint_report([str(root)], Settings(), jobs=1).findings
+    # b2 does not see b1's text column: integer -> bigint, not text -> bigint
+    assert [f.message.split("; ")[1].split(":")[0] for f in found if f.rule == "change-column-type"] == [
+        "integer to text is not binary-coercible",
+        "integer to bigint is not binary-coercible",
+    ]
+
+
+SQL_V1 = "CREATE TABLE events (id int PRIMARY KEY, name varchar(100), n int);\n"
+SQL_V2 = "ALTER TABLE events ALTER COLUMN name TYPE varchar(50);\n"
+SQL_V10 = "ALTER TABLE events ALTER COLUMN name TYPE text;\nALTER TABLE events ALTER COLUMN n TYPE bigint;\n"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("V1__init.sql", "V2__narrow.sql", "V10__later.sql"),
+        ("1_init.up.sql", "2_narrow.up.sql", "10_later.up.sql"),
+        ("0001_init.sql", "0002_narrow.sql", "0010_later.sql"),
+    ],
+)
+def test_sql_folders_in_version_order(tmp_path, cache, names):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for name, text in zip(names, (SQL_V1, SQL_V2, SQL_V10), strict=True):
+        (folder / name).write_text(text)
+    if names[0].endswith(".up.sql"):  # a down file is not part of the forward state
+        (folder / "3_undo.down.sql").write_text("ALTER TABLE events ALTER COLUMN n TYPE text;\n")
+    found = lint_report([str(folder)], Settings(), jobs=1).findings
+    # V2 narrows varchar(100) to varchar(50): a rewrite; V10 comes after V2 (varchar(50) -> text: clean)
+    assert _types(found, names[1]) == [("varchar(50)", False, True)]
+    assert _types(found, names[2]) == [("bigint", False, True)]
+    alone = lint_report([str(folder / names[2])], Settings(), jobs=1).findings
+    assert _types(alone) == [("bigint", False, True)]
+
+
+def test_version_names():
+    assert sql_version("V1_2__x.sql") == ((1, 2), True)
+    assert sql_version("U3__x.sql") == ((3,), False)
+    assert sql_version("12_add.down.sql") == ((12,), False)
+    assert sql_version("R__views.sql") is None and sql_version("schema.sql") is None
+    assert sorted(["V10__b.sql", "V2__a.sql", "V1.1__c.sql"], key=natural_key) == [
+        "V1.1__c.sql",
+        "V2__a.sql",
+        "V10__b.sql",
+    ]
+
+
+UNSAFE = 'op.add_column("events", sa.Column("plan", sa.Text(), nullable=False))'
+SAFE = 'op.add_column("events", sa.Column("note", sa.Text()))'
+
+
+def test_start_after_reports_only_what_comes_after(tmp_path, cache, capsys):
+    root = _project(tmp_path / "p", UNSAFE)
+    full = lint_report([str(root)], Settings(), jobs=1)
+    assert {f.path.rsplit("/", 1)[-1] for f in full.findings} >= {"r2.py", "r3.py"}
+    after_head = lint_report([str(root)], Settings(), jobs=1, start_after=["r3"])
+    assert after_head.findings == [] and after_head.skipped == 3
+    after_r2 = lint_report([str(root)], Settings(), jobs=1, start_after="r2")
+    assert after_r2.findings == [f for f in full.findings if f.path.endswith("r3.py")]
+    assert after_r2.skipped == 2
+    # the JSON report's top-level skipped, and the text report's line
+    assert main(["lint", str(root), "--start-after", "r2", "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["skipped"] == 2 and {f["path"].rsplit("/", 1)[-1] for f in doc["findings"]} == {"r3.py"}
+    assert main(["lint", str(root), "--start-after", "r3"]) == 0
+    assert "3 migration(s) at or before start_after skipped" in capsys.readouterr().out
+    with pytest.raises(InputError, match="'nope' is not a revision"):
+        lint_report([str(root)], Settings(), jobs=1, start_after=["nope"])
+
+
+def test_start_after_names_a_file_in_a_sql_folder(tmp_path, cache):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for name, text in (("V1__a.sql", SQL_V1), ("V2__b.sql", SQL_V2), ("V10__c.sql", SQL_V10)):
+        (folder / name).write_text(text)
+    result = lint_report([str(folder)], Settings(), jobs=1, start_after=["V2__b.sql"])
+    assert {f.path.rsplit("/", 1)[-1] for f in result.findings} == {"V10__c.sql"} and result.skipped == 2
+    assert _types(result.findings) == [("bigint", False, True)]
+
+
+def _git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_since_lints_only_what_changed_with_the_ancestors_state(tmp_path, cache):
+    root = _project(tmp_path / "p")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "-c", "user.email=t@t", "-c", "user.name=t", "add", ".")
+    _git(root, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "history")
+    _git(root, "checkout", "-qb", "feature")
+    (root / "migrations" / "versions" / "r3.py").write_text(
+        (root / "migrations" / "versions" / "r2.py")
+        .read_text()
+        .replace("revision = 'r2'", "revision = 'r3'")
+        .replace("down_revision = 'r1'", "down_revision = 'r2'")
+        .replace(CHANGE.strip().splitlines()[0], 'op.alter_column("events", "n", type_=sa.Text())')
+    )
+    result = lint_report([str(root)], Settings(), jobs=1, since="main")
+    assert {f.path.rsplit("/", 1)[-1] for f in result.findings} == {"r3.py"} and result.files == 1
+    assert "bigint to text is not binary-coercible" in " ".join(f.message for f in result.findings)
+    with pytest.raises(InputError, match="fetch-depth: 0"):
+        lint_report([str(root)], Settings(), jobs=1, since="origin/main")
+
+
+def test_baseline_keeps_comments_and_check_passes_then_fails(tmp_path, cache, capsys):
+    root = _project(tmp_path / "p")
+    (root / "pyproject.toml").write_text(
+        '# the project\n[project]\nname = "app"  # keep me\n\n'
+        "[tool.dbpatterns]\n# our settings\npg_version = 16\n"
+    )
+    assert main(["baseline", "--project", str(root), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["start_after"] == ["r2"] and doc["path"] == str(root / "pyproject.toml")
+    text = (root / "pyproject.toml").read_text()
+    assert text.startswith('# the project\n[project]\nname = "app"  # keep me\n')
+    assert "# our settings\npg_version = 16\n" in text and 'start_after = ["r2"]' in text
+    assert main(["lint", str(root), "--project", str(root)]) == 0  # the settings' start_after
+    capsys.readouterr()
+    (root / "migrations" / "versions" / "r3.py").write_text(
+        (root / "migrations" / "versions" / "r2.py")
+        .read_text()
+        .replace("revision = 'r2'", "revision = 'r3'")
+        .replace("down_revision = 'r1'", "down_revision = 'r2'")
+        .replace(CHANGE.strip().splitlines()[0], UNSAFE)
+    )
+    assert main(["lint", str(root), "--project", str(root), "--format", "json"]) == 1
+    assert {f["path"].rsplit("/", 1)[-1] for f in json.loads(capsys.readouterr().out)["findings"]} == {
+        "r3.py"
+    }
+
+
+def test_baseline_creates_a_pyproject_beside_the_alembic_config(tmp_path, cache):
+    from dbpatterns.baseline import record_baseline
+
+    root = _project(tmp_path / "p")
+    done = record_baseline(root)
+    assert done.created and done.path == root / "pyproject.toml"
+    assert (root / "pyproject.toml").read_text() == '[tool.dbpatterns]\nstart_after = ["r2"]\n'
+
+
+def test_what_the_history_settles_matches_the_server(tmp_path, cache, pg_url):
+    """On PostgreSQL 18: the table's relfilenode changes exactly for the changes the lint, knowing the
+    history, calls rewrites (varchar(100) -> varchar(200), varchar -> text and numeric(10,2) -> numeric
+    keep it; int -> bigint and varchar(100) -> varchar(50) change it)."""
+    import psycopg
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "V1__init.sql").write_text(
+        "CREATE TABLE events (id int PRIMARY KEY, name varchar(100), label varchar(100), price numeric(10,2),"
+        " n int, code varchar(100));\n"
+    )
+    changes = [
+        "ALTER TABLE events ALTER COLUMN name TYPE varchar(200);",
+        "ALTER TABLE events ALTER COLUMN label TYPE text;",
+        "ALTER TABLE events ALTER COLUMN price TYPE numeric;",
+        "ALTER TABLE events ALTER COLUMN n TYPE bigint;",
+        "ALTER TABLE events ALTER COLUMN code TYPE varchar(50);",
+    ]
+    (folder / "V2__change.sql").write_text("\n".join(changes) + "\n")
+    found = lint_report([str(folder)], Settings(), jobs=1).findings
+    said = {f.line for f in found if f.path.endswith("V2__change.sql") and f.rewrites and not f.hedged}
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute((folder / "V1__init.sql").read_text())
+        conn.execute("INSERT INTO events SELECT g, 'a', 'b', 1, g, 'c' FROM generate_series(1, 50) g")
+        rewritten = set()
+        for line, sql in enumerate(changes, 1):
+            node = "SELECT pg_relation_filenode('events')"
+            before = conn.execute(node).fetchone()[0]
+            conn.execute(sql)
+            if conn.execute(node).fetchone()[0] != before:
+                rewritten.add(line)
+    assert rewritten == said == {4, 5}
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_worker_processes_settle_the_same_findings(tmp_path, cache, jobs):
+    """Files linted in forked workers send their deltas and questions back; the result is the same as in
+    one process, for the findings and for the JSON document the workers render in part."""
+    from dbpatterns.lint.run import lint_paths_json
+    from dbpatterns.output.text import json_bytes
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for i in range(1, 81):
+        t = f"t{i % 7}"
+        if i <= 7:
+            text = f"CREATE TABLE {t} (id int PRIMARY KEY, a varchar(10), b int, c numeric(8,2));\n"
+        elif i % 3 == 0:
+            text = f"ALTER TABLE {t} ALTER COLUMN a TYPE varchar({10 + i});\n"  # widening: clean
+        elif i % 3 == 1:
+            text = f"ALTER TABLE {t} ALTER COLUMN b TYPE bigint;\nALTER TABLE {t} ALTER COLUMN b TYPE int;\n"
+        else:
+            text = f"CREATE INDEX ix_{i} ON {t} (b);\nALTER TABLE other ALTER COLUMN x TYPE text;\n"
+        (folder / f"V{i}__step.sql").write_text(text)
+    alone = lint_report([str(folder)], Settings(), jobs=1).findings
+    shared = lint_report([str(folder)], Settings(), jobs=jobs).findings
+    assert shared == alone
+    assert [f.hedged for f in shared] == [f.hedged for f in alone]
+    kinds = {(f.rule, f.hedged) for f in alone}
+    assert ("change-column-type", True) in kinds and ("change-column-type", False) in kinds
+    assert not any("varchar(" in f.message and f.rule == "change-column-type" for f in alone)
+    pieces, count, _ = lint_paths_json([str(folder)], Settings(), jobs=jobs)
+    assert b"".join(pieces) == json_bytes(alone) and count == len(alone)
+
+
+def test_start_after_from_the_settings_leaves_other_files_alone(tmp_path, cache):
+    lone = tmp_path / "change.sql"
+    lone.write_text(SQL_V10)
+    settings = Settings(start_after=("r9",))
+    assert _types(lint_report([str(lone)], settings, jobs=1).findings) == [
+        ("bigint", True, True),
+        ("text", True, True),
+    ]
+    with pytest.raises(InputError, match="'r9' is not a revision"):  # on the command line: told
+        lint_report([str(lone)], Settings(), jobs=1, start_after=["r9"])
+    root = _project(tmp_path / "p")
+    with pytest.raises(InputError, match="'r9' is not a revision"):  # a project that knows none of them
+        lint_report([str(root)], settings, jobs=1)
+
+
+def test_baseline_of_a_sql_folder_records_its_last_file(tmp_path, cache):
+    from dbpatterns.baseline import record_baseline
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for name, text in (("V1__a.sql", SQL_V1), ("V2__b.sql", SQL_V2), ("V10__c.sql", SQL_V10)):
+        (folder / name).write_text(text)
+    done = record_baseline(folder)
+    assert done.start_after == ["V10__c.sql"] and done.created
+    settings = load_settings(folder)
+    result = lint_report([str(folder)], settings, jobs=1)
+    assert result.findings == [] and result.skipped == 3
+    with pytest.raises(InputError, match="no versioned SQL files"):
+        record_baseline(tmp_path)
