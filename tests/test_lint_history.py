@@ -363,3 +363,35 @@ def test_baseline_of_a_sql_folder_records_its_last_file(tmp_path, cache):
     assert result.findings == [] and result.skipped == 3
     with pytest.raises(InputError, match="no versioned SQL files"):
         record_baseline(tmp_path)
+
+
+def test_a_revision_of_a_named_section_gets_its_ancestors_state(tmp_path, capsys):
+    """alembic.ini with [core] and [tenant] and no [alembic] script_location: a file of either history is
+    linted with its own section's ancestors (the int -> bigint change is a certain rewrite, not 'may')."""
+    (tmp_path / "alembic.ini").write_text(
+        "[core]\nscript_location = core\n\n[tenant]\nscript_location = tenant\n"
+    )
+    for section in ("core", "tenant"):
+        versions = tmp_path / section / "versions"
+        versions.mkdir(parents=True)
+        (tmp_path / section / "env.py").write_text("")
+        (versions / "a1_create.py").write_text(
+            f'revision = "{section}1"\ndown_revision = None\n'
+            "from alembic import op\nimport sqlalchemy as sa\n\n"
+            "def upgrade():\n"
+            f'    op.create_table("{section}_t", sa.Column("id", sa.Integer(), primary_key=True))\n\n'
+            f'def downgrade():\n    op.drop_table("{section}_t")\n'
+        )
+        (versions / "a2_widen.py").write_text(
+            f'revision = "{section}2"\ndown_revision = "{section}1"\nfrom alembic import op\n'
+            "import sqlalchemy as sa\n\n"
+            "def upgrade():\n    op.execute(\"SET lock_timeout = '2s'\")\n"
+            f'    op.alter_column("{section}_t", "id", type_=sa.BigInteger())\n\n'
+            "def downgrade():\n    op.execute(\"SET lock_timeout = '2s'\")\n"
+            f'    op.alter_column("{section}_t", "id", type_=sa.Integer())\n'
+        )
+    from dbpatterns.lint import Settings, lint_paths
+
+    findings, _ = lint_paths([str(tmp_path / "tenant" / "versions" / "a2_widen.py")], Settings())
+    rewrites = [f for f in findings if f.rewrites and f.table and "tenant_t" in f.table]
+    assert rewrites and not any(f.hedged for f in rewrites)

@@ -23,6 +23,7 @@ Relative paths are taken from the configuration file's folder, whatever the work
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import os
 import re
@@ -125,6 +126,35 @@ def find_project(folder: Path, name: str | None = None) -> Project | None:
     if options.ini is None and options.toml is None:
         return None
     return options.project()
+
+
+def find_projects(folder: Path) -> list[Project]:
+    """Every Alembic project configured in ``folder``: the default one, else one per alembic.ini section
+    that has a ``script_location`` (a multi-database layout such as ``[core]`` and ``[tenant]``)."""
+    try:
+        project = find_project(folder)
+    except InputError:
+        project = None
+    if project is not None:
+        return [project]
+    ini = Path(folder) / "alembic.ini"
+    if not ini.is_file():
+        return []
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(ini, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return []
+    found = []
+    for section in parser.sections():
+        if parser.has_option(section, "script_location"):
+            try:
+                named = find_project(folder, section)
+            except InputError:
+                continue
+            if named is not None:
+                found.append(named)
+    return found
 
 
 def load_project(folder, what: str = "", name: str | None = None) -> Project:

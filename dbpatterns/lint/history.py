@@ -180,7 +180,7 @@ def _sql_history(folder: str) -> History:
 
 def _project_of(folder: str, projects: dict):
     """The Alembic project whose version folders hold ``folder`` (looked for in it and its parents)."""
-    from ..alembic.project import find_project
+    from ..alembic.project import find_projects
 
     here = folder
     seen = []
@@ -193,15 +193,13 @@ def _project_of(folder: str, projects: dict):
         if os.path.isfile(os.path.join(here, "alembic.ini")) or os.path.isfile(
             os.path.join(here, "pyproject.toml")
         ):
-            try:
-                project = find_project(Path(here))
-            except InputError:
-                project = None
-            if project is not None:
+            for project in find_projects(Path(here)):  # one per ini section in a multi-database layout
                 locations = [os.path.abspath(p) for p in project.version_locations]
                 if any(folder == loc or folder.startswith(loc + os.sep) for loc in locations):
                     found = project
                     break
+            if found is not None:
+                break
         parent = os.path.dirname(here)
         if parent == here:
             break
