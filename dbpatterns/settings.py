@@ -32,6 +32,7 @@ _KEYS = {
     "targets",
     "server_url",
     "start_after",
+    "max_file_mb",
 }
 
 
@@ -64,6 +65,7 @@ class Settings:
     # lint reports nothing for these revisions (or SQL file names) and everything before them: the history
     # a project had when it adopted the tool (`dbpatterns baseline` records it)
     start_after: tuple[str, ...] = ()
+    max_file_mb: float = 10.0  # a migration file larger than this is not read (a finding says so)
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -144,6 +146,11 @@ def settings_from_table(table: dict, where: Path) -> Settings:
             if not isinstance(table[key], bool):
                 raise bad(key, "true or false")
             values[key] = table[key]
+    if "max_file_mb" in table:
+        value = table["max_file_mb"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 4096:
+            raise bad("max_file_mb", "a number of megabytes between 0 and 4096")
+        values["max_file_mb"] = float(value)
     if "exclude" in table:
         if not isinstance(table["exclude"], list) or not all(isinstance(i, str) for i in table["exclude"]):
             raise bad("exclude", "a list of glob patterns")

@@ -178,6 +178,12 @@ def _sql_history(folder: str) -> History:
     return History("sql", folder, [Path(folder)], members)
 
 
+def project_of(folder: str, projects: dict):
+    """The Alembic project whose version folders hold ``folder``, or None (``projects``: what earlier
+    calls found, folder -> project)."""
+    return _project_of(folder, projects)
+
+
 def _project_of(folder: str, projects: dict):
     """The Alembic project whose version folders hold ``folder`` (looked for in it and its parents)."""
     from ..alembic.project import find_projects

@@ -218,19 +218,21 @@ def lint_text(
         from .rules.checksums import lint_sum_file
 
         return lint_sum_file(path, settings)
-    if path.endswith(".py"):
+    if path.endswith(".py") or path == "-":
         from ..alembic.static import looks_like_revision
 
-        if not looks_like_revision(text):
+        if looks_like_revision(text):  # standard input holding a revision is linted as one too
+            return lint_revision(text, path, settings, sources=sources, offline=offline, record=record)
+        if path != "-":
             return []
-        return lint_revision(text, path, settings, sources=sources, offline=offline, record=record)
     return lint_sql(text, path, settings, sources=sources, record=record)
 
 
 def collect(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, Path | None]]:
     """(display path, file) for every file to lint; ``-`` is stdin (file None)."""
     for display, file in _files(paths, settings):
-        yield display, None if file is None else Path(file)
+        if file != NOT_REGULAR:
+            yield display, None if file is None else Path(file)
 
 
 def _files(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, str | None]]:
@@ -256,22 +258,49 @@ def _folder(folder: Path, settings: Settings) -> Iterator[tuple[str, str]]:
     seen: set[str] = set()
     exclude = settings.exclude
     for root in roots:
-        for dirpath, dirnames, filenames in os.walk(root):
+        for dirpath, dirnames, filenames, others in _walk(str(root)):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
             base = str(Path(dirpath))  # the spelling str(Path(dirpath, name)) would give
             prefix = "" if base == "." else base if base.endswith("/") else base + "/"
-            for name in sorted(filenames):
+            for name in sorted(filenames + others):
                 if not name.endswith((".sql", ".py")):
                     continue
                 file = prefix + name
                 if file in seen or (exclude and _excluded(file, name, exclude)):
                     continue
                 seen.add(file)
-                yield file, file
+                yield file, (NOT_REGULAR if name in others else file)
     if project is not None:  # the sum file (dbpatterns sum): lint_text checks it
         from .rules.checksums import sum_file_of
 
         yield from sum_file_of(project)
+
+
+#: In place of a file a folder walk found: a FIFO, socket or device, never opened (a read could block).
+NOT_REGULAR = "\0not-a-regular-file"
+
+
+def _walk(top: str):
+    """``os.walk``'s (folder, subfolders, files) with a fourth list: entries that are neither folders nor
+    regular files (FIFOs, sockets, devices). File types come from the directory listing: no stat per file."""
+    try:
+        entries = list(os.scandir(top))
+    except OSError:
+        return
+    dirs, files, others = [], [], []
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                dirs.append(entry.name)
+            elif entry.is_file():
+                files.append(entry.name)
+            else:
+                others.append(entry.name)
+        except OSError:
+            continue
+    yield top, dirs, files, others
+    for name in dirs:
+        yield from _walk(os.path.join(top, name))
 
 
 def _excluded(file: str, name: str, exclude: tuple[str, ...]) -> bool:
@@ -701,18 +730,26 @@ def _lint_files(
     run: list[Finding] = []
     deltas: dict[str, list] = {}
     quiet = None
+    limit = int(settings.max_file_mb * 1024 * 1024)
+    base = settings
+    envs: dict[str, Settings] = {}  # a revision's folder -> the settings with its env.py's
+    projects: dict = {}
     for display, file in files:
-        if file is None:
-            text = sys.stdin.read()
-        else:
-            try:
-                text = read_source(file)
-            except UnicodeDecodeError as exc:
-                if display not in skip:
-                    run.append(_unreadable(display, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
-                continue
-            except OSError as exc:
-                raise InputError(f"{display}: cannot read: {exc.strerror}") from None
+        settings = _env_settings(base, file, envs, projects)
+        if file == NOT_REGULAR:
+            run.append(_unreadable(display, "not a regular file (a FIFO, socket or device): not read"))
+            continue
+        try:
+            text = read_source(file, limit)
+        except UnicodeDecodeError as exc:
+            if display not in skip:
+                run.append(_unreadable(display, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+            continue
+        except FileTooLarge as exc:
+            run.append(_unreadable(display, str(exc)))
+            continue
+        except OSError as exc:
+            raise InputError(f"{display}: cannot read: {exc.strerror}") from None
         record = {} if display in ordered else None
         if display in skip:  # only its effect on the schema is wanted: no rule runs
             quiet = quiet or _quiet(settings)
@@ -743,25 +780,53 @@ def _lint_files(
     return segments, deltas
 
 
+def _env_settings(settings: Settings, file: str | None, envs: dict, projects: dict) -> Settings:
+    """``settings`` with what the env.py of the revision's project sets for every revision (lock_timeout,
+    statement_timeout, transaction_per_migration: :mod:`dbpatterns.alembic.envpy`), once per folder."""
+    if not file or not file.endswith(".py"):
+        return settings
+    folder = os.path.dirname(os.path.abspath(file))
+    found = envs.get(folder)
+    if found is None:
+        from ..alembic.envpy import read_env
+        from .history import project_of
+
+        project = project_of(folder, projects)
+        found = envs[folder] = read_env(project.env_py).settings(settings) if project else settings
+    return found
+
+
 def _quiet(settings: Settings) -> Settings:
     """``settings`` with no rule selected: the lint's bookkeeping alone (a migration's delta)."""
     return settings.replace(select=frozenset(), extend_select=frozenset(), per_path_ignores=())
 
 
-def read_source(file: str) -> str:
-    """A file's text as ``Path.read_text(encoding="utf-8")`` gives it (universal newlines), read with
-    two system calls instead of an io stack per file."""
-    fd = os.open(file, os.O_RDONLY)
+class FileTooLarge(Exception):
+    """A file over the ``max_file_mb`` setting (read no further)."""
+
+
+def read_source(file: str | None, limit: int = 10 << 20) -> str:
+    """A file's text (``None``: standard input) as ``Path.read_text(encoding="utf-8")`` gives it
+    (universal newlines); :class:`FileTooLarge` past ``limit`` bytes, however the file was given (a
+    process substitution or /dev/zero has no size to look at first)."""
+    fd = sys.stdin.fileno() if file is None else os.open(file, os.O_RDONLY)
     try:
-        data = os.read(fd, 1 << 16)
+        data = os.read(fd, min(limit + 1, 1 << 16))
         if data:
             parts = [data]
-            while chunk := os.read(fd, 1 << 20):
+            size = len(data)
+            while size <= limit and (chunk := os.read(fd, min(limit + 1 - size, 1 << 20))):
                 parts.append(chunk)
+                size += len(chunk)
+            if size > limit:
+                raise FileTooLarge(
+                    f"larger than {limit / (1 << 20):.3g} MB (max_file_mb in [tool.dbpatterns]): not read"
+                )
             if len(parts) > 1:
                 data = b"".join(parts)
     finally:
-        os.close(fd)
+        if file is not None:
+            os.close(fd)
     text = data.decode("utf-8")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
