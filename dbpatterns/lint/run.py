@@ -809,7 +809,16 @@ def read_source(file: str | None, limit: int = 10 << 20) -> str:
     """A file's text (``None``: standard input) as ``Path.read_text(encoding="utf-8")`` gives it
     (universal newlines); :class:`FileTooLarge` past ``limit`` bytes, however the file was given (a
     process substitution or /dev/zero has no size to look at first)."""
-    fd = sys.stdin.fileno() if file is None else os.open(file, os.O_RDONLY)
+    if file is None:
+        try:
+            fd = sys.stdin.fileno()
+        except (AttributeError, OSError, ValueError):  # a stand-in stream (an embedding host, a test)
+            text = sys.stdin.read(limit + 1)
+            if len(text.encode(errors="surrogateescape")) > limit:
+                raise FileTooLarge(f"larger than {limit / (1 << 20):.3g} MB: not read") from None
+            return text.replace("\r\n", "\n").replace("\r", "\n")
+    else:
+        fd = os.open(file, os.O_RDONLY)
     try:
         data = os.read(fd, min(limit + 1, 1 << 16))
         if data:
