@@ -62,6 +62,7 @@ def test_bundled_example_verifies(pg_url):
         "downgrade",
         "stairway",
         "downgrade_no_trace",
+        "downgrade_keeps_data",
         "checksums",  # examples/project/migrations/dbpatterns.sum
     ]
     assert not report.skipped  # examples/project/pyproject.toml names its models

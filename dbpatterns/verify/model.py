@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: The checks in the order they run (models_match only when models are known).
-CHECKS = ("single_head", "upgrade", "models_match", "downgrade", "stairway", "downgrade_no_trace")
+CHECKS = (
+    "single_head",
+    "upgrade",
+    "models_match",
+    "downgrade",
+    "stairway",
+    "downgrade_no_trace",
+    "downgrade_keeps_data",
+)
 
 
 @dataclass(slots=True)
@@ -23,6 +31,7 @@ class Check:
 class Report:
     checks: list[Check] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # check name -> why it did not run
+    notes: list[str] = field(default_factory=list)  # what the checks could not do (tables left empty, ...)
 
     @property
     def ok(self) -> bool:
@@ -44,4 +53,5 @@ class Report:
             "ok": self.ok,
             "checks": [c.to_dict() for c in self.checks],
             "skipped": [{"name": k, "detail": v} for k, v in self.skipped.items()],
+            "notes": list(self.notes),
         }
