@@ -180,7 +180,9 @@ def _verify_values(table: dict, bad) -> dict:
         isinstance(v, dict) and set(v) <= {"before", "after"} and all(isinstance(x, str) for x in v.values())
         for v in hooks.values()
     ):
-        raise bad("verify_hooks", 'a table of "revision" = { before = "SQL or module:function", after = ... }')
+        raise bad(
+            "verify_hooks", 'a table of "revision" = { before = "SQL or module:function", after = ... }'
+        )
     values["verify_hooks"] = tuple((rev, tuple(sorted(v.items()))) for rev, v in hooks.items())
     if "verify_downgrade_to" in table:
         if not isinstance(table["verify_downgrade_to"], str):

@@ -183,9 +183,13 @@ class Runner:
         ]
         for name, owner, acl in schemas:
             statements.append(
-                sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(sql.Identifier(name), sql.Identifier(owner))
+                sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(
+                    sql.Identifier(name), sql.Identifier(owner)
+                )
             )
-            public = next((item.split("/")[0][1:] for item in acl.strip("{}").split(",") if item.startswith("=")), "")
+            public = next(
+                (item.split("/")[0][1:] for item in acl.strip("{}").split(",") if item.startswith("=")), ""
+            )
             rights = [r for flag, r in (("U", "USAGE"), ("C", "CREATE")) if flag in public]
             if rights:
                 statements.append(

@@ -8,8 +8,9 @@
 
 Checks (see :mod:`dbpatterns.verify.checks`): single_head, upgrade, models_match, downgrade, stairway,
 downgrade_no_trace, downgrade_keeps_data; every table gets generated rows before each revision (``rows``,
-default ``[tool.dbpatterns] verify_rows`` or 3; 0 turns them off). ``progress(text)`` is told each step. Input errors (not an Alembic project, an env.py that does not import, unknown models)
-raise :class:`~dbpatterns.errors.InputError` before any server starts where they can.
+default ``[tool.dbpatterns] verify_rows`` or 3; 0 turns them off). ``progress(text)`` is told each step.
+Input errors (not an Alembic project, an env.py that does not import, unknown models) raise
+:class:`~dbpatterns.errors.InputError` before any server starts where they can.
 """
 
 from __future__ import annotations

@@ -72,6 +72,7 @@ class _Verify:
         self.schemas: list = []
         self.empty: dict = {}
         self.known_notes: dict[str, str] = {}  # table -> why the generated rows were refused
+        self.generated: dict[str, int] = {}  # table -> rows generated into it (last time)
 
     # -- the run -------------------------------------------------------------------------------------
 
@@ -112,7 +113,9 @@ class _Verify:
         ids = {s.revision for s in revisions}
         lowest = self.policy.downgrade_to
         if lowest is not None and lowest not in ids:
-            raise InputError(f"[tool.dbpatterns] verify_downgrade_to: {lowest!r} is not a revision of the history")
+            raise InputError(
+                f"[tool.dbpatterns] verify_downgrade_to: {lowest!r} is not a revision of the history"
+            )
         for rev in self.policy.hooks:
             if rev not in ids:
                 raise InputError(f"[tool.dbpatterns] verify_hooks: {rev!r} is not a revision of the history")
@@ -132,7 +135,10 @@ class _Verify:
         undeclared = [h for h in heads if h not in declared]
         if self.policy.heads and not undeclared:
             report.add(
-                "single_head", True, None, f"{len(heads)} heads, as declared in verify_heads: {', '.join(heads)}"
+                "single_head",
+                True,
+                None,
+                f"{len(heads)} heads, as declared in verify_heads: {', '.join(heads)}",
             )
             return
         what = f"undeclared head(s) {', '.join(undeclared)}" if self.policy.heads else f"{len(heads)} heads"
@@ -148,7 +154,9 @@ class _Verify:
         out: set[str] = set()
         for name in self.policy.heads:
             try:
-                found = self.script.revision_map.get_revisions(name if name in self._ids() else f"{name}@head")
+                found = self.script.revision_map.get_revisions(
+                    name if name in self._ids() else f"{name}@head"
+                )
             except Exception:  # noqa: BLE001 - Alembic's resolution errors: named below
                 raise InputError(
                     f"[tool.dbpatterns] verify_heads: {name!r} is neither a revision nor a branch label"
@@ -174,15 +182,21 @@ class _Verify:
         try:
             runner.run(steps, "heads")
         except StepFailed as failed:
-            report.add("upgrade", False, failed.revision, f"{failed.what} failed: {failed.error}")
+            report.add("upgrade", False, failed.revision, self._failure(failed))
             return False
         found = runner.database_heads()
         if found != set(heads):
             raise InputError(
                 f"{runner.project.env_py} did not migrate the scratch database (it is at "
-                f"{', '.join(sorted(found)) or 'no revision'}, expected {', '.join(heads)}): {HOW_TO_PASS_URL}"
+                f"{', '.join(sorted(found)) or 'no revision'}, expected {', '.join(heads)}): "
+                + HOW_TO_PASS_URL
             )
-        report.add("upgrade", True, heads[0] if len(heads) == 1 else None, f"base to {', '.join(heads)}: {count} {'revision' if count == 1 else 'revisions'}")
+        report.add(
+            "upgrade",
+            True,
+            heads[0] if len(heads) == 1 else None,
+            f"base to {', '.join(heads)}: {count} {'revision' if count == 1 else 'revisions'}",
+        )
         return True
 
     # -- 3. models -----------------------------------------------------------------------------------
@@ -305,12 +319,13 @@ class _Verify:
                 if self._intended_stop(failed) and failed.revision == rev:
                     self.stops.add(rev)
                 else:
-                    failures.append((failed.revision or rev, f"{failed.what} failed: {failed.error}"))
+                    failures.append((failed.revision or rev, self._failure(failed)))
             if dirty or failed is not None:
                 try:
                     self._rebuild(rev)
                 except StepFailed as again:
-                    failures.append((again.revision or rev, f"{again.what} failed: {again.error}"))
+                    if (again.revision or rev, self._failure(again)) not in failures:
+                        failures.append((again.revision or rev, self._failure(again)))
                     rest = order[index + 1 :]
                     if rest:
                         report.notes.append(
@@ -331,7 +346,8 @@ class _Verify:
                 "stairway",
                 True,
                 None,
-                f"{len(revisions)} revisions: upgrade, downgrade, upgrade again ({checked} round trips{extra})",
+                f"{len(revisions)} revisions: upgrade, downgrade, upgrade again "
+                f"({checked} round trips{extra})",
             )
         for rev, found in traces.items():
             what = [d.describe(added="left behind", removed="dropped and not restored") for d in found]
@@ -342,11 +358,19 @@ class _Verify:
                 f"the downgrade of {rev} does not undo its upgrade: " + "; ".join(what),
             )
         if not traces:
-            report.add("downgrade_no_trace", True, None, "every downgrade restores the schema its upgrade found")
+            report.add(
+                "downgrade_no_trace", True, None, "every downgrade restores the schema its upgrade found"
+            )
         for rev, lost in losses.items():
-            report.add("downgrade_keeps_data", False, rev, f"the downgrade of {rev} loses data: " + "; ".join(lost))
+            report.add(
+                "downgrade_keeps_data", False, rev, f"the downgrade of {rev} loses data: " + "; ".join(lost)
+            )
         if not losses:
-            rows = "no rows generated (verify_rows = 0)" if not self.policy.rows else "every downgrade keeps the rows its upgrade found"
+            rows = (
+                "no rows generated (verify_rows = 0)"
+                if not self.policy.rows
+                else "every downgrade keeps the rows its upgrade found"
+            )
             report.add("downgrade_keeps_data", True, None, rows)
 
     def _round_trip(self, rev: str, round_trip: bool, traces: dict, losses: dict):
@@ -385,7 +409,9 @@ class _Verify:
                     traces[rev] = found
                     dirty[0] = True
                     return  # not upgraded again on a dirty database: rebuilt instead
-                yield from self._steps(ctx, runner.upgrade_steps(rev, ctx.get_current_heads()), "upgrade again", hooks=False)
+                yield from self._steps(
+                    ctx, runner.upgrade_steps(rev, ctx.get_current_heads()), "upgrade again", hooks=False
+                )
             finally:
                 cursor.close()
 
@@ -396,6 +422,19 @@ class _Verify:
         return (None, True) if dirty[0] else None
 
     # -- pieces --------------------------------------------------------------------------------------
+
+    def _failure(self, failed: StepFailed) -> str:
+        """A failed step as one line; when the server named a table verify filled and gave no row, how
+        many generated rows it held (the rows are what the step failed on)."""
+        text = f"{failed.what} failed: {failed.error}"
+        if "Failing row" in text or "Key (" in text:
+            return text
+        held = [
+            f"{table} held {count} generated row(s)"
+            for table, count in sorted(self.generated.items())
+            if count and f'relation "{table.rsplit(".", 1)[-1].strip(chr(34))}"' in failed.error
+        ]
+        return text + (f" ({'; '.join(held)})" if held else "")
 
     def _steps(self, ctx, steps, label: str = "", hooks: bool = True):
         """Alembic's steps, each upgrade preceded by the rows and the ``before`` hook, followed by the
@@ -418,7 +457,10 @@ class _Verify:
         rows = self.policy.rows_for(rev)
         if rows <= 0:
             return
-        self.runner.current, self.runner.current_revision = f"generating rows before the upgrade of {rev}", None
+        self.runner.current, self.runner.current_revision = (
+            f"generating rows before the upgrade of {rev}",
+            None,
+        )
         cursor = ctx.connection.connection.cursor()
         try:
             filled = fill_empty(cursor, rows, self.known)
@@ -426,6 +468,7 @@ class _Verify:
             cursor.close()
         for table, why in filled.failed.items():
             self.known_notes.setdefault(table, why)
+        self.generated.update(filled.rows)
 
     def _hook(self, ctx, rev: str, when: str) -> None:
         code = self.policy.hooks.get(rev, {}).get(when)
@@ -439,7 +482,9 @@ class _Verify:
                 try:
                     fn = getattr(importlib.import_module(module), name)
                 except (ImportError, AttributeError) as exc:
-                    raise InputError(f"[tool.dbpatterns] verify_hooks {rev}.{when}: cannot load {code}: {exc}") from None
+                    raise InputError(
+                        f"[tool.dbpatterns] verify_hooks {rev}.{when}: cannot load {code}: {exc}"
+                    ) from None
             fn(ctx.connection)
         else:
             cursor = ctx.connection.connection.cursor()
@@ -504,9 +549,9 @@ def _fingerprint(cursor, columns: dict[str, dict[str, str]]) -> dict[str, tuple[
     parts = []
     for table, cols in columns.items():
         digests = [
-            sql.SQL("md5(coalesce(string_agg(coalesce({c}::text, '\\N'), ',' ORDER BY {c}::text), ''))").format(
-                c=sql.Identifier(c)
-            )
+            sql.SQL(
+                "md5(coalesce(string_agg(coalesce({c}::text, '\\N'), ',' ORDER BY {c}::text), ''))"
+            ).format(c=sql.Identifier(c))
             for c in cols
         ]
         parts.append(
