@@ -309,3 +309,42 @@ def test_bad_policies_exit_2(tmp_path, pg_server, capsys, bad):
     assert main(["verify", "--project", str(root), "--db", pg_server.url()]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and bad.split(" ")[0] in err
+
+
+MODELS_T = """
+    import sqlalchemy as sa
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Base(DeclarativeBase):
+        pass
+
+    class T(Base):
+        __tablename__ = "t"
+        id = sa.Column(sa.Integer, primary_key=True)
+        x = sa.Column(sa.Text)
+        z = sa.Column(sa.Text)
+"""
+
+
+def test_engine_env_serves_detect_drift_and_trace(tmp_path, pg_server, capsys):
+    """The runner is shared: an env.py that calls .connect() on config.attributes["connection"] works for
+    every command that runs the history."""
+    root = write_project(
+        tmp_path / "p",
+        linear(TABLE, ADD_Z),
+        env_text=ENGINE_ENV,
+        models="engine_models:Base",
+        models_code=MODELS_T,
+        module="engine_models",
+    )
+    base = ["--project", str(root), "--format", "json"]
+    assert main(["detect", *base, "--db", pg_server.url()]) == 0
+    assert json.loads(capsys.readouterr().out)["changes"] == []
+    assert main(["trace", "--revision", "r2", *base, "--db", pg_server.url()]) == 0
+    statements = json.loads(capsys.readouterr().out)["statements"]
+    assert any("ADD COLUMN z" in s["sql"] for s in statements)
+    with pg_server.scratch_database() as url:
+        assert verify_empty_database(root, url, rows=0).ok  # the stairway ends at head
+        code = main(["drift", *base, "--db", url, "--no-cache"])
+        out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["in_sync"] is True, out
