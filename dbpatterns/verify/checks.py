@@ -469,6 +469,7 @@ class _Verify:
         for table, why in filled.failed.items():
             self.known_notes.setdefault(table, why)
         self.generated.update(filled.rows)
+        self.report.generated_rows += sum(filled.rows.values())
 
     def _hook(self, ctx, rev: str, when: str) -> None:
         code = self.policy.hooks.get(rev, {}).get(when)

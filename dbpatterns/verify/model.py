@@ -32,6 +32,7 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # check name -> why it did not run
     notes: list[str] = field(default_factory=list)  # what the checks could not do (tables left empty, ...)
+    generated_rows: int = 0  # rows the checks inserted into empty tables before revisions, in all
 
     @property
     def ok(self) -> bool:
@@ -54,4 +55,5 @@ class Report:
             "checks": [c.to_dict() for c in self.checks],
             "skipped": [{"name": k, "detail": v} for k, v in self.skipped.items()],
             "notes": list(self.notes),
+            "generated_rows": self.generated_rows,
         }
