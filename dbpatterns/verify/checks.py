@@ -73,6 +73,7 @@ class _Verify:
         self.empty: dict = {}
         self.known_notes: dict[str, str] = {}  # table -> why the generated rows were refused
         self.generated: dict[str, int] = {}  # table -> rows generated into it (last time)
+        self.left: tuple | None = None  # the failed full downgrade's check and what it left
 
     # -- the run -------------------------------------------------------------------------------------
 
@@ -269,13 +270,15 @@ class _Verify:
             return False  # not at base: the stairway starts from a rebuilt database
         left = diff(self.empty, self._snapshot_own())
         if left:
-            what = "; ".join(d.describe(added="left behind", removed="dropped") for d in left)
-            report.add(
-                "downgrade",
-                False,
-                None,
-                f"head to base leaves the database different from before the upgrade: {what} "
-                "(downgrade_no_trace names the revision)",
+            what = "; ".join(d.describe(added="left behind", removed="dropped") for d in _whole(left))
+            self.left = (
+                report.add(
+                    "downgrade",
+                    False,
+                    None,
+                    f"head to base leaves the database different from before the upgrade: {what}",
+                ),
+                {(d.kind, d.name) for d in left},
             )
             return False
         report.add("downgrade", True, None, "head to base")
@@ -350,7 +353,9 @@ class _Verify:
                 f"({checked} round trips{extra})",
             )
         for rev, found in traces.items():
-            what = [d.describe(added="left behind", removed="dropped and not restored") for d in found]
+            what = [
+                d.describe(added="left behind", removed="dropped and not restored") for d in _whole(found)
+            ]
             report.add(
                 "downgrade_no_trace",
                 False,
@@ -361,6 +366,12 @@ class _Verify:
             report.add(
                 "downgrade_no_trace", True, None, "every downgrade restores the schema its upgrade found"
             )
+        if self.left is not None:  # the full downgrade's leftovers: name the revisions that left them
+            check, objects = self.left
+            by = [rev for rev, found in traces.items() if objects & {(d.kind, d.name) for d in found}]
+            if by:
+                check.revision = by[0]
+                check.detail += f" (left by the downgrade of {', '.join(by)})"
         for rev, lost in losses.items():
             report.add(
                 "downgrade_keeps_data", False, rev, f"the downgrade of {rev} loses data: " + "; ".join(lost)
@@ -510,6 +521,30 @@ class _Verify:
             return snapshot(connection, (self.runner.version_table[1],))
         finally:
             connection.rollback()
+
+
+def _whole(found: list) -> list:
+    """The differences without the parts of a table that is itself left behind or dropped (its columns,
+    constraints, indexes and owned sequences go with it): the table is named once."""
+    tables = {(d.name, d.change) for d in found if d.kind == "table" and d.change != "changed"}
+    if not tables:
+        return found
+
+    def part_of(d) -> bool:
+        for table, change in tables:
+            if d.change != change or d.kind == "table":
+                continue
+            short = table.rsplit(".", 1)[-1]
+            detail = d.after if change == "added" else d.before
+            if d.kind in ("column", "constraint") and d.name.startswith(table + "."):
+                return True
+            if d.kind == "index" and detail and f" ON {table} " in detail:
+                return True
+            if d.kind == "sequence" and detail and f"owned by {short}." in detail:
+                return True
+        return False
+
+    return [d for d in found if not part_of(d)]
 
 
 # -- data: what a round trip keeps ---------------------------------------------------------------------
