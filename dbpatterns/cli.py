@@ -412,19 +412,20 @@ def _progress(args):
         yield None
         return
     width = [0]
+    stream = sys.stderr  # this one: env.py runs with stderr redirected to the runner's log
 
     def show(text: str) -> None:
         line = text[:100]
-        sys.stderr.write("\r" + line.ljust(width[0]))
-        sys.stderr.flush()
+        stream.write("\r" + line.ljust(width[0]))
+        stream.flush()
         width[0] = len(line)
 
     try:
         yield show
     finally:
         if width[0]:
-            sys.stderr.write("\r" + " " * width[0] + "\r")
-            sys.stderr.flush()
+            stream.write("\r" + " " * width[0] + "\r")
+            stream.flush()
 
 
 def cmd_drift(args) -> int:

@@ -6,6 +6,7 @@ run through the pytest plugin in tests/test_verify_plugin.py.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -349,3 +350,21 @@ def test_engine_env_serves_detect_drift_and_trace(tmp_path, pg_server, capsys):
         code = main(["drift", *base, "--db", url, "--no-cache"])
         out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["in_sync"] is True, out
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_only(tmp_path, pg_server, monkeypatch, capsys):
+    root = project(tmp_path / "p", linear(TABLE, ADD_Z))
+    assert main(["verify", "--project", str(root), "--db", pg_server.url()]) == 0
+    assert capsys.readouterr().err == ""  # piped: nothing extra
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["verify", "--project", str(root), "--db", pg_server.url()]) == 0
+    shown = terminal.getvalue()
+    assert "upgrade: revision 2 of 2 (r2)" in shown and "stairway: revision 1 of 2 (r1)" in shown
+    assert main(["verify", "--project", str(root), "--db", pg_server.url(), "--format", "json"]) == 0
+    assert terminal.getvalue() == shown  # JSON: nothing extra either
