@@ -256,7 +256,7 @@ class _Verify:
                     self.stops.add(failed.revision)
                     self._rebuild("heads")
                     continue
-                report.add("downgrade", False, failed.revision, f"{failed.what} failed: {failed.error}")
+                report.add("downgrade", False, failed.revision, self._failure(failed))
                 return False
             break
         where = "base" if destination == "base" else destination
@@ -297,6 +297,7 @@ class _Verify:
         return (
             self.policy.not_implemented == "stop"
             and failed.revision is not None
+            and failed.revision not in self.stops
             and failed.what.startswith("downgrade")
             and error_type(failed.error) == "NotImplementedError"
         )
@@ -438,6 +439,8 @@ class _Verify:
         """A failed step as one line; when the server named a table verify filled and gave no row, how
         many generated rows it held (the rows are what the step failed on)."""
         text = f"{failed.what} failed: {failed.error}"
+        if error_type(failed.error) == "NotImplementedError" and failed.what.startswith("downgrade"):
+            return text + ' (an intended stop? [tool.dbpatterns] verify_not_implemented = "stop")'
         if "Failing row" in text or "Key (" in text:
             return text
         held = [
