@@ -109,6 +109,8 @@ class VerifyResult(Truncatable):
     ok: bool
     checks: list[Check]
     skipped: list[Skipped] = []
+    notes: list[str] = []  # what verify could not do (tables the generated rows could not fill, ...)
+    generated_rows: int = 0  # rows generated into empty tables before revisions, in all
 
 
 # ---- heads
