@@ -368,3 +368,28 @@ def test_progress_on_a_terminal_only(tmp_path, pg_server, monkeypatch, capsys):
     assert "upgrade: revision 2 of 2 (r2)" in shown and "stairway: revision 1 of 2 (r1)" in shown
     assert main(["verify", "--project", str(root), "--db", pg_server.url(), "--format", "json"]) == 0
     assert terminal.getvalue() == shown  # JSON: nothing extra either
+
+
+def test_fill_empty_fills_empty_tables_once_under_savepoints(pg_url):
+    import psycopg
+
+    from dbpatterns.trace.fill import fill_empty
+
+    with psycopg.connect(pg_url) as conn:  # one transaction, as a migration's
+        conn.execute(
+            "CREATE TYPE mood AS ENUM ('sad', 'ok');"
+            "CREATE TABLE parent (id serial PRIMARY KEY, code text NOT NULL UNIQUE, m mood NOT NULL);"
+            "CREATE TABLE child (id serial PRIMARY KEY, parent_id int NOT NULL REFERENCES parent,"
+            " n int NOT NULL CHECK (n > 1), status text CHECK (status IN ('new', 'done')));"
+            "CREATE TABLE seeded (id int PRIMARY KEY); INSERT INTO seeded VALUES (42);"
+            "CREATE TABLE refused (id int PRIMARY KEY, b boolean NOT NULL UNIQUE)"
+        )
+        known: dict[int, bool] = {}
+        with conn.cursor() as cur:
+            first = fill_empty(cur, 3, known)
+            second = fill_empty(cur, 3, known)
+        assert first.rows == {"parent": 3, "child": 3}
+        assert set(first.failed) == {"refused"} and "duplicate key" in first.failed["refused"]
+        assert second.rows == {} and second.failed == {}
+        assert conn.execute("SELECT count(*) FROM seeded").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM child WHERE n > 1").fetchone()[0] == 3
