@@ -259,6 +259,50 @@ def test_declared_heads_are_each_checked(tmp_path, pg_server):
     assert not _checks(report)["downgrade_no_trace"][0].ok  # still checked
 
 
+ASYNC_ENGINE_ENV = """
+import asyncio
+
+from alembic import context
+from sqlalchemy.ext.asyncio import async_engine_from_config
+
+config = context.config
+target_metadata = TARGET
+
+
+def do_run_migrations(connection):
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def main():
+    connectable = config.attributes.get("connection") or async_engine_from_config(
+        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy."
+    )
+    async with connectable.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+    await connectable.dispose()
+
+
+asyncio.run(main())
+"""
+
+
+def test_async_env_py_that_takes_an_async_engine(tmp_path, pg_url):
+    pytest.importorskip("greenlet")
+    root = project(tmp_path / "p", linear(TABLE, ADD_Z), env_text=ASYNC_ENGINE_ENV)
+    report = verify_empty_database(root, pg_url)
+    assert report.ok, report.to_dict()
+    assert report.generated_rows > 0  # the rows went in through the async connection too
+
+
+def test_a_bare_raise_in_a_revision_is_its_own_error(tmp_path, pg_url):
+    """The retry with an Engine happens outside the first attempt's except block."""
+    root = project(tmp_path / "p", linear(TABLE, ("raise", "pass")), env_text=ENGINE_ENV)
+    (upgrade,) = _checks(verify_empty_database(root, pg_url))["upgrade"]
+    assert upgrade.detail == "upgrade of r2 failed: RuntimeError: No active exception to reraise"
+
+
 def test_env_py_that_takes_an_engine(tmp_path, pg_url):
     report = verify_empty_database(make_case("engine_env", tmp_path / "p"), pg_url)
     assert report.ok, report.to_dict()

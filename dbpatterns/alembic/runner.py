@@ -109,8 +109,9 @@ class Runner:
             return steps(heads, context)
 
         connection = self._connection()
-        self.config.attributes["connection"] = connection if self.hand == "connection" else self.engine
+        self.config.attributes["connection"] = self._handed(connection)
         self.current, self.current_revision = "", None
+        retry = None
         try:
             with (
                 self.in_project(),
@@ -126,16 +127,38 @@ class Runner:
             raise
         except Exception as exc:  # noqa: BLE001 - the project's code: report whatever it raises
             self._end(connection, ok=False)
-            if not started and self.hand == "connection" and _wants_engine(exc):
-                self.hand = "engine"  # env.py calls .connect() on what it is given: pytest-alembic's way
-                self.config.attributes.pop("connection", None)
-                return self.run(steps, destination)
-            if not started:
-                raise InputError(self._env_error(exc)) from None
-            raise StepFailed(self.current or "running env.py", self.current_revision, _why(exc)) from None
+            retry = None if started else _other_hand(self.hand, exc)
+            if retry is None:
+                if not started:
+                    raise InputError(self._env_error(exc)) from None
+                raise StepFailed(self.current or "running env.py", self.current_revision, _why(exc)) from None
         finally:
             self.config.attributes.pop("connection", None)
+            self._dispose_async()
+        if retry is not None:  # outside the except block: a bare `raise` in a revision finds nothing
+            self.hand = retry
+            return self.run(steps, destination)
         self._end(connection, ok=True)
+
+    def _handed(self, connection):
+        """What config.attributes["connection"] holds: our Connection (the Alembic cookbook), our Engine
+        or an AsyncEngine (pytest-alembic's convention, for an env.py that calls ``.connect()`` on it)."""
+        if self.hand == "connection":
+            return connection
+        if self.hand == "engine":
+            return self.engine
+        from sqlalchemy.ext.asyncio import create_async_engine
+        from sqlalchemy.pool import NullPool
+
+        self._async_engine = create_async_engine(self.sa_url, poolclass=NullPool)
+        return self._async_engine
+
+    def _dispose_async(self) -> None:
+        engine = getattr(self, "_async_engine", None)
+        if engine is not None:
+            self._async_engine = None
+            with contextlib.suppress(Exception):
+                engine.sync_engine.dispose()
 
     def upgrade_steps(self, destination: str, heads) -> list:
         # what alembic.command.upgrade's step function returns (the method is Alembic's, underscored)
@@ -258,8 +281,19 @@ class Runner:
         return f"{self.project.env_py} failed before running migrations: {text}"
 
 
-def _wants_engine(exc: BaseException) -> bool:
-    return isinstance(exc, AttributeError) and "'connect'" in str(exc) and "Connection" in str(exc)
+def _other_hand(hand: str, exc: BaseException) -> str | None:
+    """What to hand env.py next when it failed, before running migrations, on what it was given: an
+    Engine when it called ``.connect()`` on our Connection, an AsyncEngine when it used ``async with``
+    on what ``.connect()`` returned; None when the failure is something else."""
+    text = str(exc)
+    wants_async = (isinstance(exc, TypeError) and "asynchronous context manager" in text) or (
+        isinstance(exc, AttributeError) and "__aenter__" in text
+    )
+    if wants_async and hand != "async_engine":
+        return "async_engine"
+    if hand == "connection" and isinstance(exc, AttributeError) and "'connect'" in text:
+        return "engine"
+    return None
 
 
 def _why(exc: BaseException) -> str:
