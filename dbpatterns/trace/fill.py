@@ -312,12 +312,16 @@ def _insert(table: Table, tables: dict[int, Table], filled: set[int], rows: int)
     names = list(exprs)
     checks = [expr for expr, cols in table.checks if cols and cols <= set(names)]
     where = sql.SQL(" AND ").join(sql.SQL("({}) IS NOT FALSE").format(sql.SQL(e)) for e in checks)
-    inner = sql.SQL("SELECT {} FROM generate_series(1, {}) g {}").format(
+    inner = sql.SQL("SELECT g AS dbpatterns_g, {} FROM generate_series(1, {}) g {}").format(
         sql.SQL(", ").join(sql.SQL("{} AS {}").format(exprs[n], sql.Identifier(n)) for n in names),
         rows * (4 if checks else 1),
         sql.SQL(" ").join(joins),
     )
-    return sql.SQL("INSERT INTO {t} ({cols}) SELECT {cols} FROM ({inner}) s {where} LIMIT {n}").format(
+    # the first rows that pass the checks, in order: numbers stay 1..N where they can, so a foreign key
+    # added later over an integer column usually finds its parent's ids (serials from 1)
+    return sql.SQL(
+        "INSERT INTO {t} ({cols}) SELECT {cols} FROM ({inner}) s {where} ORDER BY dbpatterns_g LIMIT {n}"
+    ).format(
         t=sql.SQL(table.name),
         cols=sql.SQL(", ").join(sql.Identifier(n) for n in names),
         inner=inner,
