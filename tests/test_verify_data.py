@@ -175,6 +175,15 @@ def test_downgrade_that_drops_data_names_the_table_and_revision(tmp_path, pg_url
     assert "column public.t.x" in lost.detail or "column t.x" in lost.detail
 
 
+def test_a_backfill_or_cleanup_the_downgrade_cannot_undo_is_not_a_loss(tmp_path, pg_url):
+    backfill = ("op.execute(\"UPDATE t SET x = upper(x) || '!'\")", "pass")
+    cleanup = ('op.execute("DELETE FROM t WHERE id > 1")', "pass")
+    report = verify_empty_database(
+        project(tmp_path / "p", linear(TABLE, backfill, cleanup, CLEARS_X)), pg_url
+    )
+    assert _failed(report) == [("downgrade_keeps_data", "r4")]  # only the downgrade that clears x
+
+
 def test_seeded_data_migration_passes_and_a_wrong_expectation_fails(tmp_path, pg_server):
     with pg_server.scratch_database() as url:
         report = verify_empty_database(make_case("seeded_data_migration", tmp_path / "ok"), url)
