@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import sys
@@ -102,6 +103,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         verify.add_argument("--project", help="the Alembic project's folder (default: the current directory)")
         verify.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         verify.add_argument("--db", help="a server URL to create the scratch database on (default: embedded)")
+        verify.add_argument(
+            "--rows",
+            type=int,
+            default=None,
+            help="generated rows per empty table before each revision (default: verify_rows or 3; 0: none)",
+        )
         verify.add_argument("--format", choices=("text", "json"), default="text")
         verify.add_argument("--superuser", action="store_true", help=_SUPERUSER_HELP)
 
@@ -488,10 +495,35 @@ def cmd_verify(args) -> int:
     from .verify.render import render_text
 
     project = _project(args)
-    report = verify_project(project, db=_server(args, project))
+    with _progress(args) as progress:
+        report = verify_project(project, db=_server(args, project), rows=args.rows, progress=progress)
     _emit(args, report.to_dict, lambda: render_text(report))
     _extension_hint(_strings(report.to_dict()))
     return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
+@contextlib.contextmanager
+def _progress(args):
+    """A callback that shows the current step on one line of stderr, when stderr is a terminal and the
+    output is text; None otherwise (nothing extra when piped or with --format json)."""
+    if getattr(args, "format", "text") != "text" or not sys.stderr.isatty():
+        yield None
+        return
+    width = [0]
+    stream = sys.stderr  # this one: env.py runs with stderr redirected to the runner's log
+
+    def show(text: str) -> None:
+        line = text[:100]
+        stream.write("\r" + line.ljust(width[0]))
+        stream.flush()
+        width[0] = len(line)
+
+    try:
+        yield show
+    finally:
+        if width[0]:
+            stream.write("\r" + " " * width[0] + "\r")
+            stream.flush()
 
 
 def cmd_drift(args) -> int:

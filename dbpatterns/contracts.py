@@ -122,6 +122,8 @@ class VerifyResult(Truncatable):
     checks: list[Check]
     skipped: list[Skipped] = []
     run_as: RunAs | None = None
+    notes: list[str] = []  # what verify could not do (tables the generated rows could not fill, ...)
+    generated_rows: int = 0  # rows generated into empty tables before revisions, in all
 
 
 # ---- heads

@@ -7,9 +7,12 @@ Installed with the package (entry point ``pytest11``) and inert until configured
 
 or ``pytest --dbpatterns-verify``. Optional: ``dbpatterns_project`` (the Alembic project's folder,
 relative to the pytest configuration file; default: that file's folder) and ``dbpatterns_db`` (a server
-URL to create the scratch database on; default: a throwaway embedded PostgreSQL). The checks run once, on
-the first item, and each item reports its own check: single_head, upgrade, models_match, downgrade,
-stairway, downgrade_no_trace. Nothing heavy is imported unless the plugin is on.
+URL to create the scratch database on; default: a throwaway embedded PostgreSQL) and ``dbpatterns_rows``
+(generated rows per table before each revision; default: ``[tool.dbpatterns] verify_rows`` or 3). The
+checks run once, on the first item, and each item reports its own check: single_head, upgrade,
+models_match, downgrade, stairway, downgrade_no_trace, downgrade_keeps_data. The policies (data hooks,
+intended heads, NotImplementedError stops, the lowest revision) come from ``[tool.dbpatterns]`` as for
+``dbpatterns verify``. Nothing heavy is imported unless the plugin is on.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("dbpatterns_verify", "run dbpatterns verify's checks as tests", type="bool", default=False)
     parser.addini("dbpatterns_project", "the Alembic project's folder for dbpatterns verify", default="")
     parser.addini("dbpatterns_db", "server URL for dbpatterns verify's scratch database", default="")
+    parser.addini("dbpatterns_rows", "generated rows per table before each revision (0: none)", default="")
     group = parser.getgroup("dbpatterns")
     group.addoption(
         "--dbpatterns-verify",
@@ -34,6 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--dbpatterns-project", default=None, help="the Alembic project's folder")
     group.addoption("--dbpatterns-db", default=None, help="server URL for the scratch database")
+    group.addoption("--dbpatterns-rows", type=int, default=None, help="generated rows per table (0: none)")
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -99,8 +104,14 @@ def _report(config: pytest.Config):
         from dbpatterns.verify import verify_project
 
         db = config.getoption("dbpatterns_db") or config.getini("dbpatterns_db") or None
+        rows = config.getoption("dbpatterns_rows")
         try:
-            config.stash[_REPORT] = verify_project(_project_dir(config), db=db)
+            if rows is None and str(config.getini("dbpatterns_rows")).strip():
+                text = str(config.getini("dbpatterns_rows")).strip()
+                if not text.isdigit():
+                    raise InputError(f"dbpatterns_rows must be a count of rows, not {text!r}")
+                rows = int(text)
+            config.stash[_REPORT] = verify_project(_project_dir(config), db=db, rows=rows)
         except InputError as exc:
             config.stash[_REPORT] = str(exc)
     return config.stash[_REPORT]

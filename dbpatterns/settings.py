@@ -33,6 +33,11 @@ _KEYS = {
     "server_url",
     "start_after",
     "max_file_mb",
+    "verify_rows",
+    "verify_hooks",
+    "verify_downgrade_to",
+    "verify_not_implemented",
+    "verify_heads",
 }
 
 
@@ -66,6 +71,15 @@ class Settings:
     # a project had when it adopted the tool (`dbpatterns baseline` records it)
     start_after: tuple[str, ...] = ()
     max_file_mb: float = 10.0  # a migration file larger than this is not read (a finding says so)
+    # verify's policies: generated rows per table before each revision (and per revision), data hooks
+    # (revision -> {"before": SQL or module:function, "after": ...}), the lowest revision to downgrade
+    # to, NotImplementedError downgrades ("fail" or "stop"), the intended heads (ids or branch labels)
+    verify_rows: int = 3
+    verify_rows_per_revision: tuple[tuple[str, int], ...] = ()
+    verify_hooks: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    verify_downgrade_to: str | None = None
+    verify_not_implemented: str = "fail"
+    verify_heads: tuple[str, ...] = ()
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -171,7 +185,46 @@ def settings_from_table(table: dict, where: Path) -> Settings:
     if not isinstance(targets, dict) or not all(isinstance(v, str) for v in targets.values()):
         raise InputError(f'{where}: [tool.dbpatterns] targets must be a table of name = "URL or ${{VAR}}"')
     values["targets"] = tuple(targets.items())
+    values.update(_verify_values(table, bad))
     return Settings(**values)
+
+
+def _verify_values(table: dict, bad) -> dict:
+    values: dict = {}
+    rows = table.get("verify_rows")
+    if isinstance(rows, dict):
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in rows.values()):
+            raise bad("verify_rows", 'a count or a table of "revision" = count (and default = count)')
+        if "default" in rows:
+            values["verify_rows"] = rows["default"]
+        values["verify_rows_per_revision"] = tuple((k, v) for k, v in rows.items() if k != "default")
+    elif rows is not None:
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+            raise bad("verify_rows", "a count of rows (0 turns the rows off)")
+        values["verify_rows"] = rows
+    hooks = table.get("verify_hooks", {})
+    if not isinstance(hooks, dict) or not all(
+        isinstance(v, dict) and set(v) <= {"before", "after"} and all(isinstance(x, str) for x in v.values())
+        for v in hooks.values()
+    ):
+        raise bad(
+            "verify_hooks", 'a table of "revision" = { before = "SQL or module:function", after = ... }'
+        )
+    values["verify_hooks"] = tuple((rev, tuple(sorted(v.items()))) for rev, v in hooks.items())
+    if "verify_downgrade_to" in table:
+        if not isinstance(table["verify_downgrade_to"], str):
+            raise bad("verify_downgrade_to", "a revision id")
+        values["verify_downgrade_to"] = table["verify_downgrade_to"]
+    if "verify_not_implemented" in table:
+        if table["verify_not_implemented"] not in ("fail", "stop"):
+            raise bad("verify_not_implemented", '"fail" or "stop"')
+        values["verify_not_implemented"] = table["verify_not_implemented"]
+    heads = table.get("verify_heads", [])
+    heads = [heads] if isinstance(heads, str) else heads
+    if not isinstance(heads, list) or not all(isinstance(h, str) for h in heads):
+        raise bad("verify_heads", "a branch label or a list of head revisions or branch labels")
+    values["verify_heads"] = tuple(heads)
+    return values
 
 
 def load_targets(pyproject: Path) -> dict[str, str]:

@@ -7,7 +7,9 @@ generator, so between two steps we can look at the database through the migratio
 its transaction).
 
 Our URL reaches env.py every way Alembic allows: ``config.attributes["connection"]`` (a connection we own,
-not in a transaction, so env.py's ``begin_transaction()`` commits and ``autocommit_block()`` works),
+not in a transaction, so env.py's ``begin_transaction()`` commits and ``autocommit_block()`` works; an
+env.py that calls ``.connect()`` on it, as pytest-alembic's convention has it, gets our Engine there
+instead, over the same single database connection),
 ``sqlalchemy.url``, ``-x url=...`` and the usual environment variables. The ``postgresql+psycopg`` URL
 serves sync and async env.py alike (``async_engine_from_config`` picks psycopg's async mode).
 """
@@ -20,6 +22,7 @@ import io
 from collections.abc import Callable, Iterable
 
 from ..errors import InputError, first_line
+from ..masking import mask
 from .project import (
     Project,
     alembic_config,
@@ -66,6 +69,13 @@ class Runner:
         self.version_table: tuple[str | None, str] = (None, "alembic_version")
         self.current = ""  # the step being run, for messages
         self.current_revision: str | None = None
+        self.hand = "connection"  # what config.attributes["connection"] holds: our Connection or Engine
+        self.progress: Callable[[str], None] | None = None  # told each step, for a terminal
+
+    def say(self, text: str) -> None:
+        """Tell the progress callback (if any) what runs now."""
+        if self.progress is not None:
+            self.progress(text)
 
     # -- the project ---------------------------------------------------------------------------------
 
@@ -100,8 +110,9 @@ class Runner:
             return steps(heads, context)
 
         connection = self._connection()
-        self.config.attributes["connection"] = connection
+        self.config.attributes["connection"] = self._handed(connection)
         self.current, self.current_revision = "", None
+        retry = None
         try:
             with (
                 self.in_project(),
@@ -117,12 +128,38 @@ class Runner:
             raise
         except Exception as exc:  # noqa: BLE001 - the project's code: report whatever it raises
             self._end(connection, ok=False)
-            if not started:
-                raise InputError(self._env_error(exc)) from None
-            raise StepFailed(self.current or "running env.py", self.current_revision, _why(exc)) from None
+            retry = None if started else _other_hand(self.hand, exc)
+            if retry is None:
+                if not started:
+                    raise InputError(self._env_error(exc)) from None
+                raise StepFailed(self.current or "running env.py", self.current_revision, _why(exc)) from None
         finally:
             self.config.attributes.pop("connection", None)
+            self._dispose_async()
+        if retry is not None:  # outside the except block: a bare `raise` in a revision finds nothing
+            self.hand = retry
+            return self.run(steps, destination)
         self._end(connection, ok=True)
+
+    def _handed(self, connection):
+        """What config.attributes["connection"] holds: our Connection (the Alembic cookbook), our Engine
+        or an AsyncEngine (pytest-alembic's convention, for an env.py that calls ``.connect()`` on it)."""
+        if self.hand == "connection":
+            return connection
+        if self.hand == "engine":
+            return self.engine
+        from sqlalchemy.ext.asyncio import create_async_engine
+        from sqlalchemy.pool import NullPool
+
+        self._async_engine = create_async_engine(self.sa_url, poolclass=NullPool)
+        return self._async_engine
+
+    def _dispose_async(self) -> None:
+        engine = getattr(self, "_async_engine", None)
+        if engine is not None:
+            self._async_engine = None
+            with contextlib.suppress(Exception):
+                engine.sync_engine.dispose()
 
     def upgrade_steps(self, destination: str, heads) -> list:
         # what alembic.command.upgrade's step function returns (the method is Alembic's, underscored)
@@ -152,6 +189,56 @@ class Runner:
             return set()
         finally:
             connection.rollback()
+
+    def schemas(self) -> list[tuple[str, str, str]]:
+        """The database's own schemas: (name, owner, ACL as text), read on our own connection."""
+        return self._query(
+            "SELECT nspname, pg_get_userbyid(nspowner), coalesce(nspacl::text, '') FROM pg_namespace "
+            "WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1"
+        )
+
+    def reset(self, schemas: list[tuple[str, str, str]]) -> None:
+        """Back to an empty database: every schema dropped (with all it holds), ``schemas`` (taken from
+        :meth:`schemas` while the database was empty) made again with their owners and PUBLIC's rights."""
+        from psycopg import sql
+
+        statements = [
+            sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)) for name, _, _ in self.schemas()
+        ]
+        for name, owner, acl in schemas:
+            statements.append(
+                sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(
+                    sql.Identifier(name), sql.Identifier(owner)
+                )
+            )
+            public = next(
+                (item.split("/")[0][1:] for item in acl.strip("{}").split(",") if item.startswith("=")), ""
+            )
+            rights = [r for flag, r in (("U", "USAGE"), ("C", "CREATE")) if flag in public]
+            if rights:
+                statements.append(
+                    sql.SQL("GRANT {} ON SCHEMA {} TO PUBLIC").format(
+                        sql.SQL(", ".join(rights)), sql.Identifier(name)
+                    )
+                )
+        self._query(*(q.as_string(None) for q in statements), commit=True)
+
+    def _query(self, *statements: str, commit: bool = False) -> list:
+        """Run statements on our own connection; the last one's rows."""
+        raw = self._connection().connection  # the DB-API connection: no SQLAlchemy transaction around it
+        cursor = raw.cursor()
+        rows: list = []
+        try:
+            for statement in statements:
+                cursor.execute(statement)
+                rows = cursor.fetchall() if cursor.description else []
+        except Exception:
+            raw.rollback()
+            raise
+        finally:
+            cursor.close()
+        raw.commit() if commit else raw.rollback()
+        return rows
 
     def close(self) -> None:
         if self.connection is not None:
@@ -195,7 +282,49 @@ class Runner:
         return f"{self.project.env_py} failed before running migrations: {text}"
 
 
+def _other_hand(hand: str, exc: BaseException) -> str | None:
+    """What to hand env.py next when it failed, before running migrations, on what it was given: an
+    Engine when it called ``.connect()`` on our Connection, an AsyncEngine when it used ``async with``
+    on what ``.connect()`` returned; None when the failure is something else."""
+    text = str(exc)
+    wants_async = (isinstance(exc, TypeError) and "asynchronous context manager" in text) or (
+        isinstance(exc, AttributeError) and "__aenter__" in text
+    )
+    if wants_async and hand != "async_engine":
+        return "async_engine"
+    if hand == "connection" and isinstance(exc, AttributeError) and "'connect'" in text:
+        return "engine"
+    return None
+
+
 def _why(exc: BaseException) -> str:
+    """The error as one line, no password in it (a revision's exception may quote a URL)."""
+    return mask(_error_text(exc))
+
+
+def _error_text(exc: BaseException) -> str:
+    """The error as one line: the server's error (its detail, which names the row or key, and the
+    statement) for a database error, ``Type: message`` for anything else, the type alone when it has no
+    text."""
     from ..pg.sandbox import explain  # the privilege the run's role lacks, or the time limit
 
+    orig = getattr(exc, "orig", None) or exc
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if primary:
+        text = f"{type(orig).__name__}: {primary}"
+        if detail := getattr(diag, "message_detail", None):
+            text += f" ({' '.join(detail.split())})"
+        statement = " ".join(str(getattr(exc, "statement", "") or "").split())
+        if statement:
+            text += f"; statement: {statement[:300]}{'...' if len(statement) > 300 else ''}"
+        return text + explain(exc)
+    message = str(exc).strip()
+    if not message:
+        return type(exc).__name__ + explain(exc)
     return f"{type(exc).__name__}: {first_line(exc)}{explain(exc)}"
+
+
+def error_type(error: str) -> str:
+    """The exception type a :class:`StepFailed` error text starts with."""
+    return error.split(":", 1)[0]

@@ -7,6 +7,10 @@ generated columns are left to the server. Foreign keys point at rows of the pare
 NULL. String constants in a one-column CHECK (``status IN ('a', 'b')``) become the column's values, and
 the generated rows are filtered by every CHECK whose columns are all generated, so a table may get fewer
 than N rows when its checks reject most of them. One ``INSERT ... SELECT FROM generate_series`` a table.
+
+:func:`fill` fills a database through its own connection (``trace --rows``); :func:`fill_empty` fills the
+empty tables through a connection that is already in a transaction (verify's rows before each revision),
+each insert under a savepoint so that a table it cannot fill stays empty and is only noted.
 """
 
 from __future__ import annotations
@@ -30,12 +34,12 @@ _TABLES = f"""
 _COLUMNS = """
     SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
            a.attidentity <> '' OR a.attgenerated <> ''
-             OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%%', false),
+             OR coalesce(starts_with(pg_get_expr(d.adbin, d.adrelid), 'nextval('), false),
            coalesce(bt.typname, t.typname), coalesce(bt.typcategory, t.typcategory), a.atthasdef
     FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
     LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-    WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE a.attrelid = ANY({oids}) AND a.attnum > 0 AND NOT a.attisdropped
     ORDER BY a.attrelid, a.attnum
 """
 _CONSTRAINTS = """
@@ -45,7 +49,7 @@ _CONSTRAINTS = """
            ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
                  JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i)::text[],
            CASE WHEN c.contype = 'c' THEN pg_get_expr(c.conbin, c.conrelid) END
-    FROM pg_constraint c WHERE c.conrelid = ANY(%s) AND c.contype IN ('f', 'c')
+    FROM pg_constraint c WHERE c.conrelid = ANY({oids}) AND c.contype IN ('f', 'c')
     ORDER BY c.conrelid, c.conname
 """
 
@@ -100,14 +104,83 @@ def fill(url: str, rows: int) -> dict[str, int]:
     return done
 
 
+@dataclass
+class Filled:
+    """What :func:`fill_empty` did: rows inserted per table, and the tables it could not fill (why)."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def fill_empty(cursor, rows: int, known: dict[int, bool] | None = None) -> Filled:
+    """Insert ``rows`` generated rows into every empty user table, through ``cursor`` (a DB-API cursor of a
+    connection inside a transaction: each insert runs under a savepoint). ``known``: table oid -> whether it
+    has rows, for tables seen before (skipped), updated in place. Nothing is ANALYZEd, no session setting
+    changed: the migration that runs next sees its connection as it was."""
+    out = Filled()
+    if rows <= 0:
+        return out
+
+    def query(q: str) -> list:
+        cursor.execute(q)
+        return cursor.fetchall() if cursor.description else []
+
+    known = known if known is not None else {}
+    listed = query(_TABLES)
+    if all(oid in known for oid, _ in listed):
+        return out
+    tables = _read_with(query, listed)
+    todo = {oid for oid in tables if oid not in known}
+    filled = {oid for oid in tables if known.get(oid)}
+    for table in _order(tables):
+        if table.oid not in todo:
+            continue
+        known[table.oid] = False
+        if query(f"SELECT EXISTS (SELECT FROM {table.name})")[0][0]:
+            known[table.oid] = True
+            filled.add(table.oid)
+            continue
+        statement = _insert(table, tables, filled, rows)
+        if statement is None:
+            continue
+        query("SAVEPOINT dbpatterns_fill")
+        try:
+            cursor.execute(statement.as_string(None))
+            count = cursor.rowcount
+        except psycopg.Error as exc:
+            query("ROLLBACK TO SAVEPOINT dbpatterns_fill")
+            out.failed[table.name] = error_text(exc)
+            continue
+        finally:
+            query("RELEASE SAVEPOINT dbpatterns_fill")
+        out.rows[table.name] = count
+        if count > 0:
+            known[table.oid] = True
+            filled.add(table.oid)
+    return out
+
+
+def error_text(exc: BaseException) -> str:
+    """The server's message of a psycopg error, on one line."""
+    diag = getattr(exc, "diag", None)
+    text = getattr(diag, "message_primary", None) or str(exc)
+    return " ".join(text.split()) or type(exc).__name__
+
+
 def _read(conn: psycopg.Connection) -> dict[int, Table]:
-    tables = {oid: Table(oid, name) for oid, name in conn.execute(_TABLES).fetchall()}
-    oids = list(tables)
-    for rel, name, typ, not_null, server_made, base, category, has_default in conn.execute(
-        _COLUMNS, (oids,)
-    ).fetchall():
+    return _read_with(lambda q: conn.execute(q).fetchall())
+
+
+def _read_with(query, listed: list | None = None) -> dict[int, Table]:
+    """The user tables (``listed``: the rows of ``_TABLES`` when read already), their columns and
+    constraints; ``query(sql) -> rows`` runs a statement."""
+    tables = {oid: Table(oid, name) for oid, name in (listed if listed is not None else query(_TABLES))}
+    oids = "'{" + ",".join(str(o) for o in tables) + "}'::oid[]"
+    for rel, name, typ, not_null, server_made, base, category, has_default in query(
+        _COLUMNS.format(oids=oids)
+    ):
         tables[rel].columns[name] = Column(name, typ, not_null, server_made, base, category, has_default)
-    for rel, kind, parent, cols, parent_cols, expr in conn.execute(_CONSTRAINTS, (oids,)).fetchall():
+    for rel, kind, parent, cols, parent_cols, expr in query(_CONSTRAINTS.format(oids=oids)):
         table = tables[rel]
         if kind == "f":
             table.fks.append((parent, cols, parent_cols))
@@ -239,12 +312,16 @@ def _insert(table: Table, tables: dict[int, Table], filled: set[int], rows: int)
     names = list(exprs)
     checks = [expr for expr, cols in table.checks if cols and cols <= set(names)]
     where = sql.SQL(" AND ").join(sql.SQL("({}) IS NOT FALSE").format(sql.SQL(e)) for e in checks)
-    inner = sql.SQL("SELECT {} FROM generate_series(1, {}) g {}").format(
+    inner = sql.SQL("SELECT g AS dbpatterns_g, {} FROM generate_series(1, {}) g {}").format(
         sql.SQL(", ").join(sql.SQL("{} AS {}").format(exprs[n], sql.Identifier(n)) for n in names),
         rows * (4 if checks else 1),
         sql.SQL(" ").join(joins),
     )
-    return sql.SQL("INSERT INTO {t} ({cols}) SELECT {cols} FROM ({inner}) s {where} LIMIT {n}").format(
+    # the first rows that pass the checks, in order: numbers stay 1..N where they can, so a foreign key
+    # added later over an integer column usually finds its parent's ids (serials from 1)
+    return sql.SQL(
+        "INSERT INTO {t} ({cols}) SELECT {cols} FROM ({inner}) s {where} ORDER BY dbpatterns_g LIMIT {n}"
+    ).format(
         t=sql.SQL(table.name),
         cols=sql.SQL(", ").join(sql.Identifier(n) for n in names),
         inner=inner,

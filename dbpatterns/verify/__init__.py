@@ -7,8 +7,10 @@
     report.ok, [c.to_dict() for c in report.checks]
 
 Checks (see :mod:`dbpatterns.verify.checks`): single_head, upgrade, models_match, downgrade, stairway,
-downgrade_no_trace. Input errors (not an Alembic project, an env.py that does not import, unknown models)
-raise :class:`~dbpatterns.errors.InputError` before any server starts where they can.
+downgrade_no_trace, downgrade_keeps_data; every table gets generated rows before each revision (``rows``,
+default ``[tool.dbpatterns] verify_rows`` or 3; 0 turns them off). ``progress(text)`` is told each step.
+Input errors (not an Alembic project, an env.py that does not import, unknown models) raise
+:class:`~dbpatterns.errors.InputError` before any server starts where they can.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from .model import CHECKS, Check, Report
 __all__ = ["CHECKS", "Check", "Report", "verify_empty_database", "verify_project"]
 
 
-def verify_project(project_dir: Project | str | Path = ".", db: str | None = None, *, at_head=None) -> Report:
+def verify_project(
+    project_dir: Project | str | Path = ".",
+    db: str | None = None,
+    *,
+    at_head=None,
+    rows: int | None = None,
+    progress=None,
+) -> Report:
     """Verify on a fresh scratch database: embedded, or created on the server ``db`` and dropped after.
     ``at_head(runner, metadata)``: called once the upgrade to the single head passed (after the models
     check), to run more on the migrated database (``dbpatterns check``: detect's comparison); it must
@@ -32,19 +41,19 @@ def verify_project(project_dir: Project | str | Path = ".", db: str | None = Non
     project, metadata = _prepare(project_dir)
     try:
         with scratch_database(db, project=project) as scratch:
-            report = _verify(project, scratch.sa_url, metadata, at_head)
+            report = _verify(project, scratch.sa_url, metadata, at_head, rows, progress)
             report.run_as = scratch.access
             return report
     except InputError as exc:
         raise InputError(mask(str(exc), db)) from None
 
 
-def verify_empty_database(project_dir: str | Path, url: str) -> Report:
+def verify_empty_database(project_dir: str | Path, url: str, *, rows: int | None = None) -> Report:
     """Verify on the existing, empty database at ``url`` (a SQLAlchemy or libpq URL); it is migrated."""
     from ..trace.database import psycopg_url
 
     project, metadata = _prepare(project_dir)
-    return _verify(project, psycopg_url(url), metadata)
+    return _verify(project, psycopg_url(url), metadata, rows=rows)
 
 
 def _prepare(project):
@@ -57,13 +66,17 @@ def _prepare(project):
     return project, metadata
 
 
-def _verify(project, sa_url: str, metadata, at_head=None) -> Report:
+def _verify(project, sa_url: str, metadata, at_head=None, rows=None, progress=None) -> Report:
     from ..alembic.runner import Runner
-    from .checks import run_checks
+    from .checks import Policy, run_checks
 
+    if rows is not None and rows < 0:
+        raise InputError(f"--rows must be 0 or more, not {rows}")
+    policy = Policy.from_settings(project.settings, rows)
     runner = Runner(project, sa_url)
+    runner.progress = progress
     try:
-        report = run_checks(runner, metadata, at_head)
+        report = run_checks(runner, metadata, at_head, policy)
     finally:
         runner.close()
     _checksums(project, report)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: The checks in the order they run (models_match only when models are known).
-CHECKS = ("single_head", "upgrade", "models_match", "downgrade", "stairway", "downgrade_no_trace")
+CHECKS = (
+    "single_head",
+    "upgrade",
+    "models_match",
+    "downgrade",
+    "stairway",
+    "downgrade_no_trace",
+    "downgrade_keeps_data",
+)
 
 
 @dataclass(slots=True)
@@ -24,6 +32,8 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # check name -> why it did not run
     run_as: object = None  # whom the history ran as (dbpatterns.pg.sandbox.Access), when known
+    notes: list[str] = field(default_factory=list)  # what the checks could not do (tables left empty, ...)
+    generated_rows: int = 0  # rows the checks inserted into empty tables before revisions, in all
 
     @property
     def ok(self) -> bool:
@@ -45,4 +55,6 @@ class Report:
             "ok": self.ok,
             "checks": [c.to_dict() for c in self.checks],
             "skipped": [{"name": k, "detail": v} for k, v in self.skipped.items()],
+            "notes": list(self.notes),
+            "generated_rows": self.generated_rows,
         } | ({"run_as": self.run_as.to_dict()} if self.run_as is not None else {})

@@ -13,6 +13,8 @@ def render_text(report: Report) -> str:
         lines.append(f"{mark} {check.name}{at}: {check.detail}")
     for name, why in report.skipped.items():
         lines.append(f"skip {name}: {why}")
+    for note in report.notes:
+        lines.append(f"note {note}")
     failed = sum(not c.ok for c in report.checks)
     lines.append("all checks passed" if report.ok else f"{failed} check(s) failed")
     if report.run_as is not None:
