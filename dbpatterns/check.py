@@ -59,9 +59,11 @@ def run_check(
     db: str | None = None,
     start_after: list[str] | None = None,
     since: str | None = None,
+    progress=None,
 ) -> CheckReport:
     """The parts below, in order. The lint honours ``start_after`` (default: the project's
-    ``[tool.dbpatterns] start_after``) and ``since``; verify and detect always run the whole history."""
+    ``[tool.dbpatterns] start_after``) and ``since``; verify and detect always run the whole history.
+    ``progress(text)``: told each step of verify's run (which detect's comparison shares)."""
     from .alembic.project import as_project
     from .detect import at_head
 
@@ -70,7 +72,7 @@ def run_check(
     parts = [
         _lint(project, start_after, since),
         _sums(project),
-        _verify(project, db, shared),
+        _verify(project, db, shared, progress),
         _detect(project, db, shared),
     ]
     return CheckReport(parts)
@@ -110,11 +112,11 @@ def _sums(project) -> Part:
     return Part("sums", 0, f"{report.revisions} revision(s) match the sum file", report.to_dict())
 
 
-def _verify(project, db, shared=None) -> Part:
+def _verify(project, db, shared=None, progress=None) -> Part:
     from .verify import verify_project
 
     try:
-        report = verify_project(project, db=db, at_head=shared)
+        report = verify_project(project, db=db, at_head=shared, progress=progress)
     except InputError as exc:
         return Part("verify", 2, str(exc), {"checks": []})
     data = report.to_dict()

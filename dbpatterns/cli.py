@@ -584,7 +584,9 @@ def cmd_check(args) -> int:
     from .check import render_text, run_check
 
     project = _project(args)
-    report = run_check(project, db=_server(args, project), start_after=args.start_after, since=args.since)
+    with _progress(args) as progress:
+        db = _server(args, project)
+        report = run_check(project, db=db, start_after=args.start_after, since=args.since, progress=progress)
     _emit(args, report.to_dict, lambda: render_text(report))
     _extension_hint(_strings(report.to_dict()))
     return report.exit_code

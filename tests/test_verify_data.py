@@ -446,3 +446,13 @@ def test_fill_empty_fills_empty_tables_once_under_savepoints(pg_url):
         assert second.rows == {} and second.failed == {}
         assert conn.execute("SELECT count(*) FROM seeded").fetchone()[0] == 1
         assert conn.execute("SELECT count(*) FROM child WHERE n > 1").fetchone()[0] == 3
+
+
+def test_check_shows_verify_progress_on_a_terminal_only(tmp_path, pg_server, monkeypatch, capsys):
+    root = project(tmp_path / "p", linear(TABLE, ADD_Z))
+    main(["check", "--project", str(root), "--db", pg_server.url()])
+    assert "revision 1 of 2" not in capsys.readouterr().err  # piped: nothing extra
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    main(["check", "--project", str(root), "--db", pg_server.url()])
+    assert "upgrade: revision 2 of 2 (r2)" in terminal.getvalue()
