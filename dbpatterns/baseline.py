@@ -31,16 +31,17 @@ class Baseline:
         return {"start_after": self.start_after, "path": str(self.path), "created": self.created}
 
 
-def record_baseline(project_dir: str | os.PathLike = ".") -> Baseline:
+def record_baseline(project_dir: str | os.PathLike = ".", name: str | None = None) -> Baseline:
     """Write the project's heads as ``start_after``; an input error for a project without revisions. A
-    folder of versioned SQL files (no Alembic project) records its last forward file's name."""
+    folder of versioned SQL files (no Alembic project) records its last forward file's name. ``name``: an
+    alembic.ini section, recorded as ``start_after = {name = [...]}`` beside the other sections'."""
     from .alembic.graph import read_graph
     from .alembic.project import as_project
     from .errors import ProjectNotFound
     from .settings import find_pyproject
 
     try:
-        project = as_project(project_dir)
+        project = as_project(project_dir, name)
     except ProjectNotFound:
         return _sql_baseline(Path(project_dir))
     graph = read_graph([Path(p) for p in project.version_locations], recursive=True)
@@ -52,7 +53,7 @@ def record_baseline(project_dir: str | os.PathLike = ".") -> Baseline:
     created = pyproject is None
     if created:
         pyproject = project.config_file.parent / "pyproject.toml"
-    write_start_after(pyproject, heads)
+    write_start_after(pyproject, heads, section=name)
     return Baseline(heads, pyproject, created)
 
 
@@ -75,13 +76,11 @@ def _sql_baseline(folder: Path) -> Baseline:
     return Baseline([last], pyproject, created)
 
 
-def write_start_after(pyproject: Path, values: list[str]) -> None:
-    """Set ``[tool.dbpatterns] start_after`` in ``pyproject`` (created when missing), everything else in
-    the file kept as written."""
+def write_start_after(pyproject: Path, values: list[str], section: str | None = None) -> None:
+    """Set ``[tool.dbpatterns] start_after`` (with ``section``, its entry for that alembic.ini section) in
+    ``pyproject`` (created when missing), everything else in the file kept as written."""
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
-
-    from .files import replace_file
 
     text = ""
     if pyproject.is_file():
@@ -107,7 +106,23 @@ def write_start_after(pyproject: Path, values: list[str]) -> None:
         raise InputError(f"{pyproject}: [tool.dbpatterns] must be a table")
     array = tomlkit.array()
     array.extend(values)
-    table["start_after"] = array
+    if section is None:
+        table["start_after"] = array
+        return _write(pyproject, document)
+    current = table.get("start_after")
+    per_section = current if isinstance(current, dict) else tomlkit.inline_table()
+    if current is not None and not isinstance(current, dict):  # a plain list: the default section's
+        per_section["alembic"] = current
+    per_section[section] = array
+    table["start_after"] = per_section
+    _write(pyproject, document)
+
+
+def _write(pyproject: Path, document) -> None:
+    import tomlkit
+
+    from .files import replace_file
+
     try:
         replace_file(pyproject, tomlkit.dumps(document).encode("utf-8"))
     except OSError as exc:

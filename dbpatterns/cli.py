@@ -179,6 +179,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         baseline.add_argument(
             "--project", help="the Alembic project's folder (default: the current directory)"
         )
+        baseline.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         baseline.add_argument("--format", choices=("text", "json"), default="text")
 
     if wanted("new"):
@@ -595,7 +596,7 @@ def cmd_check(args) -> int:
 def cmd_baseline(args) -> int:
     from .baseline import record_baseline
 
-    done = record_baseline(args.project or ".")
+    done = record_baseline(args.project or ".", args.section)
     _emit(args, done.to_dict, lambda: f"start_after = {done.start_after} written to {done.path}\n")
     return EXIT_OK
 

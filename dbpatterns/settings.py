@@ -70,6 +70,7 @@ class Settings:
     # lint reports nothing for these revisions (or SQL file names) and everything before them: the history
     # a project had when it adopted the tool (`dbpatterns baseline` records it)
     start_after: tuple[str, ...] = ()
+    start_after_by_section: tuple[tuple[str, tuple[str, ...]], ...] = ()  # start_after = {core = "..."}
     max_file_mb: float = 10.0  # a migration file larger than this is not read (a finding says so)
     # verify's policies: generated rows per table before each revision (and per revision), data hooks
     # (revision -> {"before": SQL or module:function, "after": ...}), the lowest revision to downgrade
@@ -86,6 +87,12 @@ class Settings:
 
     def with_overrides(self, **values) -> Settings:
         return self.replace(**{k: v for k, v in values.items() if v is not None})
+
+    def start_after_for(self, section: str | None) -> tuple[str, ...]:
+        """``start_after`` of an alembic.ini section (``start_after = {core = "rev", tenant = [...]}``; the
+        default section is ``alembic``), else the plain ``start_after``."""
+        by_section = dict(self.start_after_by_section)
+        return by_section.get(section or "alembic", self.start_after)
 
     def ignored_for(self, path: str) -> frozenset[str]:
         out: set[str] = set()
@@ -175,12 +182,23 @@ def settings_from_table(table: dict, where: Path) -> Settings:
                 raise bad(key, "a string")
             values[key] = table[key]
     if "start_after" in table:
+
+        def revisions(value, key: str) -> tuple[str, ...]:
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise bad(
+                    key, "a revision (or SQL file name), a list of them, or a table of those per section"
+                )
+            return tuple(value)
+
         value = table["start_after"]
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise bad("start_after", "a revision (or SQL file name) or a list of them")
-        values["start_after"] = tuple(value)
+        if isinstance(value, dict):  # per alembic.ini section
+            values["start_after_by_section"] = tuple(
+                (str(section), revisions(v, f"start_after.{section}")) for section, v in value.items()
+            )
+        else:
+            values["start_after"] = revisions(value, "start_after")
     targets = table.get("targets", {})  # named databases (name = URL; ${VAR} reads the environment)
     if not isinstance(targets, dict) or not all(isinstance(v, str) for v in targets.values()):
         raise InputError(f'{where}: [tool.dbpatterns] targets must be a table of name = "URL or ${{VAR}}"')

@@ -395,3 +395,38 @@ def test_a_revision_of_a_named_section_gets_its_ancestors_state(tmp_path, capsys
     findings, _ = lint_paths([str(tmp_path / "tenant" / "versions" / "a2_widen.py")], Settings())
     rewrites = [f for f in findings if f.rewrites and f.table and "tenant_t" in f.table]
     assert rewrites and not any(f.hedged for f in rewrites)
+
+
+def test_start_after_per_named_section(tmp_path, capsys):
+    """baseline --name records each section's heads under its name; lint --name and check --name skip
+    what their own section's entry names, and a section without an entry is linted whole."""
+    import tomllib
+
+    from dbpatterns.cli import main
+
+    (tmp_path / "alembic.ini").write_text(
+        "[core]\nscript_location = core\n\n[tenant]\nscript_location = tenant\n"
+    )
+    (tmp_path / "pyproject.toml").write_text("# our settings\n[tool.dbpatterns]\npg_version = 16\n")
+    for section in ("core", "tenant"):
+        versions = tmp_path / section / "versions"
+        versions.mkdir(parents=True)
+        (tmp_path / section / "env.py").write_text("")
+        (versions / "a1_drop.py").write_text(
+            f'revision = "{section}1"\ndown_revision = None\nfrom alembic import op\n\n'
+            'def upgrade():\n    op.drop_column("orders", "note")\n\ndef downgrade():\n    pass\n'
+        )
+    root = str(tmp_path)
+    assert main(["baseline", "--project", root, "--name", "core"]) == 0
+    capsys.readouterr()
+    text = (tmp_path / "pyproject.toml").read_text()
+    assert text.startswith("# our settings") and tomllib.loads(text)["tool"]["dbpatterns"]["start_after"] == {
+        "core": ["core1"]
+    }
+    assert main(["lint", root, "--project", root, "--name", "core", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["skipped"] == 1
+    assert main(["lint", root, "--project", root, "--name", "tenant", "--format", "json"]) == 1
+    capsys.readouterr()
+    main(["check", "--project", root, "--name", "core", "--format", "json"])  # verify: env.py is empty
+    lint = json.loads(capsys.readouterr().out)["lint"]
+    assert lint["exit_code"] == 0 and lint["skipped_migrations"] == 1

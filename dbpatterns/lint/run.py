@@ -411,7 +411,7 @@ def _lint_chunks(
         files = [(d, f) for d, f in files if f is not None and os.path.abspath(f) in changed]
     strict = start_after is not None  # given here, not by the settings
     if start_after is None:
-        start_after = settings.start_after
+        start_after = settings.start_after_for(settings.alembic_section)
     plan = history.plan(files, settings, start_after, strict=strict)
     workers = _worker_count(len(files), offline) if jobs is None else max(1, jobs)
     # The parse trees hold no reference cycles: the cycle collector would only walk them again and again.
