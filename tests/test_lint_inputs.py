@@ -103,3 +103,12 @@ def test_lock_timeout_set_in_env_py_counts_for_every_revision(tmp_path, capsys):
     )
     code, after, _ = lint([str(tmp_path)], capsys)
     assert "missing-lock-timeout" not in {f["rule"] for f in after}
+
+
+def test_a_revision_that_is_not_valid_python_says_so(tmp_path, capsys):
+    bad = tmp_path / "a1_broken.py"
+    bad.write_text('revision = "a1"\ndown_revision = None\n\ndef upgrade(:\n    pass\n')
+    code, findings, _ = lint([str(bad)], capsys)
+    (finding,) = findings
+    assert code == 1 and finding["line"] == 4 and finding["message"].startswith("not valid Python")
+    assert "PostgreSQL" not in finding["fix"] and "Python" in finding["fix"]

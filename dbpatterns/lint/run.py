@@ -72,7 +72,9 @@ def lint_revision(
     ctx = Context(settings, state, path, alembic=True, line_text=line_text)
     if revision.syntax_error:
         line, col, message = revision.syntax_error
-        _syntax_findings(ctx, [sqlparse.SyntaxProblem(line, col, message)])
+        _syntax_findings(
+            ctx, [sqlparse.SyntaxProblem(line, col, f"not valid Python: {message}")], _PYTHON_FIX
+        )
         return ctx.findings
     _lint_revision_body(ctx, revision, revision.upgrade or (), revision.downgrade, in_transaction=True)
     if offline is not None:
@@ -180,11 +182,17 @@ def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
     ctx.op = None
 
 
-def _syntax_findings(ctx: Context, errors) -> None:
+_PYTHON_FIX = (
+    "Fix the Python syntax: Alembic cannot import the revision, so it cannot run (python -m py_compile FILE)."
+)
+
+
+def _syntax_findings(ctx: Context, errors, fix: str = "") -> None:
+    """``errors`` as syntax-error findings; ``fix``: the recipe when it is not the SQL one (Python's)."""
     for problem in errors:
         ctx.location = (problem.line, problem.column)
         ctx.rule = None
-        ctx.report(problem.message, rule="syntax-error", exempt_new=False)
+        ctx.report(problem.message, rule="syntax-error", exempt_new=False, fix=fix)
     ctx.location = None
 
 
