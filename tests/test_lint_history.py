@@ -365,16 +365,22 @@ def test_baseline_of_a_sql_folder_records_its_last_file(tmp_path, cache):
         record_baseline(tmp_path)
 
 
-def test_a_revision_of_a_named_section_gets_its_ancestors_state(tmp_path, capsys):
-    """alembic.ini with [core] and [tenant] and no [alembic] script_location: a file of either history is
-    linted with its own section's ancestors (the int -> bigint change is a certain rewrite, not 'may')."""
-    (tmp_path / "alembic.ini").write_text(
+def two_sections(root):
+    """An alembic.ini with [core] and [tenant] (no [alembic]): (section, its empty versions folder)."""
+    (root / "alembic.ini").write_text(
         "[core]\nscript_location = core\n\n[tenant]\nscript_location = tenant\n"
     )
     for section in ("core", "tenant"):
-        versions = tmp_path / section / "versions"
+        versions = root / section / "versions"
         versions.mkdir(parents=True)
-        (tmp_path / section / "env.py").write_text("")
+        (root / section / "env.py").write_text("")
+        yield section, versions
+
+
+def test_a_revision_of_a_named_section_gets_its_ancestors_state(tmp_path, capsys):
+    """alembic.ini with [core] and [tenant] and no [alembic] script_location: a file of either history is
+    linted with its own section's ancestors (the int -> bigint change is a certain rewrite, not 'may')."""
+    for section, versions in two_sections(tmp_path):
         (versions / "a1_create.py").write_text(
             f'revision = "{section}1"\ndown_revision = None\n'
             "from alembic import op\nimport sqlalchemy as sa\n\n"
@@ -404,14 +410,8 @@ def test_start_after_per_named_section(tmp_path, capsys):
 
     from dbpatterns.cli import main
 
-    (tmp_path / "alembic.ini").write_text(
-        "[core]\nscript_location = core\n\n[tenant]\nscript_location = tenant\n"
-    )
     (tmp_path / "pyproject.toml").write_text("# our settings\n[tool.dbpatterns]\npg_version = 16\n")
-    for section in ("core", "tenant"):
-        versions = tmp_path / section / "versions"
-        versions.mkdir(parents=True)
-        (tmp_path / section / "env.py").write_text("")
+    for section, versions in two_sections(tmp_path):
         (versions / "a1_drop.py").write_text(
             f'revision = "{section}1"\ndown_revision = None\nfrom alembic import op\n\n'
             'def upgrade():\n    op.drop_column("orders", "note")\n\ndef downgrade():\n    pass\n'
