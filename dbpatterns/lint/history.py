@@ -158,7 +158,7 @@ def _history_of(folder: str, is_sql: bool, projects: dict, by_key: dict) -> Hist
                 return None
             by_key[key] = history
         return history
-    project = _project_of(folder, projects)
+    project = project_of(folder, projects)
     if project is None:
         return None
     key = ("alembic", str(project.config_file))
@@ -179,13 +179,8 @@ def _sql_history(folder: str) -> History:
 
 
 def project_of(folder: str, projects: dict):
-    """The Alembic project whose version folders hold ``folder``, or None (``projects``: what earlier
-    calls found, folder -> project)."""
-    return _project_of(folder, projects)
-
-
-def _project_of(folder: str, projects: dict):
-    """The Alembic project whose version folders hold ``folder`` (looked for in it and its parents)."""
+    """The Alembic project whose version folders hold ``folder`` (looked for in it and its parents), or
+    None; ``projects``: what earlier calls found, folder -> project."""
     from ..alembic.project import find_projects
 
     here = folder
