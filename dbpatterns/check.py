@@ -79,13 +79,9 @@ def run_check(
 
 
 def _lint(project, start_after=None, since=None) -> Part:
-    from .alembic.project import DEFAULT_SECTION
     from .lint.run import lint_report
 
-    settings = project.settings
-    if project.name != DEFAULT_SECTION:  # a named alembic.ini section: lint that section's history
-        settings = settings.replace(alembic_section=project.name)
-    result = lint_report([str(project.root)], settings, start_after=start_after, since=since)
+    result = lint_report([str(project.root)], project.settings, start_after=start_after, since=since)
     findings, files = result.findings, result.files
     data = {"files": files, "findings": [f.to_dict() for f in findings]}
     skipped = ""

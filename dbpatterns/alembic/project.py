@@ -323,7 +323,8 @@ class _Options:
             config_file=config,
             script_location=script,
             version_locations=[f for f in folders if f.is_dir()],
-            settings=load_settings(self.folder),
+            # a named section's project lints its own section (and reads its start_after)
+            settings=load_settings(self.folder).replace(alembic_section=self.section if self.named else None),
             name=self.section,
             ini_file=self.ini,
             toml_file=self.toml,
