@@ -173,7 +173,7 @@ def test_offline_autocommit_block_is_outside_the_transaction(tmp_path, capsys):
 
 def test_offline_rendering_keeps_percent_signs(tmp_path):
     """The SQL linted is the SQL that runs: '%' is not doubled for a pyformat driver's escaping."""
-    from dbpatterns.alembic.offline import render_revision
+    from dbpatterns.alembic.offline import revision_sql
 
     path = write_revision(
         tmp_path / "versions",
@@ -181,7 +181,7 @@ def test_offline_rendering_keeps_percent_signs(tmp_path):
         "op.execute(\"UPDATE t SET a = id % 2 WHERE b LIKE 'x%'\")\n"
         'op.add_column("t", sa.Column("c", sa.Text, server_default=sa.text("\'50%\'")))',
     )
-    sql = [e.sql.strip() for e in render_revision(path)[0]]
+    sql = [e.sql.strip() for e in revision_sql(path)[0]]
     assert sql[1:3] == [
         "UPDATE t SET a = id % 2 WHERE b LIKE 'x%';",
         "ALTER TABLE t ADD COLUMN c TEXT DEFAULT '50%';",

@@ -407,7 +407,7 @@ def test_python_string_survives_reindenting(text):
     around its lines (what the templates, script.py.mako and formatters do)."""
     import textwrap
 
-    from dbpatterns.templates.render import python_string
+    from dbpatterns.templates.jinja import python_string
 
     source = f"x = ({python_string(text)})"
     for changed in (source, textwrap.indent(source, "        "), textwrap.dedent(source)):

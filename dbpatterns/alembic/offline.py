@@ -58,16 +58,16 @@ class _LineRecorder(io.StringIO):
         return len(text)
 
 
-def render_revision(path: Path, *, downgrade: bool = True) -> tuple[list[Emitted], list[Emitted]]:
+def revision_sql(path: Path, *, downgrade: bool = True) -> tuple[list[Emitted], list[Emitted]]:
     """The SQL the revision at ``path`` emits in ``upgrade()`` and (with ``downgrade``) in ``downgrade()``,
     op by op; whatever the revision raises is raised."""
     with user_output_to_stderr():
         module = _load(path)
-        up = _render(module, path, "upgrade")
-        return up, _render(module, path, "downgrade") if downgrade else []
+        up = _offline_sql(module, path, "upgrade")
+        return up, _offline_sql(module, path, "downgrade") if downgrade else []
 
 
-def _render(module, path: Path, direction: str) -> list[Emitted]:
+def _offline_sql(module, path: Path, direction: str) -> list[Emitted]:
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 

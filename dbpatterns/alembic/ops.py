@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..sql.names import literal, qualified, quote
-from .render import (
+from .ddl import (
     autoincrement_column,
     check_sql,
     column_foreign_key_sql,
@@ -31,7 +31,7 @@ from .render import (
     table_sql,
     unique_sql,
 )
-from .types import enum_values_sql, render_type
+from .types import enum_values_sql, type_sql
 from .values import HOLE, MISSING, UNKNOWN, Args, Call, NotStatic, Partial, Ref, SqlText, as_name, as_sql
 
 # Positional parameter names of each op.<name>(...) and batch_op.<name>(...) (a leading * collects the rest)
@@ -133,7 +133,7 @@ def alter_column(args: Args) -> list[str]:
     type_ = args.get("type_")
     using = args.get("postgresql_using")
     if type_ is not MISSING and type_ is not None:
-        text = f"{alter} TYPE {render_type(type_)}"
+        text = f"{alter} TYPE {type_sql(type_)}"
         if using is not MISSING and using is not None:
             if not isinstance(using, (str, SqlText)):
                 raise NotStatic("postgresql_using= is not a literal string")
@@ -422,7 +422,7 @@ def core_statement(value: object) -> str | None:
 
 
 def _core_condition(condition: object) -> str:
-    from .render import sql_expr
+    from .ddl import sql_expr
 
     if condition is UNKNOWN or condition is None or isinstance(condition, (str, int, float, bool)):
         raise NotStatic("the condition is not static")
@@ -748,7 +748,7 @@ def existing_type_sql(args: Args) -> str | None:
     if value is MISSING or value is None or value is UNKNOWN:
         return None
     try:
-        return render_type(value)
+        return type_sql(value)
     except NotStatic:
         return None
 

@@ -164,7 +164,7 @@ def _foreign(path: str) -> bool:
     return "." in path and not path.startswith(_SQLALCHEMY_MODULES)
 
 
-def render_type(value: object) -> str:
+def type_sql(value: object) -> str:
     """The PostgreSQL spelling of a SQLAlchemy type expression; raises NotStatic when it is not static."""
     if value is UNKNOWN or value is MISSING or value is None:
         raise NotStatic("the column type is not static")
@@ -172,9 +172,9 @@ def render_type(value: object) -> str:
         # a project's own JSON (maybe JSONB underneath): not SQLAlchemy's, so no claim about its storage
         return quote(value.path.lower())
     if isinstance(value, Ref):
-        return _render(value.name, Call(value.path, [], {}))
+        return _named_type_sql(value.name, Call(value.path, [], {}))
     if isinstance(value, Call) and value.receiver is None:
-        return _render(value.name, value)
+        return _named_type_sql(value.name, value)
     raise NotStatic("the column type is not static")
 
 
@@ -182,7 +182,7 @@ def _known_name(name: str) -> bool:
     return name in _SIMPLE or name in _VARCHAR or name in _CHAR or name in _TIMESTAMP or name in _NUMERIC
 
 
-def _render(name: str, call: Call) -> str:
+def _named_type_sql(name: str, call: Call) -> str:
     if name in _SIMPLE:
         return _SIMPLE[name]
     if name == "Uuid":
@@ -232,7 +232,7 @@ def _render(name: str, call: Call) -> str:
             return "BIT VARYING" + (f"({length})" if length is not None else "")
         return f"BIT({length or 1})"
     if name in _ARRAY:
-        inner = render_type(_arg(call, 0, "item_type"))
+        inner = type_sql(_arg(call, 0, "item_type"))
         dimensions = _int(_arg(call, 2, "dimensions"), "dimensions") or 1
         suffix = "[]" * dimensions
         if " COLLATE " in inner:

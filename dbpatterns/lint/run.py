@@ -117,11 +117,11 @@ def _add_offline(ctx: Context, revision, file: Path) -> None:
     static reading already has (same rule, line and table) is not repeated; an op the static reading could
     not analyse but the rendering did loses its ``opaque-operation`` finding. A revision that cannot
     render keeps its static findings and gains one note saying why."""
-    from ..alembic.offline import render_revision
+    from ..alembic.offline import revision_sql
 
     static = ctx.findings
     try:
-        upgrade, downgrade = render_revision(file)
+        upgrade, downgrade = revision_sql(file)
     except Exception as exc:  # noqa: BLE001 - any error in user code is reported, not raised
         ctx.location = (1, 1)
         ctx.rule = None

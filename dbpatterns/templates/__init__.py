@@ -34,7 +34,7 @@ def generate(
     nothing is written (``--print``)."""
     from ..alembic.project import load_project
     from .context import template_values
-    from .render import environment, render_blocks, template_name
+    from .jinja import environment, fill_blocks, template_name
     from .revision import AlembicProject, Generated
 
     spec = PATTERNS.get(pattern)
@@ -56,11 +56,11 @@ def generate(
         rev = alembic.new_revision_id(taken)
         taken.add(rev)
         step_values = {**values, "step": step, "revision": rev, "earlier": [g.revision for g in made]}
-        blocks = render_blocks(env, template_name(pattern, step), step_values)
+        blocks = fill_blocks(env, template_name(pattern, step), step_values)
         text = (message or blocks["message"] or pattern).strip().splitlines()[0]
         if step:
             text = f"{text} ({step})"
-        path, source = alembic.render(rev, parents, text, blocks)
+        path, source = alembic.revision_text(rev, parents, text, blocks)
         _check_sql(pattern, path, source)
         alembic.check_free(path)
         down = parents[0] if len(parents) == 1 else (parents or None)

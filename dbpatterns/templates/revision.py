@@ -14,7 +14,7 @@ from mako.template import Template
 from ..alembic.project import alembic_config, importable_in, load_script
 from ..errors import InputError, first_line
 from ..files import create_new_file
-from .render import indent_body
+from .jinja import indent_body
 
 
 @dataclass(slots=True)
@@ -76,7 +76,7 @@ class AlembicProject:
             if rev not in taken and rev not in self.script.revision_map._revision_map:
                 return rev
 
-    def render(
+    def revision_text(
         self, rev: str, down: tuple[str, ...], message: str, blocks: dict[str, str]
     ) -> tuple[Path, str]:
         """(path, text) of a revision: the project's file name template and script.py.mako."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..alembic.offline import render_revision
+from ..alembic.offline import revision_sql
 from ..alembic.project import Project, as_project, importable_in, load_script
 from ..alembic.runner import Runner, StepFailed
 from ..errors import InputError, RevisionNotFound, first_line
@@ -51,7 +51,7 @@ def load(project_dir: Path, revision: str) -> Target:
 
 def _render(path: Path) -> list[Piece]:
     try:
-        chunks, _ = render_revision(path, downgrade=False)
+        chunks, _ = revision_sql(path, downgrade=False)
     except Exception as exc:  # noqa: BLE001 - any error in user code is reported, not raised
         why = f"{type(exc).__name__}: {first_line(exc)}"
         raise InputError(f"{path}: cannot render upgrade() in Alembic's offline mode: {why}") from None

@@ -60,7 +60,7 @@ def template_name(pattern: str, step: str) -> str:
     return f"{pattern}.{step}.py.j2" if step else f"{pattern}.py.j2"
 
 
-def render_blocks(env, name: str, values: dict) -> dict[str, str]:
+def fill_blocks(env, name: str, values: dict) -> dict[str, str]:
     """Each block of the template, rendered and dedented (missing blocks are empty)."""
     from jinja2 import TemplateError
 

@@ -1,4 +1,4 @@
-"""Building blocks for rendering statically read SQLAlchemy constructs as PostgreSQL DDL: SQL expressions,
+"""SQL for statically read SQLAlchemy constructs as PostgreSQL DDL: SQL expressions,
 server defaults, column specifications and constraints. The output follows what SQLAlchemy's PostgreSQL
 DDL compiler emits for the same objects."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..sql.names import literal, qualified, quote, quote_dotted
-from .types import EnumType, enum_type, is_integer_type, render_type
+from .types import EnumType, enum_type, is_integer_type, type_sql
 from .values import (
     MISSING,
     UNKNOWN,
@@ -117,7 +117,7 @@ def _sql_call(call: Call, strings: str) -> str:
     if name in ("not_",) and args:
         return f"NOT ({sql_expr(args[0], strings)})"
     if name == "cast" and len(args) == 2:
-        return f"CAST({sql_expr(args[0])} AS {render_type(args[1])})"
+        return f"CAST({sql_expr(args[0])} AS {type_sql(args[1])})"
     if name in ("desc", "asc") and args:
         return f"{sql_expr(args[0], 'column')} {name.upper()}"
     if name in ("DefaultClause", "ColumnDefault") and args:
@@ -148,7 +148,7 @@ def _sql_method(call: Call) -> str:
     if method in ("desc", "asc") and not args:
         return f"{sql_expr(target, 'column')} {method.upper()}"
     if method == "cast" and len(args) == 1:
-        return f"CAST({sql_expr(target)} AS {render_type(args[0])})"
+        return f"CAST({sql_expr(target)} AS {type_sql(args[0])})"
     raise NotStatic(f".{method}() is not a known SQL expression")
 
 
@@ -312,10 +312,10 @@ def column_spec(column: ColumnDef, serial: bool = False) -> str:
     """``name TYPE [DEFAULT x] [GENERATED ...] [NOT NULL]`` as SQLAlchemy's PostgreSQL compiler renders it."""
     parts = [quote(column.name)]
     if serial and column.identity is None:
-        name = render_type(column.type)
+        name = type_sql(column.type)
         parts.append({"BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}.get(name, "SERIAL"))
     else:
-        parts.append(render_type(column.type))
+        parts.append(type_sql(column.type))
         default = server_default_sql(column.server_default)
         if default is not None:
             parts.append(f"DEFAULT {default}")
