@@ -77,23 +77,35 @@ class History:
     kind: str  # "alembic" or "sql"
     where: str  # the project's config file, or the folder
     folders: list[Path]
-    members: list[str] = field(default_factory=list)  # every file of the history (absolute), sorted
+    listed: list[str] | None = None  # every file of the history (absolute), sorted (see ``members``)
     graph: object = None  # RevisionGraph (alembic)
     rev_of: dict[str, str] = field(default_factory=dict)  # file -> revision (alembic)
     skip: set[str] = field(default_factory=set)  # files at or before start_after
+
+    @property
+    def members(self) -> list[str]:
+        """Every file of the history, sorted; a SQL folder is listed only when this is first asked for
+        (a lone file of a long folder needs no listing unless its predecessors are wanted)."""
+        if self.listed is None:
+            self.listed = _list_sql(self.where)
+        return self.listed
+
+    def holds(self, absolute: str) -> bool:
+        """Whether ``absolute`` is a file of this history (a SQL file: by its name, without listing)."""
+        if self.kind == "sql":
+            folder, _, name = absolute.rpartition(os.sep)
+            found = sql_version(name)
+            return folder == self.where and found is not None and found[1]
+        found = self.__dict__.get("_member_set")
+        if found is None or len(found) != len(self.members):
+            found = self.__dict__["_member_set"] = set(self.members)
+        return absolute in found
 
     def cached(self) -> _Cache:
         """The history's cache (read once)."""
         found = self.__dict__.get("_cache")
         if found is None:
             found = self.__dict__["_cache"] = _Cache(self)
-        return found
-
-    @property
-    def member_set(self) -> set[str]:
-        found = self.__dict__.get("_member_set")
-        if found is None or len(found) != len(self.members):
-            found = self.__dict__["_member_set"] = set(self.members)
         return found
 
 
@@ -138,10 +150,11 @@ def plan(
         if history is None:
             continue
         absolute = absolute_folder + os.sep + name
-        if absolute in history.member_set:
+        if history.holds(absolute):
             out.history_of[display] = history
             out.absolute[display] = absolute
-    out.histories = list(by_key.values())
+    held = {id(h) for h in out.history_of.values()}
+    out.histories = [h for h in by_key.values() if h.kind == "alembic" or id(h) in held]
     values = [start_after] if isinstance(start_after, str) else list(start_after or ())
     if values:
         _start_after(out, values, strict)
@@ -153,10 +166,7 @@ def _history_of(folder: str, is_sql: bool, projects: dict, by_key: dict) -> Hist
         key = ("sql", folder)
         history = by_key.get(key)
         if history is None:
-            history = _sql_history(folder)
-            if not history.members:
-                return None
-            by_key[key] = history
+            history = by_key[key] = History("sql", folder, [Path(folder)])
         return history
     project = project_of(folder, projects)
     if project is None:
@@ -168,14 +178,14 @@ def _history_of(folder: str, is_sql: bool, projects: dict, by_key: dict) -> Hist
     return history
 
 
-def _sql_history(folder: str) -> History:
+def _list_sql(folder: str) -> list[str]:
+    """The forward migration files of a folder of versioned SQL files, in version order."""
     keys = []
     for name in os.listdir(folder):
         found = sql_version(name) if name.endswith(".sql") else None
         if found is not None and found[1]:
             keys.append((found[0], name))
-    members = [folder + os.sep + name for _, name in sorted(keys)]
-    return History("sql", folder, [Path(folder)], members)
+    return [folder + os.sep + name for _, name in sorted(keys)]
 
 
 def project_of(folder: str, projects: dict):
