@@ -64,6 +64,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         lint.add_argument("--no-fix", action="store_true", help="text output without the fix recipes")
         lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
         lint.add_argument(
+            "--no-cache", action="store_true", help="lint every file again (results are cached by content)"
+        )
+        lint.add_argument(
             "-j", "--jobs", type=int, help="worker processes (default: one per core for 64+ files)"
         )
         lint.add_argument(
@@ -385,7 +388,7 @@ def cmd_lint(args) -> int:
     paths = args.paths or ["."]
     if args.jobs is not None and args.jobs < 1:
         raise InputError("lint: --jobs must be at least 1")
-    adoption = {"start_after": args.start_after, "since": args.since}
+    adoption = {"start_after": args.start_after, "since": args.since, "cache": not args.no_cache}
     if args.format == "json" and not args.trace:  # the worker processes render their own findings
         from .lint.run import lint_paths_json
 

@@ -17,6 +17,7 @@ from ..errors import InputError, first_line
 from ..findings import Finding
 from ..settings import Settings
 from ..sql import parse as sqlparse
+from .cache import ResultCache
 from .engine import Context, finish, lint_statement, run_rules
 from .state import MigrationState
 
@@ -336,9 +337,12 @@ def lint_paths(
     jobs: int | None = None,
     start_after=None,
     since: str | None = None,
+    cache: bool = True,
 ) -> tuple[list[Finding], int]:
     """Findings for every file under ``paths``, and how many files were read (see :func:`lint_report`)."""
-    result = lint_report(paths, settings, offline=offline, jobs=jobs, start_after=start_after, since=since)
+    result = lint_report(
+        paths, settings, offline=offline, jobs=jobs, start_after=start_after, since=since, cache=cache
+    )
     return result.findings, result.files
 
 
@@ -350,6 +354,7 @@ def lint_report(
     jobs: int | None = None,
     start_after=None,
     since: str | None = None,
+    cache: bool = True,
 ) -> LintResult:
     """Lint every file under ``paths``.
 
@@ -358,10 +363,11 @@ def lint_report(
     (revisions or SQL file names; default: the settings' ``start_after``): findings of those migrations
     and of everything before them are skipped. ``since`` (a git ref): only files added or changed since it
     are linted. Large sets of files are shared between this process and forked workers (one process per
-    core, Linux), and the findings come back in file order.
+    core, Linux), and the findings come back in file order. ``cache``: SQL files linted before with the
+    same text and settings give their results from :mod:`dbpatterns.lint.cache`.
     """
     chunks, files, skipped = _lint_chunks(
-        paths, settings, offline, jobs, start_after=start_after, since=since
+        paths, settings, offline, jobs, start_after=start_after, since=since, cache=cache
     )
     return LintResult([f for chunk in chunks for f in chunk], files, skipped)
 
@@ -374,6 +380,7 @@ def lint_paths_json(
     jobs: int | None = None,
     start_after=None,
     since: str | None = None,
+    cache: bool = True,
 ) -> tuple[list[bytes], int, int]:
     """What ``json_bytes`` gives for ``lint_paths``' findings (with ``skipped`` under a start_after), in
     pieces to write one after the other, their number and the files read: each process renders the
@@ -384,7 +391,15 @@ def lint_paths_json(
         return json_items(found), len(found)
 
     chunks, files, skipped = _lint_chunks(
-        paths, settings, offline, jobs, rendered, sources=False, start_after=start_after, since=since
+        paths,
+        settings,
+        offline,
+        jobs,
+        rendered,
+        sources=False,
+        start_after=start_after,
+        since=since,
+        cache=cache,
     )
     pieces = json_pieces(
         [data for data, _ in chunks], extra=None if skipped is None else {"skipped": skipped}
@@ -402,6 +417,7 @@ def _lint_chunks(
     sources: bool = True,
     start_after=None,
     since: str | None = None,
+    cache: bool = True,
 ) -> tuple[list, int, int]:
     """The results of linting the files under ``paths`` piece by piece, in file order (a list of findings
     each, or what ``pack`` makes of it), the number of files and the number of skipped migrations.
@@ -422,6 +438,7 @@ def _lint_chunks(
         start_after = settings.start_after_for(settings.alembic_section)
     plan = history.plan(files, settings, start_after, strict=strict)
     workers = _worker_count(len(files), offline) if jobs is None else max(1, jobs)
+    results_cache = ResultCache.open(settings) if cache and not offline else None
     # The parse trees hold no reference cycles: the cycle collector would only walk them again and again.
     collecting = gc.isenabled()
     gc.disable()
@@ -433,16 +450,20 @@ def _lint_chunks(
             sources=sources,
             ordered=plan.ordered,
             skip=plan.skip,
+            cache=results_cache,
         )
         if workers <= 1 or not hasattr(os, "fork"):
             results = [_pack_segments(lint(files), pack, wire=False)]
         else:
-            results = _lint_forked(files, lint, workers, pack, asking=history.asked_keys)
+            results = _lint_forked(files, lint, workers, pack, asking=history.asked_keys, cache=results_cache)
         out = _settled(results, plan, settings, pack)
         del results  # the deltas hold parse tree nodes: gone before the cycle collector runs again
     finally:
         if collecting:
             gc.enable()
+    if results_cache is not None:
+        results_cache.store()
+        results_cache.compact()
     return out, len(files), len(plan.skip) if start_after else None
 
 
@@ -503,7 +524,7 @@ def _unwire(result, packed: bool):
     return out, deltas
 
 
-def _lint_forked(files: list, lint, workers: int, pack, asking=None) -> list:
+def _lint_forked(files: list, lint, workers: int, pack, asking=None, cache=None) -> list:
     """Lint ``files`` with ``lint`` (``_lint_files`` given its options) in ``workers`` processes: this one
     and ``workers - 1`` forks of it; the chunks' results in order (see ``_lint_chunks``).
 
@@ -542,6 +563,9 @@ def _lint_forked(files: list, lint, workers: int, pack, asking=None) -> list:
                     kept: dict = {}
                     for index, part in _take_chunks(tasks, chunks, lint, pack, wire=True, keep=kept):
                         _send(writer, index, part)
+                    if cache is not None and cache.used:  # each process stores what it added itself
+                        cache.store()
+                        _send(writer, _CACHED, list(cache.used))
                     if kept:
                         _send(writer, _DONE, None)
                         keys = _read_all(ask)  # the tables the history asks about, or nothing
@@ -586,6 +610,8 @@ def _lint_forked(files: list, lint, workers: int, pack, asking=None) -> list:
     for part in ordered:
         if isinstance(part, BaseException):
             raise part
+    if cache is not None:
+        cache.used.update(results.get(_CACHED, ()))
     late = results.get(_DELTAS)
     if late:  # the deltas the workers sent in the second round replace the renames they sent first
         for _, deltas in ordered:
@@ -595,7 +621,8 @@ def _lint_forked(files: list, lint, workers: int, pack, asking=None) -> list:
 
 
 _RENAMES = ("rt", "rc")
-_DONE, _DELTAS = -1, -2  # record numbers: a worker has sent every chunk; the deltas it kept
+# record numbers: a worker has sent every chunk; the deltas it kept; the cache entries it used
+_DONE, _DELTAS, _CACHED = -1, -2, -3
 
 
 def _send(writer: int, index: int, part) -> None:
@@ -648,6 +675,8 @@ def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False)
             index, part = pickle.loads(view[at + 8 : at + 8 + size])
             if index == _DELTAS:
                 results.setdefault(_DELTAS, {}).update(part)
+            elif index == _CACHED:
+                results.setdefault(_CACHED, []).extend(part)
             elif index != _DONE:
                 results[index] = part if isinstance(part, BaseException) else _unwire(part, packed)
             at += 8 + size
@@ -731,6 +760,7 @@ def _lint_files(
     sources: bool = True,
     ordered: frozenset[str] = frozenset(),
     skip: frozenset[str] | set[str] = frozenset(),
+    cache=None,
 ) -> tuple[list, dict]:
     """Lint ``files``: (segments, deltas), see :func:`_lint_chunks`. A file in ``ordered`` (a history)
     gives its delta and questions; one in ``skip`` its delta only."""
@@ -758,24 +788,17 @@ def _lint_files(
             continue
         except OSError as exc:
             raise InputError(f"{display}: cannot read: {exc.strerror}") from None
-        record = {} if display in ordered else None
+        ordered_file = display in ordered
         if display in skip:  # only its effect on the schema is wanted: no rule runs
             quiet = quiet or _quiet(settings)
-            lint_text(text, display, quiet, sources=False, record=record)
-            deltas[display] = record.get("delta") or []
+            _, deltas[display], _ = _linted(text, display, file, quiet, False, None, True, cache)
             continue
         rendered = Path(file) if offline and file is not None else None
-        found = lint_text(text, display, settings, sources=sources, offline=rendered, record=record)
-        if record is None:
+        found, delta, asked = _linted(text, display, file, settings, sources, rendered, ordered_file, cache)
+        if not ordered_file:
             run.extend(found)
             continue
-        deltas[display] = record.get("delta") or []
-        questions = record.get("questions")
-        if not questions:
-            run.extend(found)
-            continue
-        index = {id(f): i for i, f in enumerate(found)}
-        asked = [(index[id(q[0])], *q[1:]) for q in questions if id(q[0]) in index]
+        deltas[display] = delta
         if not asked:
             run.extend(found)
             continue
@@ -786,6 +809,39 @@ def _lint_files(
     if run or not segments:
         segments.append(("r", run))
     return segments, deltas
+
+
+def _linted(
+    text: str,
+    display: str,
+    file: str | None,
+    settings: Settings,
+    sources: bool,
+    offline,
+    ordered: bool,
+    cache,
+):
+    """(findings, delta, questions as (finding index, ...)) of one file: from ``cache`` (a
+    :class:`~dbpatterns.lint.cache.ResultCache`) when it holds them, else linted (and kept there). Only
+    SQL files are cached, never with ``offline``."""
+    key = None
+    if cache is not None and offline is None and file is not None and display.endswith(".sql"):
+        key = cache.key(display, text, settings, sources=sources, record=ordered)
+        found = cache.get(key)
+        if found is not None:
+            return found
+    record = {} if ordered else None
+    found = lint_text(text, display, settings, sources=sources, offline=offline, record=record)
+    delta, asked = [], []
+    if record is not None:
+        delta = record.get("delta") or []
+        questions = record.get("questions")
+        if questions:
+            index = {id(f): i for i, f in enumerate(found)}
+            asked = [(index[id(q[0])], *q[1:]) for q in questions if id(q[0]) in index]
+    if key is not None:
+        cache.put(key, found, delta, asked)
+    return found, delta, asked
 
 
 def _env_settings(settings: Settings, file: str | None, envs: dict, projects: dict) -> Settings:
