@@ -26,7 +26,7 @@ class RevisionNode:
     down_revisions: tuple[str, ...]  # the parents (several for a merge revision)
     depends_on: tuple[str, ...]
     branch_labels: tuple[str, ...]
-    path: Path
+    path: Path | str  # a str when read for the lint's history (hundreds of files: no Path objects needed)
     doc: str = ""  # the first line of the module docstring
 
     @property
@@ -109,7 +109,7 @@ def closure(revisions: Iterable[str], parents_of) -> set[str]:
 
 
 def _sort_key(node: RevisionNode) -> tuple[str, str]:
-    return (node.path.name, node.revision)
+    return (os.path.basename(node.path), node.revision)
 
 
 def revision_files(folders: Iterable[Path], recursive: bool = False) -> list[Path]:

@@ -261,9 +261,7 @@ def _read_graph(history: History, cache: _Cache | None = None) -> None:
                 cache.changed = True
         if node is None or node[0] in graph.nodes:
             continue
-        graph.nodes[node[0]] = RevisionNode(
-            node[0], tuple(node[1]), tuple(node[2]), tuple(node[3]), Path(member)
-        )
+        graph.nodes[node[0]] = RevisionNode(node[0], tuple(node[1]), tuple(node[2]), tuple(node[3]), member)
         history.rev_of[member] = node[0]
     history.graph = graph
 
