@@ -30,12 +30,18 @@ def lint_sql(
     *,
     sources: bool = True,
     record: dict | None = None,
+    stats: dict | None = None,
 ) -> list[Finding]:
     """Lint one SQL migration (a file's text); ``sources``: findings carry their source line. ``record``
     (a migration of an ordered history): receives what it does to the schema (``delta``) and the findings
-    the earlier migrations may settle (``questions``), see :mod:`dbpatterns.lint.history`."""
+    the earlier migrations may settle (``questions``), see :mod:`dbpatterns.lint.history`. ``stats``:
+    its statements are added to these counts (:data:`STAT_KEYS`): a statement that parses is seen and
+    analysed, a piece that does not parse (a syntax-error finding) is seen and unanalysed."""
     settings = settings or Settings()
     parsed = sqlparse.parse(text)
+    if stats is not None:
+        ok, bad = len(parsed.statements), len(parsed.errors)
+        add_stats(stats, seen=ok + bad, analysed=ok, unanalysed=bad)
     state = MigrationState(in_transaction=settings.sql_in_transaction)
     _recording(state, record)
     line_text = parsed.line_text if sources else None
@@ -57,15 +63,19 @@ def lint_revision(
     sources: bool = True,
     offline: Path | None = None,
     record: dict | None = None,
+    stats: dict | None = None,
 ) -> list[Finding]:
     """Lint an Alembic revision file, read statically: its ``op.*`` calls are checked as the SQL they run;
     ``sources``: findings carry their source line. ``offline``: the revision's file, also rendered through
     Alembic's offline mode; what that SQL shows is added (deduplicated), never removes a static finding.
-    ``record``: as for :func:`lint_sql` (the upgrade's effects)."""
+    ``record``: as for :func:`lint_sql` (the upgrade's effects). ``stats``: the revision's operation
+    counts (``RevisionSource.stats``, upgrade and downgrade) are added to these."""
     from ..alembic.static import read_revision
 
     settings = settings or Settings()
     revision = read_revision(text, path)
+    if stats is not None:
+        add_stats(stats, **revision.stats)
     line_text = _line_getter(text.splitlines()) if sources else None
     state = MigrationState(in_transaction=True)
     _recording(state, record)
@@ -80,6 +90,22 @@ def lint_revision(
     if offline is not None:
         _add_offline(ctx, revision, offline)
     return sorted_findings(ctx.findings)
+
+
+#: The counts of the ``stats`` object of a lint report: operations (Alembic op calls, SQL statements)
+#: seen; analysed (``partial``: of those, the ones with a name or column read as ``?``); skipped under a
+#: guard that is false on PostgreSQL; unanalysed (opaque-operation or syntax-error reports them).
+#: analysed + skipped + unanalysed == seen.
+STAT_KEYS = ("seen", "analysed", "partial", "skipped", "unanalysed")
+
+
+def new_stats() -> dict[str, int]:
+    return dict.fromkeys(STAT_KEYS, 0)
+
+
+def add_stats(stats: dict, **counts: int) -> None:
+    for key, n in counts.items():
+        stats[key] = stats.get(key, 0) + n
 
 
 def _recording(state: MigrationState, record: dict | None) -> None:
@@ -218,9 +244,10 @@ def lint_text(
     sources: bool = True,
     offline: Path | None = None,
     record: dict | None = None,
+    stats: dict | None = None,
 ) -> list[Finding]:
     """Lint a file's text as SQL or as an Alembic revision, by its name and content; ``sources``: findings
-    carry their source line (text output shows it, JSON has no place for it); ``record``: see
+    carry their source line (text output shows it, JSON has no place for it); ``record``, ``stats``: see
     :func:`lint_sql`."""
     if path.endswith(".sum"):
         from .rules.checksums import lint_sum_file
@@ -230,10 +257,12 @@ def lint_text(
         from ..alembic.static import looks_like_revision
 
         if looks_like_revision(text):  # standard input holding a revision is linted as one too
-            return lint_revision(text, path, settings, sources=sources, offline=offline, record=record)
+            return lint_revision(
+                text, path, settings, sources=sources, offline=offline, record=record, stats=stats
+            )
         if path != "-":
             return []
-    return lint_sql(text, path, settings, sources=sources, record=record)
+    return lint_sql(text, path, settings, sources=sources, record=record, stats=stats)
 
 
 def collect(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, Path | None]]:
@@ -326,6 +355,7 @@ class LintResult:
     findings: list[Finding]
     files: int
     skipped: int | None = None  # None: no start_after
+    stats: dict | None = None  # the operation counts (STAT_KEYS) of the migrations linted
 
 
 def lint_paths(
@@ -360,10 +390,10 @@ def lint_report(
     are linted. Large sets of files are shared between this process and forked workers (one process per
     core, Linux), and the findings come back in file order.
     """
-    chunks, files, skipped = _lint_chunks(
+    chunks, files, skipped, stats = _lint_chunks(
         paths, settings, offline, jobs, start_after=start_after, since=since
     )
-    return LintResult([f for chunk in chunks for f in chunk], files, skipped)
+    return LintResult([f for chunk in chunks for f in chunk], files, skipped, stats)
 
 
 def lint_paths_json(
@@ -383,13 +413,20 @@ def lint_paths_json(
     def rendered(found: list[Finding]) -> tuple[bytes, int]:
         return json_items(found), len(found)
 
-    chunks, files, skipped = _lint_chunks(
+    chunks, files, skipped, stats = _lint_chunks(
         paths, settings, offline, jobs, rendered, sources=False, start_after=start_after, since=since
     )
-    pieces = json_pieces(
-        [data for data, _ in chunks], extra=None if skipped is None else {"skipped": skipped}
-    )
+    pieces = json_pieces([data for data, _ in chunks], extra=report_extra(skipped, stats))
     return pieces, sum(n for _, n in chunks), files
+
+
+def report_extra(skipped: int | None, stats: dict | None) -> dict:
+    """The top-level keys of the JSON lint report after ``findings``: ``skipped`` (with a start_after)
+    and ``stats``."""
+    extra: dict = {} if skipped is None else {"skipped": skipped}
+    if stats is not None:
+        extra["stats"] = stats
+    return extra
 
 
 def _lint_chunks(
@@ -402,9 +439,10 @@ def _lint_chunks(
     sources: bool = True,
     start_after=None,
     since: str | None = None,
-) -> tuple[list, int, int]:
+) -> tuple[list, int, int, dict]:
     """The results of linting the files under ``paths`` piece by piece, in file order (a list of findings
-    each, or what ``pack`` makes of it), the number of files and the number of skipped migrations.
+    each, or what ``pack`` makes of it), the number of files, the number of skipped migrations and the
+    operation counts (:data:`STAT_KEYS`, summed over every chunk, wherever it was linted).
 
     A chunk of files comes back as segments: ``("r", findings)`` for a run of files whose findings are
     final (packed in the process that linted them), ``("q", display, findings, questions)`` for a file
@@ -438,12 +476,17 @@ def _lint_chunks(
             results = [_pack_segments(lint(files), pack, wire=False)]
         else:
             results = _lint_forked(files, lint, workers, pack, asking=history.asked_keys)
+        stats = new_stats()
+        for segments, _ in results:  # each chunk's counts travel as its last segment
+            for seg in segments:
+                if seg[0] == "s":
+                    add_stats(stats, **seg[1])
         out = _settled(results, plan, settings, pack)
         del results  # the deltas hold parse tree nodes: gone before the cycle collector runs again
     finally:
         if collecting:
             gc.enable()
-    return out, len(files), len(plan.skip) if start_after else None
+    return out, len(files), len(plan.skip) if start_after else None, stats
 
 
 def _settled(results: list, plan, settings: Settings, pack) -> list:
@@ -463,7 +506,7 @@ def _settled(results: list, plan, settings: Settings, pack) -> list:
         for seg in segments:
             if seg[0] == "r":
                 out.append(seg[1])
-            else:
+            elif seg[0] == "q":
                 out.append(seg[2] if pack is None else pack(seg[2]))
     return out
 
@@ -478,6 +521,8 @@ def _pack_segments(result, pack, *, wire: bool, keep: dict | None = None):
         if seg[0] == "r":
             found = seg[1]
             out.append(("r", pack(found) if pack is not None else _as_tuples(found) if wire else found))
+        elif seg[0] == "s":
+            out.append(seg)
         else:
             out.append(("q", seg[1], _as_tuples(seg[2]) if wire else seg[2], seg[3]))
     if wire and deltas:
@@ -498,6 +543,8 @@ def _unwire(result, packed: bool):
     for seg in segments:
         if seg[0] == "r":
             out.append(seg if packed else ("r", [Finding(*v) for v in seg[1]]))
+        elif seg[0] == "s":
+            out.append(seg)
         else:
             out.append(("q", seg[1], [Finding(*v) for v in seg[2]], seg[3]))
     return out, deltas
@@ -733,7 +780,8 @@ def _lint_files(
     skip: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[list, dict]:
     """Lint ``files``: (segments, deltas), see :func:`_lint_chunks`. A file in ``ordered`` (a history)
-    gives its delta and questions; one in ``skip`` its delta only."""
+    gives its delta and questions; one in ``skip`` its delta only (and is not counted). The last segment
+    is ``("s", counts)``: the operation counts of the files linted (:data:`STAT_KEYS`)."""
     segments: list = []
     run: list[Finding] = []
     deltas: dict[str, list] = {}
@@ -742,6 +790,7 @@ def _lint_files(
     base = settings
     envs: dict[str, Settings] = {}  # a revision's folder -> the settings with its env.py's
     projects: dict = {}
+    stats = new_stats()
     for display, file in files:
         settings = _env_settings(base, file, envs, projects)
         if file == NOT_REGULAR:
@@ -765,7 +814,9 @@ def _lint_files(
             deltas[display] = record.get("delta") or []
             continue
         rendered = Path(file) if offline and file is not None else None
-        found = lint_text(text, display, settings, sources=sources, offline=rendered, record=record)
+        found = lint_text(
+            text, display, settings, sources=sources, offline=rendered, record=record, stats=stats
+        )
         if record is None:
             run.extend(found)
             continue
@@ -785,6 +836,7 @@ def _lint_files(
         segments.append(("q", display, found, asked))
     if run or not segments:
         segments.append(("r", run))
+    segments.append(("s", stats))
     return segments, deltas
 
 
