@@ -432,3 +432,76 @@ def test_start_after_per_named_section(tmp_path, capsys):
     main(["check", "--project", root, "--name", "core", "--format", "json"])  # verify: env.py is empty
     lint = json.loads(capsys.readouterr().out)["lint"]
     assert lint["exit_code"] == 0 and lint["skipped_migrations"] == 1
+
+
+def _primary_key_project(root, *, id_column: str, check: str = "pass"):
+    """r1 creates items (id as given), r2 builds a unique index on id (and runs ``check``), r3 attaches
+    it as the primary key."""
+    return write_project(
+        root,
+        [
+            ("r1", None, f'op.create_table("items", {id_column}, sa.Column("name", sa.Text()))', "pass"),
+            (
+                "r2",
+                "r1",
+                'op.create_index("items_id_idx", "items", ["id"], unique=True)\n' + check,
+                "pass",
+            ),
+            ("r3", "r2", 'op.execute("ALTER TABLE items ADD PRIMARY KEY USING INDEX items_id_idx")', "pass"),
+        ],
+    )
+
+
+def _primary_key_findings(root, *paths):
+    found = lint_report([str(p) for p in paths or (root,)], Settings(), jobs=1).findings
+    return [(f.message, f.hedged) for f in found if f.rule == "add-primary-key"]
+
+
+@pytest.mark.parametrize(
+    ("id_column", "check", "nullable"),
+    [
+        ('sa.Column("id", sa.BigInteger(), nullable=False)', "pass", False),
+        ('sa.Column("id", sa.BigInteger(), primary_key=False)', "pass", True),
+        ('sa.Column("id", sa.BigInteger())', 'op.alter_column("items", "id", nullable=False)', False),
+        (
+            'sa.Column("id", sa.BigInteger())',
+            'op.execute("ALTER TABLE items ADD CONSTRAINT items_id_nn CHECK (id IS NOT NULL)")',
+            False,
+        ),
+        (
+            'sa.Column("id", sa.BigInteger(), nullable=False)',
+            'op.alter_column("items", "id", nullable=True)',
+            True,
+        ),
+    ],
+)
+def test_primary_key_using_index_knows_the_history(tmp_path, cache, id_column, check, nullable):
+    """Whether the index's columns are NOT NULL comes from the earlier revisions, however the revision is
+    selected (the whole project, or the one file: the ancestors' deltas then come from the cache)."""
+    root = _primary_key_project(tmp_path / "p", id_column=id_column, check=check)
+    want = (
+        [
+            (
+                "PRIMARY KEY USING INDEX items_id_idx on items: id not known to be NOT NULL, so PostgreSQL "
+                "sets NOT NULL implicitly, a full scan of items under ACCESS EXCLUSIVE",
+                False,
+            )
+        ]
+        if nullable
+        else []
+    )
+    assert _primary_key_findings(root) == want
+    assert _primary_key_findings(root, root / "migrations" / "versions" / "r3.py") == want
+
+
+def test_primary_key_using_index_alone_is_hedged(tmp_path, cache):
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "add_pk.sql").write_text("ALTER TABLE items ADD PRIMARY KEY USING INDEX items_id_idx;\n")
+    assert _primary_key_findings(lone) == [
+        (
+            "PRIMARY KEY USING INDEX items_id_idx on items: unless its columns are NOT NULL already, "
+            "PostgreSQL sets NOT NULL implicitly, a full scan of items under ACCESS EXCLUSIVE",
+            True,
+        )
+    ]
