@@ -7,7 +7,7 @@ import json
 import subprocess
 
 import pytest
-from alembic_builder import write_project
+from alembic_builder import linear, write_project
 
 from dbpatterns.cli import main
 from dbpatterns.errors import InputError
@@ -505,3 +505,44 @@ def test_primary_key_using_index_alone_is_hedged(tmp_path, cache):
             True,
         )
     ]
+
+
+def test_a_type_change_names_the_check_an_earlier_revision_made(tmp_path, cache):
+    """r1 creates the columns, a CHECK reading one of them; r2 changes their types: the binary-coercible
+    change of the checked column says the CHECK is verified again (by name), the unchecked one says
+    nothing, the rewrite says the CHECK is checked in the same pass."""
+    root = write_project(
+        tmp_path / "p",
+        linear(
+            (
+                'op.create_table("items", sa.Column("code", sa.String(100)),'
+                ' sa.Column("note", sa.String(100)), sa.Column("qty", sa.Integer()),'
+                ' sa.CheckConstraint("length(code) > 0", name="items_code_len"),'
+                ' sa.CheckConstraint("qty > 0", name="items_qty_positive"))',
+                "pass",
+            ),
+            (
+                'op.alter_column("items", "code", type_=sa.Text())\n'
+                'op.alter_column("items", "note", type_=sa.Text())\n'
+                'op.alter_column("items", "qty", type_=sa.BigInteger())',
+                "pass",
+            ),
+        ),
+    )
+    for paths in ([root], [root / "migrations" / "versions" / "r2.py"]):
+        found = lint_report([str(p) for p in paths], Settings(), jobs=1).findings
+        assert [(f.message, f.rewrites, f.hedged) for f in found if f.rule == "change-column-type"] == [
+            (
+                "ALTER COLUMN code TYPE needs no rewrite, but CHECK constraint items_code_len on it is "
+                "re-verified with a full scan of items under ACCESS EXCLUSIVE",
+                False,
+                False,
+            ),
+            (
+                "ALTER COLUMN qty TYPE bigint takes ACCESS EXCLUSIVE; integer to bigint is not "
+                "binary-coercible: items and its indexes are rewritten; CHECK constraint items_qty_positive "
+                "is checked in the same pass",
+                True,
+                False,
+            ),
+        ]

@@ -288,7 +288,7 @@ def _record_column(state: MigrationState, table: str, key: str, col: dict) -> No
         if contype == "CONSTR_PRIMARY" or contype == "CONSTR_UNIQUE":
             state.indexed_columns.setdefault(table, set()).add((name,))
         elif contype == "CONSTR_CHECK":
-            check = c.get("conname") or f"{table}_{name}_check"
+            check = check_constraint_name(table, c, name) or f"{table}_{name}_check"
             state.checked_columns[(key, name)] = check
             state.record("k", key, name, check)
 
@@ -311,13 +311,10 @@ def _record_constraint(state: MigrationState, table: str, key: str, con: dict) -
                 for column in cols:
                     state._set_not_null(key, column, True)
     if con.get("contype") == "CONSTR_CHECK" and not con.get("skip_validation"):
-        for kind, node in walk({"root": con.get("raw_expr")}):
-            if kind == "ColumnRef":
-                fields = [f["String"]["sval"] for f in node.get("fields", ()) if "String" in f]
-                if fields:
-                    check = name or f"{table}_check"
-                    state.checked_columns[(key, fields[-1])] = check
-                    state.record("k", key, fields[-1], check)
+        check = check_constraint_name(table, con) or f"{table}_check"
+        for column in _check_columns(con):
+            state.checked_columns[(key, column)] = check
+            state.record("k", key, column, check)
     if con.get("contype") in ("CONSTR_CHECK", "CONSTR_NOTNULL") and name:
         column = not_null_check_column(con)
         if column:
@@ -326,6 +323,31 @@ def _record_constraint(state: MigrationState, table: str, key: str, con: dict) -
                 state.validated_not_null.add((table, column))
                 if state.not_null.get((key, column)) is not True:
                     state._set_not_null(key, column, True if con.get("contype") == "CONSTR_NOTNULL" else name)
+
+
+def _check_columns(con: dict) -> list[str]:
+    """The columns a CHECK constraint's expression reads, in order, each once."""
+    out: list[str] = []
+    for kind, node in walk({"root": con.get("raw_expr")}):
+        if kind == "ColumnRef":
+            fields = [f["String"]["sval"] for f in node.get("fields", ()) if "String" in f]
+            if fields and fields[-1] not in out:
+                out.append(fields[-1])
+    return out
+
+
+def check_constraint_name(table: str, con: dict, column: str | None = None) -> str | None:
+    """A CHECK constraint's name: as written, else the one PostgreSQL chooses (``{table}_{column}_check``
+    when the expression reads one column, ``{table}_check`` otherwise); ``column``: a column constraint's
+    column. None when the chosen name would be longer than 63 bytes (PostgreSQL shortens its parts). (A
+    name already taken gets a number appended, which a migration read alone cannot see.)"""
+    if con.get("conname"):
+        return con["conname"]
+    columns = _check_columns(con)
+    if column is not None and columns in ([], [column]):
+        columns = [column]
+    name = f"{table}_{columns[0]}_check" if len(columns) == 1 else f"{table}_check"
+    return name if len(name.encode()) <= 63 else None
 
 
 def not_null_check_column(con: dict) -> str | None:

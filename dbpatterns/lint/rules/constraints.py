@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...sql.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
 from ...sql.nodes import bare, bare_relation, constraints_by_type, has_constraint, qualified, strings
 from ..registry import rule
-from ..state import name_key
+from ..state import check_constraint_name, name_key
 
 
 def _constraint(node) -> dict:
@@ -141,10 +141,15 @@ def add_check_constraint(ctx, node):
     con = _constraint(node)
     if con.get("contype") != "CONSTR_CHECK" or con.get("skip_validation"):
         return
-    named = con.get("conname")
+    named = check_constraint_name(bare(ctx.table) or "the_table", con)
+    if con.get("conname"):
+        what = "CHECK constraint {name}"
+    elif named:
+        what = "CHECK constraint {name} (the name PostgreSQL gives it)"
+    else:
+        what = "CHECK constraint"
     ctx.report(
-        ("CHECK constraint {name}" if named else "CHECK constraint")
-        + " on {table} without NOT VALID: every row is checked under ACCESS EXCLUSIVE",
+        what + " on {table} without NOT VALID: every row is checked under ACCESS EXCLUSIVE",
         lock=ACCESS_EXCLUSIVE,
         table=ctx.table,
         name=named or "the_constraint",
