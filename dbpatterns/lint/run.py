@@ -71,9 +71,11 @@ def lint_revision(
     ``record``: as for :func:`lint_sql` (the upgrade's effects). ``stats``: the revision's operation
     counts (``RevisionSource.stats``, upgrade and downgrade) are added to these."""
     from ..alembic.static import read_revision
+    from ..alembic.types import reading_revision
 
     settings = settings or Settings()
-    revision = read_revision(text, path)
+    with reading_revision(path, _find_project):  # a TypeDecorator imported from the project: its impl
+        revision = read_revision(text, path)
     if stats is not None:
         add_stats(stats, **revision.stats)
     line_text = _line_getter(text.splitlines()) if sources else None
@@ -106,6 +108,15 @@ def new_stats() -> dict[str, int]:
 def add_stats(stats: dict, **counts: int) -> None:
     for key, n in counts.items():
         stats[key] = stats.get(key, 0) + n
+
+
+_PROJECTS: dict = {}  # folder -> its Alembic project (history.project_of), for imported types
+
+
+def _find_project(folder: str):
+    from .history import project_of
+
+    return project_of(folder, _PROJECTS)
 
 
 def _recording(state: MigrationState, record: dict | None) -> None:
