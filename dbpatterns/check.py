@@ -83,7 +83,7 @@ def _lint(project, start_after=None, since=None) -> Part:
 
     result = lint_report([str(project.root)], project.settings, start_after=start_after, since=since)
     findings, files = result.findings, result.files
-    data = {"files": files, "findings": [f.to_dict() for f in findings]}
+    data = {"files": files, "findings": [f.to_dict() for f in findings], "stats": result.stats}
     skipped = ""
     if result.skipped is not None:
         data["skipped_migrations"] = result.skipped

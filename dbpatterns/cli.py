@@ -413,7 +413,7 @@ def cmd_lint(args) -> int:
             in_transaction=bool(settings.sql_in_transaction),
         )
         findings = sorted([*findings, *found], key=lambda f: (f.path, f.line, f.column, f.rule))
-    _emit_findings(findings, files, args, result.skipped)
+    _emit_findings(findings, files, args, result.skipped, result.stats)
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
@@ -440,24 +440,27 @@ def _write_bytes(pieces: list[bytes]) -> None:
     buffer.flush()
 
 
-def _emit_findings(findings, files, args, skipped: int | None = None) -> None:
+def _emit_findings(findings, files, args, skipped: int | None = None, stats: dict | None = None) -> None:
     if args.format == "json":  # with --trace
+        from .lint.run import report_extra
         from .output.text import json_items, json_pieces
 
-        _write_bytes(json_pieces([json_items(findings)], None if skipped is None else {"skipped": skipped}))
+        _write_bytes(json_pieces([json_items(findings)], report_extra(skipped, stats)))
     elif args.format == "sarif":
         from .lint.registry import all_rules
         from .output.sarif import render_sarif
 
-        sys.stdout.write(render_sarif(findings, all_rules(), dbpatterns.__version__) + "\n")
+        sys.stdout.write(render_sarif(findings, all_rules(), dbpatterns.__version__, stats=stats) + "\n")
     elif args.format == "github":
         from .output.github import render_github
 
         sys.stdout.write(render_github(findings))
     else:
-        from .output.text import render_text
+        from .output.text import render_text, stats_line
 
         sys.stdout.write(render_text(findings, files, show_fix=not args.no_fix))
+        if line := stats_line(stats):
+            sys.stdout.write(line + "\n")
         if skipped:
             sys.stdout.write(
                 f"{skipped} migration(s) at or before start_after skipped (they feed the schema)\n"

@@ -38,10 +38,27 @@ class Finding(Contract):
     fix: str = Field(description="the safe recipe")
 
 
+class LintStats(Contract):
+    """What the lint read: every operation (an Alembic op call, a statement of a SQL file) is counted,
+    so nothing it could not check goes without a number. analysed + skipped + unanalysed == seen."""
+
+    seen: int = Field(description="operations seen: Alembic op calls (upgrade and downgrade), SQL statements")
+    analysed: int = Field(description="operations whose SQL was known and linted")
+    partial: int = Field(description="of the analysed, those with a name or column known only as ?")
+    skipped: int = Field(description="operations under a guard that is false on PostgreSQL: not linted")
+    unanalysed: int = Field(
+        description="operations that could not be read statically (opaque-operation) or SQL that does "
+        "not parse (syntax-error)"
+    )
+
+
 class LintResult(Truncatable):
     findings: list[Finding]
     skipped: int | None = Field(
         None, description="migrations at or before start_after: linted for the schema, their findings skipped"
+    )
+    stats: LintStats | None = Field(
+        None, description="operation counts, summed over the migrations linted (not those skipped)"
     )
 
 
@@ -291,6 +308,7 @@ class LintPart(CheckPart):
     files: int = 0
     findings: list[Finding] = []
     skipped_migrations: int | None = None  # at or before start_after
+    stats: LintStats | None = None  # operation counts, as in lint's report
 
 
 class SumsPart(CheckPart):

@@ -7,7 +7,7 @@ import json
 import subprocess
 
 import pytest
-from alembic_builder import write_project
+from alembic_builder import linear, write_project
 
 from dbpatterns.cli import main
 from dbpatterns.errors import InputError
@@ -308,7 +308,7 @@ def test_worker_processes_settle_the_same_findings(tmp_path, cache, jobs):
     """Files linted in forked workers send their deltas and questions back; the result is the same as in
     one process, for the findings and for the JSON document the workers render in part."""
     from dbpatterns.lint.run import lint_paths_json
-    from dbpatterns.output.text import json_bytes
+    from dbpatterns.output.text import json_items, json_pieces
 
     folder = tmp_path / "m"
     folder.mkdir()
@@ -323,7 +323,8 @@ def test_worker_processes_settle_the_same_findings(tmp_path, cache, jobs):
         else:
             text = f"CREATE INDEX ix_{i} ON {t} (b);\nALTER TABLE other ALTER COLUMN x TYPE text;\n"
         (folder / f"V{i}__step.sql").write_text(text)
-    alone = lint_report([str(folder)], Settings(), jobs=1).findings
+    one = lint_report([str(folder)], Settings(), jobs=1)
+    alone = one.findings
     shared = lint_report([str(folder)], Settings(), jobs=jobs).findings
     assert shared == alone
     assert [f.hedged for f in shared] == [f.hedged for f in alone]
@@ -331,7 +332,8 @@ def test_worker_processes_settle_the_same_findings(tmp_path, cache, jobs):
     assert ("change-column-type", True) in kinds and ("change-column-type", False) in kinds
     assert not any("varchar(" in f.message and f.rule == "change-column-type" for f in alone)
     pieces, count, _ = lint_paths_json([str(folder)], Settings(), jobs=jobs)
-    assert b"".join(pieces) == json_bytes(alone) and count == len(alone)
+    assert b"".join(pieces) == b"".join(json_pieces([json_items(alone)], {"stats": one.stats}))
+    assert count == len(alone)
 
 
 def test_start_after_from_the_settings_leaves_other_files_alone(tmp_path, cache):
@@ -430,3 +432,117 @@ def test_start_after_per_named_section(tmp_path, capsys):
     main(["check", "--project", root, "--name", "core", "--format", "json"])  # verify: env.py is empty
     lint = json.loads(capsys.readouterr().out)["lint"]
     assert lint["exit_code"] == 0 and lint["skipped_migrations"] == 1
+
+
+def _primary_key_project(root, *, id_column: str, check: str = "pass"):
+    """r1 creates items (id as given), r2 builds a unique index on id (and runs ``check``), r3 attaches
+    it as the primary key."""
+    return write_project(
+        root,
+        [
+            ("r1", None, f'op.create_table("items", {id_column}, sa.Column("name", sa.Text()))', "pass"),
+            (
+                "r2",
+                "r1",
+                'op.create_index("items_id_idx", "items", ["id"], unique=True)\n' + check,
+                "pass",
+            ),
+            ("r3", "r2", 'op.execute("ALTER TABLE items ADD PRIMARY KEY USING INDEX items_id_idx")', "pass"),
+        ],
+    )
+
+
+def _primary_key_findings(root, *paths):
+    found = lint_report([str(p) for p in paths or (root,)], Settings(), jobs=1).findings
+    return [(f.message, f.hedged) for f in found if f.rule == "add-primary-key"]
+
+
+@pytest.mark.parametrize(
+    ("id_column", "check", "nullable"),
+    [
+        ('sa.Column("id", sa.BigInteger(), nullable=False)', "pass", False),
+        ('sa.Column("id", sa.BigInteger(), primary_key=False)', "pass", True),
+        ('sa.Column("id", sa.BigInteger())', 'op.alter_column("items", "id", nullable=False)', False),
+        (
+            'sa.Column("id", sa.BigInteger())',
+            'op.execute("ALTER TABLE items ADD CONSTRAINT items_id_nn CHECK (id IS NOT NULL)")',
+            False,
+        ),
+        (
+            'sa.Column("id", sa.BigInteger(), nullable=False)',
+            'op.alter_column("items", "id", nullable=True)',
+            True,
+        ),
+    ],
+)
+def test_primary_key_using_index_knows_the_history(tmp_path, cache, id_column, check, nullable):
+    """Whether the index's columns are NOT NULL comes from the earlier revisions, however the revision is
+    selected (the whole project, or the one file: the ancestors' deltas then come from the cache)."""
+    root = _primary_key_project(tmp_path / "p", id_column=id_column, check=check)
+    want = (
+        [
+            (
+                "PRIMARY KEY USING INDEX items_id_idx on items: id not known to be NOT NULL, so PostgreSQL "
+                "sets NOT NULL implicitly, a full scan of items under ACCESS EXCLUSIVE",
+                False,
+            )
+        ]
+        if nullable
+        else []
+    )
+    assert _primary_key_findings(root) == want
+    assert _primary_key_findings(root, root / "migrations" / "versions" / "r3.py") == want
+
+
+def test_primary_key_using_index_alone_is_hedged(tmp_path, cache):
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "add_pk.sql").write_text("ALTER TABLE items ADD PRIMARY KEY USING INDEX items_id_idx;\n")
+    assert _primary_key_findings(lone) == [
+        (
+            "PRIMARY KEY USING INDEX items_id_idx on items: unless its columns are NOT NULL already, "
+            "PostgreSQL sets NOT NULL implicitly, a full scan of items under ACCESS EXCLUSIVE",
+            True,
+        )
+    ]
+
+
+def test_a_type_change_names_the_check_an_earlier_revision_made(tmp_path, cache):
+    """r1 creates the columns, a CHECK reading one of them; r2 changes their types: the binary-coercible
+    change of the checked column says the CHECK is verified again (by name), the unchecked one says
+    nothing, the rewrite says the CHECK is checked in the same pass."""
+    root = write_project(
+        tmp_path / "p",
+        linear(
+            (
+                'op.create_table("items", sa.Column("code", sa.String(100)),'
+                ' sa.Column("note", sa.String(100)), sa.Column("qty", sa.Integer()),'
+                ' sa.CheckConstraint("length(code) > 0", name="items_code_len"),'
+                ' sa.CheckConstraint("qty > 0", name="items_qty_positive"))',
+                "pass",
+            ),
+            (
+                'op.alter_column("items", "code", type_=sa.Text())\n'
+                'op.alter_column("items", "note", type_=sa.Text())\n'
+                'op.alter_column("items", "qty", type_=sa.BigInteger())',
+                "pass",
+            ),
+        ),
+    )
+    for paths in ([root], [root / "migrations" / "versions" / "r2.py"]):
+        found = lint_report([str(p) for p in paths], Settings(), jobs=1).findings
+        assert [(f.message, f.rewrites, f.hedged) for f in found if f.rule == "change-column-type"] == [
+            (
+                "ALTER COLUMN code TYPE needs no rewrite, but CHECK constraint items_code_len on it is "
+                "re-verified with a full scan of items under ACCESS EXCLUSIVE",
+                False,
+                False,
+            ),
+            (
+                "ALTER COLUMN qty TYPE bigint takes ACCESS EXCLUSIVE; integer to bigint is not "
+                "binary-coercible: items and its indexes are rewritten; CHECK constraint items_qty_positive "
+                "is checked in the same pass",
+                True,
+                False,
+            ),
+        ]

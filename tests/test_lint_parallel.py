@@ -74,12 +74,14 @@ def test_an_empty_folder_with_jobs(tmp_path):
 
 @pytest.mark.parametrize("jobs", [1, 2, 3])
 def test_workers_render_the_json_document_json_bytes_renders(folder, jobs):
-    from dbpatterns.lint.run import lint_paths_json
-    from dbpatterns.output.text import json_bytes
+    from dbpatterns.lint.run import lint_paths_json, lint_report
+    from dbpatterns.output.text import json_items, json_pieces
 
-    findings, files = lint_paths([str(folder)], Settings(), jobs=1)
+    result = lint_report([str(folder)], Settings(), jobs=1)
+    findings, files = result.findings, result.files
     pieces, count, rendered_files = lint_paths_json([str(folder)], Settings(), jobs=jobs)
-    assert b"".join(pieces) == json_bytes(findings)
+    assert b"".join(pieces) == b"".join(json_pieces([json_items(findings)], {"stats": result.stats}))
+    assert result.stats["seen"] > 100
     assert (count, rendered_files) == (len(findings), files) and count > 100
 
 

@@ -30,6 +30,7 @@ def test_lint(capsys):
     data = cli_json(capsys, "lint", str(ROOT / "examples/unsafe"), str(ROOT / "examples/project"))
     result = contracts.LintResult.model_validate(data)
     assert result.findings and result.truncated == 0
+    assert result.stats is not None and result.stats.seen > 0
 
 
 def test_rules(capsys):
@@ -90,3 +91,4 @@ def test_drift(project, capsys, pg_url):
 def test_check(project, capsys):
     result = contracts.CheckResult.model_validate(cli_json(capsys, "check"))
     assert result.verify.checks and result.lint.findings
+    assert result.lint.stats is not None and result.lint.stats.seen > 0

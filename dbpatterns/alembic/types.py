@@ -6,18 +6,31 @@ The rendering follows SQLAlchemy's PostgreSQL type compiler: ``sa.String(50)`` -
 matched by class name whatever module they come from (``sa.types.Integer``, ``postgresql.INTEGER``, an
 unqualified ``Integer`` imported from sqlalchemy), and ``.with_variant(X, "postgresql")`` picks ``X``.
 
-Unknown types (TypeDecorators, third-party types such as ``geoalchemy2.Geometry``, a name whose value is
-not known) render as a **placeholder**: the lowercased class name (``Geometry`` -> ``geometry``, ``MyType`` ->
-``mytype``), quoted if it has to be. The placeholder always parses; it says nothing about the storage, so
-checks that compare types (binary-coercible changes) must treat an unrecognised name as unknown.
+A TypeDecorator renders as its ``impl``, as PostgreSQL sees it: defined in the revision itself
+(:mod:`dbpatterns.alembic.values`), or imported from another module of the project (``from app.db.types
+import JSONish``): that module is read statically (never imported), found under the project's
+``prepend_sys_path`` entries, the revision's folder or the project's folder (:func:`module_roots`), and
+kept by its content.
+
+Unknown types (third-party types such as ``geoalchemy2.Geometry``, a TypeDecorator whose module is not
+found, a name whose value is not known) render as a **placeholder**: the lowercased class name
+(``Geometry`` -> ``geometry``, ``MyType`` -> ``mytype``), quoted if it has to be. The placeholder always
+parses; it says nothing about the storage, so checks that compare types (binary-coercible changes) must
+treat an unrecognised name as unknown.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import hashlib
+import os
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..sql.names import literal, qualified, quote
-from .values import MISSING, UNKNOWN, Call, NotStatic, Ref
+from .values import MISSING, UNKNOWN, Call, ModuleInfo, NotStatic, Ref
 
 _SIMPLE = {
     "Integer": "INTEGER",
@@ -168,6 +181,10 @@ def type_sql(value: object) -> str:
     """The PostgreSQL spelling of a SQLAlchemy type expression; raises NotStatic when it is not static."""
     if value is UNKNOWN or value is MISSING or value is None:
         raise NotStatic("the column type is not static")
+    if isinstance(value, (Ref, Call)) and _foreign(value.path):
+        impl = _imported_impl(value)
+        if impl is not None:
+            return type_sql(impl)
     if isinstance(value, (Ref, Call)) and _foreign(value.path) and _known_name(value.name):
         # a project's own JSON (maybe JSONB underneath): not SQLAlchemy's, so no claim about its storage
         return quote(value.path.lower())
@@ -264,3 +281,132 @@ def enum_values_sql(enum: EnumType) -> str:
     """``CREATE TYPE ... AS ENUM (...)`` for an enum that ``op.create_table`` creates."""
     values = ", ".join(literal(v) for v in enum.values)
     return f"CREATE TYPE {qualified(enum.name, enum.schema)} AS ENUM ({values})"
+
+
+# ---- TypeDecorators imported from the project's own modules
+
+#: The revision being read: its file (set by :func:`reading_revision`); the folders its imports are
+#: looked for in are worked out only when an imported type needs them.
+_REVISION: ContextVar[str | None] = ContextVar("dbpatterns_revision_file", default=None)
+_FINDER: ContextVar[Callable | None] = ContextVar("dbpatterns_project_finder", default=None)
+_ROOTS: dict[str, tuple[str, ...]] = {}  # a revision's folder -> module_roots
+_MODULES: dict[str, ModuleInfo | None] = {}  # a module file's content hash -> its ModuleInfo
+_DEPTH: ContextVar[int] = ContextVar("dbpatterns_impl_depth", default=0)
+
+
+@contextlib.contextmanager
+def reading_revision(path: str | None, find_project: Callable | None = None):
+    """While a revision file at ``path`` is read: a type imported from another module of its project
+    resolves to that module's TypeDecorator ``impl``. ``find_project(folder)``: the Alembic project
+    whose version folders hold ``folder``, or None (the lint's finder)."""
+    token = _REVISION.set(path if path and path != "-" and not path.startswith("<") else None)
+    finder = _FINDER.set(find_project)
+    try:
+        yield
+    finally:
+        _FINDER.reset(finder)
+        _REVISION.reset(token)
+
+
+def module_roots(revision: str) -> tuple[str, ...]:
+    """Where the modules a revision imports are looked for, first match wins: the project's
+    ``prepend_sys_path`` entries (Alembic puts them on sys.path), the project's folder, the revision's
+    folder; a revision outside any project: its folder and the folders above it."""
+    folder = os.path.dirname(os.path.abspath(revision))
+    found = _ROOTS.get(folder)
+    if found is not None:
+        return found
+    finder = _FINDER.get()
+    try:
+        project = finder(folder) if finder is not None else None
+    except Exception:  # noqa: BLE001 - a project that does not load: its modules are not found
+        project = None
+    if project is not None:
+        roots = [str(p) for p in project.prepend_sys_path] + [str(project.root), folder]
+    else:
+        roots, here = [], folder
+        while True:
+            roots.append(here)
+            parent = os.path.dirname(here)
+            if parent == here:
+                break
+            here = parent
+    found = _ROOTS[folder] = tuple(dict.fromkeys(os.path.abspath(r) for r in roots))
+    return found
+
+
+def _module_file(module: str, revision: str) -> str | None:
+    """The file of ``module`` (dotted; leading dots: relative to the revision's folder)."""
+    level = len(module) - len(module.lstrip("."))
+    parts = [p for p in module.lstrip(".").split(".") if p]
+    if level:
+        base = os.path.dirname(os.path.abspath(revision))
+        for _ in range(level - 1):
+            base = os.path.dirname(base)
+        roots: tuple[str, ...] = (base,)
+    else:
+        roots = module_roots(revision)
+    if not parts:
+        return None
+    for root in roots:
+        stem = os.path.join(root, *parts)
+        for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
+    return None
+
+
+def _module_info(file: str) -> ModuleInfo | None:
+    """The module read statically, kept by its content."""
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read(4 << 20)
+    except OSError:
+        return None
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if digest in _MODULES:
+        return _MODULES[digest]
+    if len(_MODULES) > 512:
+        _MODULES.clear()
+    try:
+        info: ModuleInfo | None = ModuleInfo(ast.parse(data, filename=file))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        info = None
+    _MODULES[digest] = info
+    return info
+
+
+def _imported_impl(value: Ref | Call) -> object | None:
+    """The type a name imported from the project's own module stands for on PostgreSQL: the ``impl`` of
+    the TypeDecorator that module defines (with the call's arguments when ``impl`` is a class), or what a
+    module-level name there is bound to (``JSONish = JSONB``); None when not known."""
+    revision = _REVISION.get()
+    depth = _DEPTH.get()
+    if revision is None or depth > 4 or "." not in value.path:
+        return None
+    module, _, name = value.path.rpartition(".")
+    file = _module_file(module, revision)
+    info = _module_info(file) if file is not None else None
+    if info is None:
+        return None
+    token = _DEPTH.set(depth + 1)
+    revision_token = _REVISION.set(file)  # what that module imports is relative to it
+    try:
+        impl = info.type_impls.get(name)
+        if impl is not None:
+            found = info.scope.ev(impl)
+            if isinstance(found, Ref) and isinstance(value, Call):
+                found = Call(found.path, value.args, value.kwargs)  # TypeDecorator(*args) -> impl(*args)
+        elif name in info.assigns:
+            found = info.scope.lookup(name)
+        else:
+            return None
+        if isinstance(found, (Ref, Call)) and _foreign(found.path):
+            deeper = _imported_impl(found)
+            return deeper
+        return found if isinstance(found, (Ref, Call)) else None
+    except (NotStatic, RecursionError):
+        return None
+    finally:
+        _REVISION.reset(revision_token)
+        _DEPTH.reset(token)

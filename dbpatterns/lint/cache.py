@@ -32,7 +32,7 @@ from ..files import cache_root, replace_file
 from ..findings import Finding
 from ..settings import Settings
 
-FORMAT = 1
+FORMAT = 2
 _CODE_FOLDERS = ("lint", "lint/rules", "sql")  # the code whose change makes every entry stale
 
 
@@ -43,7 +43,7 @@ class ResultCache:
     def __init__(self, folder: Path, stamp: str, entries: dict, shards: list[Path]) -> None:
         self.folder = folder
         self.stamp = stamp
-        self.entries = entries  # key -> [findings as lists, delta, questions]
+        self.entries = entries  # key -> [findings as lists, delta, questions, operation counts]
         self.shards = shards  # the shards ``entries`` were read from
         self.added: dict[str, list] = {}  # entries made by this process, not yet stored
         self.used: set[str] = set()
@@ -82,20 +82,23 @@ class ResultCache:
         digest.update(text.encode(errors="surrogateescape"))
         return digest.hexdigest()
 
-    def get(self, key: str) -> tuple[list[Finding], list, list] | None:
-        """(findings, delta, questions) of an entry, with Finding objects of their own, or None."""
+    def get(self, key: str) -> tuple[list[Finding], list, list, dict] | None:
+        """(findings, delta, questions, operation counts) of an entry, with Finding objects of their own,
+        or None."""
         found = self.entries.get(key)
         if found is None:
             return None
         self.used.add(key)
-        findings, delta, questions = found
-        asked = [(q[0], q[1], q[2], (q[3][0], tuple(q[3][1]))) for q in questions]
-        return [Finding(*values) for values in findings], delta, asked
+        findings, delta, questions, counts = found
+        asked = [(q[0], q[1], q[2], _tuples(q[3])) for q in questions]
+        return [Finding(*values) for values in findings], delta, asked, counts
 
-    def put(self, key: str, findings: list[Finding], delta: list | None, questions: list) -> None:
+    def put(
+        self, key: str, findings: list[Finding], delta: list | None, questions: list, counts: dict
+    ) -> None:
         """Keep what linting a file gave (before any settling changes the findings). The delta is kept as
         it is: its type nodes are JSON already, read only if a later migration asks."""
-        self.added[key] = [[_values(f) for f in findings], delta or [], questions]
+        self.added[key] = [[_values(f) for f in findings], delta or [], questions, counts]
         self.used.add(key)
 
     def store(self) -> None:
@@ -135,6 +138,11 @@ class ResultCache:
 
 
 _values = attrgetter(*Finding.__slots__)  # a finding as the tuple Finding(*values) makes again
+
+
+def _tuples(value):
+    """JSON arrays back as the tuples they were written from (a question's type or columns)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def _canonical(value):

@@ -308,6 +308,7 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
     place, from the deltas of the linted files (``deltas``: display -> delta) and, for the files of their
     histories that were not linted, from the cache (computed once when missing)."""
     from .rules.columns import settle_type_change
+    from .rules.constraints import PRIMARY_KEY_QUESTION, settle_primary_key
 
     asked: dict[int, dict[str, tuple[list, list]]] = {}  # id(history) -> absolute path -> (findings, qs)
     histories = {}
@@ -335,6 +336,13 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
             findings, qs = files[member]
             rewriting = []
             for finding, column_key, column, new in sorted(qs, key=lambda q: -q[0]):
+                if new[0] == PRIMARY_KEY_QUESTION:  # are the columns of a PRIMARY KEY USING INDEX NOT NULL?
+                    settled = settle_primary_key(findings[finding], column_key, column, new[1], schema)
+                    if settled is None:
+                        del findings[finding]
+                    else:
+                        findings[finding] = settled
+                    continue
                 old = schema.column_type(column_key, column)
                 if old is None:
                     rewriting.append(findings[finding])  # still "may": as a lone file says it

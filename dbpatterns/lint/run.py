@@ -31,12 +31,18 @@ def lint_sql(
     *,
     sources: bool = True,
     record: dict | None = None,
+    stats: dict | None = None,
 ) -> list[Finding]:
     """Lint one SQL migration (a file's text); ``sources``: findings carry their source line. ``record``
     (a migration of an ordered history): receives what it does to the schema (``delta``) and the findings
-    the earlier migrations may settle (``questions``), see :mod:`dbpatterns.lint.history`."""
+    the earlier migrations may settle (``questions``), see :mod:`dbpatterns.lint.history`. ``stats``:
+    its statements are added to these counts (:data:`STAT_KEYS`): a statement that parses is seen and
+    analysed, a piece that does not parse (a syntax-error finding) is seen and unanalysed."""
     settings = settings or Settings()
     parsed = sqlparse.parse(text)
+    if stats is not None:
+        ok, bad = len(parsed.statements), len(parsed.errors)
+        add_stats(stats, seen=ok + bad, analysed=ok, unanalysed=bad)
     state = MigrationState(in_transaction=settings.sql_in_transaction)
     _recording(state, record)
     line_text = parsed.line_text if sources else None
@@ -58,15 +64,21 @@ def lint_revision(
     sources: bool = True,
     offline: Path | None = None,
     record: dict | None = None,
+    stats: dict | None = None,
 ) -> list[Finding]:
     """Lint an Alembic revision file, read statically: its ``op.*`` calls are checked as the SQL they run;
     ``sources``: findings carry their source line. ``offline``: the revision's file, also rendered through
     Alembic's offline mode; what that SQL shows is added (deduplicated), never removes a static finding.
-    ``record``: as for :func:`lint_sql` (the upgrade's effects)."""
+    ``record``: as for :func:`lint_sql` (the upgrade's effects). ``stats``: the revision's operation
+    counts (``RevisionSource.stats``, upgrade and downgrade) are added to these."""
     from ..alembic.static import read_revision
+    from ..alembic.types import reading_revision
 
     settings = settings or Settings()
-    revision = read_revision(text, path)
+    with reading_revision(path, _find_project):  # a TypeDecorator imported from the project: its impl
+        revision = read_revision(text, path)
+    if stats is not None:
+        add_stats(stats, **revision.stats)
     line_text = _line_getter(text.splitlines()) if sources else None
     state = MigrationState(in_transaction=True)
     _recording(state, record)
@@ -81,6 +93,31 @@ def lint_revision(
     if offline is not None:
         _add_offline(ctx, revision, offline)
     return sorted_findings(ctx.findings)
+
+
+#: The counts of the ``stats`` object of a lint report: operations (Alembic op calls, SQL statements)
+#: seen; analysed (``partial``: of those, the ones with a name or column read as ``?``); skipped under a
+#: guard that is false on PostgreSQL; unanalysed (opaque-operation or syntax-error reports them).
+#: analysed + skipped + unanalysed == seen.
+STAT_KEYS = ("seen", "analysed", "partial", "skipped", "unanalysed")
+
+
+def new_stats() -> dict[str, int]:
+    return dict.fromkeys(STAT_KEYS, 0)
+
+
+def add_stats(stats: dict, **counts: int) -> None:
+    for key, n in counts.items():
+        stats[key] = stats.get(key, 0) + n
+
+
+_PROJECTS: dict = {}  # folder -> its Alembic project (history.project_of), for imported types
+
+
+def _find_project(folder: str):
+    from .history import project_of
+
+    return project_of(folder, _PROJECTS)
 
 
 def _recording(state: MigrationState, record: dict | None) -> None:
@@ -219,9 +256,10 @@ def lint_text(
     sources: bool = True,
     offline: Path | None = None,
     record: dict | None = None,
+    stats: dict | None = None,
 ) -> list[Finding]:
     """Lint a file's text as SQL or as an Alembic revision, by its name and content; ``sources``: findings
-    carry their source line (text output shows it, JSON has no place for it); ``record``: see
+    carry their source line (text output shows it, JSON has no place for it); ``record``, ``stats``: see
     :func:`lint_sql`."""
     if path.endswith(".sum"):
         from .rules.checksums import lint_sum_file
@@ -231,10 +269,12 @@ def lint_text(
         from ..alembic.static import looks_like_revision
 
         if looks_like_revision(text):  # standard input holding a revision is linted as one too
-            return lint_revision(text, path, settings, sources=sources, offline=offline, record=record)
+            return lint_revision(
+                text, path, settings, sources=sources, offline=offline, record=record, stats=stats
+            )
         if path != "-":
             return []
-    return lint_sql(text, path, settings, sources=sources, record=record)
+    return lint_sql(text, path, settings, sources=sources, record=record, stats=stats)
 
 
 def collect(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, Path | None]]:
@@ -327,6 +367,7 @@ class LintResult:
     findings: list[Finding]
     files: int
     skipped: int | None = None  # None: no start_after
+    stats: dict | None = None  # the operation counts (STAT_KEYS) of the migrations linted
 
 
 def lint_paths(
@@ -366,10 +407,10 @@ def lint_report(
     core, Linux), and the findings come back in file order. ``cache``: SQL files linted before with the
     same text and settings give their results from :mod:`dbpatterns.lint.cache`.
     """
-    chunks, files, skipped = _lint_chunks(
+    chunks, files, skipped, stats = _lint_chunks(
         paths, settings, offline, jobs, start_after=start_after, since=since, cache=cache
     )
-    return LintResult([f for chunk in chunks for f in chunk], files, skipped)
+    return LintResult([f for chunk in chunks for f in chunk], files, skipped, stats)
 
 
 def lint_paths_json(
@@ -390,7 +431,7 @@ def lint_paths_json(
     def rendered(found: list[Finding]) -> tuple[bytes, int]:
         return json_items(found), len(found)
 
-    chunks, files, skipped = _lint_chunks(
+    chunks, files, skipped, stats = _lint_chunks(
         paths,
         settings,
         offline,
@@ -401,10 +442,17 @@ def lint_paths_json(
         since=since,
         cache=cache,
     )
-    pieces = json_pieces(
-        [data for data, _ in chunks], extra=None if skipped is None else {"skipped": skipped}
-    )
+    pieces = json_pieces([data for data, _ in chunks], extra=report_extra(skipped, stats))
     return pieces, sum(n for _, n in chunks), files
+
+
+def report_extra(skipped: int | None, stats: dict | None) -> dict:
+    """The top-level keys of the JSON lint report after ``findings``: ``skipped`` (with a start_after)
+    and ``stats``."""
+    extra: dict = {} if skipped is None else {"skipped": skipped}
+    if stats is not None:
+        extra["stats"] = stats
+    return extra
 
 
 def _lint_chunks(
@@ -418,9 +466,10 @@ def _lint_chunks(
     start_after=None,
     since: str | None = None,
     cache: bool = True,
-) -> tuple[list, int, int]:
+) -> tuple[list, int, int, dict]:
     """The results of linting the files under ``paths`` piece by piece, in file order (a list of findings
-    each, or what ``pack`` makes of it), the number of files and the number of skipped migrations.
+    each, or what ``pack`` makes of it), the number of files, the number of skipped migrations and the
+    operation counts (:data:`STAT_KEYS`, summed over every chunk, wherever it was linted).
 
     A chunk of files comes back as segments: ``("r", findings)`` for a run of files whose findings are
     final (packed in the process that linted them), ``("q", display, findings, questions)`` for a file
@@ -456,6 +505,11 @@ def _lint_chunks(
             results = [_pack_segments(lint(files), pack, wire=False)]
         else:
             results = _lint_forked(files, lint, workers, pack, asking=history.asked_keys, cache=results_cache)
+        stats = new_stats()
+        for segments, _ in results:  # each chunk's counts travel as its last segment
+            for seg in segments:
+                if seg[0] == "s":
+                    add_stats(stats, **seg[1])
         out = _settled(results, plan, settings, pack)
         del results  # the deltas hold parse tree nodes: gone before the cycle collector runs again
     finally:
@@ -464,7 +518,7 @@ def _lint_chunks(
     if results_cache is not None:
         results_cache.store()
         results_cache.compact()
-    return out, len(files), len(plan.skip) if start_after else None
+    return out, len(files), len(plan.skip) if start_after else None, stats
 
 
 def _settled(results: list, plan, settings: Settings, pack) -> list:
@@ -484,7 +538,7 @@ def _settled(results: list, plan, settings: Settings, pack) -> list:
         for seg in segments:
             if seg[0] == "r":
                 out.append(seg[1])
-            else:
+            elif seg[0] == "q":
                 out.append(seg[2] if pack is None else pack(seg[2]))
     return out
 
@@ -499,6 +553,8 @@ def _pack_segments(result, pack, *, wire: bool, keep: dict | None = None):
         if seg[0] == "r":
             found = seg[1]
             out.append(("r", pack(found) if pack is not None else _as_tuples(found) if wire else found))
+        elif seg[0] == "s":
+            out.append(seg)
         else:
             out.append(("q", seg[1], _as_tuples(seg[2]) if wire else seg[2], seg[3]))
     if wire and deltas:
@@ -519,6 +575,8 @@ def _unwire(result, packed: bool):
     for seg in segments:
         if seg[0] == "r":
             out.append(seg if packed else ("r", [Finding(*v) for v in seg[1]]))
+        elif seg[0] == "s":
+            out.append(seg)
         else:
             out.append(("q", seg[1], [Finding(*v) for v in seg[2]], seg[3]))
     return out, deltas
@@ -763,7 +821,8 @@ def _lint_files(
     cache=None,
 ) -> tuple[list, dict]:
     """Lint ``files``: (segments, deltas), see :func:`_lint_chunks`. A file in ``ordered`` (a history)
-    gives its delta and questions; one in ``skip`` its delta only."""
+    gives its delta and questions; one in ``skip`` its delta only (and is not counted). The last segment
+    is ``("s", counts)``: the operation counts of the files linted (:data:`STAT_KEYS`)."""
     segments: list = []
     run: list[Finding] = []
     deltas: dict[str, list] = {}
@@ -772,6 +831,7 @@ def _lint_files(
     base = settings
     envs: dict[str, Settings] = {}  # a revision's folder -> the settings with its env.py's
     projects: dict = {}
+    stats = new_stats()
     for display, file in files:
         settings = _env_settings(base, file, envs, projects)
         if file == NOT_REGULAR:
@@ -791,10 +851,12 @@ def _lint_files(
         ordered_file = display in ordered
         if display in skip:  # only its effect on the schema is wanted: no rule runs
             quiet = quiet or _quiet(settings)
-            _, deltas[display], _ = _linted(text, display, file, quiet, False, None, True, cache)
+            _, deltas[display], _ = _linted(text, display, file, quiet, False, None, True, cache, None)
             continue
         rendered = Path(file) if offline and file is not None else None
-        found, delta, asked = _linted(text, display, file, settings, sources, rendered, ordered_file, cache)
+        found, delta, asked = _linted(
+            text, display, file, settings, sources, rendered, ordered_file, cache, stats
+        )
         if not ordered_file:
             run.extend(found)
             continue
@@ -808,6 +870,7 @@ def _lint_files(
         segments.append(("q", display, found, asked))
     if run or not segments:
         segments.append(("r", run))
+    segments.append(("s", stats))
     return segments, deltas
 
 
@@ -820,18 +883,25 @@ def _linted(
     offline,
     ordered: bool,
     cache,
+    stats: dict | None,
 ):
     """(findings, delta, questions as (finding index, ...)) of one file: from ``cache`` (a
-    :class:`~dbpatterns.lint.cache.ResultCache`) when it holds them, else linted (and kept there). Only
-    SQL files are cached, never with ``offline``."""
+    :class:`~dbpatterns.lint.cache.ResultCache`) when it holds them, else linted (and kept there); its
+    operation counts are added to ``stats``. Only SQL files are cached, never with ``offline``."""
     key = None
     if cache is not None and offline is None and file is not None and display.endswith(".sql"):
         key = cache.key(display, text, settings, sources=sources, record=ordered)
-        found = cache.get(key)
-        if found is not None:
-            return found
+        hit = cache.get(key)
+        if hit is not None:
+            found, delta, asked, counts = hit
+            if stats is not None:
+                add_stats(stats, **counts)
+            return found, delta, asked
     record = {} if ordered else None
-    found = lint_text(text, display, settings, sources=sources, offline=offline, record=record)
+    counts = new_stats() if stats is not None or key is not None else None
+    found = lint_text(text, display, settings, sources=sources, offline=offline, record=record, stats=counts)
+    if stats is not None:
+        add_stats(stats, **counts)
     delta, asked = [], []
     if record is not None:
         delta = record.get("delta") or []
@@ -840,7 +910,7 @@ def _linted(
             index = {id(f): i for i, f in enumerate(found)}
             asked = [(index[id(q[0])], *q[1:]) for q in questions if id(q[0]) in index]
     if key is not None:
-        cache.put(key, found, delta, asked)
+        cache.put(key, found, delta, asked, counts)
     return found, delta, asked
 
 

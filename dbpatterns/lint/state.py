@@ -39,7 +39,7 @@ class MigrationState:
         "local_lock_timeout", "created_tables", "created_columns", "created_indexes", "created_constraints",
         "indexed_columns", "held_locks", "not_valid_in_tx", "not_null_checks", "validated_not_null",
         "validated_unknown", "column_types", "reported_lock_timeout", "checked_columns", "pending_fks",
-        "upgrade_created", "created_keys", "delta", "questions", "prior",
+        "upgrade_created", "created_keys", "delta", "questions", "prior", "not_null", "index_columns",
     )  # fmt: skip
 
     def __init__(self, in_transaction: bool = False, upgrade_created: MigrationState | None = None) -> None:
@@ -72,6 +72,10 @@ class MigrationState:
         self.delta: list | None = None
         self.questions: list | None = None
         self.prior: Schema | None = None  # the schema the earlier migrations left, when already known
+        # (table_key, column) -> True (NOT NULL), False (nullable), or the name of a validated
+        # CHECK (column IS NOT NULL) that PostgreSQL uses to skip the scan of an implicit SET NOT NULL
+        self.not_null: dict[tuple[str, str], bool | str] = {}
+        self.index_columns: dict[str, tuple[str, tuple[str, ...]]] = {}  # index -> (table_key, columns)
 
     # ---- questions the rules ask
 
@@ -107,6 +111,30 @@ class MigrationState:
         if found is None and self.prior is not None:
             found = self.prior.check_on(key, column)
         return found
+
+    def is_not_null(self, table: str | None, column: str) -> bool | None:
+        """Whether ``column`` of ``table`` is known NOT NULL (or holds a validated CHECK (column IS NOT
+        NULL)) before the current statement: True, False (known nullable), None (not known)."""
+        key = name_key(table)
+        found = self.not_null.get((key, column))
+        if found is None and self.upgrade_created is not None:
+            found = self.upgrade_created.not_null.get((key, column))
+        if found is None and self.prior is not None:
+            found = self.prior.not_null_of(key, column)
+        return None if found is None else bool(found)
+
+    def columns_of_index(self, table: str | None, index: str) -> tuple[str, ...] | None:
+        """The columns of index ``index`` on ``table``, created in this migration or an earlier one."""
+        found = self.index_columns.get(index)
+        if found is not None:
+            return found[1] if found[0] == name_key(table) else None
+        if self.prior is not None:
+            return self.prior.index_of(name_key(table), index)
+        return None
+
+    def _set_not_null(self, key: str, column: str, value: bool | str) -> None:
+        self.not_null[(key, column)] = value
+        self.record("nn", key, column, value)
 
     def record(self, *op) -> None:
         if self.delta is not None:
@@ -249,17 +277,24 @@ def _record_column(state: MigrationState, table: str, key: str, col: dict) -> No
     state.column_types[(key, name)] = col
     if state.delta is not None:  # the type as written: read only if a later migration asks (Schema)
         state.delta.append(("c", key, name, col.get("typeName")))
-    for con in col.get("constraints") or ():
-        c = con.get("Constraint")
-        if c is None:
-            continue
+    constraints = [c["Constraint"] for c in col.get("constraints") or () if "Constraint" in c]
+    type_names = (col.get("typeName") or {}).get("names") or ()
+    serial = bool(type_names) and type_names[-1].get("String", {}).get("sval") in _SERIALS
+    state._set_not_null(
+        key, name, serial or any(c.get("contype") in _NOT_NULL_CONSTRAINTS for c in constraints)
+    )
+    for c in constraints:
         contype = c.get("contype")
         if contype == "CONSTR_PRIMARY" or contype == "CONSTR_UNIQUE":
             state.indexed_columns.setdefault(table, set()).add((name,))
         elif contype == "CONSTR_CHECK":
-            check = c.get("conname") or f"{table}_{name}_check"
+            check = check_constraint_name(table, c, name) or f"{table}_{name}_check"
             state.checked_columns[(key, name)] = check
             state.record("k", key, name, check)
+
+
+_SERIALS = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
+_NOT_NULL_CONSTRAINTS = frozenset({"CONSTR_NOTNULL", "CONSTR_PRIMARY", "CONSTR_IDENTITY"})
 
 
 def _record_constraint(state: MigrationState, table: str, key: str, con: dict) -> None:
@@ -268,22 +303,51 @@ def _record_constraint(state: MigrationState, table: str, key: str, con: dict) -
         state.created_constraints.add((table, name))
     if con.get("contype") in ("CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"):
         cols = tuple(k["String"]["sval"] for k in con.get("keys") or () if "String" in k)
+        if not cols and con.get("indexname"):  # USING INDEX: the index's columns
+            cols = state.columns_of_index(key, con["indexname"]) or ()
         if cols:
             state.indexed_columns.setdefault(table, set()).add(cols)
+            if con.get("contype") == "CONSTR_PRIMARY":  # a primary key's columns are NOT NULL
+                for column in cols:
+                    state._set_not_null(key, column, True)
     if con.get("contype") == "CONSTR_CHECK" and not con.get("skip_validation"):
-        for kind, node in walk({"root": con.get("raw_expr")}):
-            if kind == "ColumnRef":
-                fields = [f["String"]["sval"] for f in node.get("fields", ()) if "String" in f]
-                if fields:
-                    check = name or f"{table}_check"
-                    state.checked_columns[(key, fields[-1])] = check
-                    state.record("k", key, fields[-1], check)
+        check = check_constraint_name(table, con) or f"{table}_check"
+        for column in _check_columns(con):
+            state.checked_columns[(key, column)] = check
+            state.record("k", key, column, check)
     if con.get("contype") in ("CONSTR_CHECK", "CONSTR_NOTNULL") and name:
         column = not_null_check_column(con)
         if column:
             state.not_null_checks[(table, name)] = column
             if not con.get("skip_validation"):
                 state.validated_not_null.add((table, column))
+                if state.not_null.get((key, column)) is not True:
+                    state._set_not_null(key, column, True if con.get("contype") == "CONSTR_NOTNULL" else name)
+
+
+def _check_columns(con: dict) -> list[str]:
+    """The columns a CHECK constraint's expression reads, in order, each once."""
+    out: list[str] = []
+    for kind, node in walk({"root": con.get("raw_expr")}):
+        if kind == "ColumnRef":
+            fields = [f["String"]["sval"] for f in node.get("fields", ()) if "String" in f]
+            if fields and fields[-1] not in out:
+                out.append(fields[-1])
+    return out
+
+
+def check_constraint_name(table: str, con: dict, column: str | None = None) -> str | None:
+    """A CHECK constraint's name: as written, else the one PostgreSQL chooses (``{table}_{column}_check``
+    when the expression reads one column, ``{table}_check`` otherwise); ``column``: a column constraint's
+    column. None when the chosen name would be longer than 63 bytes (PostgreSQL shortens its parts). (A
+    name already taken gets a number appended, which a migration read alone cannot see.)"""
+    if con.get("conname"):
+        return con["conname"]
+    columns = _check_columns(con)
+    if column is not None and columns in ([], [column]):
+        columns = [column]
+    name = f"{table}_{columns[0]}_check" if len(columns) == 1 else f"{table}_check"
+    return name if len(name.encode()) <= 63 else None
 
 
 def not_null_check_column(con: dict) -> str | None:
@@ -325,6 +389,8 @@ def _record_alter(state: MigrationState, body: dict) -> None:
             column = state.not_null_checks.get((table, name))
             if column:
                 state.validated_not_null.add((table, column))
+                if state.not_null.get((key, column)) is not True:
+                    state._set_not_null(key, column, name)
             else:
                 state.validated_unknown.setdefault(table, set()).add(name)
         elif sub == "AT_AlterColumnType":
@@ -333,11 +399,16 @@ def _record_alter(state: MigrationState, body: dict) -> None:
                 state.column_types[(key, cmd["name"])] = col
                 if state.delta is not None:
                     state.delta.append(("c", key, cmd["name"], col.get("typeName")))
+        elif sub in ("AT_SetNotNull", "AT_DropNotNull") and cmd.get("name"):
+            state._set_not_null(key, cmd["name"], sub == "AT_SetNotNull")
         elif sub == "AT_DropColumn" and cmd.get("name"):
             state.column_types.pop((key, cmd["name"]), None)
             state.record("dc", key, cmd["name"])
         elif sub == "AT_DropConstraint" and cmd.get("name"):
             state.record("dk", key, cmd["name"])
+            for (k, column), value in list(state.not_null.items()):
+                if k == key and value == cmd["name"]:  # the CHECK (column IS NOT NULL) is gone
+                    state.not_null[(k, column)] = False
 
 
 def _record_drop(state: MigrationState, body: dict) -> None:
@@ -368,6 +439,10 @@ def _record_index(state: MigrationState, body: dict) -> None:
     if body.get("idxname"):
         state.created_indexes.add(body["idxname"])
     cols = tuple(p["IndexElem"].get("name") or "" for p in body.get("indexParams") or () if "IndexElem" in p)
+    key = relation_key(body.get("relation"))
+    if body.get("idxname") and key and cols and all(cols) and body.get("unique"):  # PRIMARY KEY USING INDEX
+        state.index_columns[body["idxname"]] = (key, cols)
+        state.record("ix", key, body["idxname"], cols)
     if table and cols and all(cols) and not body.get("whereClause"):
         state.indexed_columns.setdefault(table, set()).add(cols)
 
@@ -428,17 +503,29 @@ class Schema:
     (canonical name, typmods) and the CHECK constraints naming a column. Built by replaying each
     migration's ``MigrationState.delta`` in history order."""
 
-    __slots__ = ("tables", "checks")
+    __slots__ = ("tables", "checks", "not_null", "indexes")
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[str, tuple[str, tuple[int, ...]]]] = {}
         self.checks: dict[str, dict[str, str]] = {}  # table -> column -> a CHECK constraint naming it
+        self.not_null: dict[str, dict[str, bool | str]] = {}  # table -> column -> MigrationState.not_null
+        self.indexes: dict[str, dict[str, tuple[str, ...]]] = {}  # table -> unique index -> its columns
 
     def copy(self) -> Schema:
         other = Schema()
         other.tables = {k: dict(v) for k, v in self.tables.items()}
         other.checks = {k: dict(v) for k, v in self.checks.items()}
+        other.not_null = {k: dict(v) for k, v in self.not_null.items()}
+        other.indexes = {k: dict(v) for k, v in self.indexes.items()}
         return other
+
+    def not_null_of(self, key: str | None, column: str) -> bool | str | None:
+        named = self.not_null.get(key)
+        return None if named is None else named.get(column)
+
+    def index_of(self, key: str | None, index: str) -> tuple[str, ...] | None:
+        found = self.indexes.get(key, {}).get(index)
+        return None if found is None else tuple(found)
 
     def check_on(self, key: str | None, column: str) -> str | None:
         named = self.checks.get(key)
@@ -458,7 +545,7 @@ class Schema:
         parser), a (name, typmods) tuple (``compact_delta``) or [name, typmods] (from the cache); it is
         read when asked for. ``keys``: only the operations on these tables (a rename's source must be
         among them for its target's)."""
-        tables, checks = self.tables, self.checks
+        tables, checks, not_null = self.tables, self.checks, self.not_null
         for op in delta:
             kind, key = op[0], op[1]
             if keys is not None and key not in keys:
@@ -469,26 +556,40 @@ class Schema:
                 tables.setdefault(key, {})
             elif kind == "k":
                 checks.setdefault(key, {})[op[2]] = op[3]
+            elif kind == "nn":
+                not_null.setdefault(key, {})[op[2]] = op[3]
+            elif kind == "ix":
+                self.indexes.setdefault(key, {})[op[2]] = tuple(op[3])
             elif kind == "dc":
                 tables.get(key, {}).pop(op[2], None)
                 checks.get(key, {}).pop(op[2], None)
+                not_null.get(key, {}).pop(op[2], None)
             elif kind == "dk":
                 named = checks.get(key)
                 if named:
                     for column in [c for c, name in named.items() if name == op[2]]:
                         del named[column]
+                columns = not_null.get(key)
+                if columns:  # a validated CHECK (column IS NOT NULL) dropped
+                    for column in [c for c, value in columns.items() if value == op[2]]:
+                        columns[column] = False
             elif kind == "dt":
                 tables.pop(key, None)
                 checks.pop(key, None)
+                not_null.pop(key, None)
+                self.indexes.pop(key, None)
             elif kind == "rt":
-                if key in tables:
-                    tables[op[2]] = tables.pop(key)
-                if key in checks:
-                    checks[op[2]] = checks.pop(key)
+                for known in (tables, checks, not_null, self.indexes):
+                    if key in known:
+                        known[op[2]] = known.pop(key)
             elif kind == "rc":
                 columns = tables.get(key)
                 if columns is not None and op[2] in columns:
                     columns[op[3]] = columns.pop(op[2])
-                named = checks.get(key)
-                if named and op[2] in named:
-                    named[op[3]] = named.pop(op[2])
+                for known in (checks, not_null):
+                    named = known.get(key)
+                    if named and op[2] in named:
+                        named[op[3]] = named.pop(op[2])
+                for name, cols in list(self.indexes.get(key, {}).items()):
+                    if op[2] in cols:
+                        self.indexes[key][name] = tuple(op[3] if c == op[2] else c for c in cols)

@@ -133,9 +133,12 @@ def lint_migration(
         settings = settings.replace(alembic_section=name)
     if sql is not None:
         from dbpatterns.alembic.static import looks_like_revision
+        from dbpatterns.lint.run import new_stats
 
         text = check_input(sql, "sql")
-        findings = lint_text(text, "<revision>.py" if looks_like_revision(text) else "<sql>", settings)
+        stats = new_stats()
+        where = "<revision>.py" if looks_like_revision(text) else "<sql>"
+        findings = lint_text(text, where, settings, stats=stats)
         skipped = None
     else:
         result = lint_report(
@@ -144,10 +147,10 @@ def lint_migration(
             jobs=1,
             start_after=[start_after] if start_after else None,
         )
-        findings, skipped = result.findings, result.skipped
+        findings, skipped, stats = result.findings, result.skipped, result.stats
         for f in findings:
             f.path = relative(f.path)
-    return LintResult(findings=[f.to_dict() for f in findings], skipped=skipped)
+    return LintResult(findings=[f.to_dict() for f in findings], skipped=skipped, stats=stats)
 
 
 @guarded

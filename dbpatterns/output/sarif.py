@@ -54,8 +54,12 @@ def render_sarif(
     *,
     root: str | os.PathLike[str] | None = None,
     information_uri: str = INFORMATION_URI,
+    stats: dict | None = None,
 ) -> str:
     """Return a SARIF 2.1.0 log of ``findings`` as JSON text.
+
+    ``stats``: the lint's operation counts (``dbpatterns.lint.run.STAT_KEYS``), written as the run's
+    ``properties.stats``.
 
     ``rules`` become ``tool.driver.rules`` in the order given. Paths are written relative to ``root``
     (default: the current directory) with ``uriBaseId`` ``%SRCROOT%``; a path outside ``root`` is written
@@ -96,6 +100,7 @@ def render_sarif(
                 "originalUriBaseIds": {SRCROOT: {"uri": root_path.as_uri().rstrip("/") + "/"}},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
+                **({"properties": {"stats": stats}} if stats is not None else {}),
             }
         ],
     }

@@ -41,6 +41,21 @@ def render_text(findings: list[Finding], files: int, *, show_fix: bool = True) -
     return "\n".join(out) + "\n"
 
 
+def stats_line(stats: dict | None) -> str:
+    """One line about the operations the lint did not check (skipped under a guard that is false on
+    PostgreSQL, or not analysable statically), or "" when every operation seen was analysed."""
+    if not stats or not (stats.get("skipped") or stats.get("unanalysed")):
+        return ""
+    parts = []
+    if stats.get("skipped"):
+        parts.append(f"{stats['skipped']} skipped under a guard that is false on PostgreSQL")
+    if stats.get("unanalysed"):
+        parts.append(f"{stats['unanalysed']} not analysed (see opaque-operation and syntax-error)")
+    return f"{stats.get('seen', 0)} operation(s) seen, {stats.get('analysed', 0)} analysed; " + ", ".join(
+        parts
+    )
+
+
 def json_bytes(findings: list[Finding]) -> bytes:
     """The JSON document of ``findings``, UTF-8 encoded (the command line writes the bytes as they are)."""
     return b"".join(json_pieces([json_items(findings)]))

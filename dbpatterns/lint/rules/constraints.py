@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...sql.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
 from ...sql.nodes import bare, bare_relation, constraints_by_type, has_constraint, qualified, strings
 from ..registry import rule
+from ..state import check_constraint_name, name_key
 
 
 def _constraint(node) -> dict:
@@ -140,10 +141,15 @@ def add_check_constraint(ctx, node):
     con = _constraint(node)
     if con.get("contype") != "CONSTR_CHECK" or con.get("skip_validation"):
         return
-    named = con.get("conname")
+    named = check_constraint_name(bare(ctx.table) or "the_table", con)
+    if con.get("conname"):
+        what = "CHECK constraint {name}"
+    elif named:
+        what = "CHECK constraint {name} (the name PostgreSQL gives it)"
+    else:
+        what = "CHECK constraint"
     ctx.report(
-        ("CHECK constraint {name}" if named else "CHECK constraint")
-        + " on {table} without NOT VALID: every row is checked under ACCESS EXCLUSIVE",
+        what + " on {table} without NOT VALID: every row is checked under ACCESS EXCLUSIVE",
         lock=ACCESS_EXCLUSIVE,
         table=ctx.table,
         name=named or "the_constraint",
@@ -259,33 +265,50 @@ def add_unique_constraint(ctx, node):
 
 @rule(
     "add-primary-key",
-    summary="Adding a PRIMARY KEY builds its index (and checks NOT NULL) under ACCESS EXCLUSIVE",
+    summary="Adding a PRIMARY KEY builds its index and sets NOT NULL on its columns under ACCESS EXCLUSIVE",
     on=("AlterTableStmt:AT_AddConstraint", "AlterTableStmt:AT_AddColumn"),
     aliases=("adding-serial-primary-key-field",),
     fix="""
-    Build the unique index concurrently, make the columns NOT NULL with the CHECK ... NOT VALID recipe
-    (see set-not-null), then attach the index:
-      CREATE UNIQUE INDEX CONCURRENTLY {table}_pkey_idx ON {table} (...);
+    Make the columns NOT NULL without a scan under the strong lock, build the index concurrently, then
+    attach it (for each column; the VALIDATE in a later transaction than the ADD):
+      ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_not_null CHECK ({column} IS NOT NULL) NOT VALID;
+      ALTER TABLE {table} VALIDATE CONSTRAINT {table}_{column}_not_null;  -- SHARE UPDATE EXCLUSIVE
+      ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL;  -- no scan: the valid CHECK proves it (PG 12+)
+      ALTER TABLE {table} DROP CONSTRAINT {table}_{column}_not_null;
+      CREATE UNIQUE INDEX CONCURRENTLY {table}_pkey_idx ON {table} ({columns});
       ALTER TABLE {table} ADD CONSTRAINT {table}_pkey PRIMARY KEY USING INDEX {table}_pkey_idx;
     """,
 )
 def add_primary_key(ctx, node):
     """
     ## What it does
-    Flags `ADD PRIMARY KEY (...)` and `ADD COLUMN ... PRIMARY KEY` on an existing table, unless attached to
-    an existing unique index with `USING INDEX`.
+    Flags `ADD PRIMARY KEY (...)` and `ADD COLUMN ... PRIMARY KEY` on an existing table, and `ADD
+    CONSTRAINT ... PRIMARY KEY USING INDEX` unless the index's columns are known to be NOT NULL (declared
+    NOT NULL, made so by `SET NOT NULL`, or proven by a validated `CHECK (column IS NOT NULL)`) in the same
+    migration or an earlier one of the history.
 
     ## Why is this bad?
     The primary key's unique index is built under ACCESS EXCLUSIVE, and its columns are implicitly made
-    NOT NULL, which scans the table too. Reads and writes wait for both.
+    NOT NULL, which scans the table too: reads and writes wait for both. `USING INDEX` skips the build,
+    but not the implicit `SET NOT NULL`: on a column that may hold NULLs it is a full scan under ACCESS
+    EXCLUSIVE (checked on PostgreSQL 18). A validated `CHECK (column IS NOT NULL)` lets PostgreSQL skip that
+    scan (`SET NOT NULL` since PostgreSQL 12).
 
     ## Example
     ```sql
     ALTER TABLE items ADD PRIMARY KEY (id);
+    -- or, id nullable:
+    CREATE UNIQUE INDEX CONCURRENTLY items_pkey_idx ON items (id);
+    ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey_idx;
     ```
 
     ## Use instead
     ```sql
+    ALTER TABLE items ADD CONSTRAINT items_id_not_null CHECK (id IS NOT NULL) NOT VALID;
+    -- in a later transaction:
+    ALTER TABLE items VALIDATE CONSTRAINT items_id_not_null;
+    ALTER TABLE items ALTER COLUMN id SET NOT NULL;
+    ALTER TABLE items DROP CONSTRAINT items_id_not_null;
     CREATE UNIQUE INDEX CONCURRENTLY items_pkey_idx ON items (id);
     ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey_idx;
     ```
@@ -293,12 +316,91 @@ def add_primary_key(ctx, node):
     ## References
     - https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX
     """
-    if _builds_index(node, "CONSTR_PRIMARY")[0]:
-        ctx.report(
-            "PRIMARY KEY on {table} builds its index under ACCESS EXCLUSIVE: reads and writes wait",
-            lock=ACCESS_EXCLUSIVE,
-            table=ctx.table,
+    builds, _ = _builds_index(node, "CONSTR_PRIMARY")
+    con = _constraint(node)
+    table = ctx.table
+    state = ctx.state
+    if builds:
+        if node.get("subtype") == "AT_AddColumn":
+            columns: tuple[str, ...] = (_column_name(node) or "the_column",)
+            unknown = []  # a new column: its NOT NULL scan finds no row to check
+        else:
+            columns = tuple(strings(con.get("keys"))) or ("?",)
+            unknown = [c for c in columns if state.is_not_null(table, c) is not True]
+        message = "PRIMARY KEY on {table} builds its index under ACCESS EXCLUSIVE: reads and writes wait"
+        if unknown:
+            message += "; {unknown} not known to be NOT NULL: setting NOT NULL scans {table} again"
+        fields = _fix_fields(columns)
+        ctx.report(message, lock=ACCESS_EXCLUSIVE, table=table, unknown=", ".join(unknown), **fields)
+        return
+    index = con.get("indexname")
+    if con.get("contype") != "CONSTR_PRIMARY" or not index:
+        return
+    columns = state.columns_of_index(table, index)
+    known = [state.is_not_null(table, c) for c in columns] if columns else []
+    if columns and all(k is True for k in known):
+        return
+    certain = columns is not None and any(k is False for k in known)
+    before = len(ctx.findings)
+    nullable = [c for c, k in zip(columns or (), known, strict=True) if k is not True]
+    if not certain:
+        nullable = (
+            [f"{', '.join(nullable)} {'is' if len(nullable) == 1 else 'are'}"]
+            if nullable
+            else ["its columns are"]
         )
+    ctx.report(
+        primary_key_message(certain),
+        lock=ACCESS_EXCLUSIVE,
+        table=table,
+        hedged=not certain,
+        index=index,
+        nullable=", ".join(nullable),
+        **_fix_fields(columns or ("the_column",)),
+    )
+    if not certain and state.questions is not None and len(ctx.findings) > before:
+        # the earlier migrations of the history may know the index and its columns: settle_primary_key
+        state.questions.append((ctx.findings[-1], name_key(table), index, (PRIMARY_KEY_QUESTION, columns)))
+
+
+#: Marks a question (``state.questions``) about a PRIMARY KEY USING INDEX: are the index's columns NOT NULL?
+PRIMARY_KEY_QUESTION = "\0primary-key-using-index"
+
+
+def primary_key_message(certain: bool) -> str:
+    """The message template of a PRIMARY KEY USING INDEX (fields ``index``, ``table``, ``nullable``: the
+    columns not known to be NOT NULL); not ``certain``: the index's columns are not known."""
+    if not certain:
+        return (
+            "PRIMARY KEY USING INDEX {index} on {table}: unless {nullable} NOT NULL already, "
+            "PostgreSQL sets NOT NULL implicitly, a full scan of {table} under ACCESS EXCLUSIVE"
+        )
+    return (
+        "PRIMARY KEY USING INDEX {index} on {table}: {nullable} not known to be NOT NULL, so PostgreSQL "
+        "sets NOT NULL implicitly, a full scan of {table} under ACCESS EXCLUSIVE"
+    )
+
+
+def settle_primary_key(finding, key: str, index: str, columns, schema):
+    """The hedged finding of a PRIMARY KEY USING INDEX, with what the earlier migrations left
+    (``schema``): None when the index's columns are all known NOT NULL, else the finding, certain when
+    the columns are known."""
+    import dataclasses
+
+    columns = columns or schema.index_of(key, index)
+    if not columns:
+        return finding
+    known = [schema.not_null_of(key, c) for c in columns]
+    if all(known):
+        return None
+    nullable = [c for c, k in zip(columns, known, strict=True) if not k]
+    fields = {"table": finding.table or "the_table", "index": index, "nullable": ", ".join(nullable)}
+    message = primary_key_message(True).format_map(fields)
+    return dataclasses.replace(finding, message=message, hedged=False)
+
+
+def _fix_fields(columns) -> dict:
+    return {"column": columns[0] if len(columns) == 1 else "{column}", "columns": ", ".join(columns)}
 
 
 @rule(
