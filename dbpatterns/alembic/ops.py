@@ -362,7 +362,41 @@ def execute(args: Args) -> list[str]:
     core = core_statement(sql)
     if core is not None:
         return [core]
+    ddl = ddl_element(sql)
+    if ddl is not None:
+        return [ddl]
     raise NotStatic("op.execute with a non-literal argument")
+
+
+def ddl_element(value: object) -> str | None:
+    """The SQL of a SQLAlchemy DDL element handed to ``op.execute``: ``CreateSequence``/``DropSequence``
+    of a ``Sequence("name")``, ``CreateSchema``/``DropSchema("name", cascade=)``, ``DropTable`` of a
+    ``sa.table``, ``DropIndex`` of an ``Index("name")``. None for anything else."""
+    if not isinstance(value, Call) or value.receiver is not None or value.incomplete or not value.args:
+        return None
+    kind, element = value.name, value.args[0]
+    kw = value.kwargs
+    exists = kw.get("if_exists") is True
+    if kind in ("CreateSchema", "DropSchema"):
+        name = quote(as_name(element)) if isinstance(element, str) else quote(UNKNOWN_NAME)
+        if kind == "CreateSchema":
+            return f"CREATE SCHEMA {'IF NOT EXISTS ' if kw.get('if_not_exists') is True else ''}{name}"
+        cascade = " CASCADE" if kw.get("cascade") is True else ""
+        return f"DROP SCHEMA {'IF EXISTS ' if exists else ''}{name}{cascade}"
+    if not isinstance(element, Call) or element.receiver is not None:
+        return None
+    named = element.args[0] if element.args and isinstance(element.args[0], str) else UNKNOWN_NAME
+    schema = element.kwargs.get("schema")
+    target = qualified(as_name(named), as_name(schema) if isinstance(schema, str) else None)
+    if kind in ("CreateSequence", "DropSequence") and element.name == "Sequence":
+        if kind == "CreateSequence":
+            return f"CREATE SEQUENCE {'IF NOT EXISTS ' if kw.get('if_not_exists') is True else ''}{target}"
+        return f"DROP SEQUENCE {'IF EXISTS ' if exists else ''}{target}"
+    if kind == "DropTable" and element.name in _CORE_TABLES:
+        return f"DROP TABLE {'IF EXISTS ' if exists else ''}{_core_table(element)}"
+    if kind == "DropIndex" and element.name == "Index":
+        return f"DROP INDEX {'IF EXISTS ' if exists else ''}{target}"
+    return None
 
 
 _CORE_TABLES = {"table", "Table", "TableClause"}
@@ -389,12 +423,7 @@ def core_statement(value: object) -> str | None:
         chain = chain[1:]
     if verb is None:
         return None
-    if isinstance(table, Call) and table.receiver is None and table.name in _CORE_TABLES:
-        name = as_name(table.args[0]) if table.args and isinstance(table.args[0], str) else UNKNOWN_NAME
-        schema = table.kwargs.get("schema")
-        target = qualified(name, schema if isinstance(schema, str) else None)
-    else:  # a table not known here (a variable, a join, a list of columns)
-        target = quote(UNKNOWN_NAME)
+    target = _core_table(table)  # "?": a table not known here (a variable, a join, a list of columns)
     where: list[str] = []
     columns: list[str] = []
     for call in chain:
@@ -448,8 +477,18 @@ def statement_text(sql: str) -> str:
     if not parse(literal).errors:
         return literal
     if unknown:
+        # the unknown part is a value list, a SET list, enum labels: the same part as each of those
+        for filler in _FILLERS:
+            other = placeholders(as_sql(sql, filler)).replace("\\:", ":")
+            if not parse(other).errors:
+                return other
         raise NotStatic("the SQL is built at run time and does not parse with its unknown parts as ?")
     return candidate
+
+
+# What else an unknown part of a SQL string built at run time may stand for, tried in turn after a name:
+# a string literal (ENUM ('a', 'b')), a parenthesised row (VALUES (...), (...)), an assignment (SET a = 1)
+_FILLERS = ("'?'", '("?")', '"?" = NULL')
 
 
 # The parameters of each operation that name something (a table, an index, a constraint, a column), and
@@ -562,7 +601,31 @@ def _column_unknowns(column: Call) -> bool:
 
 
 def bulk_insert(args: Args) -> list[str]:
-    raise NotStatic("data insert")
+    """``op.bulk_insert(table, rows)``: one INSERT of the rows' keys (Alembic sends the rows as one
+    executemany); the table of a ``sa.table("name", ...)``, else ``?``; no statement for a literal empty
+    list of rows."""
+    rows = args.get("rows")
+    if isinstance(rows, list) and not rows:
+        return []
+    columns: list[str] = []
+    for row in rows if isinstance(rows, list) else []:
+        for key in row if isinstance(row, dict) else [UNKNOWN_NAME]:
+            name = key if isinstance(key, str) else UNKNOWN_NAME
+            if name not in columns:
+                columns.append(name)
+    columns = columns or [UNKNOWN_NAME]
+    target = _core_table(args.get("table"))
+    values = ", ".join("$1" for _ in columns)
+    return [f"INSERT INTO {target} ({', '.join(quote(c) for c in columns)}) VALUES ({values})"]
+
+
+def _core_table(table: object) -> str:
+    """The rendered name of a ``sa.table("name", ..., schema=)`` / ``sa.Table(...)``, else ``"?"``."""
+    if isinstance(table, Call) and table.receiver is None and table.name in _CORE_TABLES:
+        name = as_name(table.args[0]) if table.args and isinstance(table.args[0], str) else UNKNOWN_NAME
+        schema = table.kwargs.get("schema")
+        return qualified(name, as_name(schema) if isinstance(schema, str) else None)
+    return quote(UNKNOWN_NAME)
 
 
 def create_table_comment(args: Args) -> list[str]:

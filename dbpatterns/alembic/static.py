@@ -57,6 +57,7 @@ from .values import (
     Ref,
     Scope,
     as_name,
+    assigned_names,
     bind_args,
 )
 
@@ -251,25 +252,28 @@ class _Walker:
     def run(self, func: ast.FunctionDef) -> list[OpStatement]:
         self.out = []
         self.tables = {}
-        scope = Scope.for_function(self.module, func, {})
+        scope = Scope.for_function(self.module, func, _operations_parameters(func))
         self._block(func.body, scope, _Ctx(False, 0, (func.name,)))
         return _mark_dropped_with_table(self.out, self.tables)
 
     # -- statements --------------------------------------------------------------------------------
 
-    def _block(self, body: list[ast.stmt], scope: Scope, ctx: _Ctx) -> None:
+    def _block(self, body: list[ast.stmt], scope: Scope, ctx: _Ctx) -> Scope:
+        """Walk ``body`` in order; returns the scope after it (a name assigned again is bound to its value
+        from that statement on: ``sql = text(...); conn.execute(sql); sql = text(...)``)."""
         for stmt in body:
             try:
-                self._stmt(stmt, scope, ctx)
+                scope = self._stmt(stmt, scope, ctx)
             except RecursionError:
                 self._emit(stmt, "?", None, ctx, note="too deeply nested to read statically")
+        return scope
 
-    def _stmt(self, stmt: ast.stmt, scope: Scope, ctx: _Ctx) -> None:
+    def _stmt(self, stmt: ast.stmt, scope: Scope, ctx: _Ctx) -> Scope:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            return  # defined, not run; called functions are followed where they are called
+            return scope  # defined, not run; called functions are followed where they are called
         if isinstance(stmt, (ast.With, ast.AsyncWith)):
-            self._with(stmt, scope, ctx)
-        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            return self._with(stmt, scope, ctx)  # the body runs once: what it assigns holds after it
+        if isinstance(stmt, (ast.For, ast.AsyncFor)):
             self._for(stmt, scope, ctx)
         elif isinstance(stmt, ast.If) and (truth := on_postgresql(stmt.test, scope)) is not None:
             # a dialect guard: only the branch PostgreSQL takes is linted; the other's ops are counted
@@ -278,7 +282,7 @@ class _Walker:
             if not _is_offline_test(stmt.test):
                 self.stats["seen"] += (skipped := self._count_ops(other, scope))
                 self.stats["skipped"] += skipped
-            self._block(taken, scope, ctx)
+            return self._block(taken, scope, ctx)
         elif isinstance(stmt, (ast.If, ast.While)):
             self._scan(stmt.test, scope, ctx)
             self._block(stmt.body, scope, ctx)
@@ -295,6 +299,8 @@ class _Walker:
                 self._block(case.body, scope, ctx)
         else:
             self._scan(stmt, scope, ctx)
+            return _rebind(stmt, scope)
+        return _forget(stmt, scope)  # a branch or a loop may have assigned: its names are not known after
 
     def _count_ops(self, body: list[ast.stmt], scope: Scope) -> int:
         """How many op calls (op.*, batch_op.*, connection.execute) a block holds, without reading them."""
@@ -314,7 +320,7 @@ class _Walker:
                     count += is_op or is_execute or isinstance(base, Batch)
         return count
 
-    def _with(self, stmt: ast.With | ast.AsyncWith, scope: Scope, ctx: _Ctx) -> None:
+    def _with(self, stmt: ast.With | ast.AsyncWith, scope: Scope, ctx: _Ctx) -> Scope:
         autocommit = ctx.autocommit
         bound: dict[str, object] = {}
         batches: list[tuple[ast.Call, Batch]] = []
@@ -333,7 +339,7 @@ class _Walker:
                     continue
             self._scan(expr, scope, ctx)
         inner = replace(ctx, autocommit=autocommit)
-        self._block(stmt.body, scope.child(bound) if bound else scope, inner)
+        after = self._block(stmt.body, scope.child(bound) if bound else scope, inner)
         for call, batch in batches:  # Alembic runs the batch when the block ends
             if batch.recreate == "always":
                 table, schema = batch.table, batch.schema
@@ -345,6 +351,7 @@ class _Walker:
                     self._emit(
                         call, "batch_alter_table", None, inner, note="the batch table name is not static"
                     )
+        return after
 
     def _batch(self, call: ast.Call, scope: Scope) -> Batch | None:
         func = call.func
@@ -692,6 +699,58 @@ def _mark_dropped_with_table(out: list[OpStatement], tables: dict) -> list[OpSta
         if after < len(out) and out[after].op == "drop_table" and tables.get(after) == table:
             out[index] = replace(unit, table_dropped_next=True)
     return out
+
+
+def _rebind(stmt: ast.stmt, scope: Scope) -> Scope:
+    """The scope after a simple statement: a name the function assigns more than once (or a parameter, a
+    loop variable) is bound to the value this statement gives it; a single assignment is read where the
+    name is used, as before."""
+    name: str | None = None
+    value: object = UNKNOWN
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        name = stmt.targets[0].id
+        if scope.rebinds(name):
+            value = scope.ev(stmt.value)
+    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+        name = stmt.target.id
+        if scope.rebinds(name):
+            value = scope.ev(stmt.value)
+    elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        name = stmt.target.id
+        if scope.rebinds(name):
+            value = scope.ev(ast.BinOp(left=stmt.target, op=stmt.op, right=stmt.value))
+    else:
+        return _forget(stmt, scope)
+    if not scope.rebinds(name):
+        return scope
+    return scope.child({name: value})
+
+
+def _forget(stmt: ast.stmt, scope: Scope) -> Scope:
+    """The scope after a statement that may or may not have assigned (a branch, a loop, a tuple target):
+    the names it assigns that were bound to a value are unknown from here on."""
+    names = [name for name in assigned_names(stmt) if name in scope.bound]
+    return scope.child(dict.fromkeys(names, UNKNOWN)) if names else scope
+
+
+def _operations_parameters(func: ast.FunctionDef) -> dict[str, object]:
+    """The parameters of ``upgrade()``/``downgrade()`` through which the project's env.py hands in Alembic's
+    operations object (``def upgrade(op, ...)``, called as ``context.run_migrations(op=op, ...)``): a
+    parameter named ``op`` or annotated ``Operations``."""
+    found: dict[str, object] = {}
+    args = func.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        annotation = arg.annotation
+        hint = ""
+        if isinstance(annotation, ast.Attribute):
+            hint = annotation.attr
+        elif isinstance(annotation, ast.Name):
+            hint = annotation.id
+        elif isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            hint = annotation.value.rsplit(".", 1)[-1]
+        if arg.arg == "op" or hint == "Operations":
+            found[arg.arg] = Ref("alembic.op")
+    return found
 
 
 def _target_names(target: ast.expr) -> list[str]:
