@@ -291,3 +291,54 @@ def test_pyformat_parameters_glued_to_an_operator():
     conn.execute("UPDATE triggers SET config=%s WHERE id=%s", "{}", 1)
     """
     assert_read(revision(body))
+
+
+# -- sqlalchemy-searchable -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "call"),
+    [
+        ("import sqlalchemy_searchable as ss", 'ss.sync_trigger(conn, "notes", "search", ["title", "b"])'),
+        ("from sqlalchemy_searchable import sync_trigger", 'sync_trigger(conn, "notes", "search", ["t"])'),
+    ],
+)
+def test_sync_trigger_recreates_the_trigger_and_updates_every_row(header, call):
+    text = revision(f"conn = op.get_bind()\n{call}", header)
+    got = [s for s, _ in statements(text)]
+    assert got[0] == "DROP TRIGGER IF EXISTS notes_search_trigger ON notes"
+    assert got[3].startswith("CREATE TRIGGER notes_search_trigger BEFORE UPDATE OR INSERT ON notes")
+    assert got[4] in ("UPDATE notes SET title = title", "UPDATE notes SET t = t")
+    assert rules(text).get("unbatched-backfill") == [line_of(text, "sync_trigger(")]
+    assert_read(text)
+
+
+def test_sync_trigger_without_updating_rows_and_drop_trigger():
+    header = "from sqlalchemy_searchable import drop_trigger, sync_trigger"
+    body = """
+    conn = op.get_bind()
+    sync_trigger(conn, "notes", "search", ["title"], update_rows=False)
+    drop_trigger(conn, "notes", "search")
+    """
+    text = revision(body, header)
+    got = [s for s, _ in statements(text)]
+    assert not [s for s in got if s.startswith("UPDATE")]
+    assert got[-2:] == [
+        "DROP TRIGGER IF EXISTS notes_search_trigger ON notes",
+        "DROP FUNCTION IF EXISTS notes_search_update()",
+    ]
+    assert "unbatched-backfill" not in rules(text)
+
+
+def test_a_function_of_the_same_name_from_elsewhere_is_not_read_as_the_library_one():
+    call = 'sync_trigger(op.get_bind(), "notes", "search", ["title"])'
+    text = revision(call, "from app.search import sync_trigger")
+    assert statements(text) == []
+
+
+def test_sql_expressions_of_sqlalchemy_searchable_create_functions_only():
+    text = revision("op.execute(sql_expressions)", "from sqlalchemy_searchable import sql_expressions")
+    sql = statements(text)[0][0]
+    assert sql is not None and sql.count("CREATE OR REPLACE FUNCTION parse_websearch") == 2
+    assert set(rules(text)) == {"missing-downgrade"}  # the fixture's empty downgrade; no table is touched
+    assert_read(text)

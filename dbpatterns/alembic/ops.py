@@ -357,6 +357,8 @@ def execute(args: Args) -> list[str]:
     sql = args.get("sqltext")
     if isinstance(sql, SqlText):
         sql = sql.text
+    if isinstance(sql, Ref) and sql.path in KNOWN_SQL:  # a library's SQL constant
+        return [KNOWN_SQL[sql.path]]
     if isinstance(sql, str):  # a plain string goes through sa.text() (:name binds, \: a colon)
         return [statement_text(sql)]
     core = core_statement(sql)
@@ -779,6 +781,81 @@ def sync_enum_values(args: Args) -> list[str]:
     return statements
 
 
+# -- sqlalchemy-searchable ----------------------------------------------------------------------------
+
+# What a library's SQL constant, executed by a revision, runs (the statements' kind and targets; the bodies
+# are the lint's own): sqlalchemy_searchable's ``sql_expressions`` creates its two search functions.
+KNOWN_SQL = {
+    "sqlalchemy_searchable.sql_expressions": (
+        "CREATE OR REPLACE FUNCTION parse_websearch(config regconfig, search_query text) RETURNS tsquery "
+        "AS $$ SELECT websearch_to_tsquery(config, search_query) $$ LANGUAGE SQL IMMUTABLE;\n"
+        "CREATE OR REPLACE FUNCTION parse_websearch(search_query text) RETURNS tsquery "
+        "AS $$ SELECT parse_websearch('pg_catalog.simple', search_query) $$ LANGUAGE SQL IMMUTABLE"
+    ),
+}
+
+# Functions of a library that a revision calls with a connection, run as operations: dotted path ->
+# (operation name, positional parameters)
+FUNCTION_OPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sqlalchemy_searchable.sync_trigger": (
+        "sync_trigger",
+        (
+            "conn",
+            "table_name",
+            "tsvector_column",
+            "indexed_columns",
+            "metadata",
+            "options",
+            "schema",
+            "update_rows",
+        ),
+    ),
+    "sqlalchemy_searchable.drop_trigger": (
+        "drop_trigger",
+        ("conn", "table_name", "tsvector_column", "metadata", "options", "schema"),
+    ),
+}
+
+
+def _search_names(args: Args) -> tuple[str, str, str, str]:
+    """(table as rendered, tsvector column, trigger name, function name) of a search trigger."""
+    table = args.get("table_name")
+    table = table if isinstance(table, str) else UNKNOWN_NAME
+    column = args.get("tsvector_column")
+    column = as_name(column) if isinstance(column, str) else UNKNOWN_NAME
+    schema = args.get("schema")
+    target = qualified(table, as_name(schema) if isinstance(schema, str) else None)
+    return target, column, quote(f"{table}_{column}_trigger"), quote(f"{table}_{column}_update")
+
+
+def drop_trigger(args: Args) -> list[str]:
+    """sqlalchemy_searchable's ``drop_trigger(conn, table, column)``: the search trigger and its function."""
+    target, _, trigger, function = _search_names(args)
+    return [f"DROP TRIGGER IF EXISTS {trigger} ON {target}", f"DROP FUNCTION IF EXISTS {function}()"]
+
+
+def sync_trigger(args: Args) -> list[str]:
+    """sqlalchemy_searchable's ``sync_trigger(conn, table, column, indexed_columns)``: the search trigger
+    dropped and created again (CREATE TRIGGER takes SHARE ROW EXCLUSIVE on the table), then, unless
+    ``update_rows=False``, one UPDATE of every row (``SET first = first``) so the trigger fills the
+    column."""
+    target, column, trigger, function = _search_names(args)
+    indexed = args.get("indexed_columns")
+    items = indexed if isinstance(indexed, list) else []
+    names = [as_name(c) if isinstance(c, str) else UNKNOWN_NAME for c in items] or [UNKNOWN_NAME]
+    vector = " || ".join(f"to_tsvector('pg_catalog.simple', coalesce(NEW.{quote(n)}, ''))" for n in names)
+    statements = [
+        *drop_trigger(args),
+        f"CREATE FUNCTION {function}() RETURNS TRIGGER AS $$ BEGIN NEW.{quote(column)} = {vector}; "
+        "RETURN NEW; END $$ LANGUAGE plpgsql",
+        f"CREATE TRIGGER {trigger} BEFORE UPDATE OR INSERT ON {target} FOR EACH ROW EXECUTE PROCEDURE "
+        f"{function}()",
+    ]
+    if args.get("update_rows", True) is not False:
+        statements.append(f"UPDATE {target} SET {quote(names[0])} = {quote(names[0])}")
+    return statements
+
+
 RENDERERS: dict[str, Callable[[Args], list[str]]] = {
     "add_column": add_column,
     "alter_column": alter_column,
@@ -802,6 +879,8 @@ RENDERERS: dict[str, Callable[[Args], list[str]]] = {
     "replace_entity": replace_entity,
     "drop_entity": drop_entity,
     "sync_enum_values": sync_enum_values,
+    "sync_trigger": sync_trigger,
+    "drop_trigger": drop_trigger,
 }
 
 

@@ -46,7 +46,16 @@ import re
 import tokenize
 from dataclasses import dataclass, field, replace
 
-from .ops import BATCH_PARAMS, NOT_OPS, OP_PARAMS, RENDERERS, batch_recreate, existing_type_sql, fill_unknown
+from .ops import (
+    BATCH_PARAMS,
+    FUNCTION_OPS,
+    NOT_OPS,
+    OP_PARAMS,
+    RENDERERS,
+    batch_recreate,
+    existing_type_sql,
+    fill_unknown,
+)
 from .values import (
     UNKNOWN,
     Batch,
@@ -318,6 +327,8 @@ class _Walker:
                         and node.func.attr in ("execute", "exec_driver_sql")
                     )
                     count += is_op or is_execute or isinstance(base, Batch)
+                elif isinstance(node, ast.Call) and _library_op(node.func, scope) is not None:
+                    count += 1
         return count
 
     def _with(self, stmt: ast.With | ast.AsyncWith, scope: Scope, ctx: _Ctx) -> Scope:
@@ -395,6 +406,11 @@ class _Walker:
 
     def _call(self, node: ast.Call, scope: Scope, ctx: _Ctx) -> bool:
         func = node.func
+        library = _library_op(func, scope)
+        if library is not None:  # sqlalchemy_searchable.sync_trigger(conn, ...) and the like
+            name, params = FUNCTION_OPS[library]
+            self._op(name, node, scope, ctx, params, None, library.rsplit(".", 1)[0])
+            return True
         if isinstance(func, ast.Attribute):
             base = scope.ev(func.value)
             if isinstance(base, Ref) and base.path == "alembic.op":
@@ -699,6 +715,14 @@ def _mark_dropped_with_table(out: list[OpStatement], tables: dict) -> list[OpSta
         if after < len(out) and out[after].op == "drop_table" and tables.get(after) == table:
             out[index] = replace(unit, table_dropped_next=True)
     return out
+
+
+def _library_op(func: ast.expr, scope: Scope) -> str | None:
+    """The dotted path of a library function the reader runs as an operation (:data:`FUNCTION_OPS`)."""
+    if not isinstance(func, (ast.Name, ast.Attribute)):
+        return None
+    target = scope.ev(func)
+    return target.path if isinstance(target, Ref) and target.path in FUNCTION_OPS else None
 
 
 def _rebind(stmt: ast.stmt, scope: Scope) -> Scope:
