@@ -342,3 +342,23 @@ def test_sql_expressions_of_sqlalchemy_searchable_create_functions_only():
     assert sql is not None and sql.count("CREATE OR REPLACE FUNCTION parse_websearch") == 2
     assert set(rules(text)) == {"missing-downgrade"}  # the fixture's empty downgrade; no table is touched
     assert_read(text)
+
+
+# -- operations that cannot run ----------------------------------------------------------------------------
+
+
+def test_an_operation_that_raises_is_analysed_not_opaque():
+    body = """
+    op.alter_column("orders", "state", type_=sa.Enum("new", "paid"), existing_type=sa.String())
+    op.drop_constraint(None, "orders", type_="foreignkey")
+    """
+    text = revision(body)
+    source = read_revision(text, "r.py")
+    assert [(s.sql, bool(s.fails)) for s in source.upgrade] == [
+        (None, True),
+        ('ALTER TABLE orders DROP CONSTRAINT "?"', True),  # what it would send, once named
+    ]
+    assert source.stats["unanalysed"] == 0
+    found = rules(text)
+    assert found["operation-fails"] == [line_of(text, "sa.Enum("), line_of(text, "drop_constraint")]
+    assert "opaque-operation" not in found

@@ -602,6 +602,23 @@ def _column_unknowns(column: Call) -> bool:
     return found
 
 
+def refusal(name: str, args: Args) -> str | None:
+    """Why Alembic or SQLAlchemy raises on this operation before sending any SQL, or None. Read before
+    :func:`fill_unknown` (which reads a ``None`` name as ``?``)."""
+    if name == "drop_constraint" and args.get("constraint_name") is None:
+        kind = args.get("type_")
+        if kind == "primary":  # a convention of the table name alone (pk_%(table_name)s) can name it
+            return None
+        table = args.get("table_name")
+        on = f', "{as_name(table)}"' if isinstance(table, str) else ""
+        return (
+            f"op.drop_constraint(None{on}) cannot run: a constraint without a name cannot be dropped "
+            '(SQLAlchemy raises CompileError "Can\'t emit DROP CONSTRAINT ...; it has no name", and a '
+            "naming convention cannot name a foreign key, unique or check constraint from the table alone)"
+        )
+    return None
+
+
 def bulk_insert(args: Args) -> list[str]:
     """``op.bulk_insert(table, rows)``: one INSERT of the rows' keys (Alembic sends the rows as one
     executemany); the table of a ``sa.table("name", ...)``, else ``?``; no statement for a literal empty

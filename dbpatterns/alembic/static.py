@@ -55,6 +55,7 @@ from .ops import (
     batch_recreate,
     existing_type_sql,
     fill_unknown,
+    refusal,
 )
 from .values import (
     UNKNOWN,
@@ -64,6 +65,7 @@ from .values import (
     ModuleInfo,
     NotStatic,
     Ref,
+    Refused,
     Scope,
     as_name,
     assigned_names,
@@ -96,6 +98,9 @@ class OpStatement:
     # a drop_index whose table the next operation (after more drop_index calls on it) drops: the index
     # goes with the table, and DROP INDEX CONCURRENTLY would only add a step
     table_dropped_next: bool = False
+    # why Alembic or SQLAlchemy raises on the operation before sending its SQL (the revision cannot run
+    # past it); ``sql`` is then the statement it would send, or None when there is none to show
+    fails: str | None = None
 
 
 @dataclass
@@ -473,9 +478,14 @@ class _Walker:
             if name in ("drop_index", "drop_table"):
                 table = args.get("table_name")
                 self.tables[id(node)] = (table, args.get("schema")) if isinstance(table, str) else None
+            fails = refusal(name, args)
             unknown = fill_unknown(name, args)
             statements = RENDERERS[name](args)
             existing = existing_type_sql(args) if name == "alter_column" else None
+        except Refused as exc:  # analysed: it raises at run time, the revision stops here
+            self.stats["analysed"] += 1
+            self._emit(node, name, None, ctx, fails=f"op.{name} cannot run: {exc}")
+            return
         except NotStatic as exc:
             self.stats["unanalysed"] += 1
             note = str(exc)
@@ -500,7 +510,7 @@ class _Walker:
                     self._emit(node, name, sql, ctx, line=line)
                 return
         for sql in statements:
-            self._emit(node, name, sql, ctx, existing_type=existing)
+            self._emit(node, name, sql, ctx, existing_type=existing, fails=fails)
 
     def _statement_lines(self, node: ast.Call, sql: str) -> list[tuple[int, str]] | None:
         """The statements of a multi-statement ``op.execute`` string, each at its own source line: the
@@ -581,6 +591,7 @@ class _Walker:
         note: str | None = None,
         existing_type: str | None = None,
         line: int | None = None,
+        fails: str | None = None,
     ) -> None:
         column_of = getattr(node, "col_offset", 0)
         if line is None:
@@ -599,6 +610,7 @@ class _Walker:
                 autocommit=ctx.autocommit,
                 note=note,
                 existing_type=existing_type,
+                fails=fails,
             )
         )
 

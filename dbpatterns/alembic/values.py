@@ -21,6 +21,11 @@ class NotStatic(Exception):
     """The SQL for an operation cannot be known without running the revision; the message says why."""
 
 
+class Refused(NotStatic):
+    """The operation raises before any SQL is sent (SQLAlchemy or Alembic refuses it): the revision cannot
+    run past it. The message says what raises and why."""
+
+
 class _Unknown:
     __slots__ = ()
 
