@@ -362,3 +362,49 @@ def test_an_operation_that_raises_is_analysed_not_opaque():
     found = rules(text)
     assert found["operation-fails"] == [line_of(text, "sa.Enum("), line_of(text, "drop_constraint")]
     assert "opaque-operation" not in found
+
+
+CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+@pytest.mark.parametrize("convention", [None, CONVENTION])
+@pytest.mark.parametrize(
+    ("call", "raises"),
+    [
+        ('op.drop_constraint(None, "orders", type_="foreignkey")', True),
+        ('op.drop_constraint(None, "orders", type_="check")', True),
+        ('op.drop_constraint(None, "orders")', True),
+        ('op.drop_constraint(None, "orders", type_="primary")', None),  # named by a pk convention
+        ('op.add_column("orders", sa.Column("state", sa.Enum("new", "paid")))', True),
+        ('op.add_column("orders", sa.Column("state", sa.Enum("new", "paid", name="order_state")))', False),
+    ],
+)
+def test_what_operation_fails_reports_is_what_alembic_does(call, raises, convention):
+    """The claim checked against Alembic itself: each call rendered through its offline (--sql) mode on
+    PostgreSQL, with and without a naming convention on the target metadata."""
+    import io
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import MetaData
+
+    opts: dict = {"as_sql": True, "output_buffer": io.StringIO()}
+    if convention is not None:
+        opts["target_metadata"] = MetaData(naming_convention=convention)
+    op = Operations(MigrationContext.configure(dialect_name="postgresql", opts=opts))
+    try:
+        eval(call, {"op": op, "sa": __import__("sqlalchemy")})  # noqa: S307 - the test's own literals
+        raised = False
+    except Exception:  # noqa: BLE001 - CompileError, IndexError, InvalidRequestError: each a refusal
+        raised = True
+    reported = "operation-fails" in rules(revision(call))
+    if raises is None:  # only a convention can name it: the lint does not claim either way
+        assert raised is (convention is None) and not reported
+    else:
+        assert raised is raises and reported is raises
