@@ -408,3 +408,19 @@ def test_what_operation_fails_reports_is_what_alembic_does(call, raises, convent
         assert raised is (convention is None) and not reported
     else:
         assert raised is raises and reported is raises
+
+
+def test_a_default_known_only_at_run_time_on_a_table_being_created():
+    body = """
+    stamp = datetime.now().strftime("'%Y-%m-%d'")
+    op.create_table("uploads", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("created", sa.DateTime(), nullable=False, server_default=sa.text(stamp)))
+    op.add_column("files", sa.Column("created", sa.DateTime(), nullable=False, server_default=sa.text(stamp)))
+    """
+    text = revision(body, "from datetime import datetime")
+    got = statements(text)
+    assert got[0][0] == "CREATE TABLE uploads (id SERIAL NOT NULL, created TIMESTAMP WITHOUT TIME ZONE " + (
+        "DEFAULT '?' NOT NULL, PRIMARY KEY (id))"
+    )
+    # on a table with rows, whether the default rewrites it depends on the unknown: not guessed
+    assert got[1] == (None, "server_default is not static")

@@ -324,15 +324,22 @@ def autoincrement_column(columns: list[ColumnDef]) -> ColumnDef | None:
     return column
 
 
-def column_spec(column: ColumnDef, serial: bool = False) -> str:
-    """``name TYPE [DEFAULT x] [GENERATED ...] [NOT NULL]`` as SQLAlchemy's PostgreSQL compiler renders it."""
+def column_spec(column: ColumnDef, serial: bool = False, new_table: bool = False) -> str:
+    """``name TYPE [DEFAULT x] [GENERATED ...] [NOT NULL]`` as SQLAlchemy's PostgreSQL compiler renders it.
+    ``new_table``: the column of a table being created, whose default (when not known here) reads ``'?'``:
+    no row exists for it to fill, so nothing about the statement's locks depends on it."""
     parts = [quote(column.name)]
     if serial and column.identity is None:
         name = type_sql(column.type)
         parts.append({"BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}.get(name, "SERIAL"))
     else:
         parts.append(type_sql(column.type))
-        default = server_default_sql(column.server_default)
+        try:
+            default = server_default_sql(column.server_default)
+        except NotStatic:
+            if not new_table:
+                raise
+            default = literal("?")
         if default is not None:
             parts.append(f"DEFAULT {default}")
     if column.computed is not None:

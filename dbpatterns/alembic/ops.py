@@ -290,7 +290,7 @@ def create_table(args: Args) -> list[str]:
         else:
             raise NotStatic("a create_table argument is not a literal Column or constraint")
     serial = autoincrement_column(columns)
-    elements = [column_spec(c, serial=c is serial) for c in columns]
+    elements = [column_spec(c, serial=c is serial, new_table=True) for c in columns]
     has_pk_constraint = any(c.name == "PrimaryKeyConstraint" for c in constraints)
     pk_columns = [c.name for c in columns if c.primary_key]
     if pk_columns and not has_pk_constraint:
