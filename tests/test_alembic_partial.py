@@ -304,7 +304,7 @@ def test_core_statement_on_a_table_assigned_twice():
     op.execute(sa.select([t.c.id]).select_from(t))
     """
     assert [s.sql for s in read_revision(revision_of(body), "r.py").upgrade] == [
-        'UPDATE "?" SET schedule = $1',
+        "UPDATE queries SET schedule = $1",  # the table as the second assignment made it
         'SELECT * FROM "?"',
     ]
 

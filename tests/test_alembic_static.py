@@ -390,7 +390,7 @@ def test_execute_literals_and_non_literals():
         ("execute", 'UPDATE t SET e = "?"', None),
         ("execute", 'UPDATE "?" SET a = $1', None),
         ("execute", None, "op.execute with a non-literal argument"),
-        ("bulk_insert", None, "data insert"),
+        ("bulk_insert", 'INSERT INTO "?" (a) VALUES ($1)', None),  # the table is a variable
         (
             "create_entity",
             None,
@@ -435,13 +435,22 @@ def test_static_names_and_string_formatting():
     ]
 
 
-def test_reassigned_name_is_not_static():
+def test_reassigned_name_is_read_where_it_is_used():
     body = """
     sql = "UPDATE t SET a = 1"
     sql = sql + " WHERE b"
     op.execute(sql)
+    sql = "UPDATE u SET c = 2 WHERE d"
+    op.execute(sql)
+    if flag:
+        sql = "UPDATE v SET e = 3 WHERE f"
+    op.execute(sql)
     """
-    assert [(s.sql, s.note) for s in upgrade_of(body)] == [(None, "op.execute with a non-literal argument")]
+    assert [(s.sql, s.note) for s in upgrade_of(body)] == [
+        ("UPDATE t SET a = 1 WHERE b", None),
+        ("UPDATE u SET c = 2 WHERE d", None),
+        (None, "op.execute with a non-literal argument"),  # after the branch it is one or the other
+    ]
 
 
 # -- imports and aliases ------------------------------------------------------------------------------------

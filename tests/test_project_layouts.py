@@ -412,6 +412,41 @@ def test_recursive_version_locations(tmp_path, elsewhere, pg_server, capsys, rec
         assert data["checks"][0]["detail"].startswith("3 revisions")
 
 
+# -- one history per database, chosen by env.py -----------------------------------------------------------
+
+
+def test_one_versions_folder_per_database_reads_the_postgresql_one(tmp_path, elsewhere, capsys):
+    """versions/ holds no revision itself, one subfolder per database: env.py sets the dialect's folder as
+    the version location at run time, so PostgreSQL runs the postgresql/ history and never the other."""
+    root = tmp_path / "proj"
+    write(root / "alembic.ini", "[alembic]\nscript_location = db\n")
+    script_folder(root / "db")
+    revision(root / "db" / "versions" / "postgresql", "p1", None, "t_p1")
+    revision(root / "db" / "versions" / "postgresql", "p2", "p1", "t_p2")
+    lite = root / "db" / "versions" / "sqlite"
+    lite.mkdir(parents=True)
+    pragma = "    op.execute('PRAGMA foreign_keys=OFF')"  # SQLite's, not PostgreSQL's
+    text = REVISION.format(rev="s1", parent=None, up=pragma, down="    pass")
+    (lite / "s1_pragma.py").write_text(text)
+    project = find_project(root)
+    assert project.version_locations == [root / "db" / "versions" / "postgresql"]
+    assert head_ids(root, capsys) == ["p2"]
+    names = linted(root, capsys)
+    assert {"p1_t_p1.py", "p2_t_p2.py"} <= names and "s1_pragma.py" not in names
+
+
+def test_a_versions_folder_with_revisions_of_its_own_keeps_its_subfolders_as_alembic_does(
+    tmp_path, elsewhere, capsys
+):
+    root = tmp_path / "proj"
+    write(root / "alembic.ini", "[alembic]\nscript_location = db\n")
+    script_folder(root / "db")
+    revision(root / "db" / "versions", "v1", None, "t_v1")
+    revision(root / "db" / "versions" / "postgresql", "v2", "v1", "t_v2")
+    assert find_project(root).version_locations == [root / "db" / "versions"]
+    assert head_ids(root, capsys) == ["v1"]  # not recursive: the subfolder is not read
+
+
 # -- prepend_sys_path ------------------------------------------------------------------------------------
 
 

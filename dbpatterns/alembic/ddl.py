@@ -107,8 +107,8 @@ def _sql_call(call: Call, strings: str) -> str:
         return name.rstrip("_")
     if name in ("null", "null_"):
         return "NULL"
-    if name == "column" and args and isinstance(args[0], str):
-        return quote(args[0])
+    if name in ("column", "Column") and args and isinstance(args[0], str):
+        return quote(args[0])  # a Column used in an expression (func.lower(sa.Column("email"))): its name
     if name in ("literal", "inline_literal") and args:
         return literal(args[0])
     if name in ("and_", "or_") and args:
@@ -174,7 +174,23 @@ def server_default_sql(value: object) -> str | None:
         if value.name == "next_value":  # some_sequence.next_value() on a sequence not known here
             return "nextval('?')"
         return literal("?")  # json.dumps({...}) and the like: a string made in Python, a constant default
-    return sql_expr(value)
+    if isinstance(value, Ref) and not is_sqlalchemy(value.path):
+        return literal("?")  # a constant of the application (MyEnum.A.name, settings.DEFAULT): a string
+    try:
+        return sql_expr(value)
+    except NotStatic:
+        if isinstance(value, Call) and value.receiver is not None and _python_value(value.receiver):
+            return literal("?")  # a method of a Python value (encryptor.encrypt({})): a string made in Python
+        raise
+
+
+def _python_value(value: object) -> bool:
+    """A value made by Python code, not a SQL construct: unknown, or made by a call to something that is
+    neither SQLAlchemy nor Alembic."""
+    if isinstance(value, Call):
+        path = value.path
+        return value.receiver is None and not is_sqlalchemy(path) and not path.startswith("alembic.")
+    return value is UNKNOWN or (isinstance(value, Ref) and not is_sqlalchemy(value.path))
 
 
 def _kind(value: object) -> str | None:
@@ -308,15 +324,22 @@ def autoincrement_column(columns: list[ColumnDef]) -> ColumnDef | None:
     return column
 
 
-def column_spec(column: ColumnDef, serial: bool = False) -> str:
-    """``name TYPE [DEFAULT x] [GENERATED ...] [NOT NULL]`` as SQLAlchemy's PostgreSQL compiler renders it."""
+def column_spec(column: ColumnDef, serial: bool = False, new_table: bool = False) -> str:
+    """``name TYPE [DEFAULT x] [GENERATED ...] [NOT NULL]`` as SQLAlchemy's PostgreSQL compiler renders it.
+    ``new_table``: the column of a table being created, whose default (when not known here) reads ``'?'``:
+    no row exists for it to fill, so nothing about the statement's locks depends on it."""
     parts = [quote(column.name)]
     if serial and column.identity is None:
         name = type_sql(column.type)
         parts.append({"BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}.get(name, "SERIAL"))
     else:
         parts.append(type_sql(column.type))
-        default = server_default_sql(column.server_default)
+        try:
+            default = server_default_sql(column.server_default)
+        except NotStatic:
+            if not new_table:
+                raise
+            default = literal("?")
         if default is not None:
             parts.append(f"DEFAULT {default}")
     if column.computed is not None:
@@ -434,7 +457,10 @@ def foreign_key_sql(
 
 
 def split_target(target: object) -> tuple[str, str]:
-    """``"schema.table.col"`` -> (rendered ``schema.table``, ``col``)."""
+    """``"schema.table.col"`` -> (rendered ``schema.table``, ``col``); a target known only at run time (a
+    variable, a model's column) is ``"?"`` (``?``): the constraint's locks and scan do not depend on it."""
+    if target is UNKNOWN or isinstance(target, (Ref, Call)):
+        return quote("?"), "?"
     if not isinstance(target, str) or "." not in target:
         raise NotStatic("the foreign key target is not a literal 'table.column'")
     table, column = target.rsplit(".", 1)

@@ -290,7 +290,7 @@ def create_table(args: Args) -> list[str]:
         else:
             raise NotStatic("a create_table argument is not a literal Column or constraint")
     serial = autoincrement_column(columns)
-    elements = [column_spec(c, serial=c is serial) for c in columns]
+    elements = [column_spec(c, serial=c is serial, new_table=True) for c in columns]
     has_pk_constraint = any(c.name == "PrimaryKeyConstraint" for c in constraints)
     pk_columns = [c.name for c in columns if c.primary_key]
     if pk_columns and not has_pk_constraint:
@@ -357,12 +357,48 @@ def execute(args: Args) -> list[str]:
     sql = args.get("sqltext")
     if isinstance(sql, SqlText):
         sql = sql.text
+    if isinstance(sql, Ref) and sql.path in KNOWN_SQL:  # a library's SQL constant
+        return [KNOWN_SQL[sql.path]]
     if isinstance(sql, str):  # a plain string goes through sa.text() (:name binds, \: a colon)
         return [statement_text(sql)]
     core = core_statement(sql)
     if core is not None:
         return [core]
+    ddl = ddl_element(sql)
+    if ddl is not None:
+        return [ddl]
     raise NotStatic("op.execute with a non-literal argument")
+
+
+def ddl_element(value: object) -> str | None:
+    """The SQL of a SQLAlchemy DDL element handed to ``op.execute``: ``CreateSequence``/``DropSequence``
+    of a ``Sequence("name")``, ``CreateSchema``/``DropSchema("name", cascade=)``, ``DropTable`` of a
+    ``sa.table``, ``DropIndex`` of an ``Index("name")``. None for anything else."""
+    if not isinstance(value, Call) or value.receiver is not None or value.incomplete or not value.args:
+        return None
+    kind, element = value.name, value.args[0]
+    kw = value.kwargs
+    exists = kw.get("if_exists") is True
+    if kind in ("CreateSchema", "DropSchema"):
+        name = quote(as_name(element)) if isinstance(element, str) else quote(UNKNOWN_NAME)
+        if kind == "CreateSchema":
+            return f"CREATE SCHEMA {'IF NOT EXISTS ' if kw.get('if_not_exists') is True else ''}{name}"
+        cascade = " CASCADE" if kw.get("cascade") is True else ""
+        return f"DROP SCHEMA {'IF EXISTS ' if exists else ''}{name}{cascade}"
+    if not isinstance(element, Call) or element.receiver is not None:
+        return None
+    named = element.args[0] if element.args and isinstance(element.args[0], str) else UNKNOWN_NAME
+    schema = element.kwargs.get("schema")
+    target = qualified(as_name(named), as_name(schema) if isinstance(schema, str) else None)
+    if kind in ("CreateSequence", "DropSequence") and element.name == "Sequence":
+        if kind == "CreateSequence":
+            return f"CREATE SEQUENCE {'IF NOT EXISTS ' if kw.get('if_not_exists') is True else ''}{target}"
+        return f"DROP SEQUENCE {'IF EXISTS ' if exists else ''}{target}"
+    if kind == "DropTable" and element.name in _CORE_TABLES:
+        return f"DROP TABLE {'IF EXISTS ' if exists else ''}{_core_table(element)}"
+    if kind == "DropIndex" and element.name == "Index":
+        return f"DROP INDEX {'IF EXISTS ' if exists else ''}{target}"
+    return None
 
 
 _CORE_TABLES = {"table", "Table", "TableClause"}
@@ -389,12 +425,7 @@ def core_statement(value: object) -> str | None:
         chain = chain[1:]
     if verb is None:
         return None
-    if isinstance(table, Call) and table.receiver is None and table.name in _CORE_TABLES:
-        name = as_name(table.args[0]) if table.args and isinstance(table.args[0], str) else UNKNOWN_NAME
-        schema = table.kwargs.get("schema")
-        target = qualified(name, schema if isinstance(schema, str) else None)
-    else:  # a table not known here (a variable, a join, a list of columns)
-        target = quote(UNKNOWN_NAME)
+    target = _core_table(table)  # "?": a table not known here (a variable, a join, a list of columns)
     where: list[str] = []
     columns: list[str] = []
     for call in chain:
@@ -448,8 +479,18 @@ def statement_text(sql: str) -> str:
     if not parse(literal).errors:
         return literal
     if unknown:
+        # the unknown part is a value list, a SET list, enum labels: the same part as each of those
+        for filler in _FILLERS:
+            other = placeholders(as_sql(sql, filler)).replace("\\:", ":")
+            if not parse(other).errors:
+                return other
         raise NotStatic("the SQL is built at run time and does not parse with its unknown parts as ?")
     return candidate
+
+
+# What else an unknown part of a SQL string built at run time may stand for, tried in turn after a name:
+# a string literal (ENUM ('a', 'b')), a parenthesised row (VALUES (...), (...)), an assignment (SET a = 1)
+_FILLERS = ("'?'", '("?")', '"?" = NULL')
 
 
 # The parameters of each operation that name something (a table, an index, a constraint, a column), and
@@ -561,8 +602,49 @@ def _column_unknowns(column: Call) -> bool:
     return found
 
 
+def refusal(name: str, args: Args) -> str | None:
+    """Why Alembic or SQLAlchemy raises on this operation before sending any SQL, or None. Read before
+    :func:`fill_unknown` (which reads a ``None`` name as ``?``)."""
+    if name == "drop_constraint" and args.get("constraint_name") is None:
+        kind = args.get("type_")
+        if kind == "primary":  # a convention of the table name alone (pk_%(table_name)s) can name it
+            return None
+        table = args.get("table_name")
+        on = f', "{as_name(table)}"' if isinstance(table, str) else ""
+        return (
+            f"op.drop_constraint(None{on}) cannot run: a constraint without a name cannot be dropped "
+            '(SQLAlchemy raises CompileError "Can\'t emit DROP CONSTRAINT ...; it has no name", and a '
+            "naming convention cannot name a foreign key, unique or check constraint from the table alone)"
+        )
+    return None
+
+
 def bulk_insert(args: Args) -> list[str]:
-    raise NotStatic("data insert")
+    """``op.bulk_insert(table, rows)``: one INSERT of the rows' keys (Alembic sends the rows as one
+    executemany); the table of a ``sa.table("name", ...)``, else ``?``; no statement for a literal empty
+    list of rows."""
+    rows = args.get("rows")
+    if isinstance(rows, list) and not rows:
+        return []
+    columns: list[str] = []
+    for row in rows if isinstance(rows, list) else []:
+        for key in row if isinstance(row, dict) else [UNKNOWN_NAME]:
+            name = key if isinstance(key, str) else UNKNOWN_NAME
+            if name not in columns:
+                columns.append(name)
+    columns = columns or [UNKNOWN_NAME]
+    target = _core_table(args.get("table"))
+    values = ", ".join("$1" for _ in columns)
+    return [f"INSERT INTO {target} ({', '.join(quote(c) for c in columns)}) VALUES ({values})"]
+
+
+def _core_table(table: object) -> str:
+    """The rendered name of a ``sa.table("name", ..., schema=)`` / ``sa.Table(...)``, else ``"?"``."""
+    if isinstance(table, Call) and table.receiver is None and table.name in _CORE_TABLES:
+        name = as_name(table.args[0]) if table.args and isinstance(table.args[0], str) else UNKNOWN_NAME
+        schema = table.kwargs.get("schema")
+        return qualified(name, as_name(schema) if isinstance(schema, str) else None)
+    return quote(UNKNOWN_NAME)
 
 
 def create_table_comment(args: Args) -> list[str]:
@@ -716,6 +798,81 @@ def sync_enum_values(args: Args) -> list[str]:
     return statements
 
 
+# -- sqlalchemy-searchable ----------------------------------------------------------------------------
+
+# What a library's SQL constant, executed by a revision, runs (the statements' kind and targets; the bodies
+# are the lint's own): sqlalchemy_searchable's ``sql_expressions`` creates its two search functions.
+KNOWN_SQL = {
+    "sqlalchemy_searchable.sql_expressions": (
+        "CREATE OR REPLACE FUNCTION parse_websearch(config regconfig, search_query text) RETURNS tsquery "
+        "AS $$ SELECT websearch_to_tsquery(config, search_query) $$ LANGUAGE SQL IMMUTABLE;\n"
+        "CREATE OR REPLACE FUNCTION parse_websearch(search_query text) RETURNS tsquery "
+        "AS $$ SELECT parse_websearch('pg_catalog.simple', search_query) $$ LANGUAGE SQL IMMUTABLE"
+    ),
+}
+
+# Functions of a library that a revision calls with a connection, run as operations: dotted path ->
+# (operation name, positional parameters)
+FUNCTION_OPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sqlalchemy_searchable.sync_trigger": (
+        "sync_trigger",
+        (
+            "conn",
+            "table_name",
+            "tsvector_column",
+            "indexed_columns",
+            "metadata",
+            "options",
+            "schema",
+            "update_rows",
+        ),
+    ),
+    "sqlalchemy_searchable.drop_trigger": (
+        "drop_trigger",
+        ("conn", "table_name", "tsvector_column", "metadata", "options", "schema"),
+    ),
+}
+
+
+def _search_names(args: Args) -> tuple[str, str, str, str]:
+    """(table as rendered, tsvector column, trigger name, function name) of a search trigger."""
+    table = args.get("table_name")
+    table = table if isinstance(table, str) else UNKNOWN_NAME
+    column = args.get("tsvector_column")
+    column = as_name(column) if isinstance(column, str) else UNKNOWN_NAME
+    schema = args.get("schema")
+    target = qualified(table, as_name(schema) if isinstance(schema, str) else None)
+    return target, column, quote(f"{table}_{column}_trigger"), quote(f"{table}_{column}_update")
+
+
+def drop_trigger(args: Args) -> list[str]:
+    """sqlalchemy_searchable's ``drop_trigger(conn, table, column)``: the search trigger and its function."""
+    target, _, trigger, function = _search_names(args)
+    return [f"DROP TRIGGER IF EXISTS {trigger} ON {target}", f"DROP FUNCTION IF EXISTS {function}()"]
+
+
+def sync_trigger(args: Args) -> list[str]:
+    """sqlalchemy_searchable's ``sync_trigger(conn, table, column, indexed_columns)``: the search trigger
+    dropped and created again (CREATE TRIGGER takes SHARE ROW EXCLUSIVE on the table), then, unless
+    ``update_rows=False``, one UPDATE of every row (``SET first = first``) so the trigger fills the
+    column."""
+    target, column, trigger, function = _search_names(args)
+    indexed = args.get("indexed_columns")
+    items = indexed if isinstance(indexed, list) else []
+    names = [as_name(c) if isinstance(c, str) else UNKNOWN_NAME for c in items] or [UNKNOWN_NAME]
+    vector = " || ".join(f"to_tsvector('pg_catalog.simple', coalesce(NEW.{quote(n)}, ''))" for n in names)
+    statements = [
+        *drop_trigger(args),
+        f"CREATE FUNCTION {function}() RETURNS TRIGGER AS $$ BEGIN NEW.{quote(column)} = {vector}; "
+        "RETURN NEW; END $$ LANGUAGE plpgsql",
+        f"CREATE TRIGGER {trigger} BEFORE UPDATE OR INSERT ON {target} FOR EACH ROW EXECUTE PROCEDURE "
+        f"{function}()",
+    ]
+    if args.get("update_rows", True) is not False:
+        statements.append(f"UPDATE {target} SET {quote(names[0])} = {quote(names[0])}")
+    return statements
+
+
 RENDERERS: dict[str, Callable[[Args], list[str]]] = {
     "add_column": add_column,
     "alter_column": alter_column,
@@ -739,6 +896,8 @@ RENDERERS: dict[str, Callable[[Args], list[str]]] = {
     "replace_entity": replace_entity,
     "drop_entity": drop_entity,
     "sync_enum_values": sync_enum_values,
+    "sync_trigger": sync_trigger,
+    "drop_trigger": drop_trigger,
 }
 
 

@@ -16,7 +16,9 @@ What is read, following ``alembic.config.Config``:
   :func:`importlib.util.find_spec` of the top package says, which imports nothing);
 - ``version_locations``: split on ``path_separator``, or the older ``version_path_separator``, or else on
   spaces and commas (Alembic's legacy); ``prepend_sys_path``: split on ``path_separator``, else on spaces,
-  commas and colons; ``recursive_version_locations``.
+  commas and colons; ``recursive_version_locations``;
+- a versions folder holding only one subfolder of revisions per database (``versions/postgresql``,
+  ``versions/sqlite``, chosen by env.py at run time): the PostgreSQL one (:func:`postgresql_folder`).
 
 Relative paths are taken from the configuration file's folder, whatever the working directory.
 """
@@ -318,6 +320,11 @@ class _Options:
         )
         configured = [self._location(v, prepend, "version_locations") for v in versions or []]
         folders = configured or [script / "versions"]
+        recursive = self.boolean("recursive_version_locations")
+        if not recursive:
+            dialect = [postgresql_folder(f) for f in folders]
+            if dialect != folders:  # env.py picks the dialect's folder at run time: PostgreSQL's
+                folders = configured = dialect
         return Project(
             root=self.folder,
             config_file=config,
@@ -328,7 +335,7 @@ class _Options:
             name=self.section,
             ini_file=self.ini,
             toml_file=self.toml,
-            recursive=self.boolean("recursive_version_locations"),
+            recursive=recursive,
             prepend_sys_path=prepend,
             configured_version_locations=configured or None,
         )
@@ -369,6 +376,28 @@ class _Options:
                 f"{self.folder} or a prepend_sys_path folder, not installed)"
             )
         return found.joinpath(*rest).resolve()
+
+
+_POSTGRESQL_FOLDERS = ("postgresql", "postgres", "pg")
+
+
+def postgresql_folder(folder: Path) -> Path:
+    """A versions folder with no revision of its own and one subfolder of revisions per database
+    (``versions/postgresql``, ``versions/sqlite``): the history PostgreSQL runs is the PostgreSQL one,
+    whose folder the project's env.py sets as the version location at run time
+    (``context.script.version_locations = [...]``). Any other folder is returned as it is."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return folder
+    if any(e.name.endswith(".py") and e.name != "__init__.py" and e.is_file() for e in entries):
+        return folder
+    for entry in entries:
+        if entry.name.lower() in _POSTGRESQL_FOLDERS and entry.is_dir():
+            with contextlib.suppress(OSError):
+                if any(name.endswith(".py") for name in os.listdir(entry.path)):
+                    return Path(entry.path)
+    return folder
 
 
 def package_folder(package: str, search: list[Path]) -> Path | None:

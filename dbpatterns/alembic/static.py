@@ -46,7 +46,17 @@ import re
 import tokenize
 from dataclasses import dataclass, field, replace
 
-from .ops import BATCH_PARAMS, NOT_OPS, OP_PARAMS, RENDERERS, batch_recreate, existing_type_sql, fill_unknown
+from .ops import (
+    BATCH_PARAMS,
+    FUNCTION_OPS,
+    NOT_OPS,
+    OP_PARAMS,
+    RENDERERS,
+    batch_recreate,
+    existing_type_sql,
+    fill_unknown,
+    refusal,
+)
 from .values import (
     UNKNOWN,
     Batch,
@@ -55,8 +65,10 @@ from .values import (
     ModuleInfo,
     NotStatic,
     Ref,
+    Refused,
     Scope,
     as_name,
+    assigned_names,
     bind_args,
 )
 
@@ -86,6 +98,9 @@ class OpStatement:
     # a drop_index whose table the next operation (after more drop_index calls on it) drops: the index
     # goes with the table, and DROP INDEX CONCURRENTLY would only add a step
     table_dropped_next: bool = False
+    # why Alembic or SQLAlchemy raises on the operation before sending its SQL (the revision cannot run
+    # past it); ``sql`` is then the statement it would send, or None when there is none to show
+    fails: str | None = None
 
 
 @dataclass
@@ -251,25 +266,28 @@ class _Walker:
     def run(self, func: ast.FunctionDef) -> list[OpStatement]:
         self.out = []
         self.tables = {}
-        scope = Scope.for_function(self.module, func, {})
+        scope = Scope.for_function(self.module, func, _operations_parameters(func))
         self._block(func.body, scope, _Ctx(False, 0, (func.name,)))
         return _mark_dropped_with_table(self.out, self.tables)
 
     # -- statements --------------------------------------------------------------------------------
 
-    def _block(self, body: list[ast.stmt], scope: Scope, ctx: _Ctx) -> None:
+    def _block(self, body: list[ast.stmt], scope: Scope, ctx: _Ctx) -> Scope:
+        """Walk ``body`` in order; returns the scope after it (a name assigned again is bound to its value
+        from that statement on: ``sql = text(...); conn.execute(sql); sql = text(...)``)."""
         for stmt in body:
             try:
-                self._stmt(stmt, scope, ctx)
+                scope = self._stmt(stmt, scope, ctx)
             except RecursionError:
                 self._emit(stmt, "?", None, ctx, note="too deeply nested to read statically")
+        return scope
 
-    def _stmt(self, stmt: ast.stmt, scope: Scope, ctx: _Ctx) -> None:
+    def _stmt(self, stmt: ast.stmt, scope: Scope, ctx: _Ctx) -> Scope:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            return  # defined, not run; called functions are followed where they are called
+            return scope  # defined, not run; called functions are followed where they are called
         if isinstance(stmt, (ast.With, ast.AsyncWith)):
-            self._with(stmt, scope, ctx)
-        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            return self._with(stmt, scope, ctx)  # the body runs once: what it assigns holds after it
+        if isinstance(stmt, (ast.For, ast.AsyncFor)):
             self._for(stmt, scope, ctx)
         elif isinstance(stmt, ast.If) and (truth := on_postgresql(stmt.test, scope)) is not None:
             # a dialect guard: only the branch PostgreSQL takes is linted; the other's ops are counted
@@ -278,7 +296,7 @@ class _Walker:
             if not _is_offline_test(stmt.test):
                 self.stats["seen"] += (skipped := self._count_ops(other, scope))
                 self.stats["skipped"] += skipped
-            self._block(taken, scope, ctx)
+            return self._block(taken, scope, ctx)
         elif isinstance(stmt, (ast.If, ast.While)):
             self._scan(stmt.test, scope, ctx)
             self._block(stmt.body, scope, ctx)
@@ -295,6 +313,8 @@ class _Walker:
                 self._block(case.body, scope, ctx)
         else:
             self._scan(stmt, scope, ctx)
+            return _rebind(stmt, scope)
+        return _forget(stmt, scope)  # a branch or a loop may have assigned: its names are not known after
 
     def _count_ops(self, body: list[ast.stmt], scope: Scope) -> int:
         """How many op calls (op.*, batch_op.*, connection.execute) a block holds, without reading them."""
@@ -312,9 +332,11 @@ class _Walker:
                         and node.func.attr in ("execute", "exec_driver_sql")
                     )
                     count += is_op or is_execute or isinstance(base, Batch)
+                elif isinstance(node, ast.Call) and _library_op(node.func, scope) is not None:
+                    count += 1
         return count
 
-    def _with(self, stmt: ast.With | ast.AsyncWith, scope: Scope, ctx: _Ctx) -> None:
+    def _with(self, stmt: ast.With | ast.AsyncWith, scope: Scope, ctx: _Ctx) -> Scope:
         autocommit = ctx.autocommit
         bound: dict[str, object] = {}
         batches: list[tuple[ast.Call, Batch]] = []
@@ -333,7 +355,7 @@ class _Walker:
                     continue
             self._scan(expr, scope, ctx)
         inner = replace(ctx, autocommit=autocommit)
-        self._block(stmt.body, scope.child(bound) if bound else scope, inner)
+        after = self._block(stmt.body, scope.child(bound) if bound else scope, inner)
         for call, batch in batches:  # Alembic runs the batch when the block ends
             if batch.recreate == "always":
                 table, schema = batch.table, batch.schema
@@ -345,6 +367,7 @@ class _Walker:
                     self._emit(
                         call, "batch_alter_table", None, inner, note="the batch table name is not static"
                     )
+        return after
 
     def _batch(self, call: ast.Call, scope: Scope) -> Batch | None:
         func = call.func
@@ -388,6 +411,11 @@ class _Walker:
 
     def _call(self, node: ast.Call, scope: Scope, ctx: _Ctx) -> bool:
         func = node.func
+        library = _library_op(func, scope)
+        if library is not None:  # sqlalchemy_searchable.sync_trigger(conn, ...) and the like
+            name, params = FUNCTION_OPS[library]
+            self._op(name, node, scope, ctx, params, None, library.rsplit(".", 1)[0])
+            return True
         if isinstance(func, ast.Attribute):
             base = scope.ev(func.value)
             if isinstance(base, Ref) and base.path == "alembic.op":
@@ -450,9 +478,14 @@ class _Walker:
             if name in ("drop_index", "drop_table"):
                 table = args.get("table_name")
                 self.tables[id(node)] = (table, args.get("schema")) if isinstance(table, str) else None
+            fails = refusal(name, args)
             unknown = fill_unknown(name, args)
             statements = RENDERERS[name](args)
             existing = existing_type_sql(args) if name == "alter_column" else None
+        except Refused as exc:  # analysed: it raises at run time, the revision stops here
+            self.stats["analysed"] += 1
+            self._emit(node, name, None, ctx, fails=f"op.{name} cannot run: {exc}")
+            return
         except NotStatic as exc:
             self.stats["unanalysed"] += 1
             note = str(exc)
@@ -477,7 +510,7 @@ class _Walker:
                     self._emit(node, name, sql, ctx, line=line)
                 return
         for sql in statements:
-            self._emit(node, name, sql, ctx, existing_type=existing)
+            self._emit(node, name, sql, ctx, existing_type=existing, fails=fails)
 
     def _statement_lines(self, node: ast.Call, sql: str) -> list[tuple[int, str]] | None:
         """The statements of a multi-statement ``op.execute`` string, each at its own source line: the
@@ -558,6 +591,7 @@ class _Walker:
         note: str | None = None,
         existing_type: str | None = None,
         line: int | None = None,
+        fails: str | None = None,
     ) -> None:
         column_of = getattr(node, "col_offset", 0)
         if line is None:
@@ -576,6 +610,7 @@ class _Walker:
                 autocommit=ctx.autocommit,
                 note=note,
                 existing_type=existing_type,
+                fails=fails,
             )
         )
 
@@ -692,6 +727,66 @@ def _mark_dropped_with_table(out: list[OpStatement], tables: dict) -> list[OpSta
         if after < len(out) and out[after].op == "drop_table" and tables.get(after) == table:
             out[index] = replace(unit, table_dropped_next=True)
     return out
+
+
+def _library_op(func: ast.expr, scope: Scope) -> str | None:
+    """The dotted path of a library function the reader runs as an operation (:data:`FUNCTION_OPS`)."""
+    if not isinstance(func, (ast.Name, ast.Attribute)):
+        return None
+    target = scope.ev(func)
+    return target.path if isinstance(target, Ref) and target.path in FUNCTION_OPS else None
+
+
+def _rebind(stmt: ast.stmt, scope: Scope) -> Scope:
+    """The scope after a simple statement: a name the function assigns more than once (or a parameter, a
+    loop variable) is bound to the value this statement gives it; a single assignment is read where the
+    name is used, as before."""
+    name: str | None = None
+    value: object = UNKNOWN
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        name = stmt.targets[0].id
+        if scope.rebinds(name):
+            value = scope.ev(stmt.value)
+    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+        name = stmt.target.id
+        if scope.rebinds(name):
+            value = scope.ev(stmt.value)
+    elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        name = stmt.target.id
+        if scope.rebinds(name):
+            value = scope.ev(ast.BinOp(left=stmt.target, op=stmt.op, right=stmt.value))
+    else:
+        return _forget(stmt, scope)
+    if not scope.rebinds(name):
+        return scope
+    return scope.child({name: value})
+
+
+def _forget(stmt: ast.stmt, scope: Scope) -> Scope:
+    """The scope after a statement that may or may not have assigned (a branch, a loop, a tuple target):
+    the names it assigns that were bound to a value are unknown from here on."""
+    names = [name for name in assigned_names(stmt) if name in scope.bound]
+    return scope.child(dict.fromkeys(names, UNKNOWN)) if names else scope
+
+
+def _operations_parameters(func: ast.FunctionDef) -> dict[str, object]:
+    """The parameters of ``upgrade()``/``downgrade()`` through which the project's env.py hands in Alembic's
+    operations object (``def upgrade(op, ...)``, called as ``context.run_migrations(op=op, ...)``): a
+    parameter named ``op`` or annotated ``Operations``."""
+    found: dict[str, object] = {}
+    args = func.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        annotation = arg.annotation
+        hint = ""
+        if isinstance(annotation, ast.Attribute):
+            hint = annotation.attr
+        elif isinstance(annotation, ast.Name):
+            hint = annotation.id
+        elif isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            hint = annotation.value.rsplit(".", 1)[-1]
+        if arg.arg == "op" or hint == "Operations":
+            found[arg.arg] = Ref("alembic.op")
+    return found
 
 
 def _target_names(target: ast.expr) -> list[str]:

@@ -30,7 +30,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..sql.names import literal, qualified, quote
-from .values import MISSING, UNKNOWN, Call, ModuleInfo, NotStatic, Ref
+from .values import MISSING, UNKNOWN, Call, ModuleInfo, NotStatic, Ref, Refused
 
 _SIMPLE = {
     "Integer": "INTEGER",
@@ -264,6 +264,12 @@ def _named_type_sql(name: str, call: Call) -> str:
                 length = max((len(v) for v in values), default=0)
             return f"VARCHAR({length})"
         enum_name = _enum_name(call)
+        unnamed = "name" not in call.kwargs and not call.incomplete
+        if enum_name is None and unnamed and all(isinstance(v, str) for v in call.args):
+            raise Refused(
+                'sa.Enum(...) has no name=: SQLAlchemy raises CompileError ("PostgreSQL ENUM type requires '
+                'a name.")'
+            )
         if enum_name is None:
             raise NotStatic("the enum type has no literal name")
         schema = call.kwargs.get("schema")

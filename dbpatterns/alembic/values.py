@@ -21,6 +21,11 @@ class NotStatic(Exception):
     """The SQL for an operation cannot be known without running the revision; the message says why."""
 
 
+class Refused(NotStatic):
+    """The operation raises before any SQL is sent (SQLAlchemy or Alembic refuses it): the revision cannot
+    run past it. The message says what raises and why."""
+
+
 class _Unknown:
     __slots__ = ()
 
@@ -74,16 +79,16 @@ def as_name(value: str) -> str:
     return value.replace(HOLE, "?") if HOLE in value else value
 
 
-def as_sql(value: str) -> str:
-    """A (possibly partial) SQL text: an unknown part becomes the identifier ``"?"``, or ``?`` inside a
-    quoted identifier or string literal (where the quotes are already there)."""
+def as_sql(value: str, filler: str = '"?"') -> str:
+    """A (possibly partial) SQL text: an unknown part becomes ``filler`` (the identifier ``"?"``), or ``?``
+    inside a quoted identifier or string literal (where the quotes are already there)."""
     if HOLE not in value:
         return value
     out = []
     for index, part in enumerate(value.split(HOLE)):
         if index:
             quoted = out[-1][-1:] in ("'", '"') if out and out[-1] else False
-            out.append("?" if quoted or _inside_quotes("".join(out)) else '"?"')
+            out.append("?" if quoted or _inside_quotes("".join(out)) else filler)
         out.append(part)
     return "".join(out)
 
@@ -217,6 +222,7 @@ class ModuleInfo:
                     ):
                         self.type_impls[node.name] = item.value
         self.scope = Scope(self, self.assigns, {}, parent=None)
+        self.calling: list[ast.FunctionDef] = []  # the functions whose return value is being evaluated
 
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
@@ -235,6 +241,11 @@ def statements(body: list[ast.stmt]):
         for name in _BLOCK_FIELDS:
             nested.extend(getattr(node, name, None) or ())
         stack.extend(reversed(nested))
+
+
+_MUTATORS = frozenset(
+    {"append", "extend", "insert", "remove", "pop", "clear", "update", "setdefault", "add", "discard", "sort"}
+)
 
 
 def collect_assignments(body: list[ast.stmt], module_level: bool = False) -> dict[str, object]:
@@ -265,7 +276,18 @@ def collect_assignments(body: list[ast.stmt], module_level: bool = False) -> dic
                 if name in found:
                     found[name] = _MULTI
             continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            # lst.append(x), d.update(...): a name bound to a list or dict once and filled later is not the
+            # literal it was bound to
+            func = node.value.func
+            if isinstance(func, ast.Attribute) and func.attr in _MUTATORS:  # noqa: SIM102
+                if isinstance(func.value, ast.Name):
+                    found[func.value.id] = _MULTI
+            continue
         if isinstance(node, ast.Assign):
+            for target in node.targets:  # items[0] = x, d["k"] = v: the container changes
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    found[target.value.id] = _MULTI
             if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 bind(node.targets[0].id, node.value)
             else:
@@ -286,6 +308,11 @@ def collect_assignments(body: list[ast.stmt], module_level: bool = False) -> dic
             for name in node.names:
                 found[name] = _MULTI
     return found  # (names bound by := inside expressions are not tracked)
+
+
+def assigned_names(stmt: ast.stmt) -> list[str]:
+    """The names a statement (and the blocks nested in it) binds, without entering nested scopes."""
+    return [name for name in collect_assignments([stmt]) if name]
 
 
 _FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
@@ -323,6 +350,11 @@ class Scope:
     def child(self, extra: dict[str, object]) -> Scope:
         """The same scope with more names bound (a loop variable, a batch_op alias)."""
         return Scope(self.module, self.assigns, {**self.bound, **extra}, self.parent)
+
+    def rebinds(self, name: str) -> bool:
+        """Whether the value of ``name`` depends on where it is read: it is bound by the walk (a parameter,
+        a loop variable, an earlier assignment) or assigned more than once in this function."""
+        return name in self.bound or self.assigns.get(name) is _MULTI
 
     # -- names -------------------------------------------------------------------------------------
 
@@ -483,6 +515,8 @@ class Scope:
                 path, receiver = func.attr, base
         elif isinstance(func, ast.Name):
             target = self.lookup(func.id)
+            if isinstance(target, FuncRef):
+                return self._returned(target.node, node)
             if not isinstance(target, Ref):
                 return UNKNOWN
             path = target.path
@@ -503,6 +537,49 @@ class Scope:
                 kwargs[kw.arg] = self.ev(kw.value)
         return simplify(Call(path, args, kwargs, node, receiver, incomplete))
 
+    def _returned(self, func: ast.FunctionDef, node: ast.Call) -> object:
+        """What a call to a function of the revision file returns, when its body ends in its only
+        ``return`` (``def sql(table): return f"UPDATE {table} ..."``), with the call's arguments bound."""
+        body = [
+            stmt
+            for stmt in func.body
+            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+        ]
+        if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+            return UNKNOWN
+        if any(isinstance(inner, ast.Return) for stmt in body[:-1] for inner in statements([stmt])):
+            return UNKNOWN
+        calling = self.module.calling
+        if func in calling or len(calling) >= MAX_CALL_DEPTH:
+            return UNKNOWN
+        params = [*func.args.posonlyargs, *func.args.args]
+        bound: dict[str, object] = {}
+        defaults = func.args.defaults
+        for param, default in zip(params[len(params) - len(defaults) :], defaults, strict=True):
+            bound[param.arg] = self.module.scope.ev(default)
+        for param, default in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True):
+            bound[param.arg] = self.module.scope.ev(default) if default is not None else UNKNOWN
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return UNKNOWN
+        if len(node.args) > len(params) and func.args.vararg is None:
+            return UNKNOWN
+        for param, arg in zip(params, node.args, strict=False):
+            bound[param.arg] = self.ev(arg)
+        for keyword in node.keywords:
+            bound[keyword.arg] = self.ev(keyword.value)  # type: ignore[index]
+        for param in [*params, *func.args.kwonlyargs]:
+            bound.setdefault(param.arg, UNKNOWN)
+        for extra in (func.args.vararg, func.args.kwarg):
+            if extra is not None:
+                bound[extra.arg] = UNKNOWN
+        calling.append(func)
+        try:
+            return Scope.for_function(self.module, func, bound).ev(body[-1].value)
+        finally:
+            calling.pop()
+
+
+MAX_CALL_DEPTH = 3  # how many nested calls to the file's own functions are evaluated for their value
 
 _COMPARE_OPS = {
     ast.Eq: "=",
@@ -609,12 +686,22 @@ def simplify(call: Call) -> object:
             return partial(getattr(receiver, method)())
         if method == "format" and not call.incomplete:
             return _str_format(receiver, call.args, call.kwargs)
+        if method == "join" and len(call.args) == 1 and not call.kwargs:
+            # "\n".join(STATEMENTS): known items joined, an unknown item (or list) is a hole
+            items = call.args[0]
+            if not isinstance(items, list):
+                return partial(HOLE)
+            return partial(receiver.join(_or_hole(i) if not isinstance(i, bool) else HOLE for i in items))
+        if method == "replace" and len(call.args) == 2 and not call.kwargs:
+            old, new = call.args
+            if isinstance(old, str) and isinstance(new, str) and HOLE not in old + new:
+                return partial(receiver.replace(old, new))
         return UNKNOWN
     if isinstance(receiver, dict) and method in ("items", "keys", "values") and not call.args:
         if method == "items":
             return [[k, v] for k, v in receiver.items()]
         return list(getattr(receiver, method)())
-    if isinstance(receiver, SqlText) and method in ("bindparams", "columns", "execution_options"):
+    if isinstance(receiver, SqlText) and method in ("bindparams", "columns", "execution_options", "params"):
         return receiver
     if isinstance(receiver, Call) and method == "with_variant":
         dialects = [*call.args[1:], call.kwargs.get("dialect_names", MISSING)]

@@ -49,9 +49,14 @@ def placeholders(sql: str, *, named: bool = True, pyformat: bool = True, literal
                 edits.append((token.start, following.end + 1, f"({value})" if after_in else value))
                 index += 2
                 continue
-        if pyformat and token.name == _PERCENT and following is not None and following.start == token.end + 1:
+        # a % of its own, or the last character of an operator the scanner glued it to (``id=%s``: the
+        # scanner reads ``=%`` as one operator, the driver sees ``=`` and ``%s``)
+        percent = token.start if token.name == _PERCENT else None
+        if token.name == "Op" and token.end > token.start and sql[token.end] == "%":
+            percent = token.end
+        if pyformat and percent is not None and following is not None and following.start == token.end + 1:
             if following.name == "IDENT" and sql[following.start : following.end + 1] in ("s", "d"):
-                edits.append((token.start, following.end + 1, value))
+                edits.append((percent, following.end + 1, value))
                 index += 2
                 continue
             if following.name == "ASCII_40" and index + 4 < count:  # %(name)s
@@ -62,7 +67,7 @@ def placeholders(sql: str, *, named: bool = True, pyformat: bool = True, literal
                     and kind.start == close.end + 1
                     and sql[kind.start : kind.end + 1] in ("s", "d")
                 ):
-                    edits.append((token.start, kind.end + 1, value))
+                    edits.append((percent, kind.end + 1, value))
                     index += 5
                     continue
         index += 1

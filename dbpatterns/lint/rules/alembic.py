@@ -91,7 +91,54 @@ def opaque_operation(ctx, node):
     ```
     """
     op = node["op"]
+    if getattr(op, "fails", None):
+        return  # analysed: operation-fails says what raises
     ctx.report(f"op.{op.op} cannot be checked statically: {op.note or 'unknown operation'}", exempt_new=False)
+
+
+@rule(
+    "operation-fails",
+    summary="An Alembic operation that SQLAlchemy or Alembic refuses at run time: the revision stops there",
+    on=("revision",),
+    fix="""
+    Give the object its name: op.drop_constraint("fk_orders_customer_id", "orders", type_="foreignkey")
+    (the name is in the database: \\d orders, or in the revision that created it); sa.Enum("a", "b",
+    name="order_state").
+    """,
+)
+def operation_fails(ctx, node):
+    """
+    ## What it does
+    Flags an `op.*` call that raises before any SQL is sent: `op.drop_constraint(None, ...)` (what
+    autogenerate writes for a constraint it found without a name; SQLAlchemy cannot emit DROP CONSTRAINT
+    without one, and a naming convention cannot name a foreign key, unique or check constraint from the
+    table alone), a native `sa.Enum(...)` without `name=` (PostgreSQL types need a name).
+
+    ## Why is this bad?
+    The revision fails at that line every time it runs: an upgrade stops halfway (on PostgreSQL the
+    transaction rolls back, but any `autocommit_block()` work before it stays), a downgrade cannot be used
+    when it is needed.
+
+    ## Example
+    ```python
+    def downgrade() -> None:
+        op.drop_constraint(None, "orders", type_="foreignkey")
+    ```
+
+    ## Use instead
+    ```python
+    def downgrade() -> None:
+        op.drop_constraint("fk_orders_customer_id_customers", "orders", type_="foreignkey")
+    ```
+    """
+    revision = node["revision"]
+    where, suppress = ctx.location, ctx.suppress
+    for unit in (*(revision.upgrade or ()), *(revision.downgrade or ())):
+        if unit.fails:
+            ctx.location = (unit.line, unit.column)
+            ctx.suppress = revision.suppressions.get(unit.line, frozenset())
+            ctx.report(unit.fails + ": the revision stops here", exempt_new=False)
+    ctx.location, ctx.suppress = where, suppress
 
 
 doc_only_rule(
