@@ -11,7 +11,13 @@ with generated rows in the tables (the default):
   ``fileConfig`` of the ini's logging sections);
 - ``schemas``: the tables and the version table in a schema of their own (``version_table_schema``,
   ``include_schemas``, an ``include_name`` hook), the schema made by env.py;
-- ``transaction_per_migration``: one transaction per revision.
+- ``transaction_per_migration``: one transaction per revision;
+- ``async_shared_connection``: the cookbook's asyncio recipe (``asyncio.run`` unless a connection is
+  shared in ``config.attributes``);
+- ``async_engine_wrapper``: the older async template, ``AsyncEngine(engine_from_config(...))``;
+- ``engine_begin``: ``os.getenv("DATABASE_URL", <alembic.ini's URL>)``, ``engine.begin()`` and no
+  ``begin_transaction()``;
+- ``x_argument``: the URL from ``-x url=...``, with an ``include_object`` hook.
 
 Each passes every check, models included; a revision that only fails on rows (a NOT NULL column with no
 default) fails naming that revision.
@@ -224,6 +230,96 @@ def run_migrations_online() -> None:
             version_table_schema="app",
             include_schemas=True,
             include_name=include_name,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()
+""",
+    "async_shared_connection": HEAD
+    + """
+import asyncio
+
+from sqlalchemy.ext.asyncio import async_engine_from_config
+
+
+def do_run_migrations(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async_migrations() -> None:
+    connectable = async_engine_from_config(
+        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
+    async with connectable.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+    await connectable.dispose()
+
+
+# the Alembic cookbook's asyncio recipe for a connection shared by the caller
+connectable = config.attributes.get("connection", None)
+if connectable is None:
+    asyncio.run(run_async_migrations())
+else:
+    do_run_migrations(connectable)
+""",
+    "async_engine_wrapper": HEAD
+    + """
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def do_run_migrations(connection):
+    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_migrations_online():
+    connectable = AsyncEngine(
+        engine_from_config(
+            config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool
+        )
+    )
+    async with connectable.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+    await connectable.dispose()
+
+
+asyncio.run(run_migrations_online())
+""",
+    "engine_begin": HEAD
+    + """
+from sqlalchemy import create_engine
+
+
+def run_migrations_online():
+    url = os.getenv("DATABASE_URL", config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, compare_server_default=True)
+        context.run_migrations()
+
+
+run_migrations_online()
+""",
+    "x_argument": HEAD
+    + """
+from sqlalchemy import create_engine
+
+
+def run_migrations_online():
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    connectable = create_engine(url, poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            include_object=lambda obj, name, type_, reflected, compare_to: name != "spatial_ref_sys",
         )
         with context.begin_transaction():
             context.run_migrations()
