@@ -151,6 +151,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         drift.add_argument("-n", "--name", "--section", dest="section", help=SECTION_HELP)
         drift.add_argument("--no-cache", action="store_true", help="run the history even when it is cached")
         drift.add_argument("--format", choices=("text", "json"), default="text")
+        drift.add_argument(
+            "--superuser",
+            action="store_true",
+            help="run the history as the embedded server's superuser, not as a role made for the run",
+        )
 
     if wanted("sum"):
         sums = sub.add_parser("sum", help="write the sum file of the revisions (or --check it)")
@@ -327,7 +332,7 @@ def _run(argv: list[str]) -> int:
     if handler is None:
         parser.print_help()
         return EXIT_USAGE
-    if getattr(args, "superuser", False):  # the opt-in of trace and verify
+    if getattr(args, "superuser", False):  # the opt-in of trace, verify and drift
         from .pg.sandbox import superuser
 
         with superuser():
@@ -543,14 +548,16 @@ def cmd_drift(args) -> int:
 
     project = _project(args)
     scratch = configured_server(project.settings)  # where the history runs (default: embedded)
-    summary = check_drift(
-        project,
-        urls,
-        schemas=schemas,
-        models=args.models,
-        cache=not args.no_cache,
-        server=UserServer(scratch) if scratch else None,
-    )
+    with _progress(args) as progress:
+        summary = check_drift(
+            project,
+            urls,
+            schemas=schemas,
+            models=args.models,
+            cache=not args.no_cache,
+            server=UserServer(scratch) if scratch else None,
+            progress=progress,
+        )
     _emit(args, summary.to_dict, lambda: render_text(summary))
     for report in summary.errors:
         print(f"dbpatterns: {report.error}", file=sys.stderr)
@@ -653,10 +660,11 @@ def cmd_detect(args) -> int:
 
     project = _project(args)
     options = {"models": args.models, "db": _server(args, project), "since": args.since}
-    if args.write is not None:
-        report = write_revision(project, args.write, **options)
-    else:
-        report = detect_changes(project, **options)
+    with _progress(args) as progress:
+        if args.write is not None:
+            report = write_revision(project, args.write, progress=progress, **options)
+        else:
+            report = detect_changes(project, progress=progress, **options)
     _emit(args, report.to_dict, lambda: render_text(report))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 

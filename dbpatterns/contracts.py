@@ -109,7 +109,8 @@ class StatementTrace(Contract):
 class RunAs(Contract):
     mode: str = Field(
         description="restricted: a role made for the run, owning only the scratch database; "
-        "superuser: the --superuser opt-in; given: the role of --db, as given"
+        "superuser: the --superuser opt-in; given: the role of the server URL given (--db, "
+        "DBPATTERNS_SERVER_URL or server_url), as given"
     )
     role: str
 
@@ -190,6 +191,9 @@ class DriftResult(Truncatable):
     differences: list[Difference]
     compared_with: list[str]
     error: str | None
+    run_as: RunAs | None = Field(
+        None, description="whom the history ran as; absent when it came from the cache"
+    )
 
 
 class DriftCounts(Contract):
@@ -205,6 +209,9 @@ class DriftSummary(Truncatable):
     in_sync: bool
     targets: list[DriftResult]
     summary: DriftCounts
+    run_as: RunAs | None = Field(
+        None, description="whom the history ran as; absent when it came from the cache"
+    )
 
 
 # ---- detect

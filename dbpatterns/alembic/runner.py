@@ -55,9 +55,8 @@ class Runner:
         self.sa_url = sa_url
         self.log = io.StringIO()  # what env.py and Alembic printed while running
         self.config = alembic_config(project)
-        self.config.set_main_option("sqlalchemy.url", sa_url.replace("%", "%%"))
-        xs = [f"{key}={sa_url}" for key in ("url", "db_url", "database_url", "sqlalchemy.url")]
-        self.config.cmd_opts = argparse.Namespace(x=xs)
+        self.env_url = sa_url  # the URL env.py is given (psycopg's async dialect for an async-only env.py)
+        self._give_url(sa_url)
         self.script = script if script is not None else load_script(project, self.config)
         from sqlalchemy import create_engine
         from sqlalchemy.pool import StaticPool
@@ -71,6 +70,14 @@ class Runner:
         self.current_revision: str | None = None
         self.hand = "connection"  # what config.attributes["connection"] holds: our Connection or Engine
         self.progress: Callable[[str], None] | None = None  # told each step, for a terminal
+
+    def _give_url(self, url: str) -> None:
+        """``url`` where env.py looks for it: ``sqlalchemy.url`` and ``-x url=...`` (and, while env.py runs,
+        the usual environment variables)."""
+        self.env_url = url
+        self.config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        xs = [f"{key}={url}" for key in ("url", "db_url", "database_url", "sqlalchemy.url")]
+        self.config.cmd_opts = argparse.Namespace(x=xs)
 
     def say(self, text: str) -> None:
         """Tell the progress callback (if any) what runs now."""
@@ -116,7 +123,7 @@ class Runner:
         try:
             with (
                 self.in_project(),
-                url_in_environment(self.sa_url),
+                url_in_environment(self.env_url),
                 EnvironmentContext(
                     self.config, self.script, fn=fn, as_sql=False, destination_rev=destination, tag=None
                 ),
@@ -129,6 +136,8 @@ class Runner:
         except Exception as exc:  # noqa: BLE001 - the project's code: report whatever it raises
             self._end(connection, ok=False)
             retry = None if started else _other_hand(self.hand, exc)
+            if retry is None and not started and self.env_url == self.sa_url and _wants_async_dialect(exc):
+                retry = "async_url"
             if retry is None:
                 if not started:
                     raise InputError(self._env_error(exc)) from None
@@ -136,6 +145,9 @@ class Runner:
         finally:
             self.config.attributes.pop("connection", None)
             self._dispose_async()
+        if retry == "async_url":  # env.py wraps a sync Engine in AsyncEngine: give it an async dialect
+            self._give_url(_async_url(self.sa_url))
+            return self.run(steps, destination)
         if retry is not None:  # outside the except block: a bare `raise` in a revision finds nothing
             self.hand = retry
             return self.run(steps, destination)
@@ -295,6 +307,19 @@ def _other_hand(hand: str, exc: BaseException) -> str | None:
     if hand == "connection" and isinstance(exc, AttributeError) and "'connect'" in text:
         return "engine"
     return None
+
+
+def _wants_async_dialect(exc: BaseException) -> bool:
+    """Whether env.py failed because it made an ``AsyncEngine`` of a sync Engine built from our URL (the
+    older async template: ``AsyncEngine(engine_from_config(...))``)."""
+    return "requires an async driver" in str(exc)
+
+
+def _async_url(sa_url: str) -> str:
+    """``postgresql+psycopg://...`` as ``postgresql+psycopg_async://...`` (the same driver's async dialect,
+    which both ``create_engine`` and ``create_async_engine`` accept)."""
+    scheme, sep, rest = sa_url.partition("://")
+    return f"{scheme.split('+', 1)[0]}+psycopg_async{sep}{rest}"
 
 
 def _why(exc: BaseException) -> str:

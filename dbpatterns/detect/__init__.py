@@ -36,17 +36,22 @@ def detect_changes(
     db: str | None = None,
     since: str | None = None,
     shared: AtHead | None = None,
+    progress=None,
 ) -> DetectReport:
     """Every model change the history does not make yet. ``since``: a git ref; the report then also
     names the model classes whose definitions changed since it. ``shared``: an :func:`at_head` that
     another run of the history (verify's) already called; its outcome is used when it has one for the
-    same models."""
+    same models. ``progress(text)``: told each step (revision N of M), for a terminal."""
     project, metadata = prepare(project_dir, models)
     work_tree = _check_since(project, since)
     report = shared.outcome(metadata) if shared is not None else None
     if report is None:
         report = run_detect(
-            project, metadata, db, lambda runner, ctx, target, report: _compare(ctx, target, report)
+            project,
+            metadata,
+            db,
+            lambda runner, ctx, target, report: _compare(ctx, target, report),
+            progress=progress,
         )
     _finish(report, project, since, work_tree)
     return report
@@ -70,6 +75,7 @@ def write_revision(
     models: str | None = None,
     db: str | None = None,
     since: str | None = None,
+    progress=None,
 ) -> DetectReport:
     """Detect, then write the revision(s) that make the changes in their safe forms (Alembic's
     autogenerate through a ``Rewriter``); changes that cannot be made safely in one step are left out
@@ -78,7 +84,7 @@ def write_revision(
         raise InputError("detect --write: the revision message is empty")
     project, metadata = prepare(project_dir, models)
     work_tree = _check_since(project, since)
-    report = write(project, metadata, message.strip(), db)
+    report = write(project, metadata, message.strip(), db, progress=progress)
     _finish(report, project, since, work_tree)
     return report
 

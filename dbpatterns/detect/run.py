@@ -23,13 +23,15 @@ def prepare(project_dir, models: str | None):
     return project, metadata
 
 
-def run_detect(project, metadata, db: str | None, at_head) -> DetectReport:
+def run_detect(project, metadata, db: str | None, at_head, progress=None) -> DetectReport:
     """Migrate a scratch database to the heads with env.py, then call ``at_head(runner, ctx, target, report)``
-    inside the same run (on env.py's connection, sync or async)."""
+    inside the same run (on env.py's connection, sync or async). ``progress(text)``: told each step."""
     report = DetectReport()
     try:
+        if progress is not None:
+            progress("detect: preparing a scratch database")
         with scratch_database(db, project=project) as scratch:
-            _run(project, scratch, metadata, at_head, report)
+            _run(project, scratch, metadata, at_head, report, progress)
     except InputError as exc:
         raise InputError(mask(str(exc), db)) from None
     return report
@@ -95,8 +97,9 @@ class AtHead:
             self.no_models, self.metadata = True, metadata
 
 
-def _run(project, scratch, metadata, at_head, report: DetectReport) -> None:
+def _run(project, scratch, metadata, at_head, report: DetectReport, progress=None) -> None:
     runner = Runner(project, scratch.sa_url)
+    runner.progress = progress
     try:
         heads = list(runner.script.get_heads())
         if len(heads) > 1:
@@ -115,11 +118,14 @@ def _run(project, scratch, metadata, at_head, report: DetectReport) -> None:
                 raise InputError(
                     f"{project.env_py} connected to another database than the scratch one: {HOW_TO_PASS_URL}"
                 )
-            for step in runner.upgrade_steps("heads", db_heads):
+            steps = runner.upgrade_steps("heads", db_heads)
+            for number, step in enumerate(steps, 1):
                 runner.current = f"upgrade of {step.revision.revision}"
                 runner.current_revision = step.revision.revision
+                runner.say(f"detect: upgrade, revision {number} of {len(steps)} ({step.revision.revision})")
                 yield step
             runner.current, runner.current_revision = "comparing the models with the history", None
+            runner.say("detect: comparing the models with the history")
             target = metadata if metadata is not None else ctx.opts.get("target_metadata")
             if target is None:
                 raise InputError(NO_MODELS)

@@ -16,7 +16,7 @@ from .model import DetectReport, Written
 from .run import run_detect
 
 
-def write(project, metadata, message: str, db: str | None) -> DetectReport:
+def write(project, metadata, message: str, db: str | None, progress=None) -> DetectReport:
     settings = project.settings
     template = project.script_location / "script.py.mako"
     if not template.is_file():
@@ -62,7 +62,7 @@ def write(project, metadata, message: str, db: str | None) -> DetectReport:
 
     with tempfile.TemporaryDirectory(prefix="dbpatterns-write-") as folder:
         made["folder"] = Path(folder)
-        report = run_detect(project, metadata, db, at_head)
+        report = run_detect(project, metadata, db, at_head, progress=progress)
         report.written = _place(_generate(made.get("context")), made.get("real", []), made["folder"])
     from .rewrite import deferred_changes
 

@@ -52,22 +52,27 @@ def check_drift(
     models: str | None = None,
     server=None,
     cache: bool = True,
+    progress=None,
 ) -> DriftSummary:
     """Check every URL (each tenant schema of it, with ``schemas``). ``server``: a running
     :class:`dbpatterns.pg.Server` for the scratch databases (default: a throwaway one, started only when
-    the history's schema is not in the cache). ``cache=False``: always run the history."""
+    the history's schema is not in the cache), or a :class:`dbpatterns.trace.database.UserServer`
+    (its role is used as given). ``cache=False``: always run the history. ``progress(text)``: told each
+    step (the revision N of M the history is at), for a terminal."""
     if not urls:
         raise InputError("drift: give --db URL (or --db-file FILE)")
     project = as_project(project_dir)
     targets = [Target(url, schema) for url in urls for schema in (schemas or [None])]
-    history = History(project, server, cache=cache)
+    history = History(project, server, cache=cache, progress=progress)
     # No cycle collection meanwhile: a cold run allocates millions of objects (the models, Alembic's
     # operations, autogenerate's reflection) and the collector would walk them again and again; the
     # garbage left is collected after.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _check(history, targets, models)
+        summary = _check(history, targets, models)
+        summary.run_as = history.access
+        return summary
     finally:
         if collecting:
             gc.enable()
@@ -106,6 +111,8 @@ def _check(history, targets: list, models: str | None) -> DriftSummary:
         return sums[revision]
 
     reports = []
+    if history.progress is not None:
+        history.progress(f"drift: reading {len(targets)} database(s)")
     with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
         futures = [pool.submit(read_live, target) for target in targets]
         if spec:  # while the targets are read; the history runs once for the schema and the models

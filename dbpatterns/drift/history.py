@@ -17,11 +17,12 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from .. import pg
 from ..alembic.runner import Runner, StepFailed
 from ..env import LOG_TABLE
-from ..errors import InputError
+from ..errors import InputError, first_line
 from ..files import cache_root, load_cached, store_cached
 from ..schema import Snapshot, snapshot
 from ..trace.database import psycopg_url
@@ -38,8 +39,10 @@ def cache_dir() -> Path:
 class History:
     """Expected snapshots (and model differences at the heads), computed on demand, kept per destination."""
 
-    def __init__(self, project, server=None, *, cache: bool = True) -> None:
+    def __init__(self, project, server=None, *, cache: bool = True, progress=None) -> None:
         self.project = project
+        self.progress = progress  # told each step of a history run (a terminal's progress line), or None
+        self.access = None  # whom the history ran as (dbpatterns.pg.sandbox.Access), once it ran
         self.server = server  # a running dbpatterns.pg.Server to use (and leave running), or None
         self._own_server = server is None
         self.cache = cache
@@ -161,21 +164,10 @@ class History:
         return found
 
     def _build(self, destination: tuple[str, ...], metadata=None) -> tuple[Snapshot, list | None]:
-        url = self._server().create_database()
-        version_table = "alembic_version"
-        try:
-            if destination:
-                runner = Runner(self.project, psycopg_url(url), self.script())
-                try:
-                    runner.check_env_takes_url()
-                    for revision in destination:
-                        runner.run(lambda heads, ctx, r=revision: runner.upgrade_steps(r, heads), revision)
-                    version_table = runner.version_table[1]
-                except StepFailed as failed:
-                    why = f"{failed.what} failed: {failed.error}"
-                    raise InputError(f"the history does not apply on a scratch database: {why}") from None
-                finally:
-                    runner.close()
+        with self._scratch() as (url, access):
+            self.access = access
+            version_table = self._migrate(url, destination) if destination else "alembic_version"
+            self._say("drift: reading the history's schema")
             with ThreadPoolExecutor(1, thread_name_prefix="dbpatterns-snapshot") as pool:
                 # the catalog query (the server's work) runs while autogenerate compares (ours)
                 taking = pool.submit(_snapshot, url, (version_table, LOG_TABLE))
@@ -189,9 +181,65 @@ class History:
                         *destination,
                     )
             return shot, found
+
+    def _migrate(self, url: str, destination: tuple[str, ...]) -> str:
+        """Upgrade the scratch database at ``url`` to ``destination`` with env.py; returns the name of the
+        version table."""
+        runner = Runner(self.project, psycopg_url(url), self.script())
+        runner.progress = self.progress
+        try:
+            runner.check_env_takes_url()
+            for revision in destination:
+                runner.run(lambda heads, ctx, r=revision: self._steps(runner, r, heads), revision)
+            return runner.version_table[1]
+        except StepFailed as failed:
+            why = f"{failed.what} failed: {failed.error}"
+            raise InputError(f"the history does not apply on a scratch database: {why}") from None
+        finally:
+            runner.close()
+
+    def _steps(self, runner, destination: str, heads):
+        steps = runner.upgrade_steps(destination, heads)
+        for number, step in enumerate(steps, 1):
+            rev = step.revision.revision
+            runner.current, runner.current_revision = f"upgrade of {rev}", rev
+            runner.say(f"drift: history upgrade, revision {number} of {len(steps)} ({rev})")
+            yield step
+
+    def _say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
+
+    @contextlib.contextmanager
+    def _scratch(self):
+        """A scratch database for one run of the history: (its libpq URL, whom the SQL runs as there).
+
+        On a throwaway server of ours the history runs as a role made for the run, which owns the scratch
+        database and nothing else (:mod:`dbpatterns.pg.sandbox`: ``COPY ... FROM PROGRAM``, ``ALTER
+        SYSTEM``, ``pg_read_file`` are refused; the extensions the revisions name literally are created
+        beforehand; ``--superuser`` opts out). On a server named by URL (``DBPATTERNS_SERVER_URL``,
+        ``server_url``) the URL's role is used as given. Either way a statement running past the time
+        limit is cancelled."""
+        from ..pg.sandbox import Access, Sandbox, sandbox, time_limit, watched
+
+        server = self._server()
+        admin_url = getattr(server, "admin_url", None)
+        if admin_url is None:  # a dbpatterns.pg.Server: ours, throwaway
+            from ..trace.extensions import history_extensions
+
+            self._say("drift: preparing a scratch database")
+            with sandbox(server.url("postgres"), extensions=history_extensions(self.project)) as box:
+                yield box.url, box.access
+            return
+        url = server.create_database()
+        try:
+            access = Access("given", _current_user(admin_url))
+            name = urlsplit(url).path.lstrip("/")
+            with watched(admin_url, Sandbox(url, unquote(name), access, time_limit())):
+                yield url, access
         finally:
             with contextlib.suppress(Exception):
-                self.server.drop_database(url)
+                server.drop_database(url)
 
     def close(self) -> None:
         if self._starting is not None:  # started and never used: wait for it, to stop it
@@ -201,6 +249,19 @@ class History:
         if self.server is not None and self._own_server:
             self.server.stop()
             self.server = None
+
+
+def _current_user(url: str) -> str:
+    """The role a connection to ``url`` gets (the user of a server named by URL)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=15) as conn:
+            return conn.execute("SELECT current_user").fetchone()[0]
+    except psycopg.Error as exc:
+        from ..trace.database import mask
+
+        raise InputError(f"cannot connect to the scratch server: {mask(first_line(exc), url)}") from None
 
 
 def _snapshot(url: str, skip: tuple[str, ...]) -> Snapshot:

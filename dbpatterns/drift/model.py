@@ -78,6 +78,7 @@ class DriftReport:
 @dataclass
 class DriftSummary:
     reports: list[DriftReport]
+    run_as: object = None  # whom the history ran as (dbpatterns.pg.sandbox.Access); None: from the cache
 
     @property
     def in_sync(self) -> bool:
@@ -90,8 +91,9 @@ class DriftSummary:
     def to_dict(self, *, always_summary: bool = False) -> dict:
         """One target: its report. Several (or ``always_summary``): ``{"in_sync", "targets": [...],
         "summary": {...}}``."""
+        run_as = {"run_as": self.run_as.to_dict()} if self.run_as is not None else {}
         if len(self.reports) == 1 and not always_summary:
-            return self.reports[0].to_dict()
+            return self.reports[0].to_dict() | run_as
         return {
             "in_sync": self.in_sync,
             "targets": [r.to_dict() for r in self.reports],
@@ -101,4 +103,4 @@ class DriftSummary:
                 "drifted": sum(not r.in_sync and not r.error for r in self.reports),
                 "errors": len(self.errors),
             },
-        }
+        } | run_as

