@@ -275,22 +275,32 @@ def _record_column(state: MigrationState, table: str, key: str, col: dict) -> No
         return
     state.created_columns.add((table, name))
     state.column_types[(key, name)] = col
-    if state.delta is not None:  # the type as written: read only if a later migration asks (Schema)
-        state.delta.append(("c", key, name, col.get("typeName")))
-    constraints = [c["Constraint"] for c in col.get("constraints") or () if "Constraint" in c]
-    type_names = (col.get("typeName") or {}).get("names") or ()
-    serial = bool(type_names) and type_names[-1].get("String", {}).get("sval") in _SERIALS
-    state._set_not_null(
-        key, name, serial or any(c.get("contype") in _NOT_NULL_CONSTRAINTS for c in constraints)
-    )
-    for c in constraints:
+    type_name = col.get("typeName")
+    delta = state.delta
+    if delta is not None:  # the type as written: read only if a later migration asks (Schema)
+        delta.append(("c", key, name, type_name))
+    not_null = False
+    names = type_name.get("names") if type_name else None
+    if names:
+        last = names[-1].get("String")
+        not_null = last is not None and last.get("sval") in _SERIALS
+    checks = None
+    for item in col.get("constraints") or ():
+        c = item.get("Constraint")
+        if c is None:
+            continue
         contype = c.get("contype")
+        if contype in _NOT_NULL_CONSTRAINTS:
+            not_null = True
         if contype == "CONSTR_PRIMARY" or contype == "CONSTR_UNIQUE":
             state.indexed_columns.setdefault(table, set()).add((name,))
         elif contype == "CONSTR_CHECK":
-            check = check_constraint_name(table, c, name) or f"{table}_{name}_check"
-            state.checked_columns[(key, name)] = check
-            state.record("k", key, name, check)
+            checks = checks or []
+            checks.append(check_constraint_name(table, c, name) or f"{table}_{name}_check")
+    state._set_not_null(key, name, not_null)
+    for check in checks or ():
+        state.checked_columns[(key, name)] = check
+        state.record("k", key, name, check)
 
 
 _SERIALS = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
