@@ -70,6 +70,7 @@ from .values import (
     as_name,
     assigned_names,
     bind_args,
+    bound_defaults,
 )
 
 MAX_HELPER_DEPTH = 3  # how many levels of same-file helper functions are followed from upgrade()/downgrade()
@@ -551,13 +552,7 @@ class _Walker:
 
     def _helper(self, func: ast.FunctionDef, node: ast.Call, scope: Scope, ctx: _Ctx) -> None:
         """Follow a call to a function defined in the revision file, binding its parameters."""
-        params = [*func.args.posonlyargs, *func.args.args]
-        bound: dict[str, object] = {}
-        defaults = func.args.defaults
-        for param, default in zip(params[len(params) - len(defaults) :], defaults, strict=True):
-            bound[param.arg] = self.module.scope.ev(default)
-        for param, default in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True):
-            bound[param.arg] = self.module.scope.ev(default) if default is not None else UNKNOWN
+        params, bound = bound_defaults(func, self.module.scope)
         starred = False
         for index, arg in enumerate(node.args):
             if isinstance(arg, ast.Starred):

@@ -552,13 +552,7 @@ class Scope:
         calling = self.module.calling
         if func in calling or len(calling) >= MAX_CALL_DEPTH:
             return UNKNOWN
-        params = [*func.args.posonlyargs, *func.args.args]
-        bound: dict[str, object] = {}
-        defaults = func.args.defaults
-        for param, default in zip(params[len(params) - len(defaults) :], defaults, strict=True):
-            bound[param.arg] = self.module.scope.ev(default)
-        for param, default in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True):
-            bound[param.arg] = self.module.scope.ev(default) if default is not None else UNKNOWN
+        params, bound = bound_defaults(func, self.module.scope)
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             return UNKNOWN
         if len(node.args) > len(params) and func.args.vararg is None:
@@ -589,6 +583,19 @@ _COMPARE_OPS = {
     ast.Gt: ">",
     ast.GtE: ">=",
 }
+
+
+def bound_defaults(func: ast.FunctionDef, scope) -> tuple[list[ast.arg], dict[str, object]]:
+    """A function's positional parameters, and its parameters' defaults evaluated in ``scope`` (the
+    module's): what a call binds before its own arguments."""
+    params = [*func.args.posonlyargs, *func.args.args]
+    bound: dict[str, object] = {}
+    defaults = func.args.defaults
+    for param, default in zip(params[len(params) - len(defaults) :], defaults, strict=True):
+        bound[param.arg] = scope.ev(default)
+    for param, default in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True):
+        bound[param.arg] = scope.ev(default) if default is not None else UNKNOWN
+    return params, bound
 
 
 def _or_hole(value: object) -> str:
