@@ -546,3 +546,40 @@ def test_a_type_change_names_the_check_an_earlier_revision_made(tmp_path, cache)
                 False,
             ),
         ]
+
+
+@pytest.mark.parametrize(
+    ("r2", "r3", "nullable"),
+    [
+        ("pass", "", False),
+        ('op.alter_column("items", "id", nullable=True)', "", True),
+        # the migration itself drops NOT NULL, then adds the key: the history's NOT NULL no longer holds
+        ("pass", 'op.alter_column("items", "id", nullable=True)\n', True),
+    ],
+)
+def test_add_primary_key_says_what_the_history_knows_of_its_columns(tmp_path, cache, r2, r3, nullable):
+    root = write_project(
+        tmp_path / "p",
+        linear(
+            ('op.create_table("items", sa.Column("id", sa.BigInteger(), nullable=False))', "pass"),
+            (r2, "pass"),
+            (r3 + 'op.create_primary_key("items_pkey", "items", ["id"])', "pass"),
+        ),
+    )
+    base = "PRIMARY KEY on items builds its index under ACCESS EXCLUSIVE: reads and writes wait"
+    want = base + ("; id not known to be NOT NULL: setting NOT NULL scans items again" if nullable else "")
+    for paths in ([root], [root / "migrations" / "versions" / "r3.py"]):
+        found = lint_report([str(p) for p in paths], Settings(), jobs=1).findings
+        assert [f.message for f in found if f.rule == "add-primary-key"] == [want]
+
+
+def test_primary_key_using_index_of_an_earlier_revision_on_a_column_made_not_null_here(tmp_path, cache):
+    root = _primary_key_project(tmp_path / "p", id_column='sa.Column("id", sa.BigInteger())', check="pass")
+    r3 = root / "migrations" / "versions" / "r3.py"
+    r3.write_text(
+        r3.read_text().replace(
+            "    op.execute(", '    op.alter_column("items", "id", nullable=False)\n    op.execute(', 1
+        )
+    )
+    assert _primary_key_findings(root) == []
+    assert _primary_key_findings(root, r3) == []

@@ -337,7 +337,7 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
             rewriting = []
             for finding, column_key, column, new in sorted(qs, key=lambda q: -q[0]):
                 if new[0] == PRIMARY_KEY_QUESTION:  # are the columns of a PRIMARY KEY USING INDEX NOT NULL?
-                    settled = settle_primary_key(findings[finding], column_key, column, new[1], schema)
+                    settled = settle_primary_key(findings[finding], column_key, new, schema)
                     if settled is None:
                         del findings[finding]
                     else:

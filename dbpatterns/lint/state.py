@@ -275,16 +275,9 @@ def _record_column(state: MigrationState, table: str, key: str, col: dict) -> No
         return
     state.created_columns.add((table, name))
     state.column_types[(key, name)] = col
-    type_name = col.get("typeName")
-    delta = state.delta
-    if delta is not None:  # the type as written: read only if a later migration asks (Schema)
-        delta.append(("c", key, name, type_name))
+    if state.delta is not None:  # the type as written: read only if a later migration asks (Schema)
+        state.delta.append(("c", key, name, col.get("typeName")))
     not_null = False
-    names = type_name.get("names") if type_name else None
-    if names:
-        last = names[-1].get("String")
-        not_null = last is not None and last.get("sval") in _SERIALS
-    checks = None
     for item in col.get("constraints") or ():
         c = item.get("Constraint")
         if c is None:
@@ -295,12 +288,15 @@ def _record_column(state: MigrationState, table: str, key: str, col: dict) -> No
         if contype == "CONSTR_PRIMARY" or contype == "CONSTR_UNIQUE":
             state.indexed_columns.setdefault(table, set()).add((name,))
         elif contype == "CONSTR_CHECK":
-            checks = checks or []
-            checks.append(check_constraint_name(table, c, name) or f"{table}_{name}_check")
-    state._set_not_null(key, name, not_null)
-    for check in checks or ():
-        state.checked_columns[(key, name)] = check
-        state.record("k", key, name, check)
+            check = check_constraint_name(table, c) or f"{table}_{name}_check"
+            state.checked_columns[(key, name)] = check
+            state.record("k", key, name, check)
+    if not not_null:
+        names = col["typeName"].get("names") if "typeName" in col else None
+        not_null = bool(names) and names[-1].get("String", {}).get("sval") in _SERIALS
+    state.not_null[(key, name)] = not_null
+    if state.delta is not None:
+        state.delta.append(("nn", key, name, not_null))
 
 
 _SERIALS = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
@@ -346,16 +342,14 @@ def _check_columns(con: dict) -> list[str]:
     return out
 
 
-def check_constraint_name(table: str, con: dict, column: str | None = None) -> str | None:
+def check_constraint_name(table: str, con: dict) -> str | None:
     """A CHECK constraint's name: as written, else the one PostgreSQL chooses (``{table}_{column}_check``
-    when the expression reads one column, ``{table}_check`` otherwise); ``column``: a column constraint's
-    column. None when the chosen name would be longer than 63 bytes (PostgreSQL shortens its parts). (A
+    when the expression reads one column, ``{table}_check`` otherwise, for a column's constraint too).
+    None when the chosen name would be longer than 63 bytes (PostgreSQL shortens its parts). (A
     name already taken gets a number appended, which a migration read alone cannot see.)"""
     if con.get("conname"):
         return con["conname"]
     columns = _check_columns(con)
-    if column is not None and columns in ([], [column]):
-        columns = [column]
     name = f"{table}_{columns[0]}_check" if len(columns) == 1 else f"{table}_check"
     return name if len(name.encode()) <= 63 else None
 

@@ -327,11 +327,16 @@ def add_primary_key(ctx, node):
         else:
             columns = tuple(strings(con.get("keys"))) or ("?",)
             unknown = [c for c in columns if state.is_not_null(table, c) is not True]
-        message = "PRIMARY KEY on {table} builds its index under ACCESS EXCLUSIVE: reads and writes wait"
-        if unknown:
-            message += "; {unknown} not known to be NOT NULL: setting NOT NULL scans {table} again"
         fields = _fix_fields(columns)
-        ctx.report(message, lock=ACCESS_EXCLUSIVE, table=table, unknown=", ".join(unknown), **fields)
+        before = len(ctx.findings)
+        ctx.report(
+            _build_message(unknown), lock=ACCESS_EXCLUSIVE, table=table, unknown=", ".join(unknown), **fields
+        )
+        asked = [c for c in unknown if state.is_not_null(table, c) is None]
+        if asked and state.questions is not None and len(ctx.findings) > before:
+            # the earlier migrations may know the columns are NOT NULL: settle_primary_key
+            question = (PRIMARY_KEY_QUESTION, columns, _not_null_here(state, table), "")
+            state.questions.append((ctx.findings[-1], name_key(table), "", question))
         return
     index = con.get("indexname")
     if con.get("contype") != "CONSTR_PRIMARY" or not index:
@@ -360,7 +365,9 @@ def add_primary_key(ctx, node):
     )
     if not certain and state.questions is not None and len(ctx.findings) > before:
         # the earlier migrations of the history may know the index and its columns: settle_primary_key
-        state.questions.append((ctx.findings[-1], name_key(table), index, (PRIMARY_KEY_QUESTION, columns)))
+        unknown = tuple(columns) if columns else None
+        question = (PRIMARY_KEY_QUESTION, unknown, _not_null_here(state, table), index)
+        state.questions.append((ctx.findings[-1], name_key(table), index, question))
 
 
 #: Marks a question (``state.questions``) about a PRIMARY KEY USING INDEX: are the index's columns NOT NULL?
@@ -381,20 +388,40 @@ def primary_key_message(certain: bool) -> str:
     )
 
 
-def settle_primary_key(finding, key: str, index: str, columns, schema):
-    """The hedged finding of a PRIMARY KEY USING INDEX, with what the earlier migrations left
-    (``schema``): None when the index's columns are all known NOT NULL, else the finding, certain when
-    the columns are known."""
+def _build_message(unknown) -> str:
+    message = "PRIMARY KEY on {table} builds its index under ACCESS EXCLUSIVE: reads and writes wait"
+    if unknown:
+        message += "; {unknown} not known to be NOT NULL: setting NOT NULL scans {table} again"
+    return message
+
+
+def _not_null_here(state, table) -> tuple[tuple[str, bool], ...]:
+    """(column, NOT NULL) for the columns of ``table`` whose NOT NULL the migration itself set, dropped or
+    proved before this statement."""
+    key = name_key(table)
+    return tuple((column, bool(value)) for (k, column), value in state.not_null.items() if k == key)
+
+
+def settle_primary_key(finding, key: str, question, schema):
+    """A PRIMARY KEY finding whose columns' NOT NULL only the earlier migrations know (``schema``):
+    ``question`` is (marker, the columns to look up (None: the index's, from the schema), (column, NOT
+    NULL) as the migration itself left them, the index of a USING INDEX or ""). USING INDEX: None when
+    every column is NOT NULL, else the finding, certain when the columns are known; an index build: the
+    finding, saying which columns are not known NOT NULL."""
     import dataclasses
 
-    columns = columns or schema.index_of(key, index)
+    _, columns, here, index = question
+    columns = columns if columns is not None else schema.index_of(key, index)
     if not columns:
         return finding
-    known = [schema.not_null_of(key, c) for c in columns]
-    if all(known):
+    here = dict(here)
+    nullable = [c for c in columns if not (here[c] if c in here else schema.not_null_of(key, c))]
+    fields = {"table": finding.table or "the_table", "index": index, "unknown": ", ".join(nullable)}
+    if not index:
+        return dataclasses.replace(finding, message=_build_message(nullable).format_map(fields))
+    if not nullable:
         return None
-    nullable = [c for c, k in zip(columns, known, strict=True) if not k]
-    fields = {"table": finding.table or "the_table", "index": index, "nullable": ", ".join(nullable)}
+    fields["nullable"] = fields["unknown"]
     message = primary_key_message(True).format_map(fields)
     return dataclasses.replace(finding, message=message, hedged=False)
 
