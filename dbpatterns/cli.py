@@ -370,6 +370,16 @@ def _server(args, project) -> str | None:
     return args.db or configured_server(project.settings)
 
 
+def _settings_folder(paths: list[str] | None) -> Path | None:
+    """Where lint reads [tool.dbpatterns] without --project: the first path's folder, so the
+    pyproject.toml nearest to what is linted (the one ``dbpatterns baseline`` wrote) holds, from any working
+    directory; None (the working directory) for stdin or no path."""
+    first = Path(paths[0]) if paths and paths[0] != "-" else None
+    if first is None or not first.exists():
+        return None
+    return first if first.is_dir() else first.parent
+
+
 def cmd_lint(args) -> int:
     from .lint import load_settings
     from .settings import parse_pg_version, pg_minor_of
@@ -378,7 +388,7 @@ def cmd_lint(args) -> int:
         raise InputError(f"lint --project: {args.project} is not a folder")
     if args.rows < 0:
         raise InputError("lint: --rows must be 0 or more")
-    settings = load_settings(Path(args.project) if args.project else None)
+    settings = load_settings(Path(args.project) if args.project else _settings_folder(args.paths))
     settings = settings.with_overrides(
         pg_version=parse_pg_version(args.pg_version, "--pg-version") if args.pg_version else None,
         select=_ids(args.select, "--select"),

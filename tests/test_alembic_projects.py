@@ -186,3 +186,25 @@ def test_offline_rendering_keeps_percent_signs(tmp_path):
         "UPDATE t SET a = id % 2 WHERE b LIKE 'x%';",
         "ALTER TABLE t ADD COLUMN c TEXT DEFAULT '50%';",
     ]
+
+
+def test_a_baseline_holds_when_the_project_is_linted_from_another_folder(tmp_path, capsys, monkeypatch):
+    """`dbpatterns baseline` writes start_after to the pyproject.toml nearest the project: a lint of the
+    project's folder reads it from there, whatever the working directory (not only from inside)."""
+    project = tmp_path / "service"
+    (project / "db").mkdir(parents=True)
+    (project / "alembic.ini").write_text("[alembic]\nscript_location = db\n")
+    (project / "db" / "env.py").write_text("from alembic import context\n")
+    write_revision(project / "db" / "versions", "a1", 'op.drop_column("orders", "note")')
+    write_revision(project / "db" / "versions", "b2", 'op.rename_table("orders", "buys")', down="a1")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["baseline", "--project", str(project)]) == 0
+    capsys.readouterr()
+    assert (project / "pyproject.toml").is_file()
+    code, findings = lint_json([str(project)], capsys)
+    assert (code, findings) == (0, [])
+    write_revision(project / "db" / "versions", "c3", 'op.drop_table("buys")', down="b2")
+    code, findings = lint_json([str(project)], capsys)
+    assert code == 1 and {Path(f["path"]).name for f in findings} == {"c3_change.py"}

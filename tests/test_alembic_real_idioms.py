@@ -424,3 +424,90 @@ def test_a_default_known_only_at_run_time_on_a_table_being_created():
     )
     # on a table with rows, whether the default rewrites it depends on the unknown: not guessed
     assert got[1] == (None, "server_default is not static")
+
+
+def test_a_required_argument_left_out_is_reported_as_failing():
+    text = revision('op.drop_constraint("ck_no_private_names")')  # no table: Alembic raises TypeError
+    source = read_revision(text, "r.py")
+    assert [(s.sql, s.fails) for s in source.upgrade] == [
+        (None, "op.drop_constraint() without table_name: Alembic raises TypeError (a required argument)")
+    ]
+    assert set(rules(text)) >= {"operation-fails"} and "opaque-operation" not in rules(text)
+    # batch_op gets its table from the batch: not a missing argument
+    batch = 'with op.batch_alter_table("t") as b:\n    b.drop_constraint("ck_x")'
+    assert "operation-fails" not in rules(revision(batch))
+
+
+# -- sizes, defaults and constructs from the application or SQLAlchemy's corners ----------------------------
+
+
+def test_a_size_known_only_at_run_time_on_a_new_column():
+    header = "from app import limits"
+    body = """
+    op.create_table("ports", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.String(length=limits.NAME_SIZE), nullable=False))
+    op.add_column("nets", sa.Column("dns", sa.String(limits.DNS_SIZE), nullable=True))
+    op.alter_column("nets", "label", type_=sa.String(limits.NAME_SIZE), existing_type=sa.String(64))
+    """
+    text = revision(body, header)
+    got = statements(text)
+    assert got[0][0] == 'CREATE TABLE ports (id SERIAL NOT NULL, name "string(?)" NOT NULL, PRIMARY KEY (id))'
+    assert got[1] == ('ALTER TABLE nets ADD COLUMN dns "string(?)"', None)
+    # a type change whose size is unknown: whether it rewrites depends on it, so it is not guessed
+    assert got[2] == (None, "String length is not a literal integer")
+    assert "add-column-required" not in rules(text)
+
+
+def test_defaults_made_by_python_builtins_and_sqlalchemy_false():
+    header = "from app.const import DEFAULT_MTU, Mode\nfrom sqlalchemy import sql"
+    body = """
+    op.alter_column("networks", "mtu", nullable=False, server_default=str(DEFAULT_MTU))
+    op.add_column("rooms", sa.Column("mode", sa.Integer(), nullable=False, server_default=str(Mode.a.value)))
+    op.add_column("roles", sa.Column("managed", sa.Boolean(), nullable=False, server_default=sa.sql.False_()))
+    op.add_column("scopes", sa.Column("shared", sa.Boolean(), nullable=False, server_default=sql.false()))
+    """
+    text = revision(body, header)
+    got = [s for s, _ in statements(text)]
+    assert got == [
+        "ALTER TABLE networks ALTER COLUMN mtu SET NOT NULL",
+        "ALTER TABLE networks ALTER COLUMN mtu SET DEFAULT '?'",
+        "ALTER TABLE rooms ADD COLUMN mode INTEGER DEFAULT '?' NOT NULL",
+        "ALTER TABLE roles ADD COLUMN managed BOOLEAN DEFAULT false NOT NULL",
+        "ALTER TABLE scopes ADD COLUMN shared BOOLEAN DEFAULT false NOT NULL",
+    ]
+    assert "add-column-required" not in rules(text)
+    assert_read(text)
+
+
+def test_create_table_with_a_metadata_argument_and_a_check_built_from_a_constant():
+    header = "from app.models import State"
+    body = """
+    op.create_table(
+        "exports", sa.MetaData(),
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("state", sa.Enum(State, native_enum=False), nullable=False),
+        sa.CheckConstraint(f"state != {State.done.value} OR file_id IS NOT NULL", name="done_has_file"),
+    )
+    """
+    text = revision(body, header)
+    sql = statements(text)[0][0]
+    assert sql == (
+        "CREATE TABLE exports (id SERIAL NOT NULL, state VARCHAR NOT NULL, PRIMARY KEY (id), "
+        'CONSTRAINT done_has_file CHECK (state != "?" OR file_id IS NOT NULL))'
+    )
+    assert_read(text)
+
+
+def test_a_tuple_parameter_after_in_and_case_branches_joined_at_run_time():
+    body = """
+    conn = op.get_bind()
+    conn.execute("UPDATE comments SET revision_id = %s WHERE id IN %s", (1, (2, 3)))
+    whens = " ".join(f"WHEN {k} THEN '{v}'" for k, v in KINDS)
+    op.execute(f"UPDATE items SET label = CASE kind {whens} END WHERE kind IS NOT NULL")
+    """
+    text = revision(body)
+    assert [s for s, _ in statements(text)] == [
+        "UPDATE comments SET revision_id = $1 WHERE id IN ($1)",
+        "UPDATE items SET label = CASE kind WHEN NULL THEN NULL END WHERE kind IS NOT NULL",
+    ]
+    assert_read(text)

@@ -103,8 +103,8 @@ def _sql_call(call: Call, strings: str) -> str:
     if not is_sqlalchemy(call.path) and not call.path.startswith("alembic.op."):
         raise NotStatic(f"{call.path}() is not a known SQL expression")
     name = call.name
-    if name in ("true", "false", "true_", "false_"):
-        return name.rstrip("_")
+    if name in ("true", "false", "true_", "false_", "True_", "False_"):
+        return name.rstrip("_").lower()
     if name in ("null", "null_"):
         return "NULL"
     if name in ("column", "Column") and args and isinstance(args[0], str):
@@ -176,12 +176,17 @@ def server_default_sql(value: object) -> str | None:
         return literal("?")  # json.dumps({...}) and the like: a string made in Python, a constant default
     if isinstance(value, Ref) and not is_sqlalchemy(value.path):
         return literal("?")  # a constant of the application (MyEnum.A.name, settings.DEFAULT): a string
+    if isinstance(value, Call) and value.receiver is None and value.path in _PYTHON_STRINGS:
+        return literal("?")  # str(MyEnum.A.value): a string made in Python
     try:
         return sql_expr(value)
     except NotStatic:
         if isinstance(value, Call) and value.receiver is not None and _python_value(value.receiver):
             return literal("?")  # a method of a Python value (encryptor.encrypt({})): a string made in Python
         raise
+
+
+_PYTHON_STRINGS = frozenset({"str", "repr", "format"})  # builtins that make a string
 
 
 def _python_value(value: object) -> bool:
@@ -333,7 +338,7 @@ def column_spec(column: ColumnDef, serial: bool = False, new_table: bool = False
         name = type_sql(column.type)
         parts.append({"BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}.get(name, "SERIAL"))
     else:
-        parts.append(type_sql(column.type))
+        parts.append(type_sql(column.type, sizes=False))  # a new column: no claim depends on its size
         try:
             default = server_default_sql(column.server_default)
         except NotStatic:

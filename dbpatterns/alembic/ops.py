@@ -287,6 +287,8 @@ def create_table(args: Args) -> list[str]:
             constraints.append(item)
         elif isinstance(item, Call) and kind is not None and kind.endswith("Constraint"):
             constraints.append(item)
+        elif kind == "MetaData":
+            continue  # op.create_table("t", sa.MetaData(), ...): SQLAlchemy takes it as the table's metadata
         else:
             raise NotStatic("a create_table argument is not a literal Column or constraint")
     serial = autoincrement_column(columns)
@@ -479,13 +481,33 @@ def statement_text(sql: str) -> str:
     if not parse(literal).errors:
         return literal
     if unknown:
-        # the unknown part is a value list, a SET list, enum labels: the same part as each of those
-        for filler in _FILLERS:
-            other = placeholders(as_sql(sql, filler)).replace("\\:", ":")
+        # the unknown part is a value list, a SET list, enum labels: the same part as each of those; or the
+        # WHEN branches of a CASE
+        for other in (*(as_sql(sql, filler) for filler in _FILLERS), _case_branches(sql)):
+            other = placeholders(other).replace("\\:", ":")
             if not parse(other).errors:
                 return other
         raise NotStatic("the SQL is built at run time and does not parse with its unknown parts as ?")
     return candidate
+
+
+def _case_branches(sql: str) -> str:
+    """``sql`` with each unknown part that follows ``CASE`` or ``CASE <operand>`` read as ``WHEN NULL THEN
+    NULL`` (branches joined at run time: ``CASE {' '.join(whens)} ELSE x END``), the others as ``"?"``."""
+    from ..sql.pglast_loader import parser_module
+
+    scan = parser_module().scan
+    parts = sql.split(HOLE)
+    out = [parts[0]]
+    for part in parts[1:]:
+        before = as_sql("".join(out))
+        try:
+            names = [t.name for t in scan(before)][-2:]
+        except Exception:  # noqa: BLE001 - an unterminated literal before the hole: not a CASE
+            names = []
+        out.append("WHEN NULL THEN NULL" if "CASE" in names else HOLE)
+        out.append(part)
+    return as_sql("".join(out))
 
 
 # What else an unknown part of a SQL string built at run time may stand for, tried in turn after a name:
@@ -514,6 +536,7 @@ NAME_PARAMS = frozenset(
 )
 LIST_PARAMS = frozenset({"columns", "local_cols", "remote_cols"})
 _SQL_PARAMS = frozenset({"condition", "postgresql_where", "where", "sqltext", "postgresql_using"})
+_SQL_CALLS = frozenset({"CheckConstraint", "Computed"})  # whose positional arguments are SQL text
 UNKNOWN_NAME = "?"
 
 
@@ -566,8 +589,9 @@ def _holes(value: object, sql: bool) -> tuple[object, bool]:
         return value, changed
     if isinstance(value, Call):
         changed = False
+        sql_args = sql or value.name in _SQL_CALLS
         for index, item in enumerate(value.args):
-            value.args[index], one = _holes(item, sql)
+            value.args[index], one = _holes(item, sql_args)
             changed = changed or one
         for key, item in value.kwargs.items():
             value.kwargs[key], one = _holes(item, sql or key in _SQL_PARAMS)
@@ -602,9 +626,30 @@ def _column_unknowns(column: Call) -> bool:
     return found
 
 
-def refusal(name: str, args: Args) -> str | None:
+# The parameters each op.<name>(...) cannot do without (Alembic's signatures): a call without one raises
+# TypeError before anything runs
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "add_column": ("table_name", "column"),
+    "alter_column": ("table_name", "column_name"),
+    "create_index": ("index_name", "table_name", "columns"),
+    "create_foreign_key": ("constraint_name", "source_table", "referent_table", "local_cols", "remote_cols"),
+    "create_unique_constraint": ("constraint_name", "table_name", "columns"),
+    "create_check_constraint": ("constraint_name", "table_name", "condition"),
+    "create_primary_key": ("constraint_name", "table_name", "columns"),
+    "drop_column": ("table_name", "column_name"),
+    "drop_constraint": ("constraint_name", "table_name"),
+    "drop_table": ("table_name",),
+    "rename_table": ("old_table_name", "new_table_name"),
+}
+
+
+def refusal(name: str, args: Args, owner: str = "op") -> str | None:
     """Why Alembic or SQLAlchemy raises on this operation before sending any SQL, or None. Read before
     :func:`fill_unknown` (which reads a ``None`` name as ``?``)."""
+    if owner == "op" and not args.incomplete:
+        missing = [p for p in REQUIRED.get(name, ()) if not args.has(p)]
+        if missing:
+            return f"op.{name}() without {missing[0]}: Alembic raises TypeError (a required argument)"
     if name == "drop_constraint" and args.get("constraint_name") is None:
         kind = args.get("type_")
         if kind == "primary":  # a convention of the table name alone (pk_%(table_name)s) can name it

@@ -479,9 +479,14 @@ class _Walker:
             if name in ("drop_index", "drop_table"):
                 table = args.get("table_name")
                 self.tables[id(node)] = (table, args.get("schema")) if isinstance(table, str) else None
-            fails = refusal(name, args)
+            fails = refusal(name, args, owner)
             unknown = fill_unknown(name, args)
-            statements = RENDERERS[name](args)
+            try:
+                statements = RENDERERS[name](args)
+            except NotStatic:
+                if fails is None:
+                    raise
+                statements = [None]  # it raises before anything: no statement to show
             existing = existing_type_sql(args) if name == "alter_column" else None
         except Refused as exc:  # analysed: it raises at run time, the revision stops here
             self.stats["analysed"] += 1

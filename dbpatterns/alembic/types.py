@@ -115,12 +115,16 @@ def _arg(call: Call, index: int, name: str) -> object:
     return MISSING
 
 
+class UnknownSize(NotStatic):
+    """A length or precision that is not a literal (``sa.String(NAME_SIZE)`` with the size imported)."""
+
+
 def _int(value: object, what: str) -> int | None:
     if value is MISSING or value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise NotStatic(f"{what} is not a literal integer")
+    raise UnknownSize(f"{what} is not a literal integer")
 
 
 def _bool(value: object) -> bool:
@@ -177,8 +181,11 @@ def _foreign(path: str) -> bool:
     return "." in path and not path.startswith(_SQLALCHEMY_MODULES)
 
 
-def type_sql(value: object) -> str:
-    """The PostgreSQL spelling of a SQLAlchemy type expression; raises NotStatic when it is not static."""
+def type_sql(value: object, sizes: bool = True) -> str:
+    """The PostgreSQL spelling of a SQLAlchemy type expression; raises NotStatic when it is not static.
+    ``sizes=False``: a type whose length or precision is known only at run time (``sa.String(NAME_SIZE)``
+    with the size imported) reads ``"string(?)"``, where no claim depends on the size (a column being added
+    or created); a later change of its type then knows the old type is unknown."""
     if value is UNKNOWN or value is MISSING or value is None:
         raise NotStatic("the column type is not static")
     if isinstance(value, (Ref, Call)) and _foreign(value.path):
@@ -191,7 +198,12 @@ def type_sql(value: object) -> str:
     if isinstance(value, Ref):
         return _named_type_sql(value.name, Call(value.path, [], {}))
     if isinstance(value, Call) and value.receiver is None:
-        return _named_type_sql(value.name, value)
+        try:
+            return _named_type_sql(value.name, value)
+        except UnknownSize:
+            if sizes:
+                raise
+            return quote(f"{value.name.lower()}(?)")
     raise NotStatic("the column type is not static")
 
 
@@ -260,9 +272,9 @@ def _named_type_sql(name: str, call: Call) -> str:
         if call.kwargs.get("native_enum", True) is False:
             values = [v for v in call.args if isinstance(v, str)]
             length = _int(call.kwargs.get("length", MISSING), "length")
-            if length is None:
-                length = max((len(v) for v in values), default=0)
-            return f"VARCHAR({length})"
+            if length is None and values and len(values) == len(call.args) and not call.incomplete:
+                length = max(len(v) for v in values)
+            return f"VARCHAR({length})" if length else "VARCHAR"  # sa.Enum(MyEnum): its longest name
         enum_name = _enum_name(call)
         unnamed = "name" not in call.kwargs and not call.incomplete
         if enum_name is None and unnamed and all(isinstance(v, str) for v in call.args):

@@ -55,8 +55,10 @@ def placeholders(sql: str, *, named: bool = True, pyformat: bool = True, literal
         if token.name == "Op" and token.end > token.start and sql[token.end] == "%":
             percent = token.end
         if pyformat and percent is not None and following is not None and following.start == token.end + 1:
+            # after IN the driver writes a tuple with its parentheses: IN %s -> IN ($1)
+            after_in = token.name == _PERCENT and previous is not None and previous.name == "IN_P"
             if following.name == "IDENT" and sql[following.start : following.end + 1] in ("s", "d"):
-                edits.append((percent, following.end + 1, value))
+                edits.append((percent, following.end + 1, f"({value})" if after_in else value))
                 index += 2
                 continue
             if following.name == "ASCII_40" and index + 4 < count:  # %(name)s
@@ -67,7 +69,7 @@ def placeholders(sql: str, *, named: bool = True, pyformat: bool = True, literal
                     and kind.start == close.end + 1
                     and sql[kind.start : kind.end + 1] in ("s", "d")
                 ):
-                    edits.append((percent, kind.end + 1, value))
+                    edits.append((percent, kind.end + 1, f"({value})" if after_in else value))
                     index += 5
                     continue
         index += 1
