@@ -411,18 +411,23 @@ class _Verify:
                 before = snapshot(ctx.connection, skip)
                 columns = _columns(cursor, skip)
                 data = _fingerprint(cursor, columns)
+                # no table holds a row before the revision (no rows generated, none seeded): no data to
+                # lose, nothing more to read
+                keeps = bool(columns.filled)
                 yield from self._steps(ctx, [last], hooks=False)
                 self._hook(ctx, rev, "after")
-                # what the revision touched (definitions, values, row counts) is its own to change
-                middle = _columns(cursor, skip)
-                changed = _changed_columns(columns, middle) | _changed_values(
-                    data, _fingerprint(cursor, middle)
-                )
+                if keeps:  # what the revision touched (definitions, values, row counts) is its own to change
+                    middle = _columns(cursor, skip)
+                    changed = _changed_columns(columns, middle) | _changed_values(
+                        data, _fingerprint(cursor, middle)
+                    )
                 yield from self._steps(ctx, runner.downgrade_one(rev))
                 runner.current = f"checking the database after the downgrade of {rev}"
                 found = diff(before, snapshot(ctx.connection, skip))
-                after = _columns(cursor, skip)
-                lost = _lost(data, _fingerprint(cursor, after), columns, after, changed)
+                lost = []
+                if keeps:
+                    after = _columns(cursor, skip)
+                    lost = _lost(data, _fingerprint(cursor, after), columns, after, changed)
                 if lost:
                     losses[rev] = lost
                 if found:
@@ -560,10 +565,13 @@ def _whole(found: list) -> list:
 
 # -- data: what a round trip keeps ---------------------------------------------------------------------
 
+# a table's storage has no page until a row is written to it (in this transaction too: the file grows as
+# rows are inserted, committed or not), so a size of 0 means no rows; a partitioned table has no storage
 _COLUMNS = """
     SELECT c.oid::regclass::text, a.attname,
            format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
-             || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+             || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), ''),
+           c.relkind = 'p' OR pg_relation_size(c.oid) > 0
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -580,21 +588,33 @@ def _query(cursor, q: str) -> list:
     return cursor.fetchall() if cursor.description else []
 
 
-def _columns(cursor, skip) -> dict[str, dict[str, str]]:
-    """table -> column -> its definition (type, not null, default)."""
+class _Tables(dict):
+    """table -> column -> its definition (type, not null, default); ``filled``: the tables that may hold
+    rows (the others have no storage yet: no row to digest)."""
+
+    filled: set[str]
+
+
+def _columns(cursor, skip) -> _Tables:
     names = ", ".join("'" + n.replace("'", "''") + "'" for n in skip)
-    out: dict[str, dict[str, str]] = {}
-    for table, column, definition in _query(cursor, _COLUMNS.format(skip=f"ARRAY[{names}]::name[]")):
+    out = _Tables()
+    out.filled = set()
+    for table, column, definition, filled in _query(cursor, _COLUMNS.format(skip=f"ARRAY[{names}]::name[]")):
         out.setdefault(table, {})[column] = definition
+        if filled:
+            out.filled.add(table)
     return out
 
 
-def _fingerprint(cursor, columns: dict[str, dict[str, str]]) -> dict[str, tuple[int, dict[str, str]]]:
-    """table -> (row count, column -> a digest of its values), in one query."""
+def _fingerprint(cursor, columns: _Tables) -> dict[str, tuple[int, dict[str, str]]]:
+    """table -> (row count, column -> a digest of its values), in one query; a table with no storage is
+    (0, {}) without being read (a table that gets rows changes its count, which is what is compared)."""
     from psycopg import sql
 
     parts = []
     for table, cols in columns.items():
+        if table not in columns.filled:
+            continue
         digests = [
             sql.SQL(
                 "md5(coalesce(string_agg(coalesce({c}::text, '\\N'), ',' ORDER BY {c}::text), ''))"
@@ -608,9 +628,9 @@ def _fingerprint(cursor, columns: dict[str, dict[str, str]]) -> dict[str, tuple[
                 table=sql.SQL(table),
             )
         )
+    out: dict[str, tuple[int, dict[str, str]]] = {t: (0, {}) for t in columns if t not in columns.filled}
     if not parts:
-        return {}
-    out = {}
+        return out
     for table, count, digests in _query(cursor, sql.SQL(" UNION ALL ").join(parts).as_string(None)):
         out[table] = (count, dict(zip(columns[table], digests or [], strict=False)))
     return out
