@@ -11,8 +11,11 @@ For every target (a database URL, or one tenant schema of it with ``schemas``) i
   (with the pending revisions), ``unknown`` (a revision the repository does not have: the database is
   ahead of this checkout or on another branch) or ``unversioned`` (no version table);
 - schema drift: the live catalog against the schema the history produces at the database's own revision
-  (the history applied to a scratch database on a throwaway embedded PostgreSQL; the heads when the
-  database's revision is unknown). Tables, columns (type, nullability, default), indexes (INVALID ones
+  (the history applied to a scratch database on a throwaway embedded PostgreSQL, as a role made for the run
+  that owns only that database, as trace and verify run it; ``--superuser`` opts out; on a server named by
+  ``DBPATTERNS_SERVER_URL`` or ``server_url`` as the URL's role; the heads when the database's revision is
+  unknown). The summary's ``run_as`` says whom the history ran as (absent when it came from the cache).
+  Tables, columns (type, nullability, default), indexes (INVALID ones
   too), constraints (NOT VALID ones too), enums, sequences, views, functions, triggers, extensions,
   policies and comments; privileges and extension versions are not compared. The children of a table that
   is added or removed as a whole are folded into its line;

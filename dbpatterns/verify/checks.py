@@ -411,18 +411,23 @@ class _Verify:
                 before = snapshot(ctx.connection, skip)
                 columns = _columns(cursor, skip)
                 data = _fingerprint(cursor, columns)
+                # no table holds a row before the revision (no rows generated, none seeded): no data to
+                # lose, nothing more to read
+                keeps = bool(columns.filled)
                 yield from self._steps(ctx, [last], hooks=False)
                 self._hook(ctx, rev, "after")
-                # what the revision touched (definitions, values, row counts) is its own to change
-                middle = _columns(cursor, skip)
-                changed = _changed_columns(columns, middle) | _changed_values(
-                    data, _fingerprint(cursor, middle)
-                )
+                if keeps:  # what the revision touched (definitions, values, row counts) is its own to change
+                    middle = _columns(cursor, skip)
+                    changed = _changed_columns(columns, middle) | _changed_values(
+                        data, _fingerprint(cursor, middle, columns.small)
+                    )
                 yield from self._steps(ctx, runner.downgrade_one(rev))
                 runner.current = f"checking the database after the downgrade of {rev}"
                 found = diff(before, snapshot(ctx.connection, skip))
-                after = _columns(cursor, skip)
-                lost = _lost(data, _fingerprint(cursor, after), columns, after, changed)
+                lost = []
+                if keeps:
+                    after = _columns(cursor, skip)
+                    lost = _lost(data, _fingerprint(cursor, after, columns.small), columns, after, changed)
                 if lost:
                     losses[rev] = lost
                 if found:
@@ -560,10 +565,13 @@ def _whole(found: list) -> list:
 
 # -- data: what a round trip keeps ---------------------------------------------------------------------
 
+# a table's storage has no page until a row is written to it (in this transaction too: the file grows as
+# rows are inserted, committed or not), so a size of 0 means no rows; a partitioned table has no storage
 _COLUMNS = """
     SELECT c.oid::regclass::text, a.attname,
            format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
-             || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+             || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), ''),
+           CASE WHEN c.relkind = 'p' THEN -1 ELSE pg_relation_size(c.oid) END
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -580,40 +588,88 @@ def _query(cursor, q: str) -> list:
     return cursor.fetchall() if cursor.description else []
 
 
-def _columns(cursor, skip) -> dict[str, dict[str, str]]:
-    """table -> column -> its definition (type, not null, default)."""
+#: Tables up to this size (bytes of storage) are fingerprinted from their values, read whole (a few rows:
+#: far cheaper than a digest aggregate per column on the server); bigger ones by server-side digests.
+RAW_BYTES = 256 * 1024
+
+
+class _Tables(dict):
+    """table -> column -> its definition (type, not null, default); ``filled``: the tables that may hold
+    rows (the others have no storage yet: no row to digest); ``small``: those read whole."""
+
+    filled: set[str]
+    small: set[str]
+    sizes: dict[str, int]  # bytes of storage (-1: a partitioned table)
+
+
+def _columns(cursor, skip) -> _Tables:
     names = ", ".join("'" + n.replace("'", "''") + "'" for n in skip)
-    out: dict[str, dict[str, str]] = {}
-    for table, column, definition in _query(cursor, _COLUMNS.format(skip=f"ARRAY[{names}]::name[]")):
+    out = _Tables()
+    out.filled, out.small, out.sizes = set(), set(), {}
+    for table, column, definition, size in _query(cursor, _COLUMNS.format(skip=f"ARRAY[{names}]::name[]")):
         out.setdefault(table, {})[column] = definition
+        out.sizes[table] = size
+        if size:
+            out.filled.add(table)
+        if 0 < size <= RAW_BYTES:
+            out.small.add(table)
     return out
 
 
-def _fingerprint(cursor, columns: dict[str, dict[str, str]]) -> dict[str, tuple[int, dict[str, str]]]:
-    """table -> (row count, column -> a digest of its values), in one query."""
+def _fingerprint(
+    cursor, columns: _Tables, raw: set[str] | None = None
+) -> dict[str, tuple[int, dict[str, str]]]:
+    """table -> (row count, column -> a digest of its values), in one query; a table with no storage is
+    (0, {}) without being read (a table that gets rows changes its count, which is what is compared).
+
+    The tables of ``raw`` (default: the small ones) have their values read and digested here, the others
+    digested by the server: a round trip passes the 'before' set again, so a table's digests are made
+    the same way each time (unless it grew past 16 times the limit: then its row count differs anyway)."""
     from psycopg import sql
 
+    raw = columns.small if raw is None else raw
     parts = []
     for table, cols in columns.items():
-        digests = [
-            sql.SQL(
-                "md5(coalesce(string_agg(coalesce({c}::text, '\\N'), ',' ORDER BY {c}::text), ''))"
-            ).format(c=sql.Identifier(c))
-            for c in cols
-        ]
+        if table not in columns.filled:
+            continue
+        values = [sql.SQL("{c}::text").format(c=sql.Identifier(c)) for c in cols]
+        if cols and table in raw and columns.sizes[table] <= 16 * RAW_BYTES:
+            part = "SELECT {name}, true, count(*), array_agg(ARRAY[{values}]) FROM {table}"
+        else:
+            values = [
+                sql.SQL(
+                    "md5(coalesce(string_agg(coalesce({c}::text, '\\N'), ',' ORDER BY {c}::text), ''))"
+                ).format(c=sql.Identifier(c))
+                for c in cols
+            ]
+            part = "SELECT {name}, false, count(*), ARRAY[{values}]::text[] FROM {table}"
         parts.append(
-            sql.SQL("SELECT {name}, count(*), ARRAY[{digests}]::text[] FROM {table}").format(
+            sql.SQL(part).format(
                 name=sql.Literal(table),
-                digests=sql.SQL(", ").join(digests) if digests else sql.SQL(""),
+                values=sql.SQL(", ").join(values) if values else sql.SQL(""),
                 table=sql.SQL(table),
             )
         )
+    out: dict[str, tuple[int, dict[str, str]]] = {t: (0, {}) for t in columns if t not in columns.filled}
     if not parts:
-        return {}
-    out = {}
-    for table, count, digests in _query(cursor, sql.SQL(" UNION ALL ").join(parts).as_string(None)):
-        out[table] = (count, dict(zip(columns[table], digests or [], strict=False)))
+        return out
+    for table, whole, count, found in _query(cursor, sql.SQL(" UNION ALL ").join(parts).as_string(None)):
+        names = list(columns[table])
+        if whole:
+            rows = found or []
+            digests = [_digest([row[i] for row in rows]) for i in range(len(names))]
+        else:
+            digests = found or []
+        out[table] = (count, dict(zip(names, digests, strict=False)))
     return out
+
+
+def _digest(values: list) -> str:
+    """A digest of a column's values, in any order (NULL apart from every text)."""
+    import hashlib
+
+    ordered = sorted(values, key=lambda v: (v is not None, v or ""))
+    return hashlib.md5(repr(ordered).encode(), usedforsecurity=False).hexdigest()
 
 
 def _changed_columns(before: dict, after: dict) -> set[tuple[str, str]]:
