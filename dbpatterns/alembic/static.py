@@ -472,7 +472,7 @@ class _Walker:
             call = scope.ev(node)
             if not isinstance(call, Call):
                 raise NotStatic(f"{owner}.{name} call is not static")
-            if call.incomplete:
+            if call.incomplete and name != "create_table":  # a new table's hazards need no column
                 raise NotStatic(f"{owner}.{name} with *args or **kwargs")
             args = bind_args(call, params, preset)
             if name in ("drop_index", "drop_table"):
@@ -489,7 +489,8 @@ class _Walker:
             existing = existing_type_sql(args) if name == "alter_column" else None
         except Refused as exc:  # analysed: it raises at run time, the revision stops here
             self.stats["analysed"] += 1
-            self._emit(node, name, None, ctx, fails=f"op.{name} cannot run: {exc}")
+            reason = f"op.{name} cannot run: {exc}"
+            self._emit(node, name, None, ctx, note=reason, fails=reason)
             return
         except NotStatic as exc:
             self.stats["unanalysed"] += 1
@@ -515,7 +516,8 @@ class _Walker:
                     self._emit(node, name, sql, ctx, line=line)
                 return
         for sql in statements:
-            self._emit(node, name, sql, ctx, existing_type=existing, fails=fails)
+            note = fails if sql is None else None
+            self._emit(node, name, sql, ctx, note=note, existing_type=existing, fails=fails)
 
     def _statement_lines(self, node: ast.Call, sql: str) -> list[tuple[int, str]] | None:
         """The statements of a multi-statement ``op.execute`` string, each at its own source line: the
@@ -629,6 +631,16 @@ class _Walker:
 
 
 _DIALECT_WORDS = ("dialect", "url", "driver", "engine", "backend")
+# attributes of SQLAlchemy's dialect that are true on PostgreSQL (``if bind.dialect.supports_sequences:``)
+_POSTGRESQL_CAPABILITIES = frozenset(
+    {
+        "supports_sequences",
+        "supports_native_enum",
+        "supports_native_boolean",
+        "supports_alter",
+        "supports_comments",
+    }
+)
 
 
 def on_postgresql(test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
@@ -640,6 +652,13 @@ def on_postgresql(test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
         return None
     if _is_offline_test(test):
         return False
+    if isinstance(test, ast.Name):  # is_postgres = bind.dialect.name == "postgresql"; if is_postgres:
+        assigned = scope.assigns.get(test.id) or (scope.parent.assigns.get(test.id) if scope.parent else None)
+        if isinstance(assigned, ast.expr) and test.id not in scope.bound:
+            return on_postgresql(assigned, scope, depth + 1)
+        return None
+    if isinstance(test, ast.Attribute) and test.attr in _POSTGRESQL_CAPABILITIES:
+        return True if _mentions_dialect(test.value) else None
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = on_postgresql(test.operand, scope, depth + 1)
         return None if inner is None else not inner
