@@ -543,3 +543,30 @@ def test_dialect_tests_through_a_name_and_dialect_capabilities(guard, linted):
     body = f'{guard}\n    {create}\nop.execute("SELECT 1")'
     got = [s for s, _ in statements(revision(body))]
     assert ("CREATE SEQUENCE ticket_seq" in got) is linted
+
+
+def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
+    header = 'BUCKETS = ["le_10", "le_100"]'
+    body = """
+    columns = [sa.Column("id", sa.Integer(), primary_key=True)]
+    for bucket in BUCKETS:
+        columns.append(sa.Column(bucket, sa.BigInteger(), nullable=False, server_default="0"))
+    columns += [sa.Column("total", sa.BigInteger())]
+    op.create_table("histogram", *columns)
+    sql = "UPDATE histogram SET total = 0"
+    for bucket in BUCKETS:
+        sql += f", {bucket} = 0"
+    op.execute(sql)
+    for bucket in BUCKETS:
+        if bucket == "le_10":
+            break
+        sql = "UPDATE other SET x = 1"
+    op.execute(sql)
+    """
+    got = [s for s, _ in statements(revision(body, header))]
+    assert got == [
+        "CREATE TABLE histogram (id SERIAL NOT NULL, le_10 BIGINT DEFAULT '0' NOT NULL, "
+        "le_100 BIGINT DEFAULT '0' NOT NULL, total BIGINT, PRIMARY KEY (id))",
+        "UPDATE histogram SET total = 0, le_10 = 0, le_100 = 0",
+        None,  # a pass that may break early: what the loop assigned is not known after it
+    ]

@@ -70,6 +70,7 @@ from .values import (
     as_name,
     assigned_names,
     bind_args,
+    statements,
 )
 
 MAX_HELPER_DEPTH = 3  # how many levels of same-file helper functions are followed from upgrade()/downgrade()
@@ -288,8 +289,8 @@ class _Walker:
         if isinstance(stmt, (ast.With, ast.AsyncWith)):
             return self._with(stmt, scope, ctx)  # the body runs once: what it assigns holds after it
         if isinstance(stmt, (ast.For, ast.AsyncFor)):
-            self._for(stmt, scope, ctx)
-        elif isinstance(stmt, ast.If) and (truth := on_postgresql(stmt.test, scope)) is not None:
+            return self._for(stmt, scope, ctx)
+        if isinstance(stmt, ast.If) and (truth := on_postgresql(stmt.test, scope)) is not None:
             # a dialect guard: only the branch PostgreSQL takes is linted; the other's ops are counted
             # as skipped (an is_offline_mode() branch is read as online and not counted)
             taken, other = (stmt.body, stmt.orelse) if truth else (stmt.orelse, stmt.body)
@@ -381,11 +382,16 @@ class _Walker:
         args = bind_args(value, ("table_name", "schema", "recreate"))
         return Batch(args.get("table_name", UNKNOWN), args.get("schema", None), args.get("recreate", "auto"))
 
-    def _for(self, stmt: ast.For | ast.AsyncFor, scope: Scope, ctx: _Ctx) -> None:
+    def _for(self, stmt: ast.For | ast.AsyncFor, scope: Scope, ctx: _Ctx) -> Scope:
+        """Walk a loop; returns the scope after it. A loop over a literal list is unrolled, each pass
+        starting from the scope the one before left (``sql += ...``, ``columns.append(...)`` accumulate),
+        and that scope holds after the loop when no ``break``/``continue`` can cut a pass short."""
         self._scan(stmt.iter, scope, ctx)
         values = scope.ev(stmt.iter)
         names = _target_names(stmt.target)
         if names and isinstance(values, list) and 0 < len(values) <= MAX_UNROLL:
+            threaded = not _jumps(stmt.body)
+            current = scope
             for value in values:
                 if len(names) == 1 and isinstance(stmt.target, ast.Name):
                     bound = {names[0]: value}
@@ -393,10 +399,14 @@ class _Walker:
                     bound = dict(zip(names, value, strict=True))
                 else:
                     bound = dict.fromkeys(names, UNKNOWN)
-                self._block(stmt.body, scope.child(bound), ctx)
+                after = self._block(stmt.body, (current if threaded else scope).child(bound), ctx)
+                current = after if threaded else current
+            if threaded:
+                return self._block(stmt.orelse, current, ctx)
         else:
             self._block(stmt.body, scope.child(dict.fromkeys(names, UNKNOWN)) if names else scope, ctx)
         self._block(stmt.orelse, scope, ctx)
+        return _forget(stmt, scope)
 
     # -- expressions -------------------------------------------------------------------------------
 
@@ -779,11 +789,50 @@ def _rebind(stmt: ast.stmt, scope: Scope) -> Scope:
         name = stmt.target.id
         if scope.rebinds(name):
             value = scope.ev(ast.BinOp(left=stmt.target, op=stmt.op, right=stmt.value))
+            if isinstance(value, list) or isinstance(scope.lookup(name), list):  # items += [...]
+                value = _extended(scope.lookup(name), scope.ev(stmt.value))
+    elif (appended := _appended(stmt, scope)) is not None:
+        name, value = appended  # columns.append(sa.Column(...)): the list with one more item
     else:
         return _forget(stmt, scope)
     if not scope.rebinds(name):
         return scope
     return scope.child({name: value})
+
+
+def _appended(stmt: ast.stmt, scope: Scope) -> tuple[str, object] | None:
+    """``name.append(x)`` / ``name.extend([...])`` on a name bound to a known list: (name, the new list);
+    the list is copied, never changed in place."""
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+        return None
+    call = stmt.value
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return None
+    if func.attr not in ("append", "extend") or len(call.args) != 1 or call.keywords:
+        return None
+    if func.value.id not in scope.bound or isinstance(call.args[0], ast.Starred):
+        return None
+    current = scope.lookup(func.value.id)
+    item = scope.ev(call.args[0])
+    if func.attr == "append":
+        return func.value.id, [*current, item] if isinstance(current, list) else UNKNOWN
+    return func.value.id, _extended(current, item)
+
+
+def _extended(current: object, more: object) -> object:
+    if isinstance(current, list) and isinstance(more, list):
+        return [*current, *more]
+    return UNKNOWN
+
+
+def _jumps(body: list[ast.stmt]) -> bool:
+    """Whether a loop body may leave a pass early (break, continue, return, raise), outside nested loops and
+    functions."""
+    for stmt in statements(body):
+        if isinstance(stmt, (ast.Break, ast.Continue, ast.Return, ast.Raise)):
+            return True
+    return False
 
 
 def _forget(stmt: ast.stmt, scope: Scope) -> Scope:
