@@ -570,3 +570,12 @@ def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
         "UPDATE histogram SET total = 0, le_10 = 0, le_100 = 0",
         None,  # a pass that may break early: what the loop assigned is not known after it
     ]
+
+
+def test_the_capabilities_read_as_true_on_postgresql_are_true_in_sqlalchemys_dialect():
+    from sqlalchemy.dialects import postgresql
+
+    from dbpatterns.alembic.static import POSTGRESQL_CAPABILITIES
+
+    dialect = postgresql.dialect()
+    assert all(getattr(dialect, name) is True for name in POSTGRESQL_CAPABILITIES)

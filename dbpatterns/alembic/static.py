@@ -642,7 +642,7 @@ class _Walker:
 
 _DIALECT_WORDS = ("dialect", "url", "driver", "engine", "backend")
 # attributes of SQLAlchemy's dialect that are true on PostgreSQL (``if bind.dialect.supports_sequences:``)
-_POSTGRESQL_CAPABILITIES = frozenset(
+POSTGRESQL_CAPABILITIES = frozenset(
     {
         "supports_sequences",
         "supports_native_enum",
@@ -667,7 +667,7 @@ def on_postgresql(test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
         if isinstance(assigned, ast.expr) and test.id not in scope.bound:
             return on_postgresql(assigned, scope, depth + 1)
         return None
-    if isinstance(test, ast.Attribute) and test.attr in _POSTGRESQL_CAPABILITIES:
+    if isinstance(test, ast.Attribute) and test.attr in POSTGRESQL_CAPABILITIES:
         return True if _mentions_dialect(test.value) else None
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = on_postgresql(test.operand, scope, depth + 1)
