@@ -511,3 +511,71 @@ def test_a_tuple_parameter_after_in_and_case_branches_joined_at_run_time():
         "UPDATE items SET label = CASE kind WHEN NULL THEN NULL END WHERE kind IS NOT NULL",
     ]
     assert_read(text)
+
+
+def test_create_table_with_columns_from_helpers_or_a_spread_list():
+    header = "from app.migration_utils import id_column"
+    body = """
+    op.create_table("settings", id_column(op, "settings_seq"), sa.Column("key", sa.Text(), nullable=False))
+    op.create_table("metrics", *extra_columns, sa.UniqueConstraint("name", name="uq_metrics_name"))
+    """
+    text = revision(body, header)
+    got = statements(text)
+    assert got == [
+        ("CREATE TABLE settings (key TEXT NOT NULL)", None),
+        ("CREATE TABLE metrics (CONSTRAINT uq_metrics_name UNIQUE (name))", None),
+    ]
+    assert read_revision(text, "r.py").stats["partial"] == 2
+    assert_read(text)
+
+
+@pytest.mark.parametrize(
+    ("guard", "linted"),
+    [
+        ('is_postgres = op.get_bind().dialect.name == "postgresql"\nif is_postgres:', True),
+        ('is_sqlite = op.get_bind().dialect.name == "sqlite"\nif is_sqlite:', False),
+        ("if op.get_bind().dialect.supports_sequences:", True),
+        ("if not op.get_bind().dialect.supports_sequences:", False),
+    ],
+)
+def test_dialect_tests_through_a_name_and_dialect_capabilities(guard, linted):
+    create = 'op.execute(sa.schema.CreateSequence(sa.Sequence("ticket_seq")))'
+    body = f'{guard}\n    {create}\nop.execute("SELECT 1")'
+    got = [s for s, _ in statements(revision(body))]
+    assert ("CREATE SEQUENCE ticket_seq" in got) is linted
+
+
+def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
+    header = 'BUCKETS = ["le_10", "le_100"]'
+    body = """
+    columns = [sa.Column("id", sa.Integer(), primary_key=True)]
+    for bucket in BUCKETS:
+        columns.append(sa.Column(bucket, sa.BigInteger(), nullable=False, server_default="0"))
+    columns += [sa.Column("total", sa.BigInteger())]
+    op.create_table("histogram", *columns)
+    sql = "UPDATE histogram SET total = 0"
+    for bucket in BUCKETS:
+        sql += f", {bucket} = 0"
+    op.execute(sql)
+    for bucket in BUCKETS:
+        if bucket == "le_10":
+            break
+        sql = "UPDATE other SET x = 1"
+    op.execute(sql)
+    """
+    got = [s for s, _ in statements(revision(body, header))]
+    assert got == [
+        "CREATE TABLE histogram (id SERIAL NOT NULL, le_10 BIGINT DEFAULT '0' NOT NULL, "
+        "le_100 BIGINT DEFAULT '0' NOT NULL, total BIGINT, PRIMARY KEY (id))",
+        "UPDATE histogram SET total = 0, le_10 = 0, le_100 = 0",
+        None,  # a pass that may break early: what the loop assigned is not known after it
+    ]
+
+
+def test_the_capabilities_read_as_true_on_postgresql_are_true_in_sqlalchemys_dialect():
+    from sqlalchemy.dialects import postgresql
+
+    from dbpatterns.alembic.static import POSTGRESQL_CAPABILITIES
+
+    dialect = postgresql.dialect()
+    assert all(getattr(dialect, name) is True for name in POSTGRESQL_CAPABILITIES)

@@ -705,7 +705,7 @@ def test_not_static_arguments_give_notes():
         ('CREATE INDEX ix ON t ("?")', None),
         (None, "postgresql_using= without type_= (Alembic refuses it)"),
         (None, "Alembic cannot add or remove a computed (GENERATED ALWAYS AS) expression"),
-        (None, "op.create_table with *args or **kwargs"),
+        ("CREATE TABLE t ()", None),  # a new table: read with the columns that are known (none here)
         (None, "op.add_column with *args or **kwargs"),
     ]
 

@@ -269,8 +269,6 @@ def rename_table(args: Args) -> list[str]:
 
 
 def create_table(args: Args) -> list[str]:
-    if args.incomplete:
-        raise NotStatic("create_table with *args or **kwargs")
     table = _table(args)
     columns, constraints, indexes = [], [], []
     for item in args.rest:
@@ -571,10 +569,25 @@ def fill_unknown(name: str, args: Args) -> bool:
     if args.rest:
         new, changed = _holes(args.rest, sql=False)
         args.rest, found = new, found or changed
+    if name == "create_table" and (args.incomplete or not all(_table_item(i) for i in args.rest)):
+        # columns made by the application's helpers, or spread from a list built at run time: the table is
+        # created with the columns that are known (nothing about a new table's locks depends on the others)
+        args.rest = [item for item in args.rest if _table_item(item)]
+        args.incomplete, found = False, True
     for value in [*values.values(), *args.rest]:
         if isinstance(value, Call) and value.receiver is None and value.name == "Column":
             found = _column_unknowns(value) or found
     return found
+
+
+def _table_item(item: object) -> bool:
+    """A create_table argument the reader renders: a literal Column, constraint, Index or MetaData."""
+    kind = _kind(item)
+    return (
+        isinstance(item, (Call, Ref))
+        and kind is not None
+        and (kind in ("Column", "Index", "MetaData") or kind.endswith("Constraint"))
+    )
 
 
 def _holes(value: object, sql: bool) -> tuple[object, bool]:

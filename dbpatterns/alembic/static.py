@@ -71,6 +71,7 @@ from .values import (
     assigned_names,
     bind_args,
     bound_defaults,
+    statements,
 )
 
 MAX_HELPER_DEPTH = 3  # how many levels of same-file helper functions are followed from upgrade()/downgrade()
@@ -289,8 +290,8 @@ class _Walker:
         if isinstance(stmt, (ast.With, ast.AsyncWith)):
             return self._with(stmt, scope, ctx)  # the body runs once: what it assigns holds after it
         if isinstance(stmt, (ast.For, ast.AsyncFor)):
-            self._for(stmt, scope, ctx)
-        elif isinstance(stmt, ast.If) and (truth := on_postgresql(stmt.test, scope)) is not None:
+            return self._for(stmt, scope, ctx)
+        if isinstance(stmt, ast.If) and (truth := on_postgresql(stmt.test, scope)) is not None:
             # a dialect guard: only the branch PostgreSQL takes is linted; the other's ops are counted
             # as skipped (an is_offline_mode() branch is read as online and not counted)
             taken, other = (stmt.body, stmt.orelse) if truth else (stmt.orelse, stmt.body)
@@ -382,11 +383,16 @@ class _Walker:
         args = bind_args(value, ("table_name", "schema", "recreate"))
         return Batch(args.get("table_name", UNKNOWN), args.get("schema", None), args.get("recreate", "auto"))
 
-    def _for(self, stmt: ast.For | ast.AsyncFor, scope: Scope, ctx: _Ctx) -> None:
+    def _for(self, stmt: ast.For | ast.AsyncFor, scope: Scope, ctx: _Ctx) -> Scope:
+        """Walk a loop; returns the scope after it. A loop over a literal list is unrolled, each pass
+        starting from the scope the one before left (``sql += ...``, ``columns.append(...)`` accumulate),
+        and that scope holds after the loop when no ``break``/``continue`` can cut a pass short."""
         self._scan(stmt.iter, scope, ctx)
         values = scope.ev(stmt.iter)
         names = _target_names(stmt.target)
         if names and isinstance(values, list) and 0 < len(values) <= MAX_UNROLL:
+            threaded = not _jumps(stmt.body)
+            current = scope
             for value in values:
                 if len(names) == 1 and isinstance(stmt.target, ast.Name):
                     bound = {names[0]: value}
@@ -394,10 +400,14 @@ class _Walker:
                     bound = dict(zip(names, value, strict=True))
                 else:
                     bound = dict.fromkeys(names, UNKNOWN)
-                self._block(stmt.body, scope.child(bound), ctx)
+                after = self._block(stmt.body, (current if threaded else scope).child(bound), ctx)
+                current = after if threaded else current
+            if threaded:
+                return self._block(stmt.orelse, current, ctx)
         else:
             self._block(stmt.body, scope.child(dict.fromkeys(names, UNKNOWN)) if names else scope, ctx)
         self._block(stmt.orelse, scope, ctx)
+        return _forget(stmt, scope)
 
     # -- expressions -------------------------------------------------------------------------------
 
@@ -473,7 +483,7 @@ class _Walker:
             call = scope.ev(node)
             if not isinstance(call, Call):
                 raise NotStatic(f"{owner}.{name} call is not static")
-            if call.incomplete:
+            if call.incomplete and name != "create_table":  # a new table's hazards need no column
                 raise NotStatic(f"{owner}.{name} with *args or **kwargs")
             args = bind_args(call, params, preset)
             if name in ("drop_index", "drop_table"):
@@ -490,7 +500,8 @@ class _Walker:
             existing = existing_type_sql(args) if name == "alter_column" else None
         except Refused as exc:  # analysed: it raises at run time, the revision stops here
             self.stats["analysed"] += 1
-            self._emit(node, name, None, ctx, fails=f"op.{name} cannot run: {exc}")
+            reason = f"op.{name} cannot run: {exc}"
+            self._emit(node, name, None, ctx, note=reason, fails=reason)
             return
         except NotStatic as exc:
             self.stats["unanalysed"] += 1
@@ -516,7 +527,8 @@ class _Walker:
                     self._emit(node, name, sql, ctx, line=line)
                 return
         for sql in statements:
-            self._emit(node, name, sql, ctx, existing_type=existing, fails=fails)
+            note = fails if sql is None else None
+            self._emit(node, name, sql, ctx, note=note, existing_type=existing, fails=fails)
 
     def _statement_lines(self, node: ast.Call, sql: str) -> list[tuple[int, str]] | None:
         """The statements of a multi-statement ``op.execute`` string, each at its own source line: the
@@ -624,6 +636,16 @@ class _Walker:
 
 
 _DIALECT_WORDS = ("dialect", "url", "driver", "engine", "backend")
+# attributes of SQLAlchemy's dialect that are true on PostgreSQL (``if bind.dialect.supports_sequences:``)
+POSTGRESQL_CAPABILITIES = frozenset(
+    {
+        "supports_sequences",
+        "supports_native_enum",
+        "supports_native_boolean",
+        "supports_alter",
+        "supports_comments",
+    }
+)
 
 
 def on_postgresql(test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
@@ -635,6 +657,13 @@ def on_postgresql(test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
         return None
     if _is_offline_test(test):
         return False
+    if isinstance(test, ast.Name):  # is_postgres = bind.dialect.name == "postgresql"; if is_postgres:
+        assigned = scope.assigns.get(test.id) or (scope.parent.assigns.get(test.id) if scope.parent else None)
+        if isinstance(assigned, ast.expr) and test.id not in scope.bound:
+            return on_postgresql(assigned, scope, depth + 1)
+        return None
+    if isinstance(test, ast.Attribute) and test.attr in POSTGRESQL_CAPABILITIES:
+        return True if _mentions_dialect(test.value) else None
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = on_postgresql(test.operand, scope, depth + 1)
         return None if inner is None else not inner
@@ -755,11 +784,50 @@ def _rebind(stmt: ast.stmt, scope: Scope) -> Scope:
         name = stmt.target.id
         if scope.rebinds(name):
             value = scope.ev(ast.BinOp(left=stmt.target, op=stmt.op, right=stmt.value))
+            if isinstance(value, list) or isinstance(scope.lookup(name), list):  # items += [...]
+                value = _extended(scope.lookup(name), scope.ev(stmt.value))
+    elif (appended := _appended(stmt, scope)) is not None:
+        name, value = appended  # columns.append(sa.Column(...)): the list with one more item
     else:
         return _forget(stmt, scope)
     if not scope.rebinds(name):
         return scope
     return scope.child({name: value})
+
+
+def _appended(stmt: ast.stmt, scope: Scope) -> tuple[str, object] | None:
+    """``name.append(x)`` / ``name.extend([...])`` on a name bound to a known list: (name, the new list);
+    the list is copied, never changed in place."""
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+        return None
+    call = stmt.value
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return None
+    if func.attr not in ("append", "extend") or len(call.args) != 1 or call.keywords:
+        return None
+    if func.value.id not in scope.bound or isinstance(call.args[0], ast.Starred):
+        return None
+    current = scope.lookup(func.value.id)
+    item = scope.ev(call.args[0])
+    if func.attr == "append":
+        return func.value.id, [*current, item] if isinstance(current, list) else UNKNOWN
+    return func.value.id, _extended(current, item)
+
+
+def _extended(current: object, more: object) -> object:
+    if isinstance(current, list) and isinstance(more, list):
+        return [*current, *more]
+    return UNKNOWN
+
+
+def _jumps(body: list[ast.stmt]) -> bool:
+    """Whether a loop body may leave a pass early (break, continue, return, raise), outside nested loops and
+    functions."""
+    for stmt in statements(body):
+        if isinstance(stmt, (ast.Break, ast.Continue, ast.Return, ast.Raise)):
+            return True
+    return False
 
 
 def _forget(stmt: ast.stmt, scope: Scope) -> Scope:

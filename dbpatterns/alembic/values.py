@@ -527,7 +527,11 @@ class Scope:
         incomplete = False
         for arg in node.args:
             if isinstance(arg, ast.Starred):
-                incomplete = True
+                spread = self.ev(arg.value)
+                if isinstance(spread, list):  # f(*COLUMNS) with COLUMNS known: its items
+                    args.extend(spread)
+                else:
+                    incomplete = True
             else:
                 args.append(self.ev(arg))
         for kw in node.keywords:
