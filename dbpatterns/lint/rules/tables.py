@@ -604,7 +604,6 @@ _IDENT_STATEMENTS = (
     "AlterTableStmt",
     "IndexStmt",
     "RenameStmt",
-    "DropStmt",
     "CreateSeqStmt",
     "ViewStmt",
     "CreateTableAsStmt",
