@@ -138,3 +138,15 @@ def test_column_check_names_are_the_ones_postgresql_chooses(scratch):
     cols = [e["ColumnDef"] for e in body["tableElts"]]
     got = {check_constraint_name("t", c["constraints"][0]["Constraint"]) for c in cols[1:]}
     assert got == names
+
+
+@pytest.mark.parametrize(("column", "scans"), [("id int", 1), ("id int NOT NULL", 0)])
+def test_set_not_null_scans_only_a_column_not_null_already(scratch, column, scans):
+    """SET NOT NULL on a column that is NOT NULL already is a no-op: no scan (the lint's history drops
+    the finding then, see test_lint_history)."""
+    setup = f"CREATE TABLE t ({column}, c int); {ROWS}"
+    assert run(scratch, setup, "ALTER TABLE t ALTER COLUMN id SET NOT NULL") == (
+        scans,
+        False,
+        {"AccessExclusiveLock"},
+    )

@@ -583,3 +583,37 @@ def test_primary_key_using_index_of_an_earlier_revision_on_a_column_made_not_nul
     )
     assert _primary_key_findings(root) == []
     assert _primary_key_findings(root, r3) == []
+
+
+@pytest.mark.parametrize(
+    ("id_column", "fires"),
+    [
+        ("id bigint NOT NULL", False),  # NOT NULL already: SET NOT NULL is a no-op, no scan
+        ("id bigint PRIMARY KEY", False),
+        ("id bigint", True),  # known nullable: the scan
+    ],
+)
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_set_not_null_knows_what_the_history_made_not_null(tmp_path, cache, id_column, fires, jobs):
+    """A folder of versioned SQL files (linted whole, or its last file alone: the ancestors' state then
+    comes from the cache) and a lone copy of the last file (which cannot know, so it fires)."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "V1__create.sql").write_text(f"CREATE TABLE items ({id_column}, name text);\n")
+    (folder / "V2__more.sql").write_text("ALTER TABLE items ADD COLUMN note text;\n")
+    last = folder / "V3__not_null.sql"
+    last.write_text("SET lock_timeout = '2s';\nALTER TABLE items ALTER COLUMN id SET NOT NULL;\n")
+
+    def rules(path):
+        return [
+            f.rule
+            for f in lint_report([str(path)], Settings(), jobs=jobs).findings
+            if f.path.endswith("V3__not_null.sql")
+        ]
+
+    assert ("set-not-null" in rules(folder)) == fires
+    assert ("set-not-null" in rules(last)) == fires
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "V3__not_null.sql").write_text(last.read_text())
+    assert "set-not-null" in rules(lone / "V3__not_null.sql")

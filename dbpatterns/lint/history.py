@@ -307,7 +307,7 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
     """Settle the ``questions`` ((display, that file's findings, its questions)) of the linted files in
     place, from the deltas of the linted files (``deltas``: display -> delta) and, for the files of their
     histories that were not linted, from the cache (computed once when missing)."""
-    from .rules.columns import settle_type_change
+    from .rules.columns import NOT_NULL_QUESTION, settle_set_not_null, settle_type_change
     from .rules.constraints import PRIMARY_KEY_QUESTION, settle_primary_key
 
     asked: dict[int, dict[str, tuple[list, list]]] = {}  # id(history) -> absolute path -> (findings, qs)
@@ -336,8 +336,13 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
             findings, qs = files[member]
             rewriting = []
             for finding, column_key, column, new in sorted(qs, key=lambda q: -q[0]):
-                if new[0] == PRIMARY_KEY_QUESTION:  # are the columns of a PRIMARY KEY USING INDEX NOT NULL?
-                    settled = settle_primary_key(findings[finding], column_key, new, schema)
+                if new[0] in (PRIMARY_KEY_QUESTION, NOT_NULL_QUESTION):  # is it NOT NULL already?
+                    if new[0] == PRIMARY_KEY_QUESTION:
+                        settled = settle_primary_key(findings[finding], column_key, new, schema)
+                    else:
+                        settled = settle_set_not_null(
+                            findings[finding], column_key, column, schema, settings.pg_version
+                        )
                     if settled is None:
                         del findings[finding]
                     else:

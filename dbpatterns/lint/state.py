@@ -115,13 +115,19 @@ class MigrationState:
     def is_not_null(self, table: str | None, column: str) -> bool | None:
         """Whether ``column`` of ``table`` is known NOT NULL (or holds a validated CHECK (column IS NOT
         NULL)) before the current statement: True, False (known nullable), None (not known)."""
+        found = self.not_null_fact(table, column)
+        return None if found is None else bool(found)
+
+    def not_null_fact(self, table: str | None, column: str) -> bool | str | None:
+        """What is known of ``column``'s NOT NULL before the current statement: True (NOT NULL), the name
+        of a validated CHECK (column IS NOT NULL), False (known nullable) or None (not known)."""
         key = name_key(table)
         found = self.not_null.get((key, column))
         if found is None and self.upgrade_created is not None:
             found = self.upgrade_created.not_null.get((key, column))
         if found is None and self.prior is not None:
             found = self.prior.not_null_of(key, column)
-        return None if found is None else bool(found)
+        return found
 
     def columns_of_index(self, table: str | None, index: str) -> tuple[str, ...] | None:
         """The columns of index ``index`` on ``table``, created in this migration or an earlier one."""

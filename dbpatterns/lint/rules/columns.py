@@ -266,7 +266,8 @@ def set_not_null(ctx, node):
     Flags `ALTER COLUMN ... SET NOT NULL` (and `ADD CONSTRAINT ... NOT NULL col` without `NOT VALID`) on an
     existing table, unless a validated `CHECK (col IS NOT NULL)` precedes it in the same migration on
     PostgreSQL 12+ (or, the cross-migration recipe, a constraint named like a not-null check of the column,
-    e.g. `users_email_not_null`, was validated).
+    e.g. `users_email_not_null`, was validated), and unless the column is NOT NULL already (created so in
+    this migration or an earlier one of its history): then the statement is a no-op and scans nothing.
 
     ## Why is this bad?
     PostgreSQL scans the whole table to prove there are no NULLs while holding ACCESS EXCLUSIVE: no reads
@@ -305,12 +306,36 @@ def set_not_null(ctx, node):
             return
         if any(_names_not_null_check(name, column) for name in state.validated_unknown.get(bare(table), ())):
             return
+    known = state.not_null_fact(table, column)
+    if already_not_null(known, ctx.pg_version):
+        return
+    before = len(ctx.findings)
     ctx.report(
         "SET NOT NULL on {table}.{column} scans the whole table under ACCESS EXCLUSIVE",
         lock=ACCESS_EXCLUSIVE,
         table=table,
         column=column,
     )
+    if known is None and state.questions is not None and len(ctx.findings) > before:
+        # an earlier migration of the history may have made the column NOT NULL: settle_set_not_null
+        state.questions.append((ctx.findings[-1], name_key(table), column, (NOT_NULL_QUESTION,)))
+
+
+#: Marks a question (``state.questions``) about SET NOT NULL: is the column NOT NULL already?
+NOT_NULL_QUESTION = "\0set-not-null"
+
+
+def already_not_null(known, pg_version: int) -> bool:
+    """SET NOT NULL on a column whose NOT NULL is ``known`` (``MigrationState.not_null_fact``) scans
+    nothing: the column is NOT NULL already (a no-op), or (PostgreSQL 12+) a validated CHECK (column IS
+    NOT NULL) proves it."""
+    return known is True or (isinstance(known, str) and pg_version >= 12)
+
+
+def settle_set_not_null(finding, key: str, column: str, schema, pg_version: int):
+    """A SET NOT NULL finding on a column only the earlier migrations know: None when they left it NOT
+    NULL (or proven by a validated CHECK), else the finding."""
+    return None if already_not_null(schema.not_null_of(key, column), pg_version) else finding
 
 
 def _names_not_null_check(name: str, column: str) -> bool:
