@@ -43,7 +43,6 @@ def record_baseline(project_dir: str | os.PathLike = ".", name: str | None = Non
     """Write the project's heads as ``start_after``; an input error for a project without revisions. A
     folder of versioned SQL files (no Alembic project) records its last forward file's name. ``name``: an
     alembic.ini section, recorded as ``start_after = {name = [...]}`` beside the other sections'."""
-
     try:
         project = as_project(project_dir, name)
     except ProjectNotFound:
@@ -62,7 +61,6 @@ def record_baseline(project_dir: str | os.PathLike = ".", name: str | None = Non
 
 
 def _sql_baseline(folder: Path) -> Baseline:
-
     names = [n.name for n in folder.iterdir() if n.is_file() and (sql_version(n.name) or (None, False))[1]]
     if not names:
         raise InputError(
@@ -81,7 +79,6 @@ def _sql_baseline(folder: Path) -> Baseline:
 def write_start_after(pyproject: Path, values: list[str], section: str | None = None) -> None:
     """Set ``[tool.dbpatterns] start_after`` (with ``section``, its entry for that alembic.ini section) in
     ``pyproject`` (created when missing), everything else in the file kept as written."""
-
     text = ""
     if pyproject.is_file():
         try:

@@ -69,7 +69,6 @@ def run_check(
     """The parts below, in order. The lint honours ``start_after`` (default: the project's
     ``[tool.dbpatterns] start_after``) and ``since``; verify and detect always run the whole history.
     ``progress(text)``: told each step of verify's run (which detect's comparison shares)."""
-
     project = as_project(project_dir)
     shared = at_head()  # detect compares where verify's upgrade left the scratch database: one history run
     parts = [
@@ -82,7 +81,6 @@ def run_check(
 
 
 def _lint(project, start_after=None, since=None) -> Part:
-
     result = lint_report([str(project.root)], project.settings, start_after=start_after, since=since)
     findings, files = result.findings, result.files
     data = {"files": files, "findings": [f.to_dict() for f in findings]}
@@ -96,7 +94,6 @@ def _lint(project, start_after=None, since=None) -> Part:
 
 
 def _sums(project) -> Part:
-
     report = check_project_sums(project)
     if not report.exists:
         return Part(
@@ -114,7 +111,6 @@ def _sums(project) -> Part:
 
 
 def _verify(project, db, shared=None, progress=None) -> Part:
-
     try:
         report = verify_project(project, db=db, at_head=shared, progress=progress)
     except InputError as exc:
@@ -129,7 +125,6 @@ def _verify(project, db, shared=None, progress=None) -> Part:
 
 
 def _detect(project, db, shared=None) -> Part:
-
     configured = project.settings.models is not None
     try:
         report = detect_changes(project, db=db, shared=shared)

@@ -147,7 +147,6 @@ def revision_files(project) -> dict[str, Path]:
     """Every revision file of the project's version locations (their subfolders with
     ``recursive_version_locations``, as Alembic reads them), by its path relative to the sum file. Read
     as text, never imported."""
-
     base = project.script_location
     out: dict[str, Path] = {}
     for file in python_files(project.version_locations, getattr(project, "recursive", False)):

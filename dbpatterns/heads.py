@@ -61,7 +61,6 @@ class HeadsReport:
 def show_heads(project_dir=".", name: str | None = None) -> HeadsReport:
     """The heads of the project (a folder, or a :class:`~dbpatterns.alembic.project.Project`) read from the
     revision files statically: a file is imported only when its ids are not literals."""
-
     project = as_project(project_dir, name)
     return heads_of_graph(project_graph(project), project.root)
 

@@ -177,6 +177,5 @@ def column_type(column_def: dict) -> tuple[str, tuple[int, ...]]:
 def parse_type(sql_type: str) -> tuple[str, tuple[int, ...]] | None:
     """(canonical name, typmods) of a type written as SQL, e.g. 'varchar(50)', read by pglast; None when it
     does not parse."""
-
     cast = (parse_expression(f"NULL::{sql_type}") or {}).get("TypeCast")
     return column_type({"typeName": cast["typeName"]}) if cast and "typeName" in cast else None

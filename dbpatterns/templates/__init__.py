@@ -39,7 +39,6 @@ def generate(
     """Render ``pattern`` into the Alembic project at ``project_dir``: a list of one
     :class:`~dbpatterns.templates.revision.Generated`, or two (expand and contract). With ``write=False``
     nothing is written (``--print``)."""
-
     spec = PATTERNS.get(pattern)
     if spec is None:
         raise InputError(f"new: unknown pattern {pattern!r} (run `dbpatterns new --list`)")
@@ -88,7 +87,6 @@ def __getattr__(name: str):
 def _check_sql(pattern: str, path, source: str) -> None:
     """Every statement the revision runs (read statically, as lint reads it) parses with pglast: a value
     that slipped through the checks of :mod:`.values` is an input error, never a broken revision."""
-
     revision = read_revision(source, str(path))
     for statement in (revision.upgrade or []) + (revision.downgrade or []):
         if statement.sql is not None and parse_tree(statement.sql) is None:
@@ -100,7 +98,6 @@ def _check_sql(pattern: str, path, source: str) -> None:
 
 
 def _settings(root):
-
     settings = load_settings(root)
     folder = None
     if settings.templates:

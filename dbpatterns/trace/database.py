@@ -159,7 +159,6 @@ def scratch_database(db: str | None = None, *, extensions=(), project=None) -> I
     and those the revisions of ``project`` create are created beforehand. On a user's server (``db``) the
     SQL runs as the URL's role. Either way a statement running past the time limit is cancelled.
     """
-
     if db is None:
         db = configured_server()
     server = serving(db) if db is not None else None

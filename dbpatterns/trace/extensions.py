@@ -12,7 +12,6 @@ from ..sql.parse import parse
 
 
 def sql_extensions(texts: Iterable[str]) -> set[str]:
-
     names: set[str] = set()
     for text in texts:
         if "extension" not in text.lower():  # most statements: skip the parse
@@ -25,7 +24,6 @@ def sql_extensions(texts: Iterable[str]) -> set[str]:
 
 def history_extensions(project) -> set[str]:
     """The extensions the revisions of ``project`` (upgrades and downgrades) create literally."""
-
     texts: list[str] = []
     for file in revision_files(project).values():
         try:

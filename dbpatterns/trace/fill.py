@@ -196,7 +196,6 @@ def _read_with(query, listed: list | None = None) -> dict[int, Table]:
 
 def _check_parts(expr: str) -> tuple[set[str], list[str]]:
     """Column names a CHECK expression reads and the string constants in it (pglast's parse tree)."""
-
     tree = parse_tree(f"SELECT {expr}")
     if tree is None:
         return set(), []
