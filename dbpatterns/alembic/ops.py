@@ -27,6 +27,7 @@ from .ddl import (
     index_sql,
     parse_column,
     server_default_sql,
+    sql_expr,
     table_constraint_sql,
     table_sql,
     unique_sql,
@@ -422,8 +423,6 @@ def core_statement(value: object) -> str | None:
 
 
 def _core_condition(condition: object) -> str:
-    from .ddl import sql_expr
-
     if condition is UNKNOWN or condition is None or isinstance(condition, (str, int, float, bool)):
         raise NotStatic("the condition is not static")
     return f"({sql_expr(condition, 'sql')})"

@@ -19,11 +19,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .. import pg
+from ..alembic.project import load_script
 from ..alembic.runner import Runner, StepFailed
 from ..env import LOG_TABLE
 from ..errors import InputError
 from ..files import cache_root, load_cached, store_cached
 from ..schema import Snapshot, snapshot
+from ..schema.catalog import SQL
 from ..trace.database import psycopg_url
 from .graph import Graph
 from .live import Target, compare_models
@@ -53,8 +55,6 @@ class History:
 
     def key(self) -> str:
         if self._key is None:
-            from ..schema.catalog import SQL
-
             digest = hashlib.sha256(CACHE_FORMAT.encode())
             digest.update(SQL.encode())
             digest.update(self._server_version().encode())
@@ -111,8 +111,6 @@ class History:
                 starting, self._starting = self._starting, None
                 self.server = starting.result()
             else:
-                from .. import pg
-
                 self.server = pg.start()
         return self.server
 
@@ -121,8 +119,6 @@ class History:
     def script(self):
         """Alembic's ScriptDirectory of the project (every revision file imported), loaded once."""
         if self._script is None:
-            from ..alembic.project import load_script
-
             self._script = load_script(self.project)
         return self._script
 

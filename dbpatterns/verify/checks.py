@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from ..alembic.runner import HOW_TO_PASS_URL, Runner, StepFailed, error_type
 from ..errors import InputError
 from ..schema import diff, snapshot
+from ..trace.fill import fill_empty
 from .autogen import describe_all
 from .model import Report
 
@@ -471,8 +472,6 @@ class _Verify:
                 self._hook(ctx, rev, "after")
 
     def _fill(self, ctx, rev: str) -> None:
-        from ..trace.fill import fill_empty
-
         rows = self.policy.rows_for(rev)
         if rows <= 0:
             return
