@@ -28,6 +28,9 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..settings import Settings
+from ..sql.nodes import bare
+from . import state
+from .rules.columns import settle_type_change
 from .state import Schema, portable_delta
 
 CACHE_FORMAT = 1
@@ -299,8 +302,6 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
     """Settle the ``questions`` ((display, that file's findings, its questions)) of the linted files in
     place, from the deltas of the linted files (``deltas``: display -> delta) and, for the files of their
     histories that were not linted, from the cache (computed once when missing)."""
-    from .rules.columns import settle_type_change
-
     asked: dict[int, dict[str, tuple[list, list]]] = {}  # id(history) -> absolute path -> (findings, qs)
     histories = {}
     for display, findings, qs in questions:
@@ -348,8 +349,6 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
 def _share(findings: list, rewriting: list) -> None:
     """The other findings of a statement that rewrites a table say so too (as ``engine._share_rewrites``
     does for what a file alone shows)."""
-    from ..sql.nodes import bare
-
     where = {(f.line, f.column, bare(f.table)) for f in rewriting if f.table}
     for f in findings:
         if not f.rewrites and f.table and (f.line, f.column, bare(f.table)) in where:
@@ -514,7 +513,6 @@ def _code_stamp() -> list[int]:
     """When the code that reads a migration changed (its files' mtimes): a cached delta is stale then.
     (Not the package version: importlib.metadata alone costs a one-file lint 70 ms.)"""
     from ..alembic import static
-    from . import state
 
     stamps = []
     for module in (state, static):

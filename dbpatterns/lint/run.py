@@ -6,6 +6,8 @@ import contextlib
 import fnmatch
 import gc
 import os
+import pickle
+import select
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,10 +17,14 @@ from pathlib import Path
 
 from ..errors import InputError, first_line
 from ..findings import Finding
+from ..output.text import json_items, json_pieces
 from ..settings import Settings
 from ..sql import parse as sqlparse
+from . import history
 from .engine import Context, finish, lint_statement, run_rules
-from .state import MigrationState
+from .history import project_of, wanted
+from .rules.checksums import lint_sum_file, sum_file_of
+from .state import MigrationState, compact_delta
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"}
 
@@ -223,8 +229,6 @@ def lint_text(
     carry their source line (text output shows it, JSON has no place for it); ``record``: see
     :func:`lint_sql`."""
     if path.endswith(".sum"):
-        from .rules.checksums import lint_sum_file
-
         return lint_sum_file(path, settings)
     if path.endswith(".py") or path == "-":
         from ..alembic.static import looks_like_revision
@@ -279,8 +283,6 @@ def _folder(folder: Path, settings: Settings) -> Iterator[tuple[str, str]]:
                 seen.add(file)
                 yield file, (NOT_REGULAR if name in others else file)
     if project is not None:  # the sum file (dbpatterns sum): lint_text checks it
-        from .rules.checksums import sum_file_of
-
         yield from sum_file_of(project)
 
 
@@ -378,7 +380,6 @@ def lint_paths_json(
     """What ``json_bytes`` gives for ``lint_paths``' findings (with ``skipped`` under a start_after), in
     pieces to write one after the other, their number and the files read: each process renders the
     findings of the chunks it lints, and this one puts the parts in order."""
-    from ..output.text import json_items, json_pieces
 
     def rendered(found: list[Finding]) -> tuple[bytes, int]:
         return json_items(found), len(found)
@@ -409,8 +410,6 @@ def _lint_chunks(
     A chunk of files comes back as segments: ``("r", findings)`` for a run of files whose findings are
     final (packed in the process that linted them), ``("q", display, findings, questions)`` for a file
     whose findings the history settles here (:func:`history.settle`), packed afterwards."""
-    from . import history
-
     files = list(_files(paths, settings))
     if since is not None:
         from ..gitref import changed_since
@@ -449,8 +448,6 @@ def _lint_chunks(
 def _settled(results: list, plan, settings: Settings, pack) -> list:
     """The chunks' findings (or what ``pack`` makes of them) in order, the questions of the files in a
     history settled first (:func:`history.settle`)."""
-    from . import history
-
     deltas: dict[str, list] = {}
     asked = []
     for segments, chunk_deltas in results:
@@ -481,8 +478,6 @@ def _pack_segments(result, pack, *, wire: bool, keep: dict | None = None):
         else:
             out.append(("q", seg[1], _as_tuples(seg[2]) if wire else seg[2], seg[3]))
     if wire and deltas:
-        from .state import compact_delta
-
         if keep is not None:  # kept for the second round: only the renames go now (``history.asked_keys``)
             keep.update((display, compact_delta(delta)) for display, delta in deltas.items())
             deltas = {display: [op for op in delta if op[0] in _RENAMES] for display, delta in deltas.items()}
@@ -514,8 +509,6 @@ def _lint_forked(files: list, lint, workers: int, pack, asking=None) -> list:
     raised here for the first chunk that had one. This process reads them between its own chunks, so
     little is left at the end.
     """
-    import pickle
-
     chunks = _chunks(files, workers)
     tasks, queue = os.pipe()
     os.write(queue, b"".join(i.to_bytes(4, "little") for i in range(len(chunks))))  # < PIPE_BUF: no block
@@ -599,8 +592,6 @@ _DONE, _DELTAS = -1, -2  # record numbers: a worker has sent every chunk; the de
 
 
 def _send(writer: int, index: int, part) -> None:
-    import pickle
-
     data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
     _write_all(writer, len(data).to_bytes(8, "little") + data)
 
@@ -615,17 +606,12 @@ def _read_all(fd: int) -> bytes:
 def _wanted_deltas(kept: dict, asked) -> dict:
     """What the questions ``asked`` (``history.asked_keys``) need of the deltas a worker kept (compact
     already, see ``state.compact_delta``: made while the other processes still lint)."""
-    from .history import wanted
-
     return {display: wanted(delta, asked) for display, delta in kept.items()}
 
 
 def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False) -> None:
     """Read what the workers have sent (waiting for some when ``wait``): each record is a chunk's number
     and findings, pickled, after its length. A worker whose pipe is closed is reaped."""
-    import pickle
-    import select
-
     ready, _, _ = select.select(list(children), [], [], None if wait else 0)
     for reader in ready:
         pid, unread = children[reader]
@@ -797,7 +783,6 @@ def _env_settings(settings: Settings, file: str | None, envs: dict, projects: di
     found = envs.get(folder)
     if found is None:
         from ..alembic.envpy import read_env
-        from .history import project_of
 
         project = project_of(folder, projects)
         found = envs[folder] = read_env(project.env_py).settings(settings) if project else settings

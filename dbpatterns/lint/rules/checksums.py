@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...errors import InputError
 from ...findings import Finding
-from ..registry import doc_only_rule
+from ..engine import dispatch_for
+from ..registry import doc_only_rule, get_rule
 
 RULE = "checksum-mismatch"
 
@@ -63,8 +65,6 @@ def lint_sum_file(path: str, settings) -> list[Finding]:
     """checksum-mismatch findings for the project whose sum file is ``path``."""
     from ...alembic.project import find_project
     from ...checksums import check_project_sums
-    from ...errors import InputError
-    from ..engine import dispatch_for
 
     sum_file = Path(path)
     project = None
@@ -89,6 +89,4 @@ def lint_sum_file(path: str, settings) -> list[Finding]:
 
 
 def _fix() -> str:
-    from ..registry import get_rule
-
     return get_rule(RULE).fix
