@@ -433,6 +433,7 @@ def statement_text(sql: str) -> str:
     (``:name``, ``%s``, ``%(name)s``) become ``$1``, or ``'?'`` where PostgreSQL accepts no parameter, and
     the unknown parts of a string built at run time become ``"?"``. Raises NotStatic when such a string
     does not parse with its unknown parts so replaced (the unknown part is SQL, not a name or a value)."""
+    # lazy: sql.params and sql.parse load pglast; reading a revision statically does not
     from ..sql.params import placeholders
     from ..sql.parse import parse
 

@@ -184,6 +184,7 @@ def _sql_history(folder: str) -> History:
 def project_of(folder: str, projects: dict):
     """The Alembic project whose version folders hold ``folder`` (looked for in it and its parents), or
     None; ``projects``: what earlier calls found, folder -> project."""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic.project import find_projects
 
     here = folder
@@ -231,6 +232,7 @@ def _alembic_history(project) -> History:
 def _read_graph(history: History, cache: _Cache | None = None) -> None:
     """The revision graph of an Alembic history (statically, per file; a file that is not a readable
     revision is left out of the order)."""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic.graph import RevisionGraph, RevisionNode, read_node
 
     if history.graph is not None:
@@ -435,6 +437,7 @@ class _Cache:
     """Per history: a file's content hash -> what reading it gave (``delta``; ``node`` for a revision)."""
 
     def __init__(self, history: History) -> None:
+        # lazy: the cache's files module is loaded only when a history is cached
         from ..files import cache_root, load_cached
 
         key = hashlib.sha256(history.where.encode()).hexdigest()[:24]
@@ -499,6 +502,7 @@ class _Cache:
 
     def save(self) -> None:
         if self.changed:
+            # lazy: the cache's files module is loaded only when a history is cached
             from ..files import store_cached
 
             live = {self._hash(m) for m in self.hashes}
@@ -512,6 +516,7 @@ class _Cache:
 def _code_stamp() -> list[int]:
     """When the code that reads a migration changed (its files' mtimes): a cached delta is stale then.
     (Not the package version: a plain lint does not load importlib.metadata.)"""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic import static
 
     stamps = []
@@ -525,6 +530,7 @@ def _code_stamp() -> list[int]:
 
 def _delta_of(member: str, data: bytes | None, settings: Settings) -> list:
     """What ``member`` does to the schema (no rule runs: only the lint's bookkeeping)."""
+    # lazy: .run imports this module (a circle within lint/)
     from .run import lint_text
 
     if data is None:
@@ -536,6 +542,7 @@ def _delta_of(member: str, data: bytes | None, settings: Settings) -> list:
         text = data.decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError:
         return []
+    # lazy: .run imports this module (a circle within lint/)
     from .run import _quiet
 
     record: dict = {}

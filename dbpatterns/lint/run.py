@@ -68,6 +68,7 @@ def lint_revision(
     ``sources``: findings carry their source line. ``offline``: the revision's file, also rendered through
     Alembic's offline mode; what that SQL shows is added (deduplicated), never removes a static finding.
     ``record``: as for :func:`lint_sql` (the upgrade's effects)."""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic.static import read_revision
 
     settings = settings or Settings()
@@ -123,6 +124,7 @@ def _add_offline(ctx: Context, revision, file: Path) -> None:
     static reading already has (same rule, line and table) is not repeated; an op the static reading could
     not analyse but the rendering did loses its ``opaque-operation`` finding. A revision that cannot
     render keeps its static findings and gains one note saying why."""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic.offline import revision_sql
 
     static = ctx.findings
@@ -231,6 +233,7 @@ def lint_text(
     if path.endswith(".sum"):
         return lint_sum_file(path, settings)
     if path.endswith(".py") or path == "-":
+        # lazy: a plain .sql lint loads no dbpatterns.alembic
         from ..alembic.static import looks_like_revision
 
         if looks_like_revision(text):  # standard input holding a revision is linted as one too
@@ -263,6 +266,7 @@ def _files(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, str 
 
 
 def _folder(folder: Path, settings: Settings) -> Iterator[tuple[str, str]]:
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic.project import find_project
 
     project = find_project(folder, settings.alembic_section)
@@ -412,6 +416,7 @@ def _lint_chunks(
     whose findings the history settles here (:func:`history.settle`), packed afterwards."""
     files = list(_files(paths, settings))
     if since is not None:
+        # lazy: git is asked only with --since
         from ..gitref import changed_since
 
         changed = changed_since(paths, since)
@@ -649,6 +654,7 @@ def _widen(pipe: int) -> None:
     """Let a worker's pipe hold 1 MiB (Linux allows that much by default): a worker then rarely waits
     for this process to read."""
     try:
+        # lazy: fcntl exists on POSIX only
         import fcntl
 
         fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
@@ -782,6 +788,7 @@ def _env_settings(settings: Settings, file: str | None, envs: dict, projects: di
     folder = os.path.dirname(os.path.abspath(file))
     found = envs.get(folder)
     if found is None:
+        # lazy: a plain .sql lint loads no dbpatterns.alembic
         from ..alembic.envpy import read_env
 
         project = project_of(folder, projects)

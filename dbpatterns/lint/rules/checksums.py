@@ -55,6 +55,7 @@ doc_only_rule(
 
 def sum_file_of(project) -> list[tuple[str, str]]:
     """The project's sum file as a file to lint (display path, path), when it has one."""
+    # lazy: a plain .sql lint loads no checksums module
     from ...checksums import sum_path
 
     path = sum_path(project)
@@ -63,6 +64,7 @@ def sum_file_of(project) -> list[tuple[str, str]]:
 
 def lint_sum_file(path: str, settings) -> list[Finding]:
     """checksum-mismatch findings for the project whose sum file is ``path``."""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic nor checksums
     from ...alembic.project import find_project
     from ...checksums import check_project_sums
 
