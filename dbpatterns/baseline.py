@@ -18,7 +18,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
+from .alembic.graph import read_graph
+from .alembic.project import as_project
+from .errors import InputError, ProjectNotFound
+from .files import replace_file
+from .lint.history import natural_key, sql_version
+from .settings import find_pyproject
 
 
 @dataclass
@@ -35,11 +43,6 @@ def record_baseline(project_dir: str | os.PathLike = ".", name: str | None = Non
     """Write the project's heads as ``start_after``; an input error for a project without revisions. A
     folder of versioned SQL files (no Alembic project) records its last forward file's name. ``name``: an
     alembic.ini section, recorded as ``start_after = {name = [...]}`` beside the other sections'."""
-    from .alembic.graph import read_graph
-    from .alembic.project import as_project
-    from .errors import ProjectNotFound
-    from .settings import find_pyproject
-
     try:
         project = as_project(project_dir, name)
     except ProjectNotFound:
@@ -58,9 +61,6 @@ def record_baseline(project_dir: str | os.PathLike = ".", name: str | None = Non
 
 
 def _sql_baseline(folder: Path) -> Baseline:
-    from .lint.history import natural_key, sql_version
-    from .settings import find_pyproject
-
     names = [n.name for n in folder.iterdir() if n.is_file() and (sql_version(n.name) or (None, False))[1]]
     if not names:
         raise InputError(
@@ -79,9 +79,6 @@ def _sql_baseline(folder: Path) -> Baseline:
 def write_start_after(pyproject: Path, values: list[str], section: str | None = None) -> None:
     """Set ``[tool.dbpatterns] start_after`` (with ``section``, its entry for that alembic.ini section) in
     ``pyproject`` (created when missing), everything else in the file kept as written."""
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
-
     text = ""
     if pyproject.is_file():
         try:
@@ -119,9 +116,6 @@ def write_start_after(pyproject: Path, values: list[str], section: str | None = 
 
 
 def _write(pyproject: Path, document) -> None:
-    import tomlkit
-
-    from .files import replace_file
 
     try:
         replace_file(pyproject, tomlkit.dumps(document).encode("utf-8"))

@@ -16,7 +16,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .alembic.project import as_project
+from .checksums import check_project_sums
+from .detect import at_head, detect_changes
 from .errors import InputError
+from .lint.run import lint_report
+from .verify import verify_project
 
 
 @dataclass
@@ -64,9 +69,6 @@ def run_check(
     """The parts below, in order. The lint honours ``start_after`` (default: the project's
     ``[tool.dbpatterns] start_after``) and ``since``; verify and detect always run the whole history.
     ``progress(text)``: told each step of verify's run (which detect's comparison shares)."""
-    from .alembic.project import as_project
-    from .detect import at_head
-
     project = as_project(project_dir)
     shared = at_head()  # detect compares where verify's upgrade left the scratch database: one history run
     parts = [
@@ -79,8 +81,6 @@ def run_check(
 
 
 def _lint(project, start_after=None, since=None) -> Part:
-    from .lint.run import lint_report
-
     result = lint_report([str(project.root)], project.settings, start_after=start_after, since=since)
     findings, files = result.findings, result.files
     data = {"files": files, "findings": [f.to_dict() for f in findings], "stats": result.stats}
@@ -94,8 +94,6 @@ def _lint(project, start_after=None, since=None) -> Part:
 
 
 def _sums(project) -> Part:
-    from .checksums import check_project_sums
-
     report = check_project_sums(project)
     if not report.exists:
         return Part(
@@ -113,8 +111,6 @@ def _sums(project) -> Part:
 
 
 def _verify(project, db, shared=None, progress=None) -> Part:
-    from .verify import verify_project
-
     try:
         report = verify_project(project, db=db, at_head=shared, progress=progress)
     except InputError as exc:
@@ -129,8 +125,6 @@ def _verify(project, db, shared=None, progress=None) -> Part:
 
 
 def _detect(project, db, shared=None) -> Part:
-    from .detect import detect_changes
-
     configured = project.settings.models is not None
     try:
         report = detect_changes(project, db=db, shared=shared)

@@ -30,7 +30,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .alembic.graph import revision_files as python_files
 from .alembic.project import as_project
+from .alembic.static import looks_like_revision
 from .errors import InputError
 from .files import cache_root, load_cached, replace_file, store_cached
 
@@ -145,9 +147,6 @@ def revision_files(project) -> dict[str, Path]:
     """Every revision file of the project's version locations (their subfolders with
     ``recursive_version_locations``, as Alembic reads them), by its path relative to the sum file. Read
     as text, never imported."""
-    from .alembic.graph import revision_files as python_files
-    from .alembic.static import looks_like_revision
-
     base = project.script_location
     out: dict[str, Path] = {}
     for file in python_files(project.version_locations, getattr(project, "recursive", False)):

@@ -15,6 +15,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .alembic.graph import project_graph
+from .alembic.project import as_project
+
 
 @dataclass(frozen=True, slots=True)
 class Head:
@@ -58,9 +61,6 @@ class HeadsReport:
 def show_heads(project_dir=".", name: str | None = None) -> HeadsReport:
     """The heads of the project (a folder, or a :class:`~dbpatterns.alembic.project.Project`) read from the
     revision files statically: a file is imported only when its ids are not literals."""
-    from .alembic.graph import project_graph
-    from .alembic.project import as_project
-
     project = as_project(project_dir, name)
     return heads_of_graph(project_graph(project), project.root)
 

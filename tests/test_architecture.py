@@ -100,3 +100,72 @@ def test_a_plain_lint_loads_no_heavy_library(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+#: Modules whose in-function imports are the point: the front ends' handlers and tools, the pytest plugin
+#: (loaded into every pytest run) and the rule registry (loads the rule modules on first use).
+ENTRY_POINTS = ("dbpatterns.cli", "dbpatterns.mcp", "dbpatterns.pytest_plugin", "dbpatterns.lint.registry")
+#: Heavy third-party libraries a plain lint must not load: imported where they are used.
+HEAVY = {"sqlalchemy", "alembic", "psycopg", "pydantic", "mcp", "jinja2", "pglast", "orjson"}
+#: Every other import inside a function, (module, imported module): why it cannot sit at the top.
+LAZY = {
+    ("dbpatterns", "importlib.metadata"): "__version__ alone needs it; a lint never asks",
+    ("dbpatterns.alembic.ops", "dbpatterns.sql.params"): "loads pglast; reading a revision does not",
+    ("dbpatterns.alembic.ops", "dbpatterns.sql.pglast_loader"): "loads pglast; reading a revision does not",
+    ("dbpatterns.alembic.ops", "dbpatterns.sql.parse"): "loads pglast; reading a revision does not",
+    ("dbpatterns.alembic.static", "dbpatterns.sql.parse"): "loads pglast; reading a revision does not",
+    ("dbpatterns.lint.history", "dbpatterns.alembic.project"): "a plain .sql lint loads no alembic",
+    ("dbpatterns.lint.history", "dbpatterns.alembic.graph"): "a plain .sql lint loads no alembic",
+    ("dbpatterns.lint.history", "dbpatterns.alembic.static"): "a plain .sql lint loads no alembic",
+    ("dbpatterns.lint.history", "dbpatterns.lint.run"): "run imports history: a circle inside lint/",
+    ("dbpatterns.lint.history", "dbpatterns.files"): "only a cached history touches the cache",
+    ("dbpatterns.lint.rules.checksums", "dbpatterns.checksums"): "a plain .sql lint loads no sum checker",
+    ("dbpatterns.lint.rules.checksums", "dbpatterns.alembic.project"): "a plain .sql lint loads no alembic",
+    ("dbpatterns.lint.run", "dbpatterns.alembic.static"): "a plain .sql lint loads no alembic",
+    ("dbpatterns.lint.run", "dbpatterns.alembic.offline"): "a plain .sql lint loads no alembic",
+    ("dbpatterns.lint.run", "dbpatterns.alembic.project"): "a plain .sql lint loads no alembic",
+    ("dbpatterns.lint.run", "dbpatterns.alembic.envpy"): "a plain .sql lint loads no alembic",
+    ("dbpatterns.lint.run", "dbpatterns.alembic.types"): "a plain .sql lint loads no alembic",
+    ("dbpatterns.lint.run", "dbpatterns.gitref"): "git is asked only with --since",
+    ("dbpatterns.lint.run", "fcntl"): "POSIX only",
+    ("dbpatterns.pg", "dbpatterns.pg.locks"): "module __getattr__: locks imports psycopg",
+    ("dbpatterns.templates", "dbpatterns.templates.revision"): "module __getattr__: CLI parsers need less",
+}
+
+
+def _submodule(source: str, name: str) -> str:
+    """``from source import name``: the module imported, ``source.name`` when that is a module."""
+    folder = ROOT.joinpath(*source.split("."))
+    return f"{source}.{name}" if (folder / f"{name}.py").is_file() or (folder / name).is_dir() else source
+
+
+def _imports_in_functions():
+    """(module, imported module) for every import that runs inside a function."""
+    for file in PACKAGE.rglob("*.py"):
+        module = ".".join(file.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        package = module if file.name == "__init__.py" else module.rpartition(".")[0]
+        for function in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import):
+                    targets = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    parts = package.split(".")
+                    base = parts[: len(parts) - node.level + 1] if node.level else []
+                    source = ".".join(base + ([node.module] if node.module else []))
+                    targets = [_submodule(source, a.name) for a in node.names]
+                else:
+                    continue
+                for target in targets:
+                    yield module, target
+
+
+def test_imports_sit_at_the_top_of_modules_but_where_a_reason_keeps_them_lazy():
+    found = {
+        (module, target)
+        for module, target in _imports_in_functions()
+        if not module.startswith(ENTRY_POINTS) and target.split(".")[0] not in HEAVY
+    }
+    assert found - LAZY.keys() == set(), "move these imports to the top of their module, or say why in LAZY"
+    assert LAZY.keys() - found == set(), "these imports are no longer lazy: drop them from LAZY"

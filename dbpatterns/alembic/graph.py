@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from .project import importable_in, load_error
 
 _FIELDS = ("revision", "down_revision", "branch_labels", "depends_on")
 
@@ -220,9 +222,6 @@ def project_graph(project) -> RevisionGraph:
 
 def _imported_node(project, path: Path) -> RevisionNode:
     """The revision of ``path`` as Alembic reads it: the module imported (its values computed)."""
-    import sys
-
-    from .project import importable_in, load_error
 
     try:
         from alembic.util import load_python_file

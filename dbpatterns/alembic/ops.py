@@ -27,6 +27,7 @@ from .ddl import (
     index_sql,
     parse_column,
     server_default_sql,
+    sql_expr,
     table_constraint_sql,
     table_sql,
     unique_sql,
@@ -453,8 +454,6 @@ def core_statement(value: object) -> str | None:
 
 
 def _core_condition(condition: object) -> str:
-    from .ddl import sql_expr
-
     if condition is UNKNOWN or condition is None or isinstance(condition, (str, int, float, bool)):
         raise NotStatic("the condition is not static")
     return f"({sql_expr(condition, 'sql')})"
@@ -465,6 +464,7 @@ def statement_text(sql: str) -> str:
     (``:name``, ``%s``, ``%(name)s``) become ``$1``, or ``'?'`` where PostgreSQL accepts no parameter, and
     the unknown parts of a string built at run time become ``"?"``. Raises NotStatic when such a string
     does not parse with its unknown parts so replaced (the unknown part is SQL, not a name or a value)."""
+    # lazy: sql.params and sql.parse load pglast; reading a revision statically does not
     from ..sql.params import placeholders
     from ..sql.parse import parse
 

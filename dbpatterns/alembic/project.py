@@ -27,9 +27,13 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import importlib.util
 import os
 import re
 import sys
+import tomllib
+import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,8 +198,6 @@ def _toml_with_alembic(path: Path) -> tuple[Path | None, dict]:
 
 
 def _toml_table(path: Path, text: str) -> dict | None:
-    import tomllib
-
     try:
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -224,8 +226,6 @@ class _Options:
         self.named = name is not None
         self.parser = None
         if ini is not None:
-            import configparser  # only here: a folder of plain .sql files never needs it
-
             self.parser = configparser.ConfigParser({"here": ini.resolve().parent.as_posix()})
             try:
                 self.parser.read(ini, encoding="utf-8")
@@ -242,7 +242,6 @@ class _Options:
         """The ini's value (``[section]`` and ``[DEFAULT]``, interpolated), None when not there."""
         if self.parser is None or not self.parser.has_option(self.section, key):
             return None
-        import configparser
 
         try:
             return self.parser.get(self.section, key)
@@ -418,7 +417,6 @@ def package_folder(package: str, search: list[Path]) -> Path | None:
             return folder
     if (start / "src" / relative).is_dir():
         return start / "src" / relative
-    import importlib.util
 
     try:
         spec = importlib.util.find_spec(parts[0])
@@ -467,7 +465,6 @@ def load_script(project: Project, config=None):
     error (an ImportError, a missing down revision). ``config``: the project's :func:`alembic_config`,
     when the caller has it."""
     config = alembic_config(project) if config is None else config
-    import warnings
 
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
@@ -490,8 +487,6 @@ def load_script(project: Project, config=None):
 def load_error(project: Project, exc: BaseException, warned=()) -> str:
     """What went wrong importing the revisions: the revision file and line with the exception; else what
     Alembic warned of before failing (a down revision that is not there), deprecation warnings left out."""
-    import traceback
-
     folders = [Path(f).resolve() for f in (*project.version_locations, project.script_location)]
 
     def ours(filename: str | None) -> bool:

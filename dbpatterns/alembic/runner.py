@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 
 from ..errors import InputError, first_line
 from ..masking import mask
+from ..pg.sandbox import explain
 from .project import (
     Project,
     alembic_config,
@@ -331,8 +332,6 @@ def _error_text(exc: BaseException) -> str:
     """The error as one line: the server's error (its detail, which names the row or key, and the
     statement) for a database error, ``Type: message`` for anything else, the type alone when it has no
     text."""
-    from ..pg.sandbox import explain  # the privilege the run's role lacks, or the time limit
-
     orig = getattr(exc, "orig", None) or exc
     diag = getattr(orig, "diag", None)
     primary = getattr(diag, "message_primary", None)

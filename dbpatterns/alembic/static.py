@@ -541,6 +541,7 @@ class _Walker:
             literal = literal.args[0]
         if not (isinstance(literal, ast.Constant) and isinstance(literal.value, str)):
             return None
+        # lazy: sql.parse loads pglast; reading a revision statically does not
         from ..sql.parse import parse
 
         parsed = parse(sql)

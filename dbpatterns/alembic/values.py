@@ -13,6 +13,7 @@ exactly once at module level, imported names (as :class:`Ref` to their dotted pa
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -64,7 +65,6 @@ def sqlalchemy_name(name: str, marked: bool = True) -> str:
     raises IdentifierError when it is too long)."""
     if not marked or len(name) <= MAX_SQLALCHEMY_NAME:
         return name
-    import hashlib
 
     return name[: MAX_SQLALCHEMY_NAME - 8] + "_" + hashlib.md5(name.encode("utf-8")).hexdigest()[-4:]
 

@@ -13,6 +13,7 @@ from ..files import create_new_file
 from ..lint import lint_paths
 from .compare import comparison_context, find_changes
 from .model import DetectReport, Written
+from .rewrite import SafeRewrite, deferred_changes
 from .run import run_detect
 
 
@@ -25,8 +26,6 @@ def write(project, metadata, message: str, db: str | None, progress=None) -> Det
 
     def at_head(runner, ctx, target, report):
         from alembic.autogenerate import RevisionContext
-
-        from .rewrite import SafeRewrite
 
         mc = comparison_context(ctx, target)
         mc.opts["render_as_batch"] = False  # PostgreSQL alters tables in place
@@ -64,7 +63,6 @@ def write(project, metadata, message: str, db: str | None, progress=None) -> Det
         made["folder"] = Path(folder)
         report = run_detect(project, metadata, db, at_head, progress=progress)
         report.written = _place(_generate(made.get("context")), made.get("real", []), made["folder"])
-    from .rewrite import deferred_changes
 
     rewrite = made.get("rewrite")
     report.deferred = deferred_changes(report.changes, rewrite.left_out_names if rewrite else set())

@@ -20,12 +20,16 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .. import pg
+from ..alembic.project import load_script
 from ..alembic.runner import Runner, StepFailed
 from ..env import LOG_TABLE
 from ..errors import InputError, first_line
 from ..files import cache_root, load_cached, store_cached
+from ..pg.sandbox import Access, Sandbox, sandbox, time_limit, watched
 from ..schema import Snapshot, snapshot
-from ..trace.database import psycopg_url
+from ..schema.catalog import SQL
+from ..trace.database import mask, psycopg_url
+from ..trace.extensions import history_extensions
 from .graph import Graph
 from .live import Target, compare_models
 
@@ -56,8 +60,6 @@ class History:
 
     def key(self) -> str:
         if self._key is None:
-            from ..schema.catalog import SQL
-
             digest = hashlib.sha256(CACHE_FORMAT.encode())
             digest.update(SQL.encode())
             digest.update(self._server_version().encode())
@@ -114,8 +116,6 @@ class History:
                 starting, self._starting = self._starting, None
                 self.server = starting.result()
             else:
-                from .. import pg
-
                 self.server = pg.start()
         return self.server
 
@@ -124,8 +124,6 @@ class History:
     def script(self):
         """Alembic's ScriptDirectory of the project (every revision file imported), loaded once."""
         if self._script is None:
-            from ..alembic.project import load_script
-
             self._script = load_script(self.project)
         return self._script
 
@@ -220,13 +218,9 @@ class History:
         beforehand; ``--superuser`` opts out). On a server named by URL (``DBPATTERNS_SERVER_URL``,
         ``server_url``) the URL's role is used as given. Either way a statement running past the time
         limit is cancelled."""
-        from ..pg.sandbox import Access, Sandbox, sandbox, time_limit, watched
-
         server = self._server()
         admin_url = getattr(server, "admin_url", None)
         if admin_url is None:  # a dbpatterns.pg.Server: ours, throwaway
-            from ..trace.extensions import history_extensions
-
             self._say("drift: preparing a scratch database")
             with sandbox(server.url("postgres"), extensions=history_extensions(self.project)) as box:
                 yield box.url, box.access
@@ -259,8 +253,6 @@ def _current_user(url: str) -> str:
         with psycopg.connect(url, autocommit=True, connect_timeout=15) as conn:
             return conn.execute("SELECT current_user").fetchone()[0]
     except psycopg.Error as exc:
-        from ..trace.database import mask
-
         raise InputError(f"cannot connect to the scratch server: {mask(first_line(exc), url)}") from None
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from string import Formatter
+
 from ..findings import Finding
 from ..settings import Settings
 from ..sql import parse as sqlparse
 from ..sql.locks import statement_locks
 from ..sql.nodes import bare, qualified
-from .registry import Rule, all_rules, resolved_settings
+from .registry import Rule, all_rules, get_rule, resolved_settings
 from .state import MigrationState
 
 
@@ -176,8 +178,6 @@ def _format(template: str, values: dict) -> str:
 
 
 def _compile(template: str) -> list[tuple[str, str | None]] | None:
-    from string import Formatter
-
     try:
         parsed = list(Formatter().parse(template))
     except ValueError:
@@ -191,8 +191,6 @@ def _compile(template: str) -> list[tuple[str, str | None]] | None:
 
 
 def _rule(rule_id: str) -> Rule:
-    from .registry import get_rule
-
     found = get_rule(rule_id)
     if found is None:
         raise KeyError(rule_id)

@@ -28,6 +28,10 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..settings import Settings
+from ..sql.nodes import bare
+from . import state
+from .rules.columns import NOT_NULL_QUESTION, settle_set_not_null, settle_type_change
+from .rules.constraints import PRIMARY_KEY_QUESTION, settle_primary_key
 from .state import Schema, portable_delta
 
 CACHE_FORMAT = 1
@@ -191,6 +195,7 @@ def _list_sql(folder: str) -> list[str]:
 def project_of(folder: str, projects: dict):
     """The Alembic project whose version folders hold ``folder`` (looked for in it and its parents), or
     None; ``projects``: what earlier calls found, folder -> project."""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic.project import find_projects
 
     here = folder
@@ -238,6 +243,7 @@ def _alembic_history(project) -> History:
 def _read_graph(history: History, cache: _Cache | None = None) -> None:
     """The revision graph of an Alembic history (statically, per file; a file that is not a readable
     revision is left out of the order)."""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic.graph import RevisionGraph, RevisionNode, read_node
 
     if history.graph is not None:
@@ -307,9 +313,6 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
     """Settle the ``questions`` ((display, that file's findings, its questions)) of the linted files in
     place, from the deltas of the linted files (``deltas``: display -> delta) and, for the files of their
     histories that were not linted, from the cache (computed once when missing)."""
-    from .rules.columns import NOT_NULL_QUESTION, settle_set_not_null, settle_type_change
-    from .rules.constraints import PRIMARY_KEY_QUESTION, settle_primary_key
-
     asked: dict[int, dict[str, tuple[list, list]]] = {}  # id(history) -> absolute path -> (findings, qs)
     histories = {}
     for display, findings, qs in questions:
@@ -369,8 +372,6 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
 def _share(findings: list, rewriting: list) -> None:
     """The other findings of a statement that rewrites a table say so too (as ``engine._share_rewrites``
     does for what a file alone shows)."""
-    from ..sql.nodes import bare
-
     where = {(f.line, f.column, bare(f.table)) for f in rewriting if f.table}
     for f in findings:
         if not f.rewrites and f.table and (f.line, f.column, bare(f.table)) in where:
@@ -457,6 +458,7 @@ class _Cache:
     """Per history: a file's content hash -> what reading it gave (``delta``; ``node`` for a revision)."""
 
     def __init__(self, history: History) -> None:
+        # lazy: the cache's files module is loaded only when a history is cached
         from ..files import cache_root, load_cached
 
         key = hashlib.sha256(history.where.encode()).hexdigest()[:24]
@@ -521,6 +523,7 @@ class _Cache:
 
     def save(self) -> None:
         if self.changed:
+            # lazy: the cache's files module is loaded only when a history is cached
             from ..files import store_cached
 
             live = {self._hash(m) for m in self.hashes}
@@ -533,9 +536,9 @@ class _Cache:
 
 def _code_stamp() -> list[int]:
     """When the code that reads a migration changed (its files' mtimes): a cached delta is stale then.
-    (Not the package version: importlib.metadata alone costs a one-file lint 70 ms.)"""
+    (Not the package version: a plain lint does not load importlib.metadata.)"""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic import static
-    from . import state
 
     stamps = []
     for module in (state, static):
@@ -548,6 +551,7 @@ def _code_stamp() -> list[int]:
 
 def _delta_of(member: str, data: bytes | None, settings: Settings) -> list:
     """What ``member`` does to the schema (no rule runs: only the lint's bookkeeping)."""
+    # lazy: .run imports this module (a circle within lint/)
     from .run import lint_text
 
     if data is None:
@@ -559,6 +563,7 @@ def _delta_of(member: str, data: bytes | None, settings: Settings) -> list:
         text = data.decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError:
         return []
+    # lazy: .run imports this module (a circle within lint/)
     from .run import _quiet
 
     record: dict = {}

@@ -6,6 +6,8 @@ import contextlib
 import fnmatch
 import gc
 import os
+import pickle
+import select
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,11 +17,15 @@ from pathlib import Path
 
 from ..errors import InputError, first_line
 from ..findings import Finding
+from ..output.text import json_items, json_pieces
 from ..settings import Settings
 from ..sql import parse as sqlparse
+from . import history
 from .cache import ResultCache
 from .engine import Context, finish, lint_statement, run_rules
-from .state import MigrationState
+from .history import project_of, wanted
+from .rules.checksums import lint_sum_file, sum_file_of
+from .state import MigrationState, compact_delta
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"}
 
@@ -71,6 +77,7 @@ def lint_revision(
     Alembic's offline mode; what that SQL shows is added (deduplicated), never removes a static finding.
     ``record``: as for :func:`lint_sql` (the upgrade's effects). ``stats``: the revision's operation
     counts (``RevisionSource.stats``, upgrade and downgrade) are added to these."""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic.static import read_revision
     from ..alembic.types import reading_revision
 
@@ -115,8 +122,6 @@ _PROJECTS: dict = {}  # folder -> its Alembic project (history.project_of), for 
 
 
 def _find_project(folder: str):
-    from .history import project_of
-
     return project_of(folder, _PROJECTS)
 
 
@@ -155,6 +160,7 @@ def _add_offline(ctx: Context, revision, file: Path) -> None:
     static reading already has (same rule, line and table) is not repeated; an op the static reading could
     not analyse but the rendering did loses its ``opaque-operation`` finding. A revision that cannot
     render keeps its static findings and gains one note saying why."""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic.offline import revision_sql
 
     static = ctx.findings
@@ -262,10 +268,9 @@ def lint_text(
     carry their source line (text output shows it, JSON has no place for it); ``record``, ``stats``: see
     :func:`lint_sql`."""
     if path.endswith(".sum"):
-        from .rules.checksums import lint_sum_file
-
         return lint_sum_file(path, settings)
     if path.endswith(".py") or path == "-":
+        # lazy: a plain .sql lint loads no dbpatterns.alembic
         from ..alembic.static import looks_like_revision
 
         if looks_like_revision(text):  # standard input holding a revision is linted as one too
@@ -300,6 +305,7 @@ def _files(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, str 
 
 
 def _folder(folder: Path, settings: Settings) -> Iterator[tuple[str, str]]:
+    # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic.project import find_project
 
     project = find_project(folder, settings.alembic_section)
@@ -320,8 +326,6 @@ def _folder(folder: Path, settings: Settings) -> Iterator[tuple[str, str]]:
                 seen.add(file)
                 yield file, (NOT_REGULAR if name in others else file)
     if project is not None:  # the sum file (dbpatterns sum): lint_text checks it
-        from .rules.checksums import sum_file_of
-
         yield from sum_file_of(project)
 
 
@@ -426,7 +430,6 @@ def lint_paths_json(
     """What ``json_bytes`` gives for ``lint_paths``' findings (with ``skipped`` under a start_after), in
     pieces to write one after the other, their number and the files read: each process renders the
     findings of the chunks it lints, and this one puts the parts in order."""
-    from ..output.text import json_items, json_pieces
 
     def rendered(found: list[Finding]) -> tuple[bytes, int]:
         return json_items(found), len(found)
@@ -474,10 +477,9 @@ def _lint_chunks(
     A chunk of files comes back as segments: ``("r", findings)`` for a run of files whose findings are
     final (packed in the process that linted them), ``("q", display, findings, questions)`` for a file
     whose findings the history settles here (:func:`history.settle`), packed afterwards."""
-    from . import history
-
     files = list(_files(paths, settings))
     if since is not None:
+        # lazy: git is asked only with --since
         from ..gitref import changed_since
 
         changed = changed_since(paths, since)
@@ -524,8 +526,6 @@ def _lint_chunks(
 def _settled(results: list, plan, settings: Settings, pack) -> list:
     """The chunks' findings (or what ``pack`` makes of them) in order, the questions of the files in a
     history settled first (:func:`history.settle`)."""
-    from . import history
-
     deltas: dict[str, list] = {}
     asked = []
     for segments, chunk_deltas in results:
@@ -558,8 +558,6 @@ def _pack_segments(result, pack, *, wire: bool, keep: dict | None = None):
         else:
             out.append(("q", seg[1], _as_tuples(seg[2]) if wire else seg[2], seg[3]))
     if wire and deltas:
-        from .state import compact_delta
-
         if keep is not None:  # kept for the second round: only the renames go now (``history.asked_keys``)
             keep.update((display, compact_delta(delta)) for display, delta in deltas.items())
             deltas = {display: [op for op in delta if op[0] in _RENAMES] for display, delta in deltas.items()}
@@ -593,8 +591,6 @@ def _lint_forked(files: list, lint, workers: int, pack, asking=None, cache=None)
     raised here for the first chunk that had one. This process reads them between its own chunks, so
     little is left at the end.
     """
-    import pickle
-
     chunks = _chunks(files, workers)
     tasks, queue = os.pipe()
     os.write(queue, b"".join(i.to_bytes(4, "little") for i in range(len(chunks))))  # < PIPE_BUF: no block
@@ -684,8 +680,6 @@ _DONE, _DELTAS, _CACHED = -1, -2, -3
 
 
 def _send(writer: int, index: int, part) -> None:
-    import pickle
-
     data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
     _write_all(writer, len(data).to_bytes(8, "little") + data)
 
@@ -700,17 +694,12 @@ def _read_all(fd: int) -> bytes:
 def _wanted_deltas(kept: dict, asked) -> dict:
     """What the questions ``asked`` (``history.asked_keys``) need of the deltas a worker kept (compact
     already, see ``state.compact_delta``: made while the other processes still lint)."""
-    from .history import wanted
-
     return {display: wanted(delta, asked) for display, delta in kept.items()}
 
 
 def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False) -> None:
     """Read what the workers have sent (waiting for some when ``wait``): each record is a chunk's number
     and findings, pickled, after its length. A worker whose pipe is closed is reaped."""
-    import pickle
-    import select
-
     ready, _, _ = select.select(list(children), [], [], None if wait else 0)
     for reader in ready:
         pid, unread = children[reader]
@@ -750,6 +739,7 @@ def _widen(pipe: int) -> None:
     """Let a worker's pipe hold 1 MiB (Linux allows that much by default): a worker then rarely waits
     for this process to read."""
     try:
+        # lazy: fcntl exists on POSIX only
         import fcntl
 
         fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
@@ -922,8 +912,8 @@ def _env_settings(settings: Settings, file: str | None, envs: dict, projects: di
     folder = os.path.dirname(os.path.abspath(file))
     found = envs.get(folder)
     if found is None:
+        # lazy: a plain .sql lint loads no dbpatterns.alembic
         from ..alembic.envpy import read_env
-        from .history import project_of
 
         project = project_of(folder, projects)
         found = envs[folder] = read_env(project.env_py).settings(settings) if project else settings

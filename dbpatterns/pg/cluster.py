@@ -1,6 +1,6 @@
 """Data directories for throwaway servers: a cached initdb template, copied fresh for every server.
 
-``initdb`` takes most of a second; copying its result takes a few tens of milliseconds. The first start
+``initdb`` is much slower than copying its result. The first start
 runs initdb into a staging directory, copies it for its own server and publishes it in the cache (in a
 background thread, so the server is ready before the cache is written) by an atomic rename: two processes
 building at once both succeed and one of the two results is kept.

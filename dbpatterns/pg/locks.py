@@ -19,6 +19,7 @@ import psycopg
 
 from dbpatterns.errors import first_line
 from dbpatterns.pg.errors import PgError
+from dbpatterns.pg.sandbox import explain, explain_error
 
 #: Table lock modes, weakest first.
 LOCK_MODES = (
@@ -138,8 +139,6 @@ def observe(
             locks = table_locks(conn, conn.info.backend_pid)
             changed = rewritten(before, relfilenodes(conn))
         except psycopg.Error as exc:
-            from dbpatterns.pg.sandbox import explain
-
             raise PgError(f"statement failed: {first_line(exc)}{explain(exc)}") from exc
         finally:
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -190,7 +189,6 @@ def _observe_autocommit(conn: psycopg.Connection, conn_url: str, sql: str, timeo
             if result.status == psycopg.pq.ExecStatus.FATAL_ERROR:
                 errors.append(result)
     if errors:
-        from dbpatterns.pg.sandbox import explain_error
 
         def field(code) -> str:
             return (errors[0].error_field(code) or b"").decode(conn.info.encoding, "replace")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .nodes import type_name, walk
+from .parse import parse_expression
 
 # Functions marked VOLATILE in pg_proc that migrations commonly use as defaults (PG 13-18).
 VOLATILE_FUNCTIONS = frozenset(
@@ -176,7 +177,5 @@ def column_type(column_def: dict) -> tuple[str, tuple[int, ...]]:
 def parse_type(sql_type: str) -> tuple[str, tuple[int, ...]] | None:
     """(canonical name, typmods) of a type written as SQL, e.g. 'varchar(50)', read by pglast; None when it
     does not parse."""
-    from .parse import parse_expression
-
     cast = (parse_expression(f"NULL::{sql_type}") or {}).get("TypeCast")
     return column_type({"typeName": cast["typeName"]}) if cast and "typeName" in cast else None

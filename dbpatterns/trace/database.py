@@ -19,7 +19,10 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from .. import masking
 from ..errors import InputError, first_line
-from ..pg.sandbox import Access
+from ..pg.sandbox import Access, Sandbox, sandbox, time_limit, watched
+from ..pg.server import serving, throwaway_server
+from ..settings import load_settings
+from .extensions import history_extensions
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +77,6 @@ def configured_server(settings=None) -> str | None:
     if value:
         return value
     if settings is None:
-        from ..settings import load_settings
-
         settings = load_settings()
     value = settings.server_url
     if not value:
@@ -158,9 +159,6 @@ def scratch_database(db: str | None = None, *, extensions=(), project=None) -> I
     and those the revisions of ``project`` create are created beforehand. On a user's server (``db``) the
     SQL runs as the URL's role. Either way a statement running past the time limit is cancelled.
     """
-    from ..pg.sandbox import sandbox
-    from ..pg.server import serving, throwaway_server
-
     if db is None:
         db = configured_server()
     server = serving(db) if db is not None else None
@@ -169,8 +167,6 @@ def scratch_database(db: str | None = None, *, extensions=(), project=None) -> I
         return
     names = set(extensions)
     if project is not None:
-        from .extensions import history_extensions
-
         names |= history_extensions(project)
     with contextlib.ExitStack() as stack:
         if server is None:
@@ -196,8 +192,6 @@ def _on_user_server(db: str) -> Iterator[Scratch]:
             message = mask(first_line(exc), db)
             raise InputError(f"cannot create a scratch database on --db: {message}") from None
         try:
-            from ..pg.sandbox import Sandbox, time_limit, watched
-
             url = with_database(db, name)
             access = Access("given", admin.info.user)
             with watched(admin_url, Sandbox(url, name, access, time_limit())):

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..alembic.static import read_revision
+from ..checksums import revision_files
+from ..sql.parse import parse
+
 
 def sql_extensions(texts: Iterable[str]) -> set[str]:
-    from ..sql.parse import parse
-
     names: set[str] = set()
     for text in texts:
         if "extension" not in text.lower():  # most statements: skip the parse
@@ -22,9 +24,6 @@ def sql_extensions(texts: Iterable[str]) -> set[str]:
 
 def history_extensions(project) -> set[str]:
     """The extensions the revisions of ``project`` (upgrades and downgrades) create literally."""
-    from ..alembic.static import read_revision
-    from ..checksums import revision_files
-
     texts: list[str] = []
     for file in revision_files(project).values():
         try:

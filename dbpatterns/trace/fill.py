@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from ..errors import InputError
+from ..sql.parse import parse_tree
 
 _USER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname, 3) <> 'pg_'"
 _TABLES = f"""
@@ -195,8 +196,6 @@ def _read_with(query, listed: list | None = None) -> dict[int, Table]:
 
 def _check_parts(expr: str) -> tuple[set[str], list[str]]:
     """Column names a CHECK expression reads and the string constants in it (pglast's parse tree)."""
-    from ..sql.parse import parse_tree
-
     tree = parse_tree(f"SELECT {expr}")
     if tree is None:
         return set(), []

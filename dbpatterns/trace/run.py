@@ -9,6 +9,7 @@ from ..pg.sandbox import Access, time_note
 from .database import mask, scratch_database
 from .execute import Piece, run_change, run_setup, split
 from .extensions import sql_extensions
+from .fill import fill
 from .model import StatementTrace
 from .revision import load, migrate_to_parent
 
@@ -68,8 +69,6 @@ def _trace(scratch, setup, setup_name: str, rows: int, pieces: list[Piece], name
     if setup:
         run_setup(scratch.url, setup, setup_name)
     if rows:
-        from .fill import fill
-
         fill(scratch.url, rows)
     return run_change(scratch.url, pieces, name, in_transaction=in_transaction)
 

@@ -17,8 +17,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..alembic.project import Project
+from ..alembic.models import load_metadata
+from ..alembic.project import Project, as_project
+from ..alembic.runner import Runner
+from ..checksums import check_project_sums
 from ..errors import InputError
+from ..trace.database import mask, psycopg_url, scratch_database
+from .checks import Policy, run_checks
 from .model import CHECKS, Check, Report
 
 __all__ = ["CHECKS", "Check", "Report", "verify_empty_database", "verify_project"]
@@ -36,8 +41,6 @@ def verify_project(
     ``at_head(runner, metadata)``: called once the upgrade to the single head passed (after the models
     check), to run more on the migrated database (``dbpatterns check``: detect's comparison); it must
     leave the database as it found it and raise nothing."""
-    from ..trace.database import mask, scratch_database
-
     project, metadata = _prepare(project_dir)
     try:
         with scratch_database(db, project=project) as scratch:
@@ -50,16 +53,11 @@ def verify_project(
 
 def verify_empty_database(project_dir: str | Path, url: str, *, rows: int | None = None) -> Report:
     """Verify on the existing, empty database at ``url`` (a SQLAlchemy or libpq URL); it is migrated."""
-    from ..trace.database import psycopg_url
-
     project, metadata = _prepare(project_dir)
     return _verify(project, psycopg_url(url), metadata, rows=rows)
 
 
 def _prepare(project):
-    from ..alembic.models import load_metadata
-    from ..alembic.project import as_project
-
     project = as_project(project)
     spec = project.settings.models
     metadata = load_metadata(spec, project.root) if spec else None
@@ -67,9 +65,6 @@ def _prepare(project):
 
 
 def _verify(project, sa_url: str, metadata, at_head=None, rows=None, progress=None) -> Report:
-    from ..alembic.runner import Runner
-    from .checks import Policy, run_checks
-
     if rows is not None and rows < 0:
         raise InputError(f"--rows must be 0 or more, not {rows}")
     policy = Policy.from_settings(project.settings, rows)
@@ -85,8 +80,6 @@ def _verify(project, sa_url: str, metadata, at_head=None, rows=None, progress=No
 
 def _checksums(project, report: Report) -> None:
     """A ``checksums`` check, only for projects with a sum file (``dbpatterns sum``)."""
-    from ..checksums import check_project_sums
-
     sums = check_project_sums(project)
     if not sums.exists:
         return

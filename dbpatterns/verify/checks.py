@@ -24,12 +24,14 @@ later checks still run.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from dataclasses import dataclass, field
 
 from ..alembic.runner import HOW_TO_PASS_URL, Runner, StepFailed, error_type
 from ..errors import InputError
 from ..schema import diff, snapshot
+from ..trace.fill import fill_empty
 from .autogen import describe_all
 from .model import Report
 
@@ -479,8 +481,6 @@ class _Verify:
                 self._hook(ctx, rev, "after")
 
     def _fill(self, ctx, rev: str) -> None:
-        from ..trace.fill import fill_empty
-
         rows = self.policy.rows_for(rev)
         if rows <= 0:
             return
@@ -666,8 +666,6 @@ def _fingerprint(
 
 def _digest(values: list) -> str:
     """A digest of a column's values, in any order (NULL apart from every text)."""
-    import hashlib
-
     ordered = sorted(values, key=lambda v: (v is not None, v or ""))
     return hashlib.md5(repr(ordered).encode(), usedforsecurity=False).hexdigest()
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...errors import InputError
 from ...findings import Finding
-from ..registry import doc_only_rule
+from ..engine import dispatch_for
+from ..registry import doc_only_rule, get_rule
 
 RULE = "checksum-mismatch"
 
@@ -53,6 +55,7 @@ doc_only_rule(
 
 def sum_file_of(project) -> list[tuple[str, str]]:
     """The project's sum file as a file to lint (display path, path), when it has one."""
+    # lazy: a plain .sql lint loads no checksums module
     from ...checksums import sum_path
 
     path = sum_path(project)
@@ -61,10 +64,9 @@ def sum_file_of(project) -> list[tuple[str, str]]:
 
 def lint_sum_file(path: str, settings) -> list[Finding]:
     """checksum-mismatch findings for the project whose sum file is ``path``."""
+    # lazy: a plain .sql lint loads no dbpatterns.alembic nor checksums
     from ...alembic.project import find_project
     from ...checksums import check_project_sums
-    from ...errors import InputError
-    from ..engine import dispatch_for
 
     sum_file = Path(path)
     project = None
@@ -89,6 +91,4 @@ def lint_sum_file(path: str, settings) -> list[Finding]:
 
 
 def _fix() -> str:
-    from ..registry import get_rule
-
     return get_rule(RULE).fix

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ...sql.knowledge import SERIAL_TYPES, binary_coercible, column_type, parse_type, volatile_calls
 from ...sql.locks import ACCESS_EXCLUSIVE
 from ...sql.nodes import bare, constraints_by_type, qualified, type_name
@@ -460,8 +462,6 @@ def settle_type_change(finding, column: str, old, new, check: str | None):
     """The hedged finding of a type change whose old type the history knows (``old``, and ``check``: a
     CHECK constraint on the column): None when the change is binary-coercible with no CHECK to re-verify,
     else the finding as the rule reports it with that knowledge (the rewrite certain, or the CHECK scan)."""
-    import dataclasses
-
     table = finding.table or "the_table"
     if binary_coercible(old, new):
         if not check:

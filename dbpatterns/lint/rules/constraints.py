@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ...sql.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
 from ...sql.nodes import bare, bare_relation, constraints_by_type, has_constraint, qualified, strings
 from ..registry import rule
@@ -408,8 +410,6 @@ def settle_primary_key(finding, key: str, question, schema):
     NULL) as the migration itself left them, the index of a USING INDEX or ""). USING INDEX: None when
     every column is NOT NULL, else the finding, certain when the columns are known; an index build: the
     finding, saying which columns are not known NOT NULL."""
-    import dataclasses
-
     _, columns, here, index = question
     columns = columns if columns is not None else schema.index_of(key, index)
     if not columns:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...sql.locks import ACCESS_EXCLUSIVE, LOCK_BY_NUMBER, LOCK_STRENGTH, SHARE
 from ...sql.nodes import option_names, qualified, strings, truthy
+from ...sql.parse import long_identifiers
 from ..registry import doc_only_rule, rule
 
 
@@ -655,7 +656,6 @@ def identifier_too_long(ctx, node):
         return  # nor of this statement (in bytes: a character may take up to four)
     if not any(len(name.encode()) >= 60 for name in _identifiers(node)):
         return
-    from ...sql.parse import long_identifiers
 
     op = ctx.op  # an Alembic operation (not op.execute): SQLAlchemy compiles its index/constraint names
     compiled = op is not None and getattr(op, "op", "execute") not in ("execute", "?")
