@@ -107,6 +107,7 @@ def test_a_plain_lint_loads_no_heavy_library(tmp_path):
 ENTRY_POINTS = ("dbpatterns.cli", "dbpatterns.mcp", "dbpatterns.pytest_plugin", "dbpatterns.lint.registry")
 #: Heavy third-party libraries a plain lint must not load: imported where they are used.
 HEAVY = {"sqlalchemy", "alembic", "psycopg", "pydantic", "mcp", "jinja2", "pglast", "orjson"}
+PATTERNS_ONLY = "the CLI's parsers and the MCP server import the package for .patterns only"
 #: Every other import inside a function, (module, imported module): why it cannot sit at the top.
 LAZY = {
     ("dbpatterns", "importlib.metadata"): "__version__ alone needs it; a lint never asks",
@@ -127,7 +128,12 @@ LAZY = {
     ("dbpatterns.lint.run", "dbpatterns.gitref"): "git is asked only with --since",
     ("dbpatterns.lint.run", "fcntl"): "POSIX only",
     ("dbpatterns.pg", "dbpatterns.pg.locks"): "module __getattr__: locks imports psycopg",
-    ("dbpatterns.templates", "dbpatterns.templates.revision"): "module __getattr__: CLI parsers need less",
+    ("dbpatterns.templates", "dbpatterns.templates.revision"): PATTERNS_ONLY,
+    ("dbpatterns.templates", "dbpatterns.templates.context"): PATTERNS_ONLY,
+    ("dbpatterns.templates", "dbpatterns.templates.jinja"): PATTERNS_ONLY,
+    ("dbpatterns.templates", "dbpatterns.alembic.project"): PATTERNS_ONLY,
+    ("dbpatterns.templates", "dbpatterns.alembic.static"): PATTERNS_ONLY,
+    ("dbpatterns.templates", "dbpatterns.sql.parse"): PATTERNS_ONLY,
 }
 
 
