@@ -23,7 +23,6 @@ from ..sql import parse as sqlparse
 from . import history
 from .engine import Context, finish, lint_statement, run_rules
 from .history import project_of, wanted
-from .rules.checksums import lint_sum_file, sum_file_of
 from .state import MigrationState, compact_delta
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"}
@@ -231,6 +230,9 @@ def lint_text(
     carry their source line (text output shows it, JSON has no place for it); ``record``: see
     :func:`lint_sql`."""
     if path.endswith(".sum"):
+        # lazy: the rule modules load through the registry, when a lint first needs them
+        from .rules.checksums import lint_sum_file
+
         return lint_sum_file(path, settings)
     if path.endswith(".py") or path == "-":
         # lazy: a plain .sql lint loads no dbpatterns.alembic
@@ -287,6 +289,9 @@ def _folder(folder: Path, settings: Settings) -> Iterator[tuple[str, str]]:
                 seen.add(file)
                 yield file, (NOT_REGULAR if name in others else file)
     if project is not None:  # the sum file (dbpatterns sum): lint_text checks it
+        # lazy: the rule modules load through the registry, when a lint first needs them
+        from .rules.checksums import sum_file_of
+
         yield from sum_file_of(project)
 
 
