@@ -129,6 +129,8 @@ LAZY = {
     ("dbpatterns.lint.run", "dbpatterns.lint.rules.checksums"): "rules load through the registry, on use",
     ("dbpatterns.lint.run", "dbpatterns.gitref"): "git is asked only with --since",
     ("dbpatterns.lint.run", "fcntl"): "POSIX only",
+    ("dbpatterns.lint.run", "pickle"): "only the forked parallel lint uses it",
+    ("dbpatterns.lint.run", "select"): "only the forked parallel lint uses it",
     ("dbpatterns.pg", "dbpatterns.pg.locks"): "module __getattr__: locks imports psycopg",
     ("dbpatterns.templates", "dbpatterns.templates.revision"): PATTERNS_ONLY,
     ("dbpatterns.templates", "dbpatterns.templates.context"): PATTERNS_ONLY,

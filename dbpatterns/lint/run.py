@@ -6,8 +6,6 @@ import contextlib
 import fnmatch
 import gc
 import os
-import pickle
-import select
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -519,6 +517,9 @@ def _lint_forked(files: list, lint, workers: int, pack, asking=None) -> list:
     raised here for the first chunk that had one. This process reads them between its own chunks, so
     little is left at the end.
     """
+    # lazy: only the forked parallel lint uses it; a one-file lint does not load it
+    import pickle
+
     chunks = _chunks(files, workers)
     tasks, queue = os.pipe()
     os.write(queue, b"".join(i.to_bytes(4, "little") for i in range(len(chunks))))  # < PIPE_BUF: no block
@@ -602,6 +603,9 @@ _DONE, _DELTAS = -1, -2  # record numbers: a worker has sent every chunk; the de
 
 
 def _send(writer: int, index: int, part) -> None:
+    # lazy: only the forked parallel lint uses it; a one-file lint does not load it
+    import pickle
+
     data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
     _write_all(writer, len(data).to_bytes(8, "little") + data)
 
@@ -622,6 +626,10 @@ def _wanted_deltas(kept: dict, asked) -> dict:
 def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False) -> None:
     """Read what the workers have sent (waiting for some when ``wait``): each record is a chunk's number
     and findings, pickled, after its length. A worker whose pipe is closed is reaped."""
+    # lazy: only the forked parallel lint uses it; a one-file lint does not load it
+    import pickle
+    import select
+
     ready, _, _ = select.select(list(children), [], [], None if wait else 0)
     for reader in ready:
         pid, unread = children[reader]
