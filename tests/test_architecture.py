@@ -15,7 +15,18 @@ PACKAGE = ROOT / "dbpatterns"
 #: Bottom up: errors/settings/findings/SQL, then Alembic project and revision reading (and the server
 #: machinery the runner uses), then the lint, then the commands, then the faces.
 LAYERS = {
-    0: {"__init__", "errors", "settings", "findings", "sql", "files", "signals", "masking", "gitref"},
+    0: {
+        "__init__",
+        "errors",
+        "settings",
+        "findings",
+        "sql",
+        "files",
+        "signals",
+        "masking",
+        "gitref",
+        "shapes",
+    },
     1: {"alembic", "pg", "schema", "env", "checksums"},
     2: {"lint", "output"},
     3: {"trace", "verify", "detect", "drift", "templates", "heads", "check", "contracts", "baseline"},
