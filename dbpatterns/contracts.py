@@ -1,5 +1,7 @@
 """Pydantic models of the JSON contracts in DESIGN.md: what `--format json` prints and what the MCP tools
 return as structured output. The core builds plain dicts (``to_dict()``); these models validate them.
+A shape the core defines as a dataclass (see :mod:`dbpatterns.shapes`) is :func:`derived` from it, not
+written again here.
 
 Every model forbids unknown keys, so a key added on one face and not here fails the contract test.
 ``truncated`` (the number of list items left out of a size-capped MCP result) is 0 on the command line.
@@ -7,9 +9,15 @@ Every model forbids unknown keys, so a key added on one face and not here fails 
 
 from __future__ import annotations
 
-from typing import Literal
+import operator
+from dataclasses import fields
+from functools import reduce
+from types import UnionType
+from typing import Literal, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from . import heads
 
 
 class Contract(BaseModel):
@@ -18,6 +26,37 @@ class Contract(BaseModel):
 
 class Truncatable(Contract):
     truncated: int = Field(0, description="list items left out of this result to keep it small")
+
+
+def derived(record: type, *nested: type[Contract], base: type[Contract] = Contract, name: str = "") -> type:
+    """The contract of a core record (a dataclass): its ``JSON_COMPUTED`` keys, then its fields, each
+    required (``as_json`` always writes it), described by its ``metadata["description"]``; tuples become
+    lists and the records in ``nested`` (earlier derived contracts) their models."""
+    models = {model.__record__: model for model in nested}
+    hints = get_type_hints(record)
+    spec: dict = {
+        key: (annotation, Field(description=description))
+        for key, (annotation, description) in getattr(record, "JSON_COMPUTED", {}).items()
+    }
+    for item in fields(record):
+        spec[item.name] = (
+            _annotation(hints[item.name], models),
+            Field(description=item.metadata.get("description")),
+        )
+    model = create_model(name or record.__name__, __base__=base, **spec)
+    model.__record__ = record
+    return model
+
+
+def _annotation(annotation, models: dict):
+    if annotation in models:
+        return models[annotation]
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis or origin is list:
+        return list[_annotation(args[0], models)]
+    if origin in (Union, UnionType):
+        return reduce(operator.or_, (_annotation(a, models) for a in args))
+    return annotation
 
 
 # ---- lint and rules
@@ -147,20 +186,8 @@ class VerifyResult(Truncatable):
 # ---- heads
 
 
-class Head(Contract):
-    revision: str
-    branch_labels: list[str]
-    doc: str
-    path: str
-    down_revision: list[str]
-
-
-class HeadsResult(Truncatable):
-    single: bool = Field(description="one head: nothing to merge")
-    heads: list[Head]
-    branch_points: list[str] = Field(description="revisions with several children")
-    merge_points: list[str] = Field(description="revisions with several parents")
-    revisions: int
+Head = derived(heads.Head)
+HeadsResult = derived(heads.HeadsReport, Head, base=Truncatable, name="HeadsResult")
 
 
 # ---- drift

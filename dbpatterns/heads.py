@@ -12,11 +12,13 @@ report.single       # one head: nothing to merge
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from .alembic.graph import project_graph
 from .alembic.project import as_project
+from .shapes import as_json, described
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,20 +30,16 @@ class Head:
     down_revision: tuple[str, ...]
 
     def to_dict(self) -> dict:
-        return {
-            "revision": self.revision,
-            "branch_labels": list(self.branch_labels),
-            "doc": self.doc,
-            "path": self.path,
-            "down_revision": list(self.down_revision),
-        }
+        return as_json(self)
 
 
 @dataclass
 class HeadsReport:
+    JSON_COMPUTED: ClassVar[dict] = {"single": (bool, "one head: nothing to merge")}
+
     heads: list[Head]
-    branch_points: list[str] = field(default_factory=list)  # revisions with several children
-    merge_points: list[str] = field(default_factory=list)  # revisions with several parents
+    branch_points: list[str] = described("revisions with several children", default_factory=list)
+    merge_points: list[str] = described("revisions with several parents", default_factory=list)
     revisions: int = 0
 
     @property
@@ -49,13 +47,7 @@ class HeadsReport:
         return len(self.heads) <= 1
 
     def to_dict(self) -> dict:
-        return {
-            "single": self.single,
-            "heads": [h.to_dict() for h in self.heads],
-            "branch_points": self.branch_points,
-            "merge_points": self.merge_points,
-            "revisions": self.revisions,
-        }
+        return as_json(self)
 
 
 def show_heads(project_dir=".", name: str | None = None) -> HeadsReport:

@@ -15,7 +15,18 @@ PACKAGE = ROOT / "dbpatterns"
 #: Bottom up: errors/settings/findings/SQL, then Alembic project and revision reading (and the server
 #: machinery the runner uses), then the lint, then the commands, then the faces.
 LAYERS = {
-    0: {"__init__", "errors", "settings", "findings", "sql", "files", "signals", "masking", "gitref"},
+    0: {
+        "__init__",
+        "errors",
+        "settings",
+        "findings",
+        "sql",
+        "files",
+        "signals",
+        "masking",
+        "gitref",
+        "shapes",
+    },
     1: {"alembic", "pg", "schema", "env", "checksums"},
     2: {"lint", "output"},
     3: {"trace", "verify", "detect", "drift", "templates", "heads", "check", "contracts", "baseline"},
@@ -107,6 +118,7 @@ def test_a_plain_lint_loads_no_heavy_library(tmp_path):
 ENTRY_POINTS = ("dbpatterns.cli", "dbpatterns.mcp", "dbpatterns.pytest_plugin", "dbpatterns.lint.registry")
 #: Heavy third-party libraries a plain lint must not load: imported where they are used.
 HEAVY = {"sqlalchemy", "alembic", "psycopg", "pydantic", "mcp", "jinja2", "pglast", "orjson"}
+PATTERNS_ONLY = "the CLI's parsers and the MCP server import the package for .patterns only"
 #: Every other import inside a function, (module, imported module): why it cannot sit at the top.
 LAZY = {
     ("dbpatterns", "importlib.metadata"): "__version__ alone needs it; a lint never asks",
@@ -118,6 +130,11 @@ LAZY = {
     ("dbpatterns.lint.history", "dbpatterns.alembic.graph"): "a plain .sql lint loads no alembic",
     ("dbpatterns.lint.history", "dbpatterns.alembic.static"): "a plain .sql lint loads no alembic",
     ("dbpatterns.lint.history", "dbpatterns.lint.run"): "run imports history: a circle inside lint/",
+    ("dbpatterns.lint.history", "dbpatterns.lint.rules.columns"): "rules load through the registry, on use",
+    (
+        "dbpatterns.lint.history",
+        "dbpatterns.lint.rules.constraints",
+    ): "rules load through the registry, on use",
     ("dbpatterns.lint.history", "dbpatterns.files"): "only a cached history touches the cache",
     ("dbpatterns.lint.rules.checksums", "dbpatterns.checksums"): "a plain .sql lint loads no sum checker",
     ("dbpatterns.lint.rules.checksums", "dbpatterns.alembic.project"): "a plain .sql lint loads no alembic",
@@ -126,10 +143,18 @@ LAZY = {
     ("dbpatterns.lint.run", "dbpatterns.alembic.project"): "a plain .sql lint loads no alembic",
     ("dbpatterns.lint.run", "dbpatterns.alembic.envpy"): "a plain .sql lint loads no alembic",
     ("dbpatterns.lint.run", "dbpatterns.alembic.types"): "a plain .sql lint loads no alembic",
+    ("dbpatterns.lint.run", "dbpatterns.lint.rules.checksums"): "rules load through the registry, on use",
     ("dbpatterns.lint.run", "dbpatterns.gitref"): "git is asked only with --since",
     ("dbpatterns.lint.run", "fcntl"): "POSIX only",
+    ("dbpatterns.lint.run", "pickle"): "only the forked parallel lint uses it",
+    ("dbpatterns.lint.run", "select"): "only the forked parallel lint uses it",
     ("dbpatterns.pg", "dbpatterns.pg.locks"): "module __getattr__: locks imports psycopg",
-    ("dbpatterns.templates", "dbpatterns.templates.revision"): "module __getattr__: CLI parsers need less",
+    ("dbpatterns.templates", "dbpatterns.templates.revision"): PATTERNS_ONLY,
+    ("dbpatterns.templates", "dbpatterns.templates.context"): PATTERNS_ONLY,
+    ("dbpatterns.templates", "dbpatterns.templates.jinja"): PATTERNS_ONLY,
+    ("dbpatterns.templates", "dbpatterns.alembic.project"): PATTERNS_ONLY,
+    ("dbpatterns.templates", "dbpatterns.alembic.static"): PATTERNS_ONLY,
+    ("dbpatterns.templates", "dbpatterns.sql.parse"): PATTERNS_ONLY,
 }
 
 

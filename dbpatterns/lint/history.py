@@ -30,8 +30,6 @@ from ..errors import InputError
 from ..settings import Settings
 from ..sql.nodes import bare
 from . import state
-from .rules.columns import NOT_NULL_QUESTION, settle_set_not_null, settle_type_change
-from .rules.constraints import PRIMARY_KEY_QUESTION, settle_primary_key
 from .state import Schema, portable_delta
 
 CACHE_FORMAT = 1
@@ -313,6 +311,10 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
     """Settle the ``questions`` ((display, that file's findings, its questions)) of the linted files in
     place, from the deltas of the linted files (``deltas``: display -> delta) and, for the files of their
     histories that were not linted, from the cache (computed once when missing)."""
+    # lazy: the rule modules load through the registry, when a lint first needs them
+    from .rules.columns import NOT_NULL_QUESTION, settle_set_not_null, settle_type_change
+    from .rules.constraints import PRIMARY_KEY_QUESTION, settle_primary_key
+
     asked: dict[int, dict[str, tuple[list, list]]] = {}  # id(history) -> absolute path -> (findings, qs)
     histories = {}
     for display, findings, qs in questions:

@@ -6,8 +6,6 @@ import contextlib
 import fnmatch
 import gc
 import os
-import pickle
-import select
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,7 +22,6 @@ from . import history
 from .cache import ResultCache
 from .engine import Context, finish, lint_statement, run_rules
 from .history import project_of, wanted
-from .rules.checksums import lint_sum_file, sum_file_of
 from .state import MigrationState, compact_delta
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"}
@@ -268,6 +265,9 @@ def lint_text(
     carry their source line (text output shows it, JSON has no place for it); ``record``, ``stats``: see
     :func:`lint_sql`."""
     if path.endswith(".sum"):
+        # lazy: the rule modules load through the registry, when a lint first needs them
+        from .rules.checksums import lint_sum_file
+
         return lint_sum_file(path, settings)
     if path.endswith(".py") or path == "-":
         # lazy: a plain .sql lint loads no dbpatterns.alembic
@@ -326,6 +326,9 @@ def _folder(folder: Path, settings: Settings) -> Iterator[tuple[str, str]]:
                 seen.add(file)
                 yield file, (NOT_REGULAR if name in others else file)
     if project is not None:  # the sum file (dbpatterns sum): lint_text checks it
+        # lazy: the rule modules load through the registry, when a lint first needs them
+        from .rules.checksums import sum_file_of
+
         yield from sum_file_of(project)
 
 
@@ -591,6 +594,9 @@ def _lint_forked(files: list, lint, workers: int, pack, asking=None, cache=None)
     raised here for the first chunk that had one. This process reads them between its own chunks, so
     little is left at the end.
     """
+    # lazy: only the forked parallel lint uses it; a one-file lint does not load it
+    import pickle
+
     chunks = _chunks(files, workers)
     tasks, queue = os.pipe()
     os.write(queue, b"".join(i.to_bytes(4, "little") for i in range(len(chunks))))  # < PIPE_BUF: no block
@@ -680,6 +686,9 @@ _DONE, _DELTAS, _CACHED = -1, -2, -3
 
 
 def _send(writer: int, index: int, part) -> None:
+    # lazy: only the forked parallel lint uses it; a one-file lint does not load it
+    import pickle
+
     data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
     _write_all(writer, len(data).to_bytes(8, "little") + data)
 
@@ -700,6 +709,10 @@ def _wanted_deltas(kept: dict, asked) -> dict:
 def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False) -> None:
     """Read what the workers have sent (waiting for some when ``wait``): each record is a chunk's number
     and findings, pickled, after its length. A worker whose pipe is closed is reaped."""
+    # lazy: only the forked parallel lint uses it; a one-file lint does not load it
+    import pickle
+    import select
+
     ready, _, _ = select.select(list(children), [], [], None if wait else 0)
     for reader in ready:
         pid, unread = children[reader]

@@ -13,15 +13,9 @@ before anything is written.
 
 from __future__ import annotations
 
-from ..alembic.project import load_project
-from ..alembic.static import read_revision
 from ..errors import InputError
 from ..settings import load_settings
-from ..sql.parse import parse_tree
-from .context import template_values
-from .jinja import environment, fill_blocks, template_name
 from .patterns import PATTERNS, Option, Pattern, list_patterns
-from .revision import AlembicProject, Generated
 
 __all__ = ["PATTERNS", "Generated", "Option", "Pattern", "generate", "list_patterns"]
 
@@ -39,6 +33,12 @@ def generate(
     """Render ``pattern`` into the Alembic project at ``project_dir``: a list of one
     :class:`~dbpatterns.templates.revision.Generated`, or two (expand and contract). With ``write=False``
     nothing is written (``--print``)."""
+    # lazy: the CLI's parsers and the MCP server import this package for .patterns alone
+    from ..alembic.project import load_project
+    from .context import template_values
+    from .jinja import environment, fill_blocks, template_name
+    from .revision import AlembicProject, Generated
+
     spec = PATTERNS.get(pattern)
     if spec is None:
         raise InputError(f"new: unknown pattern {pattern!r} (run `dbpatterns new --list`)")
@@ -87,6 +87,10 @@ def __getattr__(name: str):
 def _check_sql(pattern: str, path, source: str) -> None:
     """Every statement the revision runs (read statically, as lint reads it) parses with pglast: a value
     that slipped through the checks of :mod:`.values` is an input error, never a broken revision."""
+    # lazy: the CLI's parsers and the MCP server import this package for .patterns alone
+    from ..alembic.static import read_revision
+    from ..sql.parse import parse_tree
+
     revision = read_revision(source, str(path))
     for statement in (revision.upgrade or []) + (revision.downgrade or []):
         if statement.sql is not None and parse_tree(statement.sql) is None:
