@@ -292,19 +292,20 @@ def parse_column(value: object) -> ColumnDef:
 
 
 def _opt_bool(value: object, what: str) -> bool | None:
-    if value is MISSING or value is None:
-        return None
-    if isinstance(value, bool):
-        return value
-    raise NotStatic(f"{what}= is not a literal")
+    return _optional(value, bool, f"{what}= is not a literal")
 
 
 def _opt_str(value: object, what: str) -> str | None:
+    return _optional(value, str, f"{what}= is not a literal string")
+
+
+def _optional(value: object, kind: type, why: str):
+    """A keyword argument that may be left out (None), else a literal of ``kind``; NotStatic otherwise."""
     if value is MISSING or value is None:
         return None
-    if isinstance(value, str):
+    if isinstance(value, kind):
         return value
-    raise NotStatic(f"{what}= is not a literal string")
+    raise NotStatic(why)
 
 
 def autoincrement_column(columns: list[ColumnDef]) -> ColumnDef | None:
