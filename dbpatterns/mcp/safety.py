@@ -221,13 +221,17 @@ def guarded(fn: _F | None = None, *, inline: Callable[[dict], bool] | None = Non
     """Run a tool: expected failures (the core's InputError, a ToolError) become one clean sentence;
     anything else is logged (masked) on the server and reaches the model as a generic error.
 
-    A sync tool runs on a worker thread; with ``inline``, calls for which ``inline(arguments)`` is true
-    (small, quick ones) run on the event loop instead, saving the thread hop.
+    A tool runs on a worker thread, so that the server keeps answering (and hears a cancellation) while
+    it works; with ``inline``, calls for which ``inline(arguments)`` is true (small, quick ones) run on the
+    event loop instead, saving the thread hop. When the client gives up on a call (``notifications/
+    cancelled``, or it goes away), the call's scratch database runs are ended at once
+    (:func:`dbpatterns.pg.sandbox.abort_on`): the run lock is freed for the next call instead of being
+    held until the statement finishes or times out.
     """
     if fn is None:
         return lambda f: guarded(f, inline=inline)
 
-    def call(kwargs: dict):
+    def call(kwargs: dict, given_up: threading.Event | None = None):
         try:
             result = fn(**kwargs)
         except ToolError as exc:
@@ -235,26 +239,33 @@ def guarded(fn: _F | None = None, *, inline: Callable[[dict], bool] | None = Non
         except InputError as exc:
             raise ToolError(clean_message(str(exc))) from None
         except Exception as exc:
+            if given_up is not None and given_up.is_set():  # ended because its client gave up: expected
+                log.info("%s ended: its client gave up on it", fn.__name__)
+                raise ToolError(f"{fn.__name__} was ended: the client gave up on it.") from None
             log.error("%s failed: %s", fn.__name__, clean_message(f"{type(exc).__name__}: {exc}"))
             raise ToolError(
                 f"{fn.__name__} failed unexpectedly ({type(exc).__name__}); the server log has the details."
             ) from None
         return cap(result) if isinstance(result, BaseModel) else result
 
-    if inline is None:
+    def call_until(kwargs: dict, given_up: threading.Event):
+        from dbpatterns.pg.sandbox import abort_on
 
-        @functools.wraps(fn)
-        def run(**kwargs):
-            return call(kwargs)
-
-        return run
+        with abort_on(given_up):
+            return call(kwargs, given_up)
 
     @functools.wraps(fn)
     async def run_async(**kwargs):
-        if inline(kwargs):
+        if inline is not None and inline(kwargs):
             return call(kwargs)
         import anyio
 
-        return await anyio.to_thread.run_sync(functools.partial(call, kwargs))
+        given_up = threading.Event()
+        try:
+            return await anyio.to_thread.run_sync(
+                functools.partial(call_until, kwargs, given_up), abandon_on_cancel=True
+            )
+        finally:  # after the result: nothing left to end; on a cancellation: end the run now
+            given_up.set()
 
     return run_async
