@@ -26,10 +26,11 @@ _SPLITS = re.compile(r"[@:/?#\s]+")
 _MIN_PIECE = 3
 
 
-def mask(text: str, *known: str | None) -> str:
+def mask(text: str, *known: str | None, bare: tuple[str, ...] = ()) -> str:
     """``text`` with every password in it replaced by ``***``; ``known``: URLs (or libpq strings, or bare
-    secrets) whose passwords are masked wherever they appear, even alone."""
-    for secret in sorted(_secrets(known), key=len, reverse=True):
+    secrets) whose passwords are masked wherever they appear, even alone; ``bare``: secrets as they are
+    (values of environment variables a configured URL names)."""
+    for secret in sorted(_secrets(known) | _forms(bare), key=len, reverse=True):
         text = text.replace(secret, MASK)
     text = _USERINFO.sub(lambda m: f"{m['head']}:{MASK}@", text)
     text = _QUERY.sub(lambda m: m["head"] + MASK, text)
@@ -56,6 +57,11 @@ def _secrets(known) -> set[str]:
                 if raw[:1] in "'\"" and raw[-1:] == raw[:1] and len(raw) >= 2:
                     raw = raw[1:-1]
                 found += [raw, raw.replace("\\'", "'").replace('\\"', '"')]
+    return _forms(found)
+
+
+def _forms(found) -> set[str]:
+    """Each secret of ``found`` raw, decoded and encoded, and its pieces a driver may quote alone."""
     out: set[str] = set()
     for secret in found:
         if not secret:

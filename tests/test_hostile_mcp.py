@@ -144,3 +144,67 @@ def test_the_time_limit_cannot_be_lifted_through_mcp(project, monkeypatch):
             )
 
     assert "time limit" in error_text(anyio.run(main))
+
+
+def _call(tool: str, args: dict):
+    from dbpatterns.mcp.server import build_server
+
+    async def main():
+        async with Client(build_server()) as client:
+            with anyio.fail_after(60):  # a FIFO opened for reading would block here forever
+                return await client.call_tool(tool, args)
+
+    return anyio.run(main)
+
+
+@pytest.mark.parametrize("tool", ["lint_migration", "trace_locks"])
+def test_a_fifo_or_device_named_by_path_is_never_opened(project, tool):
+    import os
+
+    os.mkfifo(project / "pipe.sql")
+    (project / "zero.sql").symlink_to("/dev/zero")
+    message = error_text(_call(tool, {"path": "pipe.sql"}))
+    assert "not a regular file" in message and "pipe.sql" in message
+    assert "outside the project root" in error_text(_call(tool, {"path": "zero.sql"}))
+
+
+def test_a_folder_with_a_fifo_is_linted_without_it(project):
+    import os
+
+    (project / "sqls").mkdir()
+    (project / "sqls" / "m.sql").write_text((project / "m.sql").read_text())
+    os.mkfifo(project / "sqls" / "pipe.sql")
+    result = _call("lint_migration", {"path": "sqls"})
+    assert not result.is_error
+    paths = {f["path"] for f in result.structured_content["findings"]}
+    assert "sqls/m.sql" in paths
+
+
+def test_a_big_file_by_path_is_capped_before_it_is_read(project):
+    (project / "big.sql").write_text("SELECT 1;\n" * 1_200_000)  # 12 MB
+    lint = _call("lint_migration", {"path": "big.sql"})
+    assert not lint.is_error and "max_file_mb" in lint.structured_content["findings"][0]["message"]
+    assert "the limit is" in error_text(_call("trace_locks", {"path": "big.sql"}))
+
+
+SECRET_VALUE = "Sx9@:/%#?pwd1"  # pieces of 3 characters or more: a driver may quote one alone
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "postgresql://app@127.0.0.1:1/prod?password=${DBP_SECRET}",
+        "postgresql://app:${DBP_SECRET}@127.0.0.1:1/prod",
+        "host=127.0.0.1 port=1 password=${DBP_SECRET}",
+        "postgresql://app@127.0.0.1:1/prod?sslpassword=${DBP_SECRET}&sslmode=require",
+    ],
+    ids=["query", "userinfo", "libpq", "sslpassword"],
+)
+def test_a_target_s_variables_are_read_and_never_shown(project, monkeypatch, target):
+    (project / "pyproject.toml").write_text(f"[tool.dbpatterns]\ntargets = {{ prod = {target!r} }}\n")
+    monkeypatch.setenv("DBP_SECRET", SECRET_VALUE)
+    monkeypatch.setenv("OTHER_SECRET", "zz-other-zz")
+    message = error_text(_call("check_drift", {"target": "prod"}))
+    assert "Sx9" not in message and "pwd1" not in message, message
+    other = error_text(_call("check_drift", {"target": "${OTHER_SECRET}"}))
+    assert "zz-other-zz" not in other and "Unknown database target" in other

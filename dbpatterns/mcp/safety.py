@@ -84,6 +84,8 @@ def confine(raw: str, *, what: str = "path", must_exist: bool = True, folder: bo
         raise ToolError(f"{what} {raw!r} is not a folder.")
     if folder is False and resolved.is_dir():
         raise ToolError(f"{what} {raw!r} is a folder, not a file.")
+    if resolved.exists() and not resolved.is_dir() and not resolved.is_file():  # never opened: could block
+        raise ToolError(f"{what} {raw!r} is not a regular file (a FIFO, socket or device); it is not read.")
     return resolved
 
 
@@ -142,11 +144,17 @@ def configured_targets() -> dict[str, str]:
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+#: Values of the environment variables that configured targets name: masked out of every message.
+_EXPANDED: set[str] = set()
+
+
 def _expand_env(value: str, target: str) -> str:
     def read(match: re.Match) -> str:
         name = match[1]
         if name not in os.environ:
             raise ToolError(f"Database target {target!r} reads ${{{name}}}, which is not set.")
+        if os.environ[name]:
+            _EXPANDED.add(os.environ[name])
         return os.environ[name]
 
     return _ENV_REFERENCE.sub(read, value).strip()
@@ -161,9 +169,9 @@ def configured_database_url() -> str:
 
 def known_secrets() -> list[str]:
     """Every configured database URL, so that their passwords can be masked out of any text."""
-    urls = [configured_database_url()]
-    urls += [value for name, value in os.environ.items() if name.endswith("_URL") and "://" in value]
-    return [u for u in urls if u]
+    from dbpatterns.masking import known_secrets as of_the_process
+
+    return [u for u in (configured_database_url(), *of_the_process()) if u]
 
 
 # ---- results and errors
@@ -171,11 +179,9 @@ def known_secrets() -> list[str]:
 
 def clean_message(text: str) -> str:
     """One line with no password and no path outside the project (those keep only their last part)."""
-    from dbpatterns.trace.database import mask  # with the PostgreSQL driver: imported when a tool runs
+    from dbpatterns.masking import mask
 
-    for url in known_secrets():
-        text = mask(text, url)
-    text = mask(text)
+    text = mask(text, *known_secrets(), bare=tuple(_EXPANDED))
     root = str(project_root())
     text = text.replace(root + os.sep, "").replace(root, ".")
     # the command line's opt-in is not offered here
