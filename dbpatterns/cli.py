@@ -262,12 +262,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(argv)
     except InputError as exc:
-        print(f"dbpatterns: {exc}", file=sys.stderr)
-        _extension_hint(str(exc))
+        from .masking import known_secrets, mask
+
+        # every message is masked where it is made; this is the net under them (a --db value's password
+        # quoted in a piece by a driver, an environment URL named by user code)
+        message = mask(str(exc), *known_secrets(argv))
+        print(f"dbpatterns: {message}", file=sys.stderr)
+        _extension_hint(message)
         if _wants_json(argv):  # the report a machine reads says it too
             import json
 
-            print(json.dumps({"error": exc.to_dict()}, indent=2))
+            print(json.dumps({"error": {**exc.to_dict(), "message": message}}, indent=2))
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
         print(f"dbpatterns: {exc or 'interrupted'}", file=sys.stderr)

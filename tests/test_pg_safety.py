@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
 import pytest
 
 from dbpatterns.cli import main
@@ -273,7 +274,7 @@ def test_the_mcp_tool_runs_the_sql_as_the_role(tmp_path, monkeypatch):
 
     monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(tmp_path))
     with pytest.raises(Exception) as caught:
-        tools.trace_locks(sql="SELECT CAST(pg_read_file('/etc/passwd') AS int)")
+        anyio.run(lambda: tools.trace_locks(sql="SELECT CAST(pg_read_file('/etc/passwd') AS int)"))
     message = str(caught.value)
     assert "permission denied for function pg_read_file" in message and "root:" not in message
 

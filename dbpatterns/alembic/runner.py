@@ -12,6 +12,12 @@ env.py that calls ``.connect()`` on it, as pytest-alembic's convention has it, g
 instead, over the same single database connection),
 ``sqlalchemy.url``, ``-x url=...`` and the usual environment variables. The ``postgresql+psycopg`` URL
 serves sync and async env.py alike (``async_engine_from_config`` picks psycopg's async mode).
+
+A password never travels in those URLs: it is taken out of the URL (user information or ``?password=``)
+and given to libpq as ``PGPASSWORD`` while env.py runs (and to our own engines directly). A percent-encoded
+password (``%40`` for ``@``) would otherwise reach an env.py that writes the URL back with
+``config.set_main_option`` (the common pattern), where configparser reads ``%`` as interpolation and
+fails; and env.py code that prints its URL cannot show a password it was never given.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 from collections.abc import Callable, Iterable
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..errors import InputError, first_line
 from ..masking import mask
@@ -40,6 +48,42 @@ HOW_TO_PASS_URL = (
 )
 
 
+def without_password(url: str) -> tuple[str, str | None]:
+    """``url`` without its password (in the user information or a ``password`` query parameter), and the
+    password decoded (None when there is none)."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    user, colon, secret = userinfo.partition(":")
+    password = unquote(secret) if at and colon else None
+    netloc = f"{user}@{host}" if at else parts.netloc
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(key, value) for key, value in query if key != "password"]
+    if len(kept) != len(query):
+        password = next(value for key, value in query if key == "password")
+    if netloc == parts.netloc and len(kept) == len(query):
+        return url, None
+    rest = urlencode(kept, safe="/") if len(kept) != len(query) else parts.query
+    return urlunsplit(parts._replace(netloc=netloc, query=rest)), password
+
+
+@contextlib.contextmanager
+def password_in_environment(password: str | None):
+    """``PGPASSWORD`` (read by libpq, so psycopg, and by asyncpg) set to ``password`` while the block runs
+    (unless None), restored after."""
+    if password is None:
+        yield
+        return
+    saved = os.environ.get("PGPASSWORD")
+    os.environ["PGPASSWORD"] = password
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PGPASSWORD", None)
+        else:
+            os.environ["PGPASSWORD"] = saved
+
+
 class StepFailed(Exception):
     """A migration step raised: ``what`` says which (e.g. ``upgrade to ab12``), ``error`` the message."""
 
@@ -53,18 +97,20 @@ class Runner:
         """``script``: the project's ScriptDirectory (:func:`~dbpatterns.alembic.project.load_script`), when
         the caller already loaded it; the Config is the runner's own (it carries the runner's URL)."""
         self.project = project
-        self.sa_url = sa_url
+        self.sa_url, self.password = without_password(sa_url)
+        # libpq keywords for our own engines: the password, given apart from the URL (see the module)
+        self._connect_args = {} if self.password is None else {"password": self.password}
         self.log = io.StringIO()  # what env.py and Alembic printed while running
         self.config = alembic_config(project)
-        self.env_url = sa_url  # the URL env.py is given (psycopg's async dialect for an async-only env.py)
-        self._give_url(sa_url)
+        self.env_url = self.sa_url  # the URL env.py is given (an async dialect for an async-only env.py)
+        self._give_url(self.sa_url)
         self.script = script if script is not None else load_script(project, self.config)
         from sqlalchemy import create_engine
         from sqlalchemy.pool import StaticPool
 
         # one DB-API connection for the whole run, even when env.py closes the Connection it is given:
         # no reconnects, and the driver's prepared statements (the snapshot query) are kept
-        self.engine = create_engine(sa_url, poolclass=StaticPool)
+        self.engine = create_engine(self.sa_url, poolclass=StaticPool, connect_args=self._connect_args)
         self.connection = None
         self.version_table: tuple[str | None, str] = (None, "alembic_version")
         self.current = ""  # the step being run, for messages
@@ -125,6 +171,7 @@ class Runner:
             with (
                 self.in_project(),
                 url_in_environment(self.env_url),
+                password_in_environment(self.password),
                 EnvironmentContext(
                     self.config, self.script, fn=fn, as_sql=False, destination_rev=destination, tag=None
                 ),
@@ -164,7 +211,9 @@ class Runner:
         from sqlalchemy.ext.asyncio import create_async_engine
         from sqlalchemy.pool import NullPool
 
-        self._async_engine = create_async_engine(self.sa_url, poolclass=NullPool)
+        self._async_engine = create_async_engine(
+            self.sa_url, poolclass=NullPool, connect_args=self._connect_args
+        )
         return self._async_engine
 
     def _dispose_async(self) -> None:

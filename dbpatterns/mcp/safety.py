@@ -84,6 +84,8 @@ def confine(raw: str, *, what: str = "path", must_exist: bool = True, folder: bo
         raise ToolError(f"{what} {raw!r} is not a folder.")
     if folder is False and resolved.is_dir():
         raise ToolError(f"{what} {raw!r} is a folder, not a file.")
+    if resolved.exists() and not resolved.is_dir() and not resolved.is_file():  # never opened: could block
+        raise ToolError(f"{what} {raw!r} is not a regular file (a FIFO, socket or device); it is not read.")
     return resolved
 
 
@@ -142,11 +144,17 @@ def configured_targets() -> dict[str, str]:
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+#: Values of the environment variables that configured targets name: masked out of every message.
+_EXPANDED: set[str] = set()
+
+
 def _expand_env(value: str, target: str) -> str:
     def read(match: re.Match) -> str:
         name = match[1]
         if name not in os.environ:
             raise ToolError(f"Database target {target!r} reads ${{{name}}}, which is not set.")
+        if os.environ[name]:
+            _EXPANDED.add(os.environ[name])
         return os.environ[name]
 
     return _ENV_REFERENCE.sub(read, value).strip()
@@ -161,9 +169,9 @@ def configured_database_url() -> str:
 
 def known_secrets() -> list[str]:
     """Every configured database URL, so that their passwords can be masked out of any text."""
-    urls = [configured_database_url()]
-    urls += [value for name, value in os.environ.items() if name.endswith("_URL") and "://" in value]
-    return [u for u in urls if u]
+    from dbpatterns.masking import known_secrets as of_the_process
+
+    return [u for u in (configured_database_url(), *of_the_process()) if u]
 
 
 # ---- results and errors
@@ -171,16 +179,14 @@ def known_secrets() -> list[str]:
 
 def clean_message(text: str) -> str:
     """One line with no password and no path outside the project (those keep only their last part)."""
-    from dbpatterns.trace.database import mask  # with the PostgreSQL driver: imported when a tool runs
+    from dbpatterns.masking import mask
 
-    for url in known_secrets():
-        text = mask(text, url)
-    text = mask(text)
+    text = mask(text, *known_secrets(), bare=tuple(_EXPANDED))
     root = str(project_root())
     text = text.replace(root + os.sep, "").replace(root, ".")
     # the command line's opt-in is not offered here
     text = re.sub(
-        r"rerun with --superuser \(trace, verify\)[^;)]*",
+        r"rerun with --superuser \([a-z, ]+\)[^;)]*",
         "the MCP server never runs SQL as the superuser",
         text,
     )
@@ -221,13 +227,17 @@ def guarded(fn: _F | None = None, *, inline: Callable[[dict], bool] | None = Non
     """Run a tool: expected failures (the core's InputError, a ToolError) become one clean sentence;
     anything else is logged (masked) on the server and reaches the model as a generic error.
 
-    A sync tool runs on a worker thread; with ``inline``, calls for which ``inline(arguments)`` is true
-    (small, quick ones) run on the event loop instead, saving the thread hop.
+    A tool runs on a worker thread, so that the server keeps answering (and hears a cancellation) while
+    it works; with ``inline``, calls for which ``inline(arguments)`` is true (small, quick ones) run on the
+    event loop instead, saving the thread hop. When the client gives up on a call (``notifications/
+    cancelled``, or it goes away), the call's scratch database runs are ended at once
+    (:func:`dbpatterns.pg.sandbox.abort_on`): the run lock is freed for the next call instead of being
+    held until the statement finishes or times out.
     """
     if fn is None:
         return lambda f: guarded(f, inline=inline)
 
-    def call(kwargs: dict):
+    def call(kwargs: dict, given_up: threading.Event | None = None):
         try:
             result = fn(**kwargs)
         except ToolError as exc:
@@ -235,26 +245,33 @@ def guarded(fn: _F | None = None, *, inline: Callable[[dict], bool] | None = Non
         except InputError as exc:
             raise ToolError(clean_message(str(exc))) from None
         except Exception as exc:
+            if given_up is not None and given_up.is_set():  # ended because its client gave up: expected
+                log.info("%s ended: its client gave up on it", fn.__name__)
+                raise ToolError(f"{fn.__name__} was ended: the client gave up on it.") from None
             log.error("%s failed: %s", fn.__name__, clean_message(f"{type(exc).__name__}: {exc}"))
             raise ToolError(
                 f"{fn.__name__} failed unexpectedly ({type(exc).__name__}); the server log has the details."
             ) from None
         return cap(result) if isinstance(result, BaseModel) else result
 
-    if inline is None:
+    def call_until(kwargs: dict, given_up: threading.Event):
+        from dbpatterns.pg.sandbox import abort_on
 
-        @functools.wraps(fn)
-        def run(**kwargs):
-            return call(kwargs)
-
-        return run
+        with abort_on(given_up):
+            return call(kwargs, given_up)
 
     @functools.wraps(fn)
     async def run_async(**kwargs):
-        if inline(kwargs):
+        if inline is not None and inline(kwargs):
             return call(kwargs)
         import anyio
 
-        return await anyio.to_thread.run_sync(functools.partial(call, kwargs))
+        given_up = threading.Event()
+        try:
+            return await anyio.to_thread.run_sync(
+                functools.partial(call_until, kwargs, given_up), abandon_on_cancel=True
+            )
+        finally:  # after the result: nothing left to end; on a cancellation: end the run now
+            given_up.set()
 
     return run_async

@@ -23,6 +23,7 @@ from dbpatterns.contracts import (
 from dbpatterns.pg.sandbox import statement_limit
 
 from .safety import (
+    MAX_INPUT_CHARS,
     RUN_LOCK,
     check_input,
     confine,
@@ -249,6 +250,10 @@ def _text(sql: str | None, path: str | None, what: str) -> tuple[str, str]:
         return check_input(sql, "sql"), "<sql>"
     file = confine(path, what=what, folder=False)
     try:
+        if file.stat().st_size > MAX_INPUT_CHARS * 4:  # refused before it is read (4 bytes per character)
+            raise ToolError(
+                f"{what} {path!r} is {file.stat().st_size} bytes; the limit is {MAX_INPUT_CHARS} characters."
+            )
         return check_input(file.read_text(encoding="utf-8"), what), relative(file)
     except (OSError, UnicodeDecodeError) as exc:
         raise ToolError(f"{what} {path!r} cannot be read as UTF-8 text ({type(exc).__name__}).") from None

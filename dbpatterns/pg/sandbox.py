@@ -18,6 +18,9 @@ then succeeds as the role.
 Time: a watchdog on a connection of its own cancels (``pg_cancel_backend``, then ``pg_terminate_backend``)
 any statement of the scratch database running longer than the limit (``DBPATTERNS_STATEMENT_TIMEOUT``
 seconds, default 120; 0 for none), on the wall clock: ``SET statement_timeout = 0`` cannot lift it.
+A caller that may be given up on (the MCP server, when its client cancels a request or goes away) hands an
+event to :func:`abort_on`: once it is set, the watchdog ends every connection to the scratch database
+(``pg_terminate_backend``), so the run unwinds at once and frees what it holds (the MCP run lock).
 
 Every role and scratch database is marked with its owner process (:mod:`dbpatterns.pg.owner`); those of
 a process that is gone (killed) are dropped the next time a sandbox is made on the same server.
@@ -52,6 +55,9 @@ _GRACE = 3.0  # seconds a cancelled statement has to end before its backend is t
 
 _superuser: contextvars.ContextVar[bool] = contextvars.ContextVar("dbpatterns_superuser", default=False)
 _limit: contextvars.ContextVar[float | None] = contextvars.ContextVar("dbpatterns_limit", default=None)
+_abort: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "dbpatterns_abort", default=None
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,8 @@ class Sandbox:
     limit: float
     precreated: tuple[str, ...] = ()  # extensions the superuser created beforehand
     cancelled: list[str] = field(default_factory=list)  # statements the watchdog cancelled
+    abort: threading.Event | None = None  # set: the caller gave up, end the run now
+    aborted: bool = False  # the watchdog ended the run because ``abort`` was set
 
 
 _current: contextvars.ContextVar[Sandbox | None] = contextvars.ContextVar("dbpatterns_sandbox", default=None)
@@ -97,6 +105,16 @@ def superuser(on: bool = True) -> Iterator[None]:
         yield
     finally:
         _superuser.reset(token)
+
+
+@contextlib.contextmanager
+def abort_on(event: threading.Event) -> Iterator[None]:
+    """Within the block, sandboxes end their run when ``event`` is set (see the module's documentation)."""
+    token = _abort.set(event)
+    try:
+        yield
+    finally:
+        _abort.reset(token)
 
 
 @contextlib.contextmanager
@@ -213,7 +231,9 @@ def sandbox(
 def watched(admin_url: str, box: Sandbox) -> Iterator[Sandbox]:
     """Within the block, ``box`` is the current sandbox (for :func:`explain`) and a watchdog cancels its
     database's statements that run longer than ``box.limit`` (as seen from ``admin_url``'s connection)."""
-    dog = _Watchdog(admin_url, box) if box.limit > 0 else None
+    if box.abort is None:
+        box.abort = _abort.get()
+    dog = _Watchdog(admin_url, box) if box.limit > 0 or box.abort is not None else None
     if dog is not None:
         dog.start()
     token = _current.set(box)
@@ -274,6 +294,8 @@ def explain_error(state: str | None, primary: str = "", detail: str = "") -> str
     box = _current.get()
     if box is None:
         return ""
+    if box.aborted and state in ("57014", "57P01", None):
+        return " (the caller gave up: the run was ended)"
     if box.cancelled and state in ("57014", "57P01", None):  # query_canceled, admin_shutdown, a lost link
         return (
             f" (it ran longer than {box.limit:g} s, the time limit per statement, and was cancelled;"
@@ -397,8 +419,19 @@ class _Watchdog:
             FROM pg_stat_activity
             WHERE datname = %s AND state = 'active' AND pid <> pg_backend_pid()
         """
+        every = (
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()"
+        )
+        abort = self.box.abort
         while not self.done.wait(_POLL):
             try:
+                if abort is not None and abort.is_set():  # the caller gave up: end the run's connections
+                    self.box.aborted = True
+                    self.conn.execute(every, [self.box.name])
+                    continue
+                if self.box.limit <= 0:
+                    continue
                 rows = self.conn.execute(query, [self.box.name]).fetchall()
                 for pid, started, text, seconds in rows:
                     key = (pid, started)

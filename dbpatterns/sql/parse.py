@@ -103,6 +103,8 @@ class _TooDeep(Exception):
 def _add_statements(result: ParsedSQL, text: str, base: int) -> None:
     try:
         tree = _loads(_pg.parse_sql_json(text))
+    except UnicodeEncodeError:  # a ValueError too, but lone surrogates, not depth: parse() says so
+        raise
     except ValueError as exc:  # orjson's (and json's) depth limit: a statement nested hundreds of levels deep
         raise _TooDeep(str(exc)) from None
     raw = None if text.isascii() else text.encode()
