@@ -7,6 +7,9 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from dbpatterns.cli import main
 
@@ -112,3 +115,25 @@ def test_a_revision_that_is_not_valid_python_says_so(tmp_path, capsys):
     (finding,) = findings
     assert code == 1 and finding["line"] == 4 and finding["message"].startswith("not valid Python")
     assert "PostgreSQL" not in finding["fix"] and "Python" in finding["fix"]
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "project"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["lint", "--project", "/nonexistent", "x.sql"], "/nonexistent is not a folder"),
+        (["verify", "--project", "/nonexistent"], "/nonexistent is not a folder"),
+        (["detect", "--project", "/nonexistent"], "/nonexistent is not a folder"),
+        (["verify", "--project", str(EXAMPLE), "--rows", "-5"], "--rows must be 0 or more"),
+        (["trace", "--rows", "-5", "x.sql"], "--rows must be 0 or more"),
+        (["lint", "--jobs", "0", "x.sql"], "--jobs must be at least 1"),
+    ],
+)
+def test_bad_options_are_one_line_and_exit_2(tmp_path, capsys, monkeypatch, args, said):
+    """Checked before anything is read or started (issue 18: --project /nonexistent, --rows -5)."""
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert said in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
