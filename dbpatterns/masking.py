@@ -6,6 +6,7 @@ or ``/`` made it split the URL elsewhere)."""
 
 from __future__ import annotations
 
+import os
 import re
 from urllib.parse import quote, unquote
 
@@ -77,8 +78,6 @@ def known_secrets(argv: list[str] | None = None) -> list[str]:
     """Every database URL this process was given, so that their passwords can be masked out of any text:
     the values of ``--db`` in ``argv``, and the environment's URL variables (``*_URL`` holding ``://``,
     ``DBPATTERNS_DATABASE_URL``, ``DBPATTERNS_SERVER_URL``, ``PGPASSWORD``)."""
-    import os
-
     found = []
     args = list(argv or ())
     for i, arg in enumerate(args):

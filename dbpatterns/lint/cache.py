@@ -32,7 +32,7 @@ from ..files import cache_root, replace_file
 from ..findings import Finding
 from ..settings import Settings
 
-FORMAT = 2
+FORMAT = 3
 _CODE_FOLDERS = ("lint", "lint/rules", "sql")  # the code whose change makes every entry stale
 
 
@@ -96,8 +96,8 @@ class ResultCache:
     def put(
         self, key: str, findings: list[Finding], delta: list | None, questions: list, counts: dict
     ) -> None:
-        """Keep what linting a file gave (before any settling changes the findings). The delta is kept as
-        it is: its type nodes are JSON already, read only if a later migration asks."""
+        """Keep what linting a file gave (before any settling changes the findings); ``delta`` compact
+        (``state.compact_delta``)."""
         self.added[key] = [[_values(f) for f in findings], delta or [], questions, counts]
         self.used.add(key)
 

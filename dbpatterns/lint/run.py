@@ -912,7 +912,8 @@ def _linted(
         if questions:
             index = {id(f): i for i, f in enumerate(found)}
             asked = [(index[id(q[0])], *q[1:]) for q in questions if id(q[0]) in index]
-    if key is not None:
+    if key is not None:  # kept compact: a type as (name, typmods), not its parse tree node
+        delta = compact_delta(delta)
         cache.put(key, found, delta, asked, counts)
     return found, delta, asked
 
