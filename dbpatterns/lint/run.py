@@ -233,7 +233,7 @@ def _syntax_findings(ctx: Context, errors, fix: str = "") -> None:
     for problem in errors:
         ctx.location = (problem.line, problem.column)
         ctx.rule = None
-        ctx.report(problem.message, rule="syntax-error", exempt_new=False, fix=fix)
+        ctx.report(problem.message, rule="syntax-error", exempt_new=False, fix=problem.fix or fix)
     ctx.location = None
 
 

@@ -32,6 +32,14 @@ class SyntaxProblem:
     line: int
     column: int
     message: str
+    fix: str = ""  # the recipe, when it is not "fix the syntax" (the text is valid SQL, or not text)
+
+
+_TOO_DEEP_FIX = (
+    "PostgreSQL may well accept this statement: the lint only could not follow it. Review its locks by "
+    "hand, or build it from smaller pieces (a CTE, a temporary table, several statements)."
+)
+_NOT_UTF8_FIX = "Save the file as UTF-8: PostgreSQL migration tools read it as text in that encoding."
 
 
 class ParsedSQL:
@@ -90,7 +98,7 @@ def parse(text: str) -> ParsedSQL:
     except UnicodeEncodeError as exc:  # lone surrogates: bytes that were not UTF-8 (surrogateescape)
         line, col = result.position(exc.start)
         why = "not UTF-8 text: the input holds bytes that are not UTF-8"
-        result.errors.append(SyntaxProblem(line, col, why))
+        result.errors.append(SyntaxProblem(line, col, why, _NOT_UTF8_FIX))
     if _SUPPRESS_MARK in text:
         _attach_suppressions(result)
     return result
@@ -167,7 +175,7 @@ def _parse_piece(result: ParsedSQL, start: int, stop: int) -> None:
     except _TooDeep:
         line, col = result.position(_skip_blank(result.text, start))
         why = "the statement is nested too deeply to analyse (hundreds of levels); it was not checked"
-        result.errors.append(SyntaxProblem(line, col, why))
+        result.errors.append(SyntaxProblem(line, col, why, _TOO_DEEP_FIX))
 
 
 def _add_error(result: ParsedSQL, exc: Exception, base: int) -> None:
