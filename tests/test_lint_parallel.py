@@ -49,8 +49,8 @@ def test_findings_without_their_source_lines_differ_in_nothing_else(folder, tmp_
         'def downgrade():\n    op.drop_column("users", "n")\n'
     )
     for path in (folder, revision):
-        with_sources, *_ = lint_run._lint_chunks([str(path)], Settings(), False, 1)
-        without, *_ = lint_run._lint_chunks([str(path)], Settings(), False, 1, sources=False)
+        with_sources, *_ = lint_run._lint_chunks([str(path)], Settings(), jobs=1)
+        without, *_ = lint_run._lint_chunks([str(path)], Settings(), jobs=1, sources=False)
         assert without == with_sources and with_sources[0]
         assert any(f.source for f in with_sources[0]) and not any(f.source for f in without[0])
 

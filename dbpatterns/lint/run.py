@@ -377,20 +377,10 @@ class LintResult:
     stats: dict | None = None  # the operation counts (STAT_KEYS) of the migrations linted
 
 
-def lint_paths(
-    paths: Iterable[str],
-    settings: Settings,
-    *,
-    offline: bool = False,
-    jobs: int | None = None,
-    start_after=None,
-    since: str | None = None,
-    cache: bool = True,
-) -> tuple[list[Finding], int]:
-    """Findings for every file under ``paths``, and how many files were read (see :func:`lint_report`)."""
-    result = lint_report(
-        paths, settings, offline=offline, jobs=jobs, start_after=start_after, since=since, cache=cache
-    )
+def lint_paths(paths: Iterable[str], settings: Settings, **options) -> tuple[list[Finding], int]:
+    """Findings for every file under ``paths``, and how many files were read (``options``: those of
+    :func:`lint_report`)."""
+    result = lint_report(paths, settings, **options)
     return result.findings, result.files
 
 
@@ -415,39 +405,20 @@ def lint_report(
     same text and settings give their results from :mod:`dbpatterns.lint.cache`.
     """
     chunks, files, skipped, stats = _lint_chunks(
-        paths, settings, offline, jobs, start_after=start_after, since=since, cache=cache
+        paths, settings, offline=offline, jobs=jobs, start_after=start_after, since=since, cache=cache
     )
     return LintResult([f for chunk in chunks for f in chunk], files, skipped, stats)
 
 
-def lint_paths_json(
-    paths: Iterable[str],
-    settings: Settings,
-    *,
-    offline: bool = False,
-    jobs: int | None = None,
-    start_after=None,
-    since: str | None = None,
-    cache: bool = True,
-) -> tuple[list[bytes], int, int]:
-    """What ``json_bytes`` gives for ``lint_paths``' findings (with ``skipped`` under a start_after), in
-    pieces to write one after the other, their number and the files read: each process renders the
-    findings of the chunks it lints, and this one puts the parts in order."""
+def lint_paths_json(paths: Iterable[str], settings: Settings, **options) -> tuple[list[bytes], int, int]:
+    """What ``json_bytes`` gives for ``lint_report`` (``options``: its options), in pieces to write one
+    after the other, their number and the files read: each process renders the findings of the chunks
+    it lints, and this one puts the parts in order."""
 
     def rendered(found: list[Finding]) -> tuple[bytes, int]:
         return json_items(found), len(found)
 
-    chunks, files, skipped, stats = _lint_chunks(
-        paths,
-        settings,
-        offline,
-        jobs,
-        rendered,
-        sources=False,
-        start_after=start_after,
-        since=since,
-        cache=cache,
-    )
+    chunks, files, skipped, stats = _lint_chunks(paths, settings, pack=rendered, sources=False, **options)
     pieces = json_pieces([data for data, _ in chunks], extra=report_extra(skipped, stats))
     return pieces, sum(n for _, n in chunks), files
 
@@ -464,10 +435,10 @@ def report_extra(skipped: int | None, stats: dict | None) -> dict:
 def _lint_chunks(
     paths,
     settings: Settings,
-    offline: bool,
-    jobs: int | None,
-    pack=None,
     *,
+    offline: bool = False,
+    jobs: int | None = None,
+    pack=None,
     sources: bool = True,
     start_after=None,
     since: str | None = None,
