@@ -111,13 +111,13 @@ class ResultCache:
             replace_file(self.folder / name, orjson.dumps(self.added))
         self.added = {}
 
-    def compact(self, used_elsewhere=()) -> None:
+    def compact(self) -> None:
         """Once the shards are many, or hold mostly entries no run uses any more: one shard of the used
         entries replaces the shards this run read (a shard written meanwhile is left alone)."""
-        used = self.used.union(used_elsewhere)
+        used = self.used  # this process's and, sent back, the workers'
         if len(self.shards) <= 16 and len(self.entries) <= 2 * len(used) + 1000:
             return
-        keep = {k: v for k, v in self.entries.items() if k in used and k not in self.added}
+        keep = {k: v for k, v in self.entries.items() if k in used}
         old, self.shards = self.shards, []
         name = f"{self.stamp}.{os.getpid()}.{secrets.token_hex(4)}.json"
         try:
