@@ -96,7 +96,7 @@ def test_changed_code_drops_the_cache(tmp_path, cache_dir, counted, monkeypatch)
     _lint([file])
     _lint([file])
     assert len(counted) == 1
-    monkeypatch.setattr(cache_module, "_code_stamp", lambda: [1, 1])
+    monkeypatch.setattr(cache_module, "code_stamp", lambda: [1, 1])
     _lint([file])
     assert len(counted) == 2
 
@@ -160,6 +160,6 @@ def test_shards_of_other_code_are_removed(tmp_path, cache_dir, counted, monkeypa
     file.write_text("ALTER TABLE accounts ADD COLUMN n integer NOT NULL;\n")
     _lint([file])
     (old,) = _shards(cache_dir)
-    monkeypatch.setattr(cache_module, "_code_stamp", lambda: [1, 1])
+    monkeypatch.setattr(cache_module, "code_stamp", lambda: [1, 1])
     _lint([file])
     assert old not in _shards(cache_dir) and len(_shards(cache_dir)) == 1

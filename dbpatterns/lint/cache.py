@@ -33,7 +33,7 @@ from ..findings import Finding
 from ..settings import Settings
 
 FORMAT = 3
-_CODE_FOLDERS = ("lint", "lint/rules", "sql")  # the code whose change makes every entry stale
+_CODE_FOLDERS = ("lint", "lint/rules", "sql", "alembic")  # the code whose change makes entries stale
 
 
 class ResultCache:
@@ -53,7 +53,7 @@ class ResultCache:
     def open(cls, settings: Settings) -> ResultCache:
         root = str(Path(settings.root).resolve())
         folder = cache_root() / "lint" / hashlib.blake2b(root.encode(), digest_size=12).hexdigest()
-        stamp = "-".join(map(str, [FORMAT, *_code_stamp()]))
+        stamp = "-".join(map(str, [FORMAT, *code_stamp()]))
         entries: dict = {}
         shards = []
         try:
@@ -156,8 +156,10 @@ def _canonical(value):
     return value
 
 
-def _code_stamp() -> list[int]:
-    """The newest modification time and the number of the lint's code files."""
+def code_stamp() -> list[int]:
+    """The newest modification time and the number of the code files that read and lint a migration: a
+    cached result or delta made by other code is stale (not the package version: a plain lint does not
+    load importlib.metadata)."""
     package = Path(__file__).resolve().parent.parent
     newest = count = 0
     for folder in _CODE_FOLDERS:

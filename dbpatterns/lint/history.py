@@ -29,7 +29,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..settings import Settings
 from ..sql.nodes import bare
-from . import state
+from .cache import code_stamp
 from .state import Schema, portable_delta
 
 CACHE_FORMAT = 1
@@ -466,7 +466,7 @@ class _Cache:
         key = hashlib.sha256(history.where.encode()).hexdigest()[:24]
         self.path = cache_root() / "history" / f"{key}.json"
         stored = load_cached(self.path)
-        stamp = [CACHE_FORMAT, *_code_stamp()]
+        stamp = [CACHE_FORMAT, *code_stamp()]
         if not isinstance(stored, dict) or stored.get("stamp") != stamp:
             stored = {"stamp": stamp, "files": {}}
         self.stored = stored
@@ -534,21 +534,6 @@ class _Cache:
                 self.stored["files"] = {k: v for k, v in files.items() if k in live}
                 self.stored["stat"] = {k: v for k, v in self.stored["stat"].items() if k in self.hashes}
             store_cached(self.path, self.stored)
-
-
-def _code_stamp() -> list[int]:
-    """When the code that reads a migration changed (its files' mtimes): a cached delta is stale then.
-    (Not the package version: a plain lint does not load importlib.metadata.)"""
-    # lazy: a plain .sql lint loads no dbpatterns.alembic
-    from ..alembic import static
-
-    stamps = []
-    for module in (state, static):
-        try:
-            stamps.append(os.stat(module.__file__).st_mtime_ns)
-        except (OSError, TypeError):
-            stamps.append(0)
-    return stamps
 
 
 def _delta_of(member: str, data: bytes | None, settings: Settings) -> list:
