@@ -96,8 +96,7 @@ class ResultCache:
     def put(
         self, key: str, findings: list[Finding], delta: list | None, questions: list, counts: dict
     ) -> None:
-        """Keep what linting a file gave (before any settling changes the findings); ``delta`` compact
-        (``state.compact_delta``)."""
+        """Keep what linting a file gave (before any settling changes the findings)."""
         self.added[key] = [[_values(f) for f in findings], delta or [], questions, counts]
         self.used.add(key)
 

@@ -30,7 +30,7 @@ from ..errors import InputError
 from ..settings import Settings
 from ..sql.nodes import bare
 from .cache import code_stamp
-from .state import Schema, portable_delta
+from .state import Schema
 
 CACHE_FORMAT = 1
 
@@ -394,21 +394,28 @@ def _asked_keys(asked, deltas: dict[str, list]) -> tuple[set, set]:
     """The tables and (table, column) pairs the questions are about, and every table or column renamed
     into one of them (wherever in the history: a superset is safe): the only ones whose operations the
     replay needs."""
-    pairs = {(q[1], q[2]) for _, qs in asked for q in qs}
-    renames = [op for delta in deltas.values() for op in delta if op[0] in ("rt", "rc")]
-    grew = True
+    columns: dict[str, set[str]] = {}  # table -> the columns asked about
+    for _, qs in asked:
+        for q in qs:
+            columns.setdefault(q[1], set()).add(q[2])
+    renames = [op for delta in deltas.values() for op in delta if op[0] in RENAMES]
+    grew = bool(renames)
     while grew:
         grew = False
         for op in renames:
-            if op[0] == "rc":
-                found = [(op[1], op[2])] if (op[1], op[3]) in pairs else []
-            else:
-                found = [(op[1], column) for key, column in pairs if key == op[2]]
-            for pair in found:
-                if pair not in pairs:
-                    pairs.add(pair)
+            if op[0] == "rc":  # (rc, table, old column, new column)
+                found = [op[2]] if op[3] in columns.get(op[1], ()) else []
+            else:  # (rt, old table, new table): every column asked of the new name, of the old one
+                found = list(columns.get(op[2], ()))
+            if found:
+                known = columns.setdefault(op[1], set())
+                if not known.issuperset(found):
+                    known.update(found)
                     grew = True
-    return {key for key, _ in pairs}, pairs
+    return set(columns), {(key, column) for key, named in columns.items() for column in named}
+
+
+RENAMES = ("rt", "rc")  # the delta operations that rename a table or a column
 
 
 def wanted(delta, asked: tuple[set, set]) -> list:
@@ -555,4 +562,4 @@ def _delta_of(member: str, data: bytes | None, settings: Settings) -> list:
 
     record: dict = {}
     lint_text(text, member, _quiet(settings), sources=False, record=record)
-    return portable_delta(record.get("delta", ()))
+    return record.get("delta") or []

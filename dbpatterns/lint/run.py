@@ -21,8 +21,8 @@ from ..sql import parse as sqlparse
 from . import history
 from .cache import ResultCache
 from .engine import Context, finish, lint_statement, run_rules
-from .history import project_of, wanted
-from .state import MigrationState, compact_delta
+from .history import RENAMES, project_of, wanted
+from .state import MigrationState
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"}
 
@@ -531,12 +531,9 @@ def _pack_segments(result, pack, *, wire: bool, keep: dict | None = None):
             out.append(seg)
         else:
             out.append(("q", seg[1], _as_tuples(seg[2]) if wire else seg[2], seg[3]))
-    if wire and deltas:
-        if keep is not None:  # kept for the second round: only the renames go now (``history.asked_keys``)
-            keep.update((display, compact_delta(delta)) for display, delta in deltas.items())
-            deltas = {display: [op for op in delta if op[0] in _RENAMES] for display, delta in deltas.items()}
-        else:
-            deltas = {display: compact_delta(delta) for display, delta in deltas.items()}
+    if wire and deltas and keep is not None:  # kept for the second round: only the renames go now
+        keep.update(deltas)
+        deltas = {display: [op for op in delta if op[0] in RENAMES] for display, delta in deltas.items()}
     return out, deltas
 
 
@@ -651,7 +648,6 @@ def _lint_forked(files: list, lint, workers: int, pack, asking=None, cache=None)
     return ordered
 
 
-_RENAMES = ("rt", "rc")
 # record numbers: a worker has sent every chunk; the deltas it kept; the cache entries it used
 _DONE, _DELTAS, _CACHED = -1, -2, -3
 
@@ -672,8 +668,7 @@ def _read_all(fd: int) -> bytes:
 
 
 def _wanted_deltas(kept: dict, asked) -> dict:
-    """What the questions ``asked`` (``history.asked_keys``) need of the deltas a worker kept (compact
-    already, see ``state.compact_delta``: made while the other processes still lint)."""
+    """What the questions ``asked`` (``history.asked_keys``) need of the deltas a worker kept."""
     return {display: wanted(delta, asked) for display, delta in kept.items()}
 
 
@@ -883,8 +878,7 @@ def _linted(
         if questions:
             index = {id(f): i for i, f in enumerate(found)}
             asked = [(index[id(q[0])], *q[1:]) for q in questions if id(q[0]) in index]
-    if key is not None:  # kept compact: a type as (name, typmods), not its parse tree node
-        delta = compact_delta(delta)
+    if key is not None:
         cache.put(key, found, delta, asked, counts)
     return found, delta, asked
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sys import intern
+
 from ..sql.knowledge import column_type
 from ..sql.locks import LOCK_STRENGTH
 from ..sql.nodes import bare, bare_relation, walk
@@ -205,53 +207,29 @@ class MigrationState:
                 held_locks[table] = mode
 
 
-def portable_delta(delta) -> list:
-    """A delta as JSON can hold it: column types as [name, typmods]."""
-    return [list(op) if op[0] != "c" else ["c", op[1], op[2], list(op[3])] for op in compact_delta(delta)]
+_SIMPLE_TYPES: dict = {}  # a type name written without typmods -> its (canonical name, ()) tuple
 
 
-_SHARED: dict = {}  # one object per distinct name: pickle writes each once per chunk
-_SIMPLE_TYPES: dict = {}  # a type name written without typmods -> its (name, ()) tuple
-
-
-def compact_delta(delta) -> list:
-    """A delta to send to another process: column types as (name, typmods) tuples instead of parse tree
-    nodes, names and types shared, so that pickling and unpickling thousands of them stays cheap."""
-    shared, simple_types = _SHARED, _SIMPLE_TYPES
-    if len(shared) > 100_000:
-        shared.clear()
-    out = []
-    append = out.append
-    for op in delta:
-        if op[0] != "c":
-            append(op)
-            continue
-        node = op[3]
-        if type(node) is dict:
-            names = node["names"]
-            last = names[-1].get("String") if names else None
-            if last is not None and "typmods" not in node and "arrayBounds" not in node:
-                simple = last["sval"]
-                found = simple_types.get(simple)
-                if found is None:
-                    found = simple_types[simple] = column_type({"typeName": node})
-            else:
-                found = column_type({"typeName": node})
-        elif node is None:
-            found = ("", ())
-        else:
-            found = (node[0], tuple(node[1]))
-        key = op[1]
-        column = op[2]
-        append(("c", shared.setdefault(key, key), shared.setdefault(column, column), found))
-    return out
+def delta_type(type_node: dict | None) -> tuple[str, tuple[int, ...]]:
+    """A column's type as a delta carries it: (canonical name, typmods), cheap to pickle and to store."""
+    if not type_node:
+        return "", ()
+    names = type_node.get("names")
+    last = names[-1].get("String") if names else None
+    if last is None or "typmods" in type_node or "arrayBounds" in type_node:
+        return column_type({"typeName": type_node})
+    simple = last["sval"]
+    found = _SIMPLE_TYPES.get(simple)
+    if found is None:
+        found = _SIMPLE_TYPES[simple] = column_type({"typeName": type_node})
+    return found
 
 
 def _record_create(state: MigrationState, body: dict) -> None:
     table = bare_relation(body.get("relation"))
     if not table:
         return
-    key = relation_key(body.get("relation"))
+    key = intern(relation_key(body.get("relation")))  # one object per name: pickled once
     state.created_tables.add(table)
     state.created_keys.add(key)
     state.record("t", key)
@@ -281,8 +259,8 @@ def _record_column(state: MigrationState, table: str, key: str, col: dict) -> No
         return
     state.created_columns.add((table, name))
     state.column_types[(key, name)] = col
-    if state.delta is not None:  # the type as written: read only if a later migration asks (Schema)
-        state.delta.append(("c", key, name, col.get("typeName")))
+    if state.delta is not None:
+        state.delta.append(("c", key, intern(name), delta_type(col.get("typeName"))))
     not_null = False
     for item in col.get("constraints") or ():
         c = item.get("Constraint")
@@ -380,7 +358,7 @@ def _record_alter(state: MigrationState, body: dict) -> None:
     table = bare_relation(body.get("relation"))
     if not table:
         return
-    key = relation_key(body.get("relation"))
+    key = intern(relation_key(body.get("relation")))
     for item in body.get("cmds") or ():
         cmd = item.get("AlterTableCmd", {})
         sub = cmd.get("subtype")
@@ -408,7 +386,7 @@ def _record_alter(state: MigrationState, body: dict) -> None:
             if col and cmd.get("name"):
                 state.column_types[(key, cmd["name"])] = col
                 if state.delta is not None:
-                    state.delta.append(("c", key, cmd["name"], col.get("typeName")))
+                    state.delta.append(("c", key, cmd["name"], delta_type(col.get("typeName"))))
         elif sub in ("AT_SetNotNull", "AT_DropNotNull") and cmd.get("name"):
             state._set_not_null(key, cmd["name"], sub == "AT_SetNotNull")
         elif sub == "AT_DropColumn" and cmd.get("name"):
@@ -544,17 +522,14 @@ class Schema:
     def column_type(self, key: str | None, column: str) -> tuple[str, tuple[int, ...]] | None:
         columns = self.tables.get(key)
         found = None if columns is None else columns.get(column)
-        if isinstance(found, dict):  # a TypeName node as the parser gave it
-            found = columns[column] = column_type({"typeName": found})
-        elif isinstance(found, list):  # (name, typmods) read back from JSON
+        if isinstance(found, list):  # (name, typmods) read back from JSON
             found = columns[column] = (found[0], tuple(found[1]))
         return found or None
 
     def apply(self, delta, keys: set[str] | None = None) -> None:
-        """Replay a migration's ``MigrationState.delta``. A column's type is a TypeName node (from the
-        parser), a (name, typmods) tuple (``compact_delta``) or [name, typmods] (from the cache); it is
-        read when asked for. ``keys``: only the operations on these tables (a rename's source must be
-        among them for its target's)."""
+        """Replay a migration's ``MigrationState.delta``. A column's type is a (name, typmods) tuple
+        (``delta_type``), or [name, typmods] read back from a cache. ``keys``: only the operations on
+        these tables (a rename's source must be among them for its target's)."""
         tables, checks, not_null = self.tables, self.checks, self.not_null
         for op in delta:
             kind, key = op[0], op[1]
