@@ -380,16 +380,6 @@ def _share(findings: list, rewriting: list) -> None:
             f.rewrites = True
 
 
-def asked_keys(results: list) -> tuple[set, set] | None:
-    """What the questions of the chunks' ``results`` ((segments, deltas) each) ask about: (tables, (table,
-    column) pairs), with what was renamed into them; None when there is no question."""
-    asked = [(None, seg[3]) for segments, _ in results for seg in segments if seg[0] == "q"]
-    if not asked:
-        return None
-    deltas = {d: delta for _, chunk in results for d, delta in chunk.items()}
-    return _asked_keys(asked, deltas)
-
-
 def _asked_keys(asked, deltas: dict[str, list]) -> tuple[set, set]:
     """The tables and (table, column) pairs the questions are about, and every table or column renamed
     into one of them (wherever in the history: a superset is safe): the only ones whose operations the
@@ -398,7 +388,7 @@ def _asked_keys(asked, deltas: dict[str, list]) -> tuple[set, set]:
     for _, qs in asked:
         for q in qs:
             columns.setdefault(q[1], set()).add(q[2])
-    renames = [op for delta in deltas.values() for op in delta if op[0] in RENAMES]
+    renames = [op for delta in deltas.values() for op in delta if op[0] in _RENAMES]
     grew = bool(renames)
     while grew:
         grew = False
@@ -415,11 +405,11 @@ def _asked_keys(asked, deltas: dict[str, list]) -> tuple[set, set]:
     return set(columns), {(key, column) for key, named in columns.items() for column in named}
 
 
-RENAMES = ("rt", "rc")  # the delta operations that rename a table or a column
+_RENAMES = ("rt", "rc")  # the delta operations that rename a table or a column
 
 
 def wanted(delta, asked: tuple[set, set]) -> list:
-    """The operations of ``delta`` the replay of ``asked`` (``asked_keys``) needs."""
+    """The operations of ``delta`` the replay of ``asked`` (``_asked_keys``) needs."""
     keys, pairs = asked
     return [op for op in delta if op[1] in keys and (op[0] not in _COLUMN_OPS or (op[1], op[2]) in pairs)]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import gc
 import os
@@ -21,7 +20,7 @@ from ..sql import parse as sqlparse
 from . import history
 from .cache import ResultCache
 from .engine import Context, finish, lint_statement, run_rules
-from .history import RENAMES, project_of, wanted
+from .history import project_of
 from .state import MigrationState
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"}
@@ -480,7 +479,7 @@ def _lint_chunks(
         if workers <= 1 or not hasattr(os, "fork"):
             results = [_pack_segments(lint(files), pack, wire=False)]
         else:
-            results = _lint_forked(files, lint, workers, pack, asking=history.asked_keys, cache=results_cache)
+            results = _lint_forked(files, lint, workers, pack, cache=results_cache)
         stats = new_stats()
         for segments, _ in results:  # each chunk's counts travel as its last segment
             for seg in segments:
@@ -517,10 +516,10 @@ def _settled(results: list, plan, settings: Settings, pack) -> list:
     return out
 
 
-def _pack_segments(result, pack, *, wire: bool, keep: dict | None = None):
+def _pack_segments(result, pack, *, wire: bool):
     """A chunk's (segments, deltas) as it leaves the process that linted it: final findings packed
     (``pack``, else as plain tuples when ``wire``: cheaper to pickle than Finding objects), the findings
-    still to settle as tuples when ``wire``."""
+    still to settle as tuples when ``wire``; the deltas as they are (compact: see ``state.delta_type``)."""
     segments, deltas = result
     out = []
     for seg in segments:
@@ -531,9 +530,6 @@ def _pack_segments(result, pack, *, wire: bool, keep: dict | None = None):
             out.append(seg)
         else:
             out.append(("q", seg[1], _as_tuples(seg[2]) if wire else seg[2], seg[3]))
-    if wire and deltas and keep is not None:  # kept for the second round: only the renames go now
-        keep.update(deltas)
-        deltas = {display: [op for op in delta if op[0] in RENAMES] for display, delta in deltas.items()}
     return out, deltas
 
 
@@ -551,20 +547,17 @@ def _unwire(result, packed: bool):
     return out, deltas
 
 
-def _lint_forked(files: list, lint, workers: int, pack, asking=None, cache=None) -> list:
+def _lint_forked(files: list, lint, workers: int, pack, cache=None) -> list:
     """Lint ``files`` with ``lint`` (``_lint_files`` given its options) in ``workers`` processes: this one
     and ``workers - 1`` forks of it; the chunks' results in order (see ``_lint_chunks``).
 
     The files are cut into chunks whose numbers wait in a pipe; every process takes the next number when
     it is free (a 4-byte read from a pipe is atomic), so a slow chunk does not hold the others up. A worker
-    sends each chunk's findings back as soon as it has them, as plain tuples (cheaper to pickle than Finding
-    objects) or as ``pack`` made them, and an exception (a file that cannot be read) as the exception,
-    raised here for the first chunk that had one. This process reads them between its own chunks, so
-    little is left at the end.
+    sends each chunk's findings and deltas back as soon as it has them, the findings as plain tuples
+    (cheaper to pickle than Finding objects) or as ``pack`` made them, and an exception (a file that cannot
+    be read) as the exception, raised here for the first chunk that had one. This process reads them
+    between its own chunks, so little is left at the end.
     """
-    # lazy: only the forked parallel lint uses it; a one-file lint does not load it
-    import pickle
-
     chunks = _chunks(files, workers)
     tasks, queue = os.pipe()
     os.write(queue, b"".join(i.to_bytes(4, "little") for i in range(len(chunks))))  # < PIPE_BUF: no block
@@ -573,62 +566,36 @@ def _lint_forked(files: list, lint, workers: int, pack, asking=None, cache=None)
     sys.stderr.flush()
     results: dict[int, object] = {}
     children: dict[int, tuple[int, bytearray]] = {}  # pipe from a worker -> (its pid, bytes not yet read)
-    commands: dict[int, int] = {}  # pipe from a worker -> the pipe to it (the second round)
     try:
         for _ in range(min(workers, len(chunks)) - 1):
             reader, writer = os.pipe()
-            ask, told = os.pipe()
             _widen(writer)
             pid = os.fork()
             if pid == 0:  # a worker: lint chunks until none is left, send each one's results, leave
                 code = 0
                 try:
                     os.close(reader)
-                    os.close(told)
-                    for other, command in commands.items():
+                    for other in children:
                         os.close(other)
-                        os.close(command)
-                    kept: dict = {}
-                    for index, part in _take_chunks(tasks, chunks, lint, pack, wire=True, keep=kept):
+                    for index, part in _take_chunks(tasks, chunks, lint, pack, wire=True):
                         _send(writer, index, part)
                     if cache is not None and cache.used:  # each process stores what it added itself
                         cache.store()
                         _send(writer, _CACHED, list(cache.used))
-                    if kept:
-                        _send(writer, _DONE, None)
-                        keys = _read_all(ask)  # the tables the history asks about, or nothing
-                        if keys:
-                            _send(writer, _DELTAS, _wanted_deltas(kept, pickle.loads(keys)))
                 except BaseException:  # noqa: BLE001 - never return into the parent's code
                     code = 1
                 finally:
                     os._exit(code)
             os.close(writer)
-            os.close(ask)
             os.set_blocking(reader, False)
             children[reader] = (pid, bytearray())
-            commands[reader] = told
         for index, part in _take_chunks(tasks, chunks, lint, pack):
             results[index] = part
             _receive(children, results, wait=False, packed=pack is not None)
-        while children and len([i for i in results if i >= 0]) < len(chunks):
-            _receive(children, results, wait=True, packed=pack is not None)
-        # the second round: the workers kept their migrations' deltas; they send those the questions need
-        done = [results[i] for i in range(len(chunks)) if i in results]
-        failed = any(isinstance(part, BaseException) for part in done)
-        keys = asking(done) if asking is not None and not failed else None
-        for reader, command in list(commands.items()):
-            if keys and reader in children:
-                with contextlib.suppress(BrokenPipeError):  # a worker that kept no delta has left already
-                    _write_all(command, pickle.dumps(keys, pickle.HIGHEST_PROTOCOL))
-            os.close(command)
-            del commands[reader]
         while children:
             _receive(children, results, wait=True, packed=pack is not None)
     finally:
         os.close(tasks)
-        for command in commands.values():
-            os.close(command)
         for reader, (pid, _) in children.items():  # only after an error here: stop the workers, reap them
             os.close(reader)
             os.waitpid(pid, 0)
@@ -640,16 +607,10 @@ def _lint_forked(files: list, lint, workers: int, pack, asking=None, cache=None)
             raise part
     if cache is not None:
         cache.used.update(results.get(_CACHED, ()))
-    late = results.get(_DELTAS)
-    if late:  # the deltas the workers sent in the second round replace the renames they sent first
-        for _, deltas in ordered:
-            for display in deltas.keys() & late.keys():
-                deltas[display] = late[display]
     return ordered
 
 
-# record numbers: a worker has sent every chunk; the deltas it kept; the cache entries it used
-_DONE, _DELTAS, _CACHED = -1, -2, -3
+_CACHED = -1  # the record number of the cache entries a worker used
 
 
 def _send(writer: int, index: int, part) -> None:
@@ -658,18 +619,6 @@ def _send(writer: int, index: int, part) -> None:
 
     data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
     _write_all(writer, len(data).to_bytes(8, "little") + data)
-
-
-def _read_all(fd: int) -> bytes:
-    parts = []
-    while chunk := os.read(fd, 1 << 16):
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-def _wanted_deltas(kept: dict, asked) -> dict:
-    """What the questions ``asked`` (``history.asked_keys``) need of the deltas a worker kept."""
-    return {display: wanted(delta, asked) for display, delta in kept.items()}
 
 
 def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False) -> None:
@@ -699,11 +648,9 @@ def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False)
             if len(unread) - at - 8 < size:
                 break
             index, part = pickle.loads(view[at + 8 : at + 8 + size])
-            if index == _DELTAS:
-                results.setdefault(_DELTAS, {}).update(part)
-            elif index == _CACHED:
+            if index == _CACHED:
                 results.setdefault(_CACHED, []).extend(part)
-            elif index != _DONE:
+            else:
                 results[index] = part if isinstance(part, BaseException) else _unwire(part, packed)
             at += 8 + size
         view.release()
@@ -747,16 +694,14 @@ def _chunks(files: list, workers: int) -> list[list]:
     return chunks
 
 
-def _take_chunks(
-    tasks: int, chunks: list, lint, pack=None, *, wire: bool = False, keep: dict | None = None
-) -> Iterator[tuple]:
+def _take_chunks(tasks: int, chunks: list, lint, pack=None, *, wire: bool = False) -> Iterator[tuple]:
     """Lint (with ``lint``) the chunks whose numbers this process reads from the ``tasks`` pipe: (number,
     segments and deltas as :func:`_pack_segments` makes them), or (number, the exception linting the
     chunk raised)."""
     while number := os.read(tasks, 4):
         index = int.from_bytes(number, "little")
         try:
-            part = _pack_segments(lint(chunks[index]), pack, wire=wire, keep=keep)
+            part = _pack_segments(lint(chunks[index]), pack, wire=wire)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, raised there in file order
             part = exc
         yield index, part
