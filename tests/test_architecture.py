@@ -128,6 +128,7 @@ LAZY = {
     ("dbpatterns.alembic.static", "dbpatterns.sql.parse"): "loads pglast; reading a revision does not",
     ("dbpatterns.lint.history", "dbpatterns.alembic.project"): "a plain .sql lint loads no alembic",
     ("dbpatterns.lint.history", "dbpatterns.alembic.graph"): "a plain .sql lint loads no alembic",
+    ("dbpatterns.lint.history", "dbpatterns.alembic.types"): "a plain .sql lint loads no alembic",
     ("dbpatterns.lint.history", "dbpatterns.lint.run"): "run imports history: a circle inside lint/",
     ("dbpatterns.lint.history", "dbpatterns.lint.rules.columns"): "rules load through the registry, on use",
     (

@@ -617,3 +617,30 @@ def test_set_not_null_knows_what_the_history_made_not_null(tmp_path, cache, id_c
     lone.mkdir()
     (lone / "V3__not_null.sql").write_text(last.read_text())
     assert "set-not-null" in rules(lone / "V3__not_null.sql")
+
+
+def test_a_cached_ancestor_is_read_again_when_a_module_it_imports_changes(tmp_path, cache):
+    """The ancestors' state is kept by content: by the revision's and by that of the project module its
+    imported TypeDecorator comes from (its impl is the column's type)."""
+    root = write_project(
+        tmp_path / "p",
+        [
+            ("r1", None, 'op.create_table("events", sa.Column("n", Counter()))', "pass"),
+            ("r2", "r1", 'op.alter_column("events", "n", type_=sa.BigInteger())', "pass"),
+        ],
+    )
+    r1 = root / "migrations" / "versions" / "r1.py"
+    r1.write_text(
+        r1.read_text().replace(
+            "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom app.types import Counter\n", 1
+        )
+    )
+    types = root / "app" / "types.py"
+    types.parent.mkdir()
+    decorator = "import sqlalchemy as sa\n\n\nclass Counter(sa.types.TypeDecorator):\n    impl = sa.{}\n"
+    types.write_text(decorator.format("Integer"))
+    r2 = root / "migrations" / "versions" / "r2.py"
+    for _ in range(2):  # the second run reads r1's state from the cache
+        assert _types(lint_report([str(r2)], Settings(), jobs=1).findings) == [("bigint", False, True)]
+    types.write_text(decorator.format("BigInteger"))  # r1 is unchanged; its column is bigint now
+    assert _types(lint_report([str(r2)], Settings(), jobs=1).findings) == []

@@ -310,20 +310,43 @@ _FINDER: ContextVar[Callable | None] = ContextVar("dbpatterns_project_finder", d
 _ROOTS: dict[str, tuple[str, ...]] = {}  # a revision's folder -> module_roots
 _MODULES: dict[str, ModuleInfo | None] = {}  # a module file's content hash -> its ModuleInfo
 _DEPTH: ContextVar[int] = ContextVar("dbpatterns_impl_depth", default=0)
+_READ: ContextVar[dict | None] = ContextVar("dbpatterns_modules_read", default=None)
 
 
 @contextlib.contextmanager
-def reading_revision(path: str | None, find_project: Callable | None = None):
+def reading_revision(
+    path: str | None, find_project: Callable | None = None, modules_read: dict | None = None
+):
     """While a revision file at ``path`` is read: a type imported from another module of its project
     resolves to that module's TypeDecorator ``impl``. ``find_project(folder)``: the Alembic project
-    whose version folders hold ``folder``, or None (the lint's finder)."""
+    whose version folders hold ``folder``, or None (the lint's finder). ``modules_read``: receives the
+    file and content hash of every module read (what a reading kept by content also depends on, see
+    :func:`modules_unchanged`)."""
     token = _REVISION.set(path if path and path != "-" and not path.startswith("<") else None)
     finder = _FINDER.set(find_project)
+    read = _READ.set(modules_read)
     try:
         yield
     finally:
+        _READ.reset(read)
         _FINDER.reset(finder)
         _REVISION.reset(token)
+
+
+def modules_unchanged(modules_read: dict) -> bool:
+    """Whether every module of ``modules_read`` (as :func:`reading_revision` filled it) still has the
+    content it had."""
+    return all(_content_hash(file)[1] == digest for file, digest in modules_read.items())
+
+
+def _content_hash(file: str) -> tuple[bytes, str | None]:
+    """A module file's bytes and their hash; (b"", None) when it cannot be read."""
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read(4 << 20)
+    except OSError:
+        return b"", None
+    return data, hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def module_roots(revision: str) -> tuple[str, ...]:
@@ -376,12 +399,12 @@ def _module_file(module: str, revision: str) -> str | None:
 
 def _module_info(file: str) -> ModuleInfo | None:
     """The module read statically, kept by its content."""
-    try:
-        with open(file, "rb") as handle:
-            data = handle.read(4 << 20)
-    except OSError:
+    data, digest = _content_hash(file)
+    if digest is None:
         return None
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    read = _READ.get()
+    if read is not None:
+        read[file] = digest
     if digest in _MODULES:
         return _MODULES[digest]
     if len(_MODULES) > 512:

@@ -32,7 +32,7 @@ from ..sql.nodes import bare
 from .cache import code_stamp
 from .state import Schema
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: a revision's entry names the project modules its reading used
 
 _FLYWAY_VERSION = re.compile(r"\d+(?:[._]\d+)*")
 _LEADING_NUMBER = re.compile(r"\d+")
@@ -514,9 +514,15 @@ class _Cache:
         return entry
 
     def delta(self, member: str, settings: Settings) -> list:
+        """``member``'s delta, kept by its content and by that of the project modules its reading
+        used (a TypeDecorator imported from one: its ``impl`` is the column's type)."""
         entry = self.entry(member)
-        if "delta" not in entry:
-            entry["delta"] = _delta_of(member, self.texts.get(member), settings)
+        if "delta" not in entry or (entry.get("modules") and not _modules_unchanged(entry["modules"])):
+            entry["delta"], modules = _delta_of(member, self.texts.get(member), settings)
+            if modules:
+                entry["modules"] = modules
+            else:
+                entry.pop("modules", None)
             self.changed = True
         return entry["delta"]
 
@@ -533,23 +539,28 @@ class _Cache:
             store_cached(self.path, self.stored)
 
 
-def _delta_of(member: str, data: bytes | None, settings: Settings) -> list:
-    """What ``member`` does to the schema (no rule runs: only the lint's bookkeeping)."""
+def _delta_of(member: str, data: bytes | None, settings: Settings) -> tuple[list, dict]:
+    """What ``member`` does to the schema (no rule runs: only the lint's bookkeeping), and the project
+    modules its reading used (file -> content hash)."""
     # lazy: .run imports this module (a circle within lint/)
-    from .run import lint_text
+    from .run import _quiet, lint_text
 
     if data is None:
         try:
             data = Path(member).read_bytes()
         except OSError:
-            return []
+            return [], {}
     try:
         text = data.decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError:
-        return []
-    # lazy: .run imports this module (a circle within lint/)
-    from .run import _quiet
-
+        return [], {}
     record: dict = {}
     lint_text(text, member, _quiet(settings), sources=False, record=record)
-    return record.get("delta") or []
+    return record.get("delta") or [], record.get("modules") or {}
+
+
+def _modules_unchanged(modules: dict) -> bool:
+    # lazy: a plain .sql lint loads no dbpatterns.alembic (only a revision's entry names modules)
+    from ..alembic.types import modules_unchanged
+
+    return modules_unchanged(modules)

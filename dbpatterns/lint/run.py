@@ -71,15 +71,19 @@ def lint_revision(
     """Lint an Alembic revision file, read statically: its ``op.*`` calls are checked as the SQL they run;
     ``sources``: findings carry their source line. ``offline``: the revision's file, also rendered through
     Alembic's offline mode; what that SQL shows is added (deduplicated), never removes a static finding.
-    ``record``: as for :func:`lint_sql` (the upgrade's effects). ``stats``: the revision's operation
+    ``record``: as for :func:`lint_sql` (the upgrade's effects), and ``modules``: the project modules
+    read for imported types (file -> content hash), when any. ``stats``: the revision's operation
     counts (``RevisionSource.stats``, upgrade and downgrade) are added to these."""
     # lazy: a plain .sql lint loads no dbpatterns.alembic
     from ..alembic.static import read_revision
     from ..alembic.types import reading_revision
 
     settings = settings or Settings()
-    with reading_revision(path, _find_project):  # a TypeDecorator imported from the project: its impl
+    modules = {} if record is not None else None
+    with reading_revision(path, _find_project, modules):  # a TypeDecorator imported from the project
         revision = read_revision(text, path)
+    if modules:  # a delta kept by content is stale once one of these modules changes (lint.history)
+        record["modules"] = modules
     if stats is not None:
         add_stats(stats, **revision.stats)
     line_text = _line_getter(text.splitlines()) if sources else None

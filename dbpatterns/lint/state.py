@@ -260,7 +260,7 @@ def _record_column(state: MigrationState, table: str, key: str, col: dict) -> No
     state.created_columns.add((table, name))
     state.column_types[(key, name)] = col
     if state.delta is not None:
-        state.delta.append(("c", key, intern(name), delta_type(col.get("typeName"))))
+        state.delta.append(("c", key, name, delta_type(col.get("typeName"))))
     not_null = False
     for item in col.get("constraints") or ():
         c = item.get("Constraint")
