@@ -24,6 +24,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError
@@ -38,6 +39,7 @@ _FLYWAY_VERSION = re.compile(r"\d+(?:[._]\d+)*")
 _LEADING_NUMBER = re.compile(r"\d+")
 
 
+@lru_cache(maxsize=1 << 14)  # a folder's names are read when planning and again when listing it
 def sql_version(name: str) -> tuple[tuple[int, ...], bool] | None:
     """(version as numbers, forward) of a versioned SQL file name, None for any other name: Flyway
     ``V<version>__<desc>.sql`` (``U``: undo), golang-migrate ``<version>_<desc>.up.sql`` / ``.down.sql``,
@@ -367,8 +369,7 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
                         rewriting.append(settled)
             _share(findings, rewriting)
 
-        asked = _asked_keys(files.values(), known)
-        _replay(history, {m: wanted(d, asked) for m, d in known.items()}, set(files), answer)
+        _replay(history, known, set(files), answer, _asked_keys(files.values(), known))
 
 
 def _share(findings: list, rewriting: list) -> None:
@@ -408,18 +409,9 @@ def _asked_keys(asked, deltas: dict[str, list]) -> tuple[set, set]:
 _RENAMES = ("rt", "rc")  # the delta operations that rename a table or a column
 
 
-def wanted(delta, asked: tuple[set, set]) -> list:
-    """The operations of ``delta`` the replay of ``asked`` (``_asked_keys``) needs."""
-    keys, pairs = asked
-    return [op for op in delta if op[1] in keys and (op[0] not in _COLUMN_OPS or (op[1], op[2]) in pairs)]
-
-
-_COLUMN_OPS = frozenset({"c", "k", "dc"})
-
-
-def _replay(history: History, deltas: dict[str, list], wanted: set[str], answer, keys=None) -> None:
+def _replay(history: History, deltas: dict[str, list], wanted: set[str], answer, asked=None) -> None:
     """Walk the history in order, calling ``answer(file, schema before it)`` for each wanted file; only the
-    operations on ``keys`` (all when None) are replayed."""
+    operations the questions ``asked`` need (:func:`_asked_keys`; all when None) are replayed."""
     if history.kind == "sql":
         members = history.members
         last = max(i for i, m in enumerate(members) if m in wanted)
@@ -427,7 +419,7 @@ def _replay(history: History, deltas: dict[str, list], wanted: set[str], answer,
         for member in members[: last + 1]:
             if member in wanted:
                 answer(member, schema)
-            schema.apply(deltas.get(member) or (), keys)
+            schema.apply(deltas.get(member) or (), asked)
         return
     graph = history.graph
     path_of = {rev: path for path, rev in history.rev_of.items()}
@@ -445,11 +437,11 @@ def _replay(history: History, deltas: dict[str, list], wanted: set[str], answer,
             before = graph.ancestors(parents)
             for other in order:
                 if other in before:
-                    schema.apply(deltas.get(path_of.get(other)) or (), keys)
+                    schema.apply(deltas.get(path_of.get(other)) or (), asked)
         path = path_of.get(rev)
         if path in wanted:
             answer(path, schema)
-        schema.apply(deltas.get(path) or (), keys)
+        schema.apply(deltas.get(path) or (), asked)
         last = rev
 
 

@@ -486,6 +486,9 @@ _RECORDERS = {
 }
 
 
+_COLUMN_OPS = frozenset({"c", "k", "dc"})  # the delta operations on one column (the others: a table's)
+
+
 class Schema:
     """What the earlier migrations of a history left: the tables (``table_key``), their columns' types
     (canonical name, typmods) and the CHECK constraints naming a column. Built by replaying each
@@ -526,14 +529,16 @@ class Schema:
             found = columns[column] = (found[0], tuple(found[1]))
         return found or None
 
-    def apply(self, delta, keys: set[str] | None = None) -> None:
+    def apply(self, delta, asked: tuple[set, set] | None = None) -> None:
         """Replay a migration's ``MigrationState.delta``. A column's type is a (name, typmods) tuple
-        (``delta_type``), or [name, typmods] read back from a cache. ``keys``: only the operations on
-        these tables (a rename's source must be among them for its target's)."""
+        (``delta_type``), or [name, typmods] read back from a cache. ``asked``: (tables, (table, column)
+        pairs): only the operations on those tables, and of the column operations only those on those
+        columns (a rename's source must be among them for its target's); None: all."""
         tables, checks, not_null = self.tables, self.checks, self.not_null
+        keys, pairs = asked or (None, None)
         for op in delta:
             kind, key = op[0], op[1]
-            if keys is not None and key not in keys:
+            if keys is not None and (key not in keys or kind in _COLUMN_OPS and (key, op[2]) not in pairs):
                 continue
             if kind == "c":
                 tables.setdefault(key, {})[op[2]] = op[3]
