@@ -28,7 +28,7 @@ class ProjectNotFound(InputError):
 
     def __init__(self, folder: Path, why: str = "") -> None:
         self.folder = Path(folder)
-        self.why = why or "no alembic.ini or [tool.alembic] in pyproject.toml"
+        self.why = why or "no alembic.ini, no [tool.alembic] in pyproject.toml, no env.py beside versions/"
         super().__init__(f"no Alembic project in {self.folder} ({self.why})")
 
 

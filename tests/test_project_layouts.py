@@ -177,6 +177,57 @@ def test_flask_migrate_layout(tmp_path, elsewhere, pg_server, capsys):
     assert verified(root, pg_server, capsys)["ok"] is True
 
 
+def test_a_script_directory_with_alembic_configured_in_code(tmp_path, elsewhere, pg_server, capsys):
+    """No alembic.ini and no [tool.alembic]: the application builds Alembic's Config in code (warehouse,
+    aiida). The folder holding env.py and versions/ is the project, its script location."""
+    root = script_folder(tmp_path / "app" / "migrations")
+    revision(root / "versions", "c1", None, "t_c1")
+    revision(root / "versions", "c2", "c1", "t_c2")
+    project = find_project(root)
+    assert project.script_location == root.resolve() and project.config_file == root.resolve() / "env.py"
+    assert find_project(tmp_path / "app") is None  # a folder that is not a script directory
+    assert head_ids(root, capsys) == ["c2"]
+    assert {"c1_t_c1.py", "c2_t_c2.py"} <= linted(root, capsys)
+    assert verified(root, pg_server, capsys)["ok"] is True
+
+
+_TYPE_CHANGE = "    op.alter_column('t', 'n', type_=sa.BigInteger())"
+
+
+def _one_revision_types(path: Path, capsys) -> list[tuple[str, bool]]:
+    main(["lint", str(path), "--format", "json", "--select", "change-column-type"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    return [(f["message"].split(" takes")[0], "may rewrite" in f["message"]) for f in findings]
+
+
+def test_a_revision_of_a_script_directory_knows_its_ancestors(tmp_path, elsewhere, capsys):
+    root = script_folder(tmp_path / "migrations")
+    write(root / "versions" / "c1.py", REVISION.format(rev="c1", parent=None, up=_CREATE_T, down="    pass"))
+    r2 = write(
+        root / "versions" / "c2.py", REVISION.format(rev="c2", parent="c1", up=_TYPE_CHANGE, down="    pass")
+    )
+    assert _one_revision_types(r2, capsys) == [("ALTER COLUMN n TYPE bigint", False)]  # integer: a rewrite
+
+
+def test_a_configured_project_wins_over_the_script_directory_it_points_at(tmp_path, elsewhere, capsys):
+    """alembic.ini above the script directory names a second version folder: a revision whose parent lives
+    there is read with the configured project (its ancestors known), not as the script directory alone."""
+    root = tmp_path / "proj"
+    write(root / "alembic.ini", "[alembic]\nscript_location = db\nversion_locations = db/versions more\n")
+    script_folder(root / "db")
+    write(root / "more" / "c1.py", REVISION.format(rev="c1", parent=None, up=_CREATE_T, down="    pass"))
+    r2 = write(
+        root / "db" / "versions" / "c2.py",
+        REVISION.format(rev="c2", parent="c1", up=_TYPE_CHANGE, down="    pass"),
+    )
+    assert _one_revision_types(r2, capsys) == [("ALTER COLUMN n TYPE bigint", False)]
+
+
+_CREATE_T = (
+    "    op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('n', sa.Integer()))"
+)
+
+
 def test_an_ini_without_script_location_and_no_env_py_is_refused(tmp_path, capsys):
     write(tmp_path / "alembic.ini", "[alembic]\nsqlalchemy.url = x\n")
     assert main(["heads", "--project", str(tmp_path)]) == 2

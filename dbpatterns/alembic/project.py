@@ -17,6 +17,9 @@ What is read, following ``alembic.config.Config``:
 - ``version_locations``: split on ``path_separator``, or the older ``version_path_separator``, or else on
   spaces and commas (Alembic's legacy); ``prepend_sys_path``: split on ``path_separator``, else on spaces,
   commas and colons; ``recursive_version_locations``;
+- neither, but the folder is a script directory (``env.py`` and ``versions/``): a project that configures
+  Alembic in code (``Config()`` and ``set_main_option("script_location", ...)``, as warehouse and aiida
+  do), whose script location is that folder (:func:`script_directory_project`);
 - a versions folder holding only one subfolder of revisions per database (``versions/postgresql``,
   ``versions/sqlite``, chosen by env.py at run time): the PostgreSQL one (:func:`postgresql_folder`).
 
@@ -48,7 +51,9 @@ class Project:
     """An Alembic project as a command sees it, loaded once (:func:`load_project`) and passed down."""
 
     root: Path  # the folder holding the configuration file(s), where Alembic would be run
-    config_file: Path  # the ini file when there is one, else the pyproject.toml
+    config_file: (
+        Path  # the ini file when there is one, else the pyproject.toml, else env.py (configured in code)
+    )
     script_location: Path
     version_locations: list[Path] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)  # [tool.dbpatterns] of the nearest pyproject.toml
@@ -123,15 +128,33 @@ def url_in_environment(url: str):
 
 def find_project(folder: Path, name: str | None = None) -> Project | None:
     """The Alembic project configured in ``folder`` (alembic.ini, pyproject.toml's ``[tool.alembic]``, or
-    both), or None when there is neither. ``name``: the ini section (``alembic -n NAME``)."""
+    both), else the script directory ``folder`` is (:func:`script_directory_project`), or None.
+    ``name``: the ini section (``alembic -n NAME``)."""
     folder = Path(folder)
     ini = folder / "alembic.ini"
     ini = ini if ini.is_file() else None
     toml, table = _toml_with_alembic(folder / "pyproject.toml")
     options = _Options(folder.resolve(), ini, toml, table, name)
     if options.ini is None and options.toml is None:
-        return None
+        return script_directory_project(folder) if name is None else None
     return options.project()
+
+
+def script_directory_project(folder: Path) -> Project | None:
+    """An Alembic script directory with no configuration file (``env.py`` and ``versions/`` in ``folder``):
+    the project of an application that configures Alembic in code, its script location ``folder``; None
+    for any other folder."""
+    folder = Path(folder).resolve()
+    env_py, versions = folder / "env.py", folder / "versions"
+    if not env_py.is_file() or not versions.is_dir():
+        return None
+    return Project(
+        root=folder,
+        config_file=env_py,
+        script_location=folder,
+        version_locations=[postgresql_folder(versions)],
+        settings=load_settings(folder),
+    )
 
 
 def find_projects(folder: Path) -> list[Project]:
@@ -439,10 +462,10 @@ def alembic_config(project: Project):
         raise InputError("this command needs Alembic (pip install alembic)") from None
     ini = str(project.ini_file.resolve()) if project.ini_file is not None else None
     toml = str(project.toml_file.resolve()) if project.toml_file is not None else None
-    if ini is None and toml is None:  # a Project built by hand
+    if ini is None and toml is None and project.config_file.name != "env.py":  # a Project built by hand
         config_file = project.config_file.resolve()
         ini, toml = (None, str(config_file)) if config_file.suffix == ".toml" else (str(config_file), None)
-    config = Config(ini, toml_file=toml, ini_section=project.name)
+    config = Config(ini, toml_file=toml, ini_section=project.name)  # neither: configured in code
     if not config.file_config.has_section(project.name):
         config.file_config.add_section(project.name)
 

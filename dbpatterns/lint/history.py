@@ -196,10 +196,11 @@ def project_of(folder: str, projects: dict):
     """The Alembic project whose version folders hold ``folder`` (looked for in it and its parents), or
     None; ``projects``: what earlier calls found, folder -> project."""
     # lazy: a plain .sql lint loads no dbpatterns.alembic
-    from ..alembic.project import find_projects
+    from ..alembic.project import find_projects, script_directory_project
 
     here = folder
     seen = []
+    script_directory = None  # the nearest one holding ``folder``: the project when no configured one does
     while True:
         if here in projects:
             found = projects[here]
@@ -210,19 +211,29 @@ def project_of(folder: str, projects: dict):
             os.path.join(here, "pyproject.toml")
         ):
             for project in find_projects(Path(here)):  # one per ini section in a multi-database layout
-                locations = [os.path.abspath(p) for p in project.version_locations]
-                if any(folder == loc or folder.startswith(loc + os.sep) for loc in locations):
+                if _holds(project, folder):
                     found = project
                     break
             if found is not None:
                 break
+        if script_directory is None and os.path.isfile(os.path.join(here, "env.py")):
+            candidate = script_directory_project(Path(here))
+            if candidate is not None and _holds(candidate, folder):
+                script_directory = candidate
         parent = os.path.dirname(here)
         if parent == here:
+            found = script_directory
             break
         here = parent
     for f in seen:
         projects[f] = found
     return found
+
+
+def _holds(project, folder: str) -> bool:
+    """Whether ``folder`` is one of ``project``'s version folders or inside one."""
+    locations = [os.path.abspath(p) for p in project.version_locations]
+    return any(folder == loc or folder.startswith(loc + os.sep) for loc in locations)
 
 
 def _alembic_history(project) -> History:
