@@ -10,47 +10,70 @@ Every model forbids unknown keys, so a key added on one face and not here fails 
 from __future__ import annotations
 
 import operator
-from dataclasses import fields
 from functools import reduce
+from pathlib import PurePath
 from types import UnionType
 from typing import Literal, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from . import heads
+from . import findings, heads
+from .shapes import COMPUTED, OPTIONAL, SPREAD, json_keys
 
 
 class Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class Truncatable(Contract):
     truncated: int = Field(0, description="list items left out of this result to keep it small")
 
 
-def derived(record: type, *nested: type[Contract], base: type[Contract] = Contract, name: str = "") -> type:
-    """The contract of a core record (a dataclass): its ``JSON_COMPUTED`` keys, then its fields, each
-    required (``as_json`` always writes it), described by its ``metadata["description"]``; tuples become
-    lists and the records in ``nested`` (earlier derived contracts) their models."""
+def derived(
+    record: type,
+    *nested: type[Contract],
+    base: type[Contract] = Contract,
+    name: str = "",
+    doc: str | None = None,
+) -> type:
+    """The contract of a core record (a dataclass, or a NamedTuple): the keys of its JSON
+    (:func:`dbpatterns.shapes.json_keys`) in order, each described by its declaration; required unless
+    left out while None (``optional``); a spread field's keys allowed. Tuples become lists, paths strings,
+    and the records in ``nested`` (earlier derived contracts) their models. ``doc``: the model's
+    description in the schema."""
     models = {model.__record__: model for model in nested}
     hints = get_type_hints(record)
-    spec: dict = {
-        key: (annotation, Field(description=description))
-        for key, (annotation, description) in getattr(record, "JSON_COMPUTED", {}).items()
-    }
-    for item in fields(record):
-        spec[item.name] = (
-            _annotation(hints[item.name], models),
-            Field(description=item.metadata.get("description")),
-        )
-    model = create_model(name or record.__name__, __base__=base, **spec)
+    spec: dict = {}
+    for key in json_keys(record):
+        if key.how == SPREAD:
+            base = _open(base)
+            continue
+        if key.how == COMPUTED:
+            annotation, description = key.declared.type, key.declared.description
+        else:
+            annotation = hints[key.attribute]
+            description = key.declared.metadata.get("description") if key.declared else None
+        info: dict = {"description": description}
+        if key.how == OPTIONAL:
+            info["default"] = None
+        if key.name != key.attribute:
+            info["alias"] = key.name
+        spec[key.attribute] = (_annotation(annotation, models), Field(**info))
+    model = create_model(name or record.__name__, __base__=base, __doc__=doc, **spec)
     model.__record__ = record
     return model
+
+
+def _open(base: type[Contract]) -> type[Contract]:
+    """``base`` allowing keys it does not name."""
+    return type(base.__name__, (base,), {"model_config": ConfigDict(extra="allow"), "__module__": __name__})
 
 
 def _annotation(annotation, models: dict):
     if annotation in models:
         return models[annotation]
+    if isinstance(annotation, type) and issubclass(annotation, PurePath):
+        return str
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis or origin is list:
         return list[_annotation(args[0], models)]
@@ -62,33 +85,8 @@ def _annotation(annotation, models: dict):
 # ---- lint and rules
 
 
-class Finding(Contract):
-    rule: str
-    severity: Literal["error", "warning", "info"]
-    path: str
-    line: int
-    column: int
-    message: str
-    lock: str | None = Field(
-        description="the PostgreSQL lock mode the statement takes, e.g. ACCESS EXCLUSIVE"
-    )
-    table: str | None = None
-    rewrites: bool = Field(description="whether the statement rewrites the table")
-    fix: str = Field(description="the safe recipe")
-
-
-class LintStats(Contract):
-    """What the lint read: every operation (an Alembic op call, a statement of a SQL file) is counted,
-    so nothing it could not check goes without a number. analysed + skipped + unanalysed == seen."""
-
-    seen: int = Field(description="operations seen: Alembic op calls (upgrade and downgrade), SQL statements")
-    analysed: int = Field(description="operations whose SQL was known and linted")
-    partial: int = Field(description="of the analysed, those with a name or column known only as ?")
-    skipped: int = Field(description="operations under a guard that is false on PostgreSQL: not linted")
-    unanalysed: int = Field(
-        description="operations that could not be read statically (opaque-operation) or SQL that does "
-        "not parse (syntax-error)"
-    )
+Finding = derived(findings.Finding)
+LintStats = derived(findings.LintStats, doc=findings.LintStats.__doc__)
 
 
 class LintResult(Truncatable):

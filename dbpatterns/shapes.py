@@ -1,33 +1,150 @@
 """One definition per JSON shape: a core record (a dataclass) is its JSON. :func:`as_json` turns one into
 the dict the command line prints and the MCP tools return; :mod:`dbpatterns.contracts` derives its
-pydantic models from the same dataclasses, a field's ``metadata={"description": ...}`` becoming the
-schema's description. A key that is computed rather than stored is declared once, in the record's
-``JSON_COMPUTED`` (key -> (type, description)), and comes first."""
+pydantic models from the same dataclasses (:func:`dbpatterns.contracts.derived`), so a shape is written
+once, here in the core.
+
+A record's JSON is its fields in order, each under its name, as :func:`described` (or plain ``field``)
+declares them:
+
+- ``described(description)``: the schema's description of the key;
+- ``described(..., key="class")``: the key, when it is not the field's name (a Python keyword);
+- ``described(..., optional=True)``: the key is left out while the value is None (the contract's
+  default is None, the key not required); every other key is always written, so required;
+- :func:`internal`: a field the JSON leaves out (what only text output or the code uses);
+- :func:`spread`: a dict field whose items are keys of the record's JSON (the contract allows keys it
+  does not name).
+
+A key that is computed rather than stored (a property, or a method without arguments) is declared once,
+in the record's ``JSON_COMPUTED`` (key -> :func:`computed`): first, or right after the field ``after``
+names. Values: nested records by their ``to_dict()`` (or :func:`as_json`), tuples as lists (a NamedTuple
+as an object of its fields), paths as strings.
+"""
 
 from __future__ import annotations
 
-from dataclasses import field, fields
+from dataclasses import dataclass, field, fields
+from pathlib import PurePath
+
+FIELD, OPTIONAL, SPREAD, COMPUTED = "field", "optional", "spread", "computed"
 
 
-def described(description: str, **options):
-    """A dataclass field whose description the JSON schema carries (``options``: as for ``field``)."""
-    return field(metadata={"description": description}, **options)
+def described(description: str | None = None, *, key: str | None = None, optional: bool = False, **options):
+    """A dataclass field of the JSON: its schema description, its key (default: the field's name), and
+    whether the key is left out while the value is None (``options``: as for ``field``)."""
+    metadata: dict = {"description": description}
+    if key is not None:
+        metadata["key"] = key
+    if optional:
+        metadata["optional"] = True
+    return field(metadata=metadata, **options)
+
+
+def internal(**options):
+    """A dataclass field the JSON leaves out (``options``: as for ``field``)."""
+    return field(metadata={"json": False}, **options)
+
+
+def spread(**options):
+    """A dict field whose items are keys of the record's JSON, after its other keys."""
+    return field(metadata={"spread": True}, **options)
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    type: object
+    description: str | None = None
+    after: str | None = None  # the field it follows in the JSON; None: it comes first
+
+
+def computed(type_: object, description: str | None = None, *, after: str | None = None) -> Computed:
+    """A key of ``JSON_COMPUTED``: the value's type, its description, the field it follows (None: first)."""
+    return Computed(type_, description, after)
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One key of a record's JSON: its name, the attribute it reads, how (FIELD, OPTIONAL, SPREAD or
+    COMPUTED) and its declaration (the dataclass field, or the :class:`Computed`)."""
+
+    name: str
+    attribute: str
+    how: str
+    declared: object
+
+
+_KEYS: dict[type, tuple[Key, ...]] = {}
+
+
+def json_keys(record_type: type) -> tuple[Key, ...]:
+    """The keys of the JSON of ``record_type`` (a dataclass), in order."""
+    keys = _KEYS.get(record_type)
+    if keys is None:
+        keys = _KEYS[record_type] = tuple(_keys(record_type))
+    return keys
+
+
+def _keys(record_type: type):
+    if hasattr(record_type, "_fields"):  # a NamedTuple: its fields, in order
+        yield from (Key(name, name, FIELD, None) for name in record_type._fields)
+        return
+    extra: dict = getattr(record_type, "JSON_COMPUTED", {})
+    after: dict[str | None, list[Key]] = {}
+    for name, spec in extra.items():
+        after.setdefault(spec.after, []).append(Key(name, name, COMPUTED, spec))
+    names = {item.name for item in fields(record_type)}
+    if unknown := set(after) - names - {None}:
+        raise TypeError(f"{record_type.__name__}.JSON_COMPUTED: no field {sorted(unknown)}")
+    yield from after.get(None, ())
+    for item in fields(record_type):
+        meta = item.metadata
+        if meta.get("json", True):
+            how = SPREAD if meta.get("spread") else OPTIONAL if meta.get("optional") else FIELD
+            yield Key(meta.get("key", item.name), item.name, how, item)
+        yield from after.get(item.name, ())
 
 
 def as_json(record) -> dict:
-    """The record's computed keys (``JSON_COMPUTED``), then its fields in order: nested records by their
-    ``to_dict()``, tuples as lists."""
-    out = {key: _plain(getattr(record, key)) for key in getattr(record, "JSON_COMPUTED", {})}
-    for item in fields(record):
-        out[item.name] = _plain(getattr(record, item.name))
+    """The JSON object of ``record`` (see the module's documentation)."""
+    out: dict = {}
+    for key in json_keys(type(record)):
+        value = getattr(record, key.attribute)
+        if key.how is COMPUTED and callable(value):
+            value = value()
+        elif key.how is OPTIONAL and value is None:
+            continue
+        elif key.how is SPREAD:
+            out.update({k: _plain(v) for k, v in value.items()})
+            continue
+        out[key.name] = _plain(value)
     return out
+
+
+def flat_to_dict(record_type: type):
+    """A ``to_dict`` for a record whose JSON keys are all plain values of fields (str, int, bool, None),
+    written out as a dict display: as quick as one written by hand, for records made by the thousand."""
+    keys = json_keys(record_type)
+    if any(key.how is not FIELD for key in keys):
+        raise TypeError(f"{record_type.__name__}: only plain fields make a flat to_dict")
+    items = ", ".join(f"{key.name!r}: self.{key.attribute}" for key in keys)
+    scope: dict = {}
+    exec(f"def to_dict(self):\n    return {{{items}}}\n", scope)  # noqa: S102 - built from field names
+    to_dict = scope["to_dict"]
+    to_dict.__qualname__ = f"{record_type.__name__}.to_dict"
+    to_dict.__doc__ = "The record's JSON object (dbpatterns.shapes)."
+    return to_dict
 
 
 def _plain(value):
     if hasattr(value, "to_dict"):
         return value.to_dict()
+    if hasattr(value, "__dataclass_fields__"):
+        return as_json(value)
+    if hasattr(value, "_asdict"):  # a NamedTuple
+        return {k: _plain(v) for k, v in value._asdict().items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, PurePath):
+        return str(value)
     return value
