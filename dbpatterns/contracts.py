@@ -18,7 +18,10 @@ from typing import Literal, Union, get_args, get_origin, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from . import findings, heads
+from .pg import sandbox
 from .shapes import COMPUTED, OPTIONAL, SPREAD, json_keys
+from .trace import model as trace
+from .verify import model as verify
 
 
 class Contract(BaseModel):
@@ -38,11 +41,12 @@ def derived(
 ) -> type:
     """The contract of a core record (a dataclass, or a NamedTuple): the keys of its JSON
     (:func:`dbpatterns.shapes.json_keys`) in order, each described by its declaration; required unless
-    left out while None (``optional``); a spread field's keys allowed. Tuples become lists, paths strings,
+    left out while None (``optional``) or given a value for a missing key (``absent``); a spread field's
+    keys allowed. Tuples become lists, paths strings,
     and the records in ``nested`` (earlier derived contracts) their models. ``doc``: the model's
     description in the schema."""
     models = {model.__record__: model for model in nested}
-    hints = get_type_hints(record)
+    hints = get_type_hints(record, localns={r.__name__: r for r in models})
     spec: dict = {}
     for key in json_keys(record):
         if key.how == SPREAD:
@@ -52,10 +56,14 @@ def derived(
             annotation, description = key.declared.type, key.declared.description
         else:
             annotation = hints[key.attribute]
+            if key.items is not None:
+                annotation = list[key.items]
             description = key.declared.metadata.get("description") if key.declared else None
         info: dict = {"description": description}
         if key.how == OPTIONAL:
             info["default"] = None
+        elif key.declared is not None and "absent" in getattr(key.declared, "metadata", {}):
+            info["default"] = key.declared.metadata["absent"]
         if key.name != key.attribute:
             info["alias"] = key.name
         spec[key.attribute] = (_annotation(annotation, models), Field(**info))
@@ -120,65 +128,19 @@ class RulesResult(Truncatable):
 # ---- trace
 
 
-class Lock(Contract):
-    relation: str
-    mode: str
-
-
-class Blocked(Contract):
-    relation: str
-    reads: bool
-    writes: bool
-    mode: str
-
-
-class StatementTrace(Contract):
-    sql: str
-    line: int
-    locks: list[Lock] = Field(description="locks held once the statement has run")
-    rewritten: list[str] = Field(description="tables and indexes whose storage was rewritten")
-    duration_ms: float
-    acquired: list[Lock] = Field(description="locks this statement added")
-    blocks: list[Blocked]
-    in_transaction: bool
-
-
-class RunAs(Contract):
-    mode: str = Field(
-        description="restricted: a role made for the run, owning only the scratch database; "
-        "superuser: the --superuser opt-in; given: the role of the server URL given (--db, "
-        "DBPATTERNS_SERVER_URL or server_url), as given"
-    )
-    role: str
-
-
-class TraceResult(Truncatable):
-    statements: list[StatementTrace]
-    run_as: RunAs | None = None
+Lock = derived(trace.Lock)
+Blocked = derived(trace.Blocked)
+RunAs = derived(sandbox.Access, name="RunAs")
+StatementTrace = derived(trace.StatementTrace, Lock, Blocked)
+TraceResult = derived(trace.TraceReport, StatementTrace, RunAs, base=Truncatable, name="TraceResult")
 
 
 # ---- verify
 
 
-class Check(Contract):
-    name: str
-    ok: bool
-    revision: str | None = None
-    detail: str = ""
-
-
-class Skipped(Contract):
-    name: str
-    detail: str
-
-
-class VerifyResult(Truncatable):
-    ok: bool
-    checks: list[Check]
-    skipped: list[Skipped] = []
-    run_as: RunAs | None = None
-    notes: list[str] = []  # what verify could not do (tables the generated rows could not fill, ...)
-    generated_rows: int = 0  # rows generated into empty tables before revisions, in all
+Check = derived(verify.Check)
+Skipped = derived(verify.Skipped)
+VerifyResult = derived(verify.Report, Check, Skipped, RunAs, base=Truncatable, name="VerifyResult")
 
 
 # ---- heads

@@ -32,7 +32,7 @@ class Finding:
     lock: str | None = described(
         "the PostgreSQL lock mode the statement takes, e.g. ACCESS EXCLUSIVE", default=None
     )
-    table: str | None = None
+    table: str | None = described(absent=None, default=None)
     rewrites: bool = described("whether the statement rewrites the table", default=False)
     fix: str = described("the safe recipe", default="")
     source: str = internal(default="", compare=False)

@@ -10,6 +10,9 @@ declares them:
 - ``described(..., key="class")``: the key, when it is not the field's name (a Python keyword);
 - ``described(..., optional=True)``: the key is left out while the value is None (the contract's
   default is None, the key not required); every other key is always written, so required;
+- ``described(..., items=Record)``: a dict written as a list of ``Record(key, value)``;
+- ``described(..., absent=value)``: readers take ``value`` when the key is missing (the contract's
+  default: a looser contract than the writer needs, for readers of hand-made objects);
 - :func:`internal`: a field the JSON leaves out (what only text output or the code uses);
 - :func:`spread`: a dict field whose items are keys of the record's JSON (the contract allows keys it
   does not name).
@@ -26,16 +29,30 @@ from dataclasses import dataclass, field, fields
 from pathlib import PurePath
 
 FIELD, OPTIONAL, SPREAD, COMPUTED = "field", "optional", "spread", "computed"
+NO_DEFAULT = object()
 
 
-def described(description: str | None = None, *, key: str | None = None, optional: bool = False, **options):
-    """A dataclass field of the JSON: its schema description, its key (default: the field's name), and
-    whether the key is left out while the value is None (``options``: as for ``field``)."""
+def described(
+    description: str | None = None,
+    *,
+    key: str | None = None,
+    optional: bool = False,
+    items: type | None = None,
+    absent=NO_DEFAULT,
+    **options,
+):
+    """A dataclass field of the JSON: its schema description, its key (default: the field's name),
+    whether the key is left out while the value is None, the record a dict's items are written as, the
+    value readers take for a missing key (``options``: as for ``field``)."""
     metadata: dict = {"description": description}
+    if absent is not NO_DEFAULT:
+        metadata["absent"] = absent
     if key is not None:
         metadata["key"] = key
     if optional:
         metadata["optional"] = True
+    if items is not None:
+        metadata["items"] = items
     return field(metadata=metadata, **options)
 
 
@@ -64,12 +81,14 @@ def computed(type_: object, description: str | None = None, *, after: str | None
 @dataclass(frozen=True, slots=True)
 class Key:
     """One key of a record's JSON: its name, the attribute it reads, how (FIELD, OPTIONAL, SPREAD or
-    COMPUTED) and its declaration (the dataclass field, or the :class:`Computed`)."""
+    COMPUTED), its declaration (the dataclass field, the :class:`Computed`, None in a NamedTuple) and the
+    record a dict's items are written as (``described(items=...)``)."""
 
     name: str
     attribute: str
     how: str
     declared: object
+    items: type | None = None
 
 
 _KEYS: dict[type, tuple[Key, ...]] = {}
@@ -99,7 +118,7 @@ def _keys(record_type: type):
         meta = item.metadata
         if meta.get("json", True):
             how = SPREAD if meta.get("spread") else OPTIONAL if meta.get("optional") else FIELD
-            yield Key(meta.get("key", item.name), item.name, how, item)
+            yield Key(meta.get("key", item.name), item.name, how, item, meta.get("items"))
         yield from after.get(item.name, ())
 
 
@@ -115,6 +134,8 @@ def as_json(record) -> dict:
         elif key.how is SPREAD:
             out.update({k: _plain(v) for k, v in value.items()})
             continue
+        elif key.items is not None:
+            value = [key.items(k, v) for k, v in value.items()]
         out[key.name] = _plain(value)
     return out
 

@@ -31,8 +31,6 @@ HAND_WRITTEN = {
 
 #: contracts still mirroring a core record by hand, until they are derived
 MIRRORED = {
-    *("Blocked", "Lock", "StatementTrace", "TraceResult", "RunAs"),
-    *("Check", "Skipped", "VerifyResult"),
     *("Difference", "RevisionStatus", "DriftResult", "DriftCounts", "DriftSummary"),
     *("Change", "ModelEdit", "Since", "Written", "DetectResult"),
     *("NewResult", "PatternInfo", "PatternOption", "PatternsResult"),

@@ -241,8 +241,9 @@ def trace_locks(
 
 
 def _trace_result(traces) -> TraceResult:
-    access = getattr(traces, "access", None)
-    return TraceResult(statements=[t.to_dict() for t in traces], run_as=access.to_dict() if access else None)
+    from dbpatterns.trace.render import trace_data
+
+    return TraceResult.model_validate(trace_data(traces))
 
 
 def _text(sql: str | None, path: str | None, what: str) -> tuple[str, str]:
