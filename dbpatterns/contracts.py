@@ -18,8 +18,9 @@ from typing import Literal, Union, get_args, get_origin, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from . import findings, heads
+from .drift import model as drift
 from .pg import sandbox
-from .shapes import COMPUTED, OPTIONAL, SPREAD, json_keys
+from .shapes import COMPUTED, NO_DEFAULT, OPTIONAL, SPREAD, json_keys
 from .trace import model as trace
 from .verify import model as verify
 
@@ -52,18 +53,14 @@ def derived(
         if key.how == SPREAD:
             base = _open(base)
             continue
-        if key.how == COMPUTED:
-            annotation, description = key.declared.type, key.declared.description
-        else:
-            annotation = hints[key.attribute]
-            if key.items is not None:
-                annotation = list[key.items]
-            description = key.declared.metadata.get("description") if key.declared else None
-        info: dict = {"description": description}
-        if key.how == OPTIONAL:
-            info["default"] = None
-        elif key.declared is not None and "absent" in getattr(key.declared, "metadata", {}):
-            info["default"] = key.declared.metadata["absent"]
+        annotation = key.type if key.how == COMPUTED else hints[key.attribute]
+        if key.items is not None:
+            annotation = list[key.items]
+        info: dict = {"description": key.description}
+        if key.absent is not NO_DEFAULT:
+            info["default"] = key.absent
+        elif key.how == OPTIONAL:
+            annotation, info["default"] = annotation | None, None
         if key.name != key.attribute:
             info["alias"] = key.name
         spec[key.attribute] = (_annotation(annotation, models), Field(**info))
@@ -153,52 +150,21 @@ HeadsResult = derived(heads.HeadsReport, Head, base=Truncatable, name="HeadsResu
 # ---- drift
 
 
-class Difference(Contract):
-    kind: str
-    object: str
-    detail: str
-    source: Literal["schema", "models", "checksum"]
-    change: Literal["added", "removed", "changed"]
-
-
-class RevisionStatus(Contract):
-    database: list[str] | None = Field(description="the alembic_version rows (null: no version table)")
-    heads: list[str]
-    status: Literal["up to date", "behind", "unknown", "unversioned"]
-    pending: list[str]
-    unknown: list[str]
-
-
-class DriftResult(Truncatable):
-    """One database (or tenant schema): what the command line prints for a single target."""
-
-    target: str = Field(description="the database URL, password masked")
-    in_sync: bool
-    revision: RevisionStatus | None
-    differences: list[Difference]
-    compared_with: list[str]
-    error: str | None
-    run_as: RunAs | None = Field(
-        None, description="whom the history ran as; absent when it came from the cache"
-    )
-
-
-class DriftCounts(Contract):
-    targets: int
-    in_sync: int
-    drifted: int
-    errors: int
-
-
-class DriftSummary(Truncatable):
-    """Several databases or tenant schemas."""
-
-    in_sync: bool
-    targets: list[DriftResult]
-    summary: DriftCounts
-    run_as: RunAs | None = Field(
-        None, description="whom the history ran as; absent when it came from the cache"
-    )
+Difference = derived(drift.Difference)
+RevisionStatus = derived(drift.Revision, name="RevisionStatus")
+DriftResult = derived(
+    drift.DriftReport,
+    RevisionStatus,
+    Difference,
+    RunAs,
+    base=Truncatable,
+    name="DriftResult",
+    doc="One database (or tenant schema): what the command line prints for a single target.",
+)
+DriftCounts = derived(drift.DriftCounts)
+DriftSummary = derived(
+    drift.DriftSummary, DriftResult, DriftCounts, RunAs, base=Truncatable, doc=drift.DriftSummary.__doc__
+)
 
 
 # ---- detect

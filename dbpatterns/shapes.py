@@ -8,28 +8,32 @@ declares them:
 
 - ``described(description)``: the schema's description of the key;
 - ``described(..., key="class")``: the key, when it is not the field's name (a Python keyword);
-- ``described(..., optional=True)``: the key is left out while the value is None (the contract's
-  default is None, the key not required); every other key is always written, so required;
-- ``described(..., items=Record)``: a dict written as a list of ``Record(key, value)``;
+- ``described(..., optional=True)``: the key is left out while the value is None; ``omit=predicate``:
+  left out while ``predicate(record)`` holds. The contract's default is then None and the key not
+  required; every other key is always written, so required;
 - ``described(..., absent=value)``: readers take ``value`` when the key is missing (the contract's
   default: a looser contract than the writer needs, for readers of hand-made objects);
+- ``described(..., items=Record)``: a dict written as a list of ``Record(key, value)``;
+- ``described(..., after="field")``: the key comes right after that field's (or computed key's), not in
+  field order (the constructor's order stays free);
 - :func:`internal`: a field the JSON leaves out (what only text output or the code uses);
 - :func:`spread`: a dict field whose items are keys of the record's JSON (the contract allows keys it
   does not name).
 
 A key that is computed rather than stored (a property, or a method without arguments) is declared once,
-in the record's ``JSON_COMPUTED`` (key -> :func:`computed`): first, or right after the field ``after``
+in the record's ``JSON_COMPUTED`` (key -> :func:`computed`): first, or right after the key ``after``
 names. Values: nested records by their ``to_dict()`` (or :func:`as_json`), tuples as lists (a NamedTuple
 as an object of its fields), paths as strings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import PurePath
 
 FIELD, OPTIONAL, SPREAD, COMPUTED = "field", "optional", "spread", "computed"
-NO_DEFAULT = object()
+NO_DEFAULT = object()  # no ``absent`` value: a reader needs the key
 
 
 def described(
@@ -37,22 +41,15 @@ def described(
     *,
     key: str | None = None,
     optional: bool = False,
-    items: type | None = None,
+    omit: Callable[[object], bool] | None = None,
     absent=NO_DEFAULT,
+    items: type | None = None,
+    after: str | None = None,
     **options,
 ):
-    """A dataclass field of the JSON: its schema description, its key (default: the field's name),
-    whether the key is left out while the value is None, the record a dict's items are written as, the
-    value readers take for a missing key (``options``: as for ``field``)."""
-    metadata: dict = {"description": description}
-    if absent is not NO_DEFAULT:
-        metadata["absent"] = absent
-    if key is not None:
-        metadata["key"] = key
-    if optional:
-        metadata["optional"] = True
-    if items is not None:
-        metadata["items"] = items
+    """A dataclass field of the JSON, as the module's documentation says (``options``: as for ``field``)."""
+    metadata = {"description": description, "key": key, "optional": optional or omit is not None}
+    metadata.update(omit=omit, absent=absent, items=items, after=after)
     return field(metadata=metadata, **options)
 
 
@@ -70,24 +67,27 @@ def spread(**options):
 class Computed:
     type: object
     description: str | None = None
-    after: str | None = None  # the field it follows in the JSON; None: it comes first
+    after: str | None = None  # the key it follows in the JSON; None: it comes first
 
 
 def computed(type_: object, description: str | None = None, *, after: str | None = None) -> Computed:
-    """A key of ``JSON_COMPUTED``: the value's type, its description, the field it follows (None: first)."""
+    """A key of ``JSON_COMPUTED``: the value's type, its description, the key it follows (None: first)."""
     return Computed(type_, description, after)
 
 
 @dataclass(frozen=True, slots=True)
 class Key:
     """One key of a record's JSON: its name, the attribute it reads, how (FIELD, OPTIONAL, SPREAD or
-    COMPUTED), its declaration (the dataclass field, the :class:`Computed`, None in a NamedTuple) and the
-    record a dict's items are written as (``described(items=...)``)."""
+    COMPUTED), its type (a computed key's; None: the field's annotation), description, the value readers
+    take when it is missing, when it is left out, and the record a dict's items are written as."""
 
     name: str
     attribute: str
     how: str
-    declared: object
+    type: object = None
+    description: str | None = None
+    absent: object = NO_DEFAULT
+    omit: Callable[[object], bool] | None = None
     items: type | None = None
 
 
@@ -95,7 +95,7 @@ _KEYS: dict[type, tuple[Key, ...]] = {}
 
 
 def json_keys(record_type: type) -> tuple[Key, ...]:
-    """The keys of the JSON of ``record_type`` (a dataclass), in order."""
+    """The keys of the JSON of ``record_type`` (a dataclass or a NamedTuple), in order."""
     keys = _KEYS.get(record_type)
     if keys is None:
         keys = _KEYS[record_type] = tuple(_keys(record_type))
@@ -104,22 +104,38 @@ def json_keys(record_type: type) -> tuple[Key, ...]:
 
 def _keys(record_type: type):
     if hasattr(record_type, "_fields"):  # a NamedTuple: its fields, in order
-        yield from (Key(name, name, FIELD, None) for name in record_type._fields)
+        yield from (Key(name, name, FIELD) for name in record_type._fields)
         return
-    extra: dict = getattr(record_type, "JSON_COMPUTED", {})
-    after: dict[str | None, list[Key]] = {}
-    for name, spec in extra.items():
-        after.setdefault(spec.after, []).append(Key(name, name, COMPUTED, spec))
-    names = {item.name for item in fields(record_type)}
-    if unknown := set(after) - names - {None}:
-        raise TypeError(f"{record_type.__name__}.JSON_COMPUTED: no field {sorted(unknown)}")
-    yield from after.get(None, ())
+    first: list[Key] = []
+    placed: dict[str, list[Key]] = {}  # the attribute a key follows -> those keys
+    for name, spec in getattr(record_type, "JSON_COMPUTED", {}).items():
+        key = Key(name, name, COMPUTED, spec.type, spec.description)
+        (placed.setdefault(spec.after, []) if spec.after else first).append(key)
     for item in fields(record_type):
         meta = item.metadata
-        if meta.get("json", True):
-            how = SPREAD if meta.get("spread") else OPTIONAL if meta.get("optional") else FIELD
-            yield Key(meta.get("key", item.name), item.name, how, item, meta.get("items"))
-        yield from after.get(item.name, ())
+        if not meta.get("json", True):
+            continue
+        how = SPREAD if meta.get("spread") else OPTIONAL if meta.get("optional") else FIELD
+        key = Key(
+            meta.get("key") or item.name,
+            item.name,
+            how,
+            description=meta.get("description"),
+            absent=meta.get("absent", NO_DEFAULT),
+            omit=meta.get("omit"),
+            items=meta.get("items"),
+        )
+        (placed.setdefault(meta["after"], []) if meta.get("after") else first).append(key)
+
+    def following(key: Key):
+        yield key
+        for later in placed.pop(key.attribute, ()):
+            yield from following(later)
+
+    for key in first:
+        yield from following(key)
+    if placed:
+        raise TypeError(f"{record_type.__name__}: no JSON key {sorted(placed)} to place keys after")
 
 
 def as_json(record) -> dict:
@@ -127,14 +143,16 @@ def as_json(record) -> dict:
     out: dict = {}
     for key in json_keys(type(record)):
         value = getattr(record, key.attribute)
-        if key.how is COMPUTED and callable(value):
-            value = value()
-        elif key.how is OPTIONAL and value is None:
-            continue
+        if key.how is COMPUTED:
+            if callable(value):
+                value = value()
+        elif key.how is OPTIONAL:
+            if value is None or key.omit is not None and key.omit(record):
+                continue
         elif key.how is SPREAD:
             out.update({k: _plain(v) for k, v in value.items()})
             continue
-        elif key.items is not None:
+        if key.items is not None:
             value = [key.items(k, v) for k, v in value.items()]
         out[key.name] = _plain(value)
     return out

@@ -31,7 +31,6 @@ HAND_WRITTEN = {
 
 #: contracts still mirroring a core record by hand, until they are derived
 MIRRORED = {
-    *("Difference", "RevisionStatus", "DriftResult", "DriftCounts", "DriftSummary"),
     *("Change", "ModelEdit", "Since", "Written", "DetectResult"),
     *("NewResult", "PatternInfo", "PatternOption", "PatternsResult"),
     *("SumProblem", "CheckPart", "LintPart", "SumsPart", "DetectPart", "VerifyPart", "CheckResult"),
