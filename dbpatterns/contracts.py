@@ -9,6 +9,7 @@ Every model forbids unknown keys, so a key added on one face and not here fails 
 
 from __future__ import annotations
 
+import keyword
 import operator
 from functools import reduce
 from pathlib import PurePath
@@ -17,10 +18,13 @@ from typing import Literal, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from . import findings, heads
+from . import check, checksums, findings, heads
+from .detect import model as detect
 from .drift import model as drift
 from .pg import sandbox
 from .shapes import COMPUTED, NO_DEFAULT, OPTIONAL, SPREAD, json_keys
+from .templates import model as templates
+from .templates import patterns
 from .trace import model as trace
 from .verify import model as verify
 
@@ -51,7 +55,12 @@ def derived(
     spec: dict = {}
     for key in json_keys(record):
         if key.how == SPREAD:
-            base = _open(base)
+            inner = hints[key.attribute]
+            if get_origin(inner) is dict or inner is dict:  # a dict's items: keys it does not name
+                base = _open(base)
+            else:  # a nested record's keys, in its order
+                for inner_key, info in derived(inner, *nested).model_fields.items():
+                    spec[inner_key] = (info.annotation, info)
             continue
         annotation = key.type if key.how == COMPUTED else hints[key.attribute]
         if key.items is not None:
@@ -61,9 +70,10 @@ def derived(
             info["default"] = key.absent
         elif key.how == OPTIONAL:
             annotation, info["default"] = annotation | None, None
-        if key.name != key.attribute:
+        field_name = key.name + "_" if keyword.iskeyword(key.name) else key.name  # class: class_
+        if field_name != key.name:
             info["alias"] = key.name
-        spec[key.attribute] = (_annotation(annotation, models), Field(**info))
+        spec[field_name] = (_annotation(annotation, models), Field(**info))
     model = create_model(name or record.__name__, __base__=base, __doc__=doc, **spec)
     model.__record__ = record
     return model
@@ -170,78 +180,23 @@ DriftSummary = derived(
 # ---- detect
 
 
-class Change(Contract):
-    """A model change no migration covers; kind-specific facts (old name, enum value, types) as extra keys."""
-
-    model_config = ConfigDict(extra="allow")
-
-    kind: str
-    table: str | None
-    column: str | None
-    name: str | None = None
-    risk: Literal["safe", "locks", "rewrites", "breaks-running-code", "destroys-data"]
-    risks: list[str] = []
-    template: str | None = Field(description="the `dbpatterns new` pattern that makes the change safely")
-    detail: str = ""
-    model: str | None = None
-
-
-class ModelEdit(Contract):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    path: str
-    class_: str = Field(alias="class")
-    status: str
-    table: str | None = None
-
-
-class Since(Contract):
-    ref: str
-    models: list[ModelEdit]
-
-
-class Written(Contract):
-    """A revision file written (or, for `new --print`, rendered)."""
-
-    path: str
-    revision: str
-    down_revision: str | list[str] | None
-
-
-class DetectResult(Truncatable):
-    changes: list[Change]
-    head: str | None = Field(None, description="the history's head the models were compared with")
-    since: Since | None = None
-    written: list[Written] | None = None
-    deferred: list[Change] | None = None
-    lint: list[Finding] | None = None
+Change = derived(detect.Change, doc=detect.Change.__doc__)
+ModelEdit = derived(detect.ModelEdit)
+Since = derived(detect.Since, ModelEdit)
+Written = derived(templates.Written, doc=templates.Written.__doc__)
+DetectResult = derived(
+    detect.DetectReport, Change, Since, Written, Finding, base=Truncatable, name="DetectResult"
+)
 
 
 # ---- new (migration templates)
 
 
-class NewResult(Truncatable):
-    """The first revision's keys at the top (most patterns write one), every revision in ``revisions``."""
-
-    path: str
-    revision: str
-    down_revision: str | list[str] | None
-    revisions: list[Written] = Field(description="every revision: expand then contract for two-step patterns")
-    text: list[str] | None = Field(None, description="each revision's source (`new --print`; MCP: always)")
-
-
-class PatternOption(Contract):
-    flag: str
-    kind: str
-    required: bool
-    multiple: bool
-
-
-class PatternInfo(Contract):
-    name: str
-    summary: str
-    revisions: int
-    options: list[PatternOption]
+PatternOption = derived(patterns.Option, name="PatternOption")
+PatternInfo = derived(patterns.Pattern, PatternOption, name="PatternInfo")
+NewResult = derived(
+    templates.NewReport, Written, base=Truncatable, name="NewResult", doc=templates.NewReport.__doc__
+)
 
 
 class PatternsResult(Contract):
@@ -251,46 +206,9 @@ class PatternsResult(Contract):
 # ---- check (the CI bundle)
 
 
-class SumProblem(Contract):
-    path: str
-    change: str
-    detail: str
-
-
-class CheckPart(Contract):
-    ok: bool
-    skipped: bool
-    summary: str
-    exit_code: int
-
-
-class LintPart(CheckPart):
-    files: int = 0
-    findings: list[Finding] = []
-    skipped_migrations: int | None = None  # at or before start_after
-    stats: LintStats | None = None  # operation counts, as in lint's report
-
-
-class SumsPart(CheckPart):
-    sum_file: str
-    exists: bool
-    revisions: int
-    problems: list[SumProblem]
-
-
-class DetectPart(CheckPart):
-    changes: list[Change]
-
-
-class VerifyPart(CheckPart):
-    checks: list[Check]
-    skipped_checks: list[Skipped] = []  # the checks verify skipped, with why
-
-
-class CheckResult(Contract):
-    ok: bool
-    exit_code: int
-    lint: LintPart
-    sums: SumsPart
-    verify: VerifyPart
-    detect: DetectPart
+SumProblem = derived(checksums.SumProblem)
+LintPart = derived(check.LintPart, Finding, LintStats)
+SumsPart = derived(check.SumsPart, SumProblem)
+VerifyPart = derived(check.VerifyPart, Check, Skipped)
+DetectPart = derived(check.DetectPart, Change)
+CheckResult = derived(check.CheckReport, LintPart, SumsPart, VerifyPart, DetectPart, name="CheckResult")

@@ -14,16 +14,18 @@ declares them:
 - ``described(..., absent=value)``: readers take ``value`` when the key is missing (the contract's
   default: a looser contract than the writer needs, for readers of hand-made objects);
 - ``described(..., items=Record)``: a dict written as a list of ``Record(key, value)``;
-- ``described(..., after="field")``: the key comes right after that field's (or computed key's), not in
-  field order (the constructor's order stays free);
+- ``described(..., after="key")`` / ``before="key"``: the key comes right after (before) that one, not
+  in field order (the constructor's order stays free); ``last=True``: after every other key (a base
+  class's fields closing its subclasses' objects);
 - :func:`internal`: a field the JSON leaves out (what only text output or the code uses);
-- :func:`spread`: a dict field whose items are keys of the record's JSON (the contract allows keys it
-  does not name).
+- :func:`spread`: a field whose keys are the record's own: a dict's items (the contract then allows keys
+  it does not name), or a nested record's JSON (the contract takes its keys; a key of the outer record
+  with the same name keeps the nested one's place).
 
 A key that is computed rather than stored (a property, or a method without arguments) is declared once,
-in the record's ``JSON_COMPUTED`` (key -> :func:`computed`): first, or right after the key ``after``
-names. Values: nested records by their ``to_dict()`` (or :func:`as_json`), tuples as lists (a NamedTuple
-as an object of its fields), paths as strings.
+in the record's ``JSON_COMPUTED`` (key -> :func:`computed`): first, or placed by ``after``/``before``.
+Values: nested records by their ``to_dict()`` (or :func:`as_json`), tuples as lists (a NamedTuple as an
+object of its fields), paths as strings.
 """
 
 from __future__ import annotations
@@ -45,11 +47,13 @@ def described(
     absent=NO_DEFAULT,
     items: type | None = None,
     after: str | None = None,
+    before: str | None = None,
+    last: bool = False,
     **options,
 ):
     """A dataclass field of the JSON, as the module's documentation says (``options``: as for ``field``)."""
     metadata = {"description": description, "key": key, "optional": optional or omit is not None}
-    metadata.update(omit=omit, absent=absent, items=items, after=after)
+    metadata.update(omit=omit, absent=absent, items=items, after=after, before=before, last=last)
     return field(metadata=metadata, **options)
 
 
@@ -67,12 +71,16 @@ def spread(**options):
 class Computed:
     type: object
     description: str | None = None
-    after: str | None = None  # the key it follows in the JSON; None: it comes first
+    after: str | None = None  # the key it follows in the JSON
+    before: str | None = None  # the key it precedes; neither: it comes first
 
 
-def computed(type_: object, description: str | None = None, *, after: str | None = None) -> Computed:
-    """A key of ``JSON_COMPUTED``: the value's type, its description, the key it follows (None: first)."""
-    return Computed(type_, description, after)
+def computed(
+    type_: object, description: str | None = None, *, after: str | None = None, before: str | None = None
+) -> Computed:
+    """A key of ``JSON_COMPUTED``: the value's type, its description, the key it follows or precedes
+    (neither: it comes first)."""
+    return Computed(type_, description, after, before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +115,20 @@ def _keys(record_type: type):
         yield from (Key(name, name, FIELD) for name in record_type._fields)
         return
     first: list[Key] = []
-    placed: dict[str, list[Key]] = {}  # the attribute a key follows -> those keys
+    last: list[Key] = []
+    after: dict[str, list[Key]] = {}  # a key's attribute -> the keys right after it
+    before: dict[str, list[Key]] = {}  # ... right before it
+
+    def place(key: Key, follows: str | None, precedes: str | None, at_end: bool = False) -> None:
+        if follows:
+            after.setdefault(follows, []).append(key)
+        elif precedes:
+            before.setdefault(precedes, []).append(key)
+        else:
+            (last if at_end else first).append(key)
+
     for name, spec in getattr(record_type, "JSON_COMPUTED", {}).items():
-        key = Key(name, name, COMPUTED, spec.type, spec.description)
-        (placed.setdefault(spec.after, []) if spec.after else first).append(key)
+        place(Key(name, name, COMPUTED, spec.type, spec.description), spec.after, spec.before)
     for item in fields(record_type):
         meta = item.metadata
         if not meta.get("json", True):
@@ -125,17 +143,19 @@ def _keys(record_type: type):
             omit=meta.get("omit"),
             items=meta.get("items"),
         )
-        (placed.setdefault(meta["after"], []) if meta.get("after") else first).append(key)
+        place(key, meta.get("after"), meta.get("before"), meta.get("last", False))
 
-    def following(key: Key):
+    def around(key: Key):
+        for earlier in before.pop(key.attribute, ()):
+            yield from around(earlier)
         yield key
-        for later in placed.pop(key.attribute, ()):
-            yield from following(later)
+        for later in after.pop(key.attribute, ()):
+            yield from around(later)
 
-    for key in first:
-        yield from following(key)
-    if placed:
-        raise TypeError(f"{record_type.__name__}: no JSON key {sorted(placed)} to place keys after")
+    for key in (*first, *last):
+        yield from around(key)
+    if after or before:
+        raise TypeError(f"{record_type.__name__}: no JSON key {sorted(after | before)} to place keys by")
 
 
 def as_json(record) -> dict:
@@ -150,7 +170,7 @@ def as_json(record) -> dict:
             if value is None or key.omit is not None and key.omit(record):
                 continue
         elif key.how is SPREAD:
-            out.update({k: _plain(v) for k, v in value.items()})
+            out.update(_plain(value))
             continue
         if key.items is not None:
             value = [key.items(k, v) for k, v in value.items()]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .compare import autogenerate_diffs, comparison_context, find_changes
-from .model import DetectReport
+from .model import DetectReport, Since
 from .run import AtHead, prepare, run_detect
 from .since import changed_models, check_ref, model_classes
 from .write import write
@@ -90,4 +90,4 @@ def _finish(report: DetectReport, project, since: str | None, work_tree) -> None
     for change in [*report.changes, *report.deferred]:
         change.model = by_table.get(change.table or "")
     if since:
-        report.since, report.edits = since, changed_models(work_tree, project.root, classes, since)
+        report.since = Since(since, changed_models(work_tree, project.root, classes, since))

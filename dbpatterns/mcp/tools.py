@@ -322,8 +322,12 @@ def generate_migration(
         made = generate(
             pattern, options, folder, pg_version=pg_version, write=write, head=head, message=message
         )
-    revisions = [{**g.to_dict(), "path": relative(g.path)} for g in made]
-    return NewResult(**revisions[0], revisions=revisions, text=[g.text for g in made])
+    from dataclasses import replace
+
+    from dbpatterns.templates.model import NewReport
+
+    shown = [replace(g, path=relative(g.path)) for g in made]
+    return NewResult.model_validate(NewReport.of(shown, text=True).to_dict())
 
 
 generate_migration.__doc__ = (
