@@ -1,7 +1,10 @@
 """Pydantic models of the JSON contracts in DESIGN.md: what `--format json` prints and what the MCP tools
-return as structured output. The core builds plain dicts (``to_dict()``); these models validate them.
-A shape the core defines as a dataclass (see :mod:`dbpatterns.shapes`) is :func:`derived` from it, not
-written again here.
+return as structured output. Each JSON shape is defined once, as a record (a dataclass) of the core whose
+``to_dict()`` is :func:`dbpatterns.shapes.as_json`; its model here is :func:`derived` from that record
+(keys, order, types, descriptions), never written again. The models written here are the shapes no
+record makes: the lint's report (its worker processes write it in pieces), a rule's JSON
+(``dbpatterns.lint.docs.rule_json``) and the one-key lists ``{"rules"}`` and ``{"patterns"}``;
+tests/test_shapes.py checks them against the code that writes them.
 
 Every model forbids unknown keys, so a key added on one face and not here fails the contract test.
 ``truncated`` (the number of list items left out of a size-capped MCP result) is 0 on the command line.
@@ -14,7 +17,7 @@ import operator
 from functools import reduce
 from pathlib import PurePath
 from types import UnionType
-from typing import Literal, Union, get_args, get_origin, get_type_hints
+from typing import Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -104,6 +107,7 @@ Finding = derived(findings.Finding)
 LintStats = derived(findings.LintStats, doc=findings.LintStats.__doc__)
 
 
+# written by dbpatterns.lint.run (json_pieces, report_extra) and the lint_migration tool
 class LintResult(Truncatable):
     findings: list[Finding]
     skipped: int | None = Field(
@@ -114,10 +118,11 @@ class LintResult(Truncatable):
     )
 
 
+# written by dbpatterns.lint.docs.rule_json
 class Rule(Contract):
     id: str
     aliases: list[str] = Field(description="squawk's names for the same check")
-    severity: Literal["error", "warning", "info"]
+    severity: findings.Severity
     summary: str
     default: bool = Field(description="in the default set (false: opt-in)")
     category: str
