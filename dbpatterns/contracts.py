@@ -49,10 +49,10 @@ def derived(
 ) -> type:
     """The contract of a core record (a dataclass, or a NamedTuple): the keys of its JSON
     (:func:`dbpatterns.shapes.json_keys`) in order, each described by its declaration; required unless
-    left out while None (``optional``) or given a value for a missing key (``absent``); a spread field's
-    keys allowed. Tuples become lists, paths strings,
-    and the records in ``nested`` (earlier derived contracts) their models. ``doc``: the model's
-    description in the schema."""
+    left out while None (``optional``) or given a value for a missing key (``absent``); a spread dict's
+    keys allowed, a spread record's keys taken in its place. Tuples become lists, paths strings, and the
+    records in ``nested`` (earlier derived contracts) their models. ``doc``: the model's description in
+    the schema. A key that is a Python keyword is the field ``key_`` with the alias ``key``."""
     models = {model.__record__: model for model in nested}
     hints = get_type_hints(record, localns={r.__name__: r for r in models})
     spec: dict = {}

@@ -63,7 +63,7 @@ def internal(**options):
 
 
 def spread(**options):
-    """A dict field whose items are keys of the record's JSON, after its other keys."""
+    """A field whose keys are the record's own: a dict's items, or a nested record's JSON, in its place."""
     return field(metadata={"spread": True}, **options)
 
 
