@@ -27,6 +27,7 @@ from .errors import InputError, ProjectNotFound
 from .files import replace_file
 from .lint.history import natural_key, sql_version
 from .settings import find_pyproject
+from .shapes import as_json
 
 
 @dataclass
@@ -36,7 +37,7 @@ class Baseline:
     created: bool = False
 
     def to_dict(self) -> dict:
-        return {"start_after": self.start_after, "path": str(self.path), "created": self.created}
+        return as_json(self)
 
 
 def record_baseline(project_dir: str | os.PathLike = ".", name: str | None = None) -> Baseline:

@@ -14,37 +14,86 @@ part has an exit code (0 passed or skipped, 1 failed, 2 input error); the report
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
+from . import detect as detect_command
+from . import verify as verify_command
 from .alembic.project import as_project
-from .checksums import check_project_sums
-from .detect import at_head, detect_changes
+from .checksums import SumReport, check_project_sums
+from .detect.model import Change
 from .errors import InputError
-from .lint.run import lint_report
-from .verify import verify_project
+from .findings import Finding, LintStats
+from .shapes import as_json, computed, described, spread
+from .verify.model import Check, Skipped
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Part:
-    name: str
-    exit_code: int  # 0 passed (or skipped), 1 failed, 2 could not run
-    summary: str
-    data: dict = field(default_factory=dict)
-    skipped: bool = False
+    """What one part did; its subclasses' fields (what it found) come first in its JSON."""
+
+    name: ClassVar[str]
+    JSON_COMPUTED: ClassVar[dict] = {"ok": computed(bool, before="skipped")}
+
+    skipped: bool = described(last=True, default=False)
+    summary: str = described(last=True)
+    exit_code: int = described(last=True)  # 0 passed (or skipped), 1 failed, 2 could not run
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
 
     def to_dict(self) -> dict:
-        return {
-            **self.data,
-            "ok": self.exit_code == 0,
-            "skipped": self.skipped,
-            "summary": self.summary,
-            "exit_code": self.exit_code,
-        }
+        return as_json(self)
+
+
+@dataclass(kw_only=True)
+class LintPart(Part):
+    name: ClassVar[str] = "lint"
+
+    files: int = described(absent=0, default=0)
+    findings: list[Finding] = described(absent=[], default_factory=list)
+    stats: LintStats | None = described(absent=None, default=None)  # operation counts, as in lint's report
+    skipped_migrations: int | None = described(optional=True, default=None)  # at or before start_after
+
+
+@dataclass(kw_only=True)
+class SumsPart(Part):
+    """The sum file's report, its keys first (``ok`` the part's)."""
+
+    name: ClassVar[str] = "sums"
+
+    report: SumReport = spread()
+
+
+@dataclass(kw_only=True)
+class VerifyPart(Part):
+    name: ClassVar[str] = "verify"
+
+    checks: list[Check]
+    # the checks verify skipped, with why (left out when verify could not run)
+    skipped_checks: dict[str, str] | None = described(items=Skipped, optional=True, absent=[], default=None)
+
+
+@dataclass(kw_only=True)
+class DetectPart(Part):
+    name: ClassVar[str] = "detect"
+
+    changes: list[Change]
 
 
 @dataclass
 class CheckReport:
-    parts: list[Part]
+    JSON_COMPUTED: ClassVar[dict] = {"ok": computed(bool), "exit_code": computed(int)}
+
+    lint: LintPart
+    sums: SumsPart
+    verify: VerifyPart
+    detect: DetectPart
+
+    @property
+    def parts(self) -> list[Part]:
+        return [self.lint, self.sums, self.verify, self.detect]
 
     @property
     def exit_code(self) -> int:
@@ -55,7 +104,7 @@ class CheckReport:
         return self.exit_code == 0
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "exit_code": self.exit_code, **{p.name: p.to_dict() for p in self.parts}}
+        return as_json(self)
 
 
 def run_check(
@@ -70,72 +119,77 @@ def run_check(
     ``[tool.dbpatterns] start_after``) and ``since``; verify and detect always run the whole history.
     ``progress(text)``: told each step of verify's run (which detect's comparison shares)."""
     project = as_project(project_dir)
-    shared = at_head()  # detect compares where verify's upgrade left the scratch database: one history run
-    parts = [
+    # detect compares where verify's upgrade left the scratch database: one run of the history
+    shared = detect_command.at_head()
+    return CheckReport(
         _lint(project, start_after, since),
         _sums(project),
         _verify(project, db, shared, progress),
         _detect(project, db, shared),
-    ]
-    return CheckReport(parts)
+    )
 
 
-def _lint(project, start_after=None, since=None) -> Part:
+def _lint(project, start_after=None, since=None) -> LintPart:
+    from .lint.run import lint_report  # loads pglast: the records above import light, for the contracts
+
     result = lint_report([str(project.root)], project.settings, start_after=start_after, since=since)
     findings, files = result.findings, result.files
-    data = {"files": files, "findings": [f.to_dict() for f in findings], "stats": result.stats}
-    skipped = ""
-    if result.skipped is not None:
-        data["skipped_migrations"] = result.skipped
-        skipped = f", {result.skipped} migration(s) skipped (start_after)"
+    stats = None if result.stats is None else LintStats(**result.stats)
+    skipped = "" if result.skipped is None else f", {result.skipped} migration(s) skipped (start_after)"
     if findings:
-        return Part("lint", 1, f"{len(findings)} finding(s) in {files} file(s){skipped}", data)
-    return Part("lint", 0, f"{files} file(s), no findings{skipped}", data)
+        exit_code, summary = 1, f"{len(findings)} finding(s) in {files} file(s){skipped}"
+    else:
+        exit_code, summary = 0, f"{files} file(s), no findings{skipped}"
+    return LintPart(
+        files=files,
+        findings=findings,
+        stats=stats,
+        skipped_migrations=result.skipped,
+        exit_code=exit_code,
+        summary=summary,
+    )
 
 
-def _sums(project) -> Part:
+def _sums(project) -> SumsPart:
     report = check_project_sums(project)
     if not report.exists:
-        return Part(
-            "sums", 0, "no sum file (run `dbpatterns sum` to start one)", report.to_dict(), skipped=True
-        )
+        summary = "no sum file (run `dbpatterns sum` to start one)"
+        return SumsPart(report=report, exit_code=0, summary=summary, skipped=True)
     if report.problems:
         what = "; ".join(f"{p.path}: {p.change}" for p in report.problems)
-        return Part(
-            "sums",
-            1,
-            f"{len(report.problems)} revision(s) do not match the sum file: {what}",
-            report.to_dict(),
-        )
-    return Part("sums", 0, f"{report.revisions} revision(s) match the sum file", report.to_dict())
+        summary = f"{len(report.problems)} revision(s) do not match the sum file: {what}"
+        return SumsPart(report=report, exit_code=1, summary=summary)
+    return SumsPart(report=report, exit_code=0, summary=f"{report.revisions} revision(s) match the sum file")
 
 
-def _verify(project, db, shared=None, progress=None) -> Part:
+def _verify(project, db, shared=None, progress=None) -> VerifyPart:
     try:
-        report = verify_project(project, db=db, at_head=shared, progress=progress)
+        report = verify_command.verify_project(project, db=db, at_head=shared, progress=progress)
     except InputError as exc:
-        return Part("verify", 2, str(exc), {"checks": []})
-    data = report.to_dict()
-    data = {"checks": data["checks"], "skipped_checks": data.get("skipped", [])}
+        return VerifyPart(checks=[], exit_code=2, summary=str(exc))
+    checks, skipped = report.checks, report.skipped
     failed = [c for c in report.checks if not c.ok]
     if failed:
         what = "; ".join(f"{c.name}: {c.detail}" for c in failed)
-        return Part("verify", 1, f"{len(failed)} check(s) failed: {what}", data)
-    return Part("verify", 0, f"{len(report.checks)} check(s) passed", data)
+        summary = f"{len(failed)} check(s) failed: {what}"
+        return VerifyPart(checks=checks, skipped_checks=skipped, exit_code=1, summary=summary)
+    summary = f"{len(report.checks)} check(s) passed"
+    return VerifyPart(checks=checks, skipped_checks=skipped, exit_code=0, summary=summary)
 
 
-def _detect(project, db, shared=None) -> Part:
+def _detect(project, db, shared=None) -> DetectPart:
     configured = project.settings.models is not None
     try:
-        report = detect_changes(project, db=db, shared=shared)
+        report = detect_command.detect_changes(project, db=db, shared=shared)
     except InputError as exc:
         if configured:
-            return Part("detect", 2, str(exc), {"changes": []})
-        return Part("detect", 0, f"skipped: {exc}", {"changes": []}, skipped=True)
-    changes = [c.to_dict() for c in report.changes]
+            return DetectPart(changes=[], exit_code=2, summary=str(exc))
+        return DetectPart(changes=[], exit_code=0, summary=f"skipped: {exc}", skipped=True)
+    changes = report.changes
     if changes:
-        return Part("detect", 1, f"{len(changes)} model change(s) no migration covers", {"changes": changes})
-    return Part("detect", 0, "the models match the migrations", {"changes": changes})
+        summary = f"{len(changes)} model change(s) no migration covers"
+        return DetectPart(changes=changes, exit_code=1, summary=summary)
+    return DetectPart(changes=changes, exit_code=0, summary="the models match the migrations")
 
 
 def render_text(report: CheckReport) -> str:
@@ -148,7 +202,7 @@ def render_text(report: CheckReport) -> str:
         )
         lines.append(f"{mark} {part.name}: {part.summary}")
         if part.name == "lint":
-            for f in part.data.get("findings", [])[:20]:
-                lines.append(f"       {f['path']}:{f['line']}:{f['column']}: {f['rule']} {f['message']}")
+            for f in part.findings[:20]:
+                lines.append(f"       {f.path}:{f.line}:{f.column}: {f.rule} {f.message}")
     lines.append("all checks passed" if report.ok else f"check failed (exit {report.exit_code})")
     return "\n".join(lines) + "\n"

@@ -29,12 +29,14 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from .alembic.graph import revision_files as python_files
 from .alembic.project import as_project
 from .alembic.static import looks_like_revision
 from .errors import InputError
 from .files import cache_root, load_cached, replace_file, store_cached
+from .shapes import as_json, computed
 
 SUM_FILE = "dbpatterns.sum"
 _PREFIX = "h1:"
@@ -211,28 +213,24 @@ class SumProblem:
     detail: str
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "change": self.change, "detail": self.detail}
+        return as_json(self)
 
 
 @dataclass
 class SumReport:
+    JSON_COMPUTED: ClassVar[dict] = {"ok": computed(bool)}
+
     sum_file: Path
     exists: bool
-    problems: list[SumProblem] = field(default_factory=list)
     revisions: int = 0
+    problems: list[SumProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_dict(self) -> dict:
-        return {
-            "ok": self.ok,
-            "sum_file": str(self.sum_file),
-            "exists": self.exists,
-            "revisions": self.revisions,
-            "problems": [p.to_dict() for p in self.problems],
-        }
+        return as_json(self)
 
 
 _FIX = "run `dbpatterns sum` if the revision was never deployed; otherwise undo the edit and add a revision"

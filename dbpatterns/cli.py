@@ -657,10 +657,9 @@ def cmd_new(args) -> int:
         message=args.message,
     )
     if args.format == "json":
-        data = {**made[0].to_dict(), "revisions": [g.to_dict() for g in made]}
-        if args.print:
-            data["text"] = [g.text for g in made]
-        print(json.dumps(data, indent=2))
+        from .templates.model import NewReport
+
+        print(json.dumps(NewReport.of(made, text=args.print).to_dict(), indent=2))
     elif args.print:
         sys.stdout.write("\n".join(f"# --- {g.path}\n{g.text}" for g in made))
     else:

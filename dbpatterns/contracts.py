@@ -1,7 +1,10 @@
 """Pydantic models of the JSON contracts in DESIGN.md: what `--format json` prints and what the MCP tools
-return as structured output. The core builds plain dicts (``to_dict()``); these models validate them.
-A shape the core defines as a dataclass (see :mod:`dbpatterns.shapes`) is :func:`derived` from it, not
-written again here.
+return as structured output. Each JSON shape is defined once, as a record (a dataclass) of the core whose
+``to_dict()`` is :func:`dbpatterns.shapes.as_json`; its model here is :func:`derived` from that record
+(keys, order, types, descriptions), never written again. The models written here are the shapes no
+record makes: the lint's report (its worker processes write it in pieces), a rule's JSON
+(``dbpatterns.lint.docs.rule_json``) and the one-key lists ``{"rules"}`` and ``{"patterns"}``;
+tests/test_shapes.py checks them against the code that writes them.
 
 Every model forbids unknown keys, so a key added on one face and not here fails the contract test.
 ``truncated`` (the number of list items left out of a size-capped MCP result) is 0 on the command line.
@@ -9,48 +12,86 @@ Every model forbids unknown keys, so a key added on one face and not here fails 
 
 from __future__ import annotations
 
+import keyword
 import operator
-from dataclasses import fields
 from functools import reduce
+from pathlib import PurePath
 from types import UnionType
-from typing import Literal, Union, get_args, get_origin, get_type_hints
+from typing import Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from . import heads
+from . import check, checksums, findings, heads
+from .detect import model as detect
+from .drift import model as drift
+from .pg import sandbox
+from .shapes import COMPUTED, NO_DEFAULT, OPTIONAL, SPREAD, json_keys
+from .templates import model as templates
+from .templates import patterns
+from .trace import model as trace
+from .verify import model as verify
 
 
 class Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class Truncatable(Contract):
     truncated: int = Field(0, description="list items left out of this result to keep it small")
 
 
-def derived(record: type, *nested: type[Contract], base: type[Contract] = Contract, name: str = "") -> type:
-    """The contract of a core record (a dataclass): its ``JSON_COMPUTED`` keys, then its fields, each
-    required (``as_json`` always writes it), described by its ``metadata["description"]``; tuples become
-    lists and the records in ``nested`` (earlier derived contracts) their models."""
+def derived(
+    record: type,
+    *nested: type[Contract],
+    base: type[Contract] = Contract,
+    name: str = "",
+    doc: str | None = None,
+) -> type:
+    """The contract of a core record (a dataclass, or a NamedTuple): the keys of its JSON
+    (:func:`dbpatterns.shapes.json_keys`) in order, each described by its declaration; required unless
+    left out while None (``optional``) or given a value for a missing key (``absent``); a spread dict's
+    keys allowed, a spread record's keys taken in its place. Tuples become lists, paths strings, and the
+    records in ``nested`` (earlier derived contracts) their models. ``doc``: the model's description in
+    the schema. A key that is a Python keyword is the field ``key_`` with the alias ``key``."""
     models = {model.__record__: model for model in nested}
-    hints = get_type_hints(record)
-    spec: dict = {
-        key: (annotation, Field(description=description))
-        for key, (annotation, description) in getattr(record, "JSON_COMPUTED", {}).items()
-    }
-    for item in fields(record):
-        spec[item.name] = (
-            _annotation(hints[item.name], models),
-            Field(description=item.metadata.get("description")),
-        )
-    model = create_model(name or record.__name__, __base__=base, **spec)
+    hints = get_type_hints(record, localns={r.__name__: r for r in models})
+    spec: dict = {}
+    for key in json_keys(record):
+        if key.how == SPREAD:
+            inner = hints[key.attribute]
+            if get_origin(inner) is dict or inner is dict:  # a dict's items: keys it does not name
+                base = _open(base)
+            else:  # a nested record's keys, in its order
+                for inner_key, info in derived(inner, *nested).model_fields.items():
+                    spec[inner_key] = (info.annotation, info)
+            continue
+        annotation = key.type if key.how == COMPUTED else hints[key.attribute]
+        if key.items is not None:
+            annotation = list[key.items]
+        info: dict = {"description": key.description}
+        if key.absent is not NO_DEFAULT:
+            info["default"] = key.absent
+        elif key.how == OPTIONAL:
+            annotation, info["default"] = annotation | None, None
+        field_name = key.name + "_" if keyword.iskeyword(key.name) else key.name  # class: class_
+        if field_name != key.name:
+            info["alias"] = key.name
+        spec[field_name] = (_annotation(annotation, models), Field(**info))
+    model = create_model(name or record.__name__, __base__=base, __doc__=doc, **spec)
     model.__record__ = record
     return model
+
+
+def _open(base: type[Contract]) -> type[Contract]:
+    """``base`` allowing keys it does not name."""
+    return type(base.__name__, (base,), {"model_config": ConfigDict(extra="allow"), "__module__": __name__})
 
 
 def _annotation(annotation, models: dict):
     if annotation in models:
         return models[annotation]
+    if isinstance(annotation, type) and issubclass(annotation, PurePath):
+        return str
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis or origin is list:
         return list[_annotation(args[0], models)]
@@ -62,35 +103,11 @@ def _annotation(annotation, models: dict):
 # ---- lint and rules
 
 
-class Finding(Contract):
-    rule: str
-    severity: Literal["error", "warning", "info"]
-    path: str
-    line: int
-    column: int
-    message: str
-    lock: str | None = Field(
-        description="the PostgreSQL lock mode the statement takes, e.g. ACCESS EXCLUSIVE"
-    )
-    table: str | None = None
-    rewrites: bool = Field(description="whether the statement rewrites the table")
-    fix: str = Field(description="the safe recipe")
+Finding = derived(findings.Finding)
+LintStats = derived(findings.LintStats, doc=findings.LintStats.__doc__)
 
 
-class LintStats(Contract):
-    """What the lint read: every operation (an Alembic op call, a statement of a SQL file) is counted,
-    so nothing it could not check goes without a number. analysed + skipped + unanalysed == seen."""
-
-    seen: int = Field(description="operations seen: Alembic op calls (upgrade and downgrade), SQL statements")
-    analysed: int = Field(description="operations whose SQL was known and linted")
-    partial: int = Field(description="of the analysed, those with a name or column known only as ?")
-    skipped: int = Field(description="operations under a guard that is false on PostgreSQL: not linted")
-    unanalysed: int = Field(
-        description="operations that could not be read statically (opaque-operation) or SQL that does "
-        "not parse (syntax-error)"
-    )
-
-
+# written by dbpatterns.lint.run (json_pieces, report_extra) and the lint_migration tool
 class LintResult(Truncatable):
     findings: list[Finding]
     skipped: int | None = Field(
@@ -101,10 +118,11 @@ class LintResult(Truncatable):
     )
 
 
+# written by dbpatterns.lint.docs.rule_json
 class Rule(Contract):
     id: str
     aliases: list[str] = Field(description="squawk's names for the same check")
-    severity: Literal["error", "warning", "info"]
+    severity: findings.Severity
     summary: str
     default: bool = Field(description="in the default set (false: opt-in)")
     category: str
@@ -122,65 +140,19 @@ class RulesResult(Truncatable):
 # ---- trace
 
 
-class Lock(Contract):
-    relation: str
-    mode: str
-
-
-class Blocked(Contract):
-    relation: str
-    reads: bool
-    writes: bool
-    mode: str
-
-
-class StatementTrace(Contract):
-    sql: str
-    line: int
-    locks: list[Lock] = Field(description="locks held once the statement has run")
-    rewritten: list[str] = Field(description="tables and indexes whose storage was rewritten")
-    duration_ms: float
-    acquired: list[Lock] = Field(description="locks this statement added")
-    blocks: list[Blocked]
-    in_transaction: bool
-
-
-class RunAs(Contract):
-    mode: str = Field(
-        description="restricted: a role made for the run, owning only the scratch database; "
-        "superuser: the --superuser opt-in; given: the role of the server URL given (--db, "
-        "DBPATTERNS_SERVER_URL or server_url), as given"
-    )
-    role: str
-
-
-class TraceResult(Truncatable):
-    statements: list[StatementTrace]
-    run_as: RunAs | None = None
+Lock = derived(trace.Lock)
+Blocked = derived(trace.Blocked)
+RunAs = derived(sandbox.Access, name="RunAs")
+StatementTrace = derived(trace.StatementTrace, Lock, Blocked)
+TraceResult = derived(trace.TraceReport, StatementTrace, RunAs, base=Truncatable, name="TraceResult")
 
 
 # ---- verify
 
 
-class Check(Contract):
-    name: str
-    ok: bool
-    revision: str | None = None
-    detail: str = ""
-
-
-class Skipped(Contract):
-    name: str
-    detail: str
-
-
-class VerifyResult(Truncatable):
-    ok: bool
-    checks: list[Check]
-    skipped: list[Skipped] = []
-    run_as: RunAs | None = None
-    notes: list[str] = []  # what verify could not do (tables the generated rows could not fill, ...)
-    generated_rows: int = 0  # rows generated into empty tables before revisions, in all
+Check = derived(verify.Check)
+Skipped = derived(verify.Skipped)
+VerifyResult = derived(verify.Report, Check, Skipped, RunAs, base=Truncatable, name="VerifyResult")
 
 
 # ---- heads
@@ -193,129 +165,43 @@ HeadsResult = derived(heads.HeadsReport, Head, base=Truncatable, name="HeadsResu
 # ---- drift
 
 
-class Difference(Contract):
-    kind: str
-    object: str
-    detail: str
-    source: Literal["schema", "models", "checksum"]
-    change: Literal["added", "removed", "changed"]
-
-
-class RevisionStatus(Contract):
-    database: list[str] | None = Field(description="the alembic_version rows (null: no version table)")
-    heads: list[str]
-    status: Literal["up to date", "behind", "unknown", "unversioned"]
-    pending: list[str]
-    unknown: list[str]
-
-
-class DriftResult(Truncatable):
-    """One database (or tenant schema): what the command line prints for a single target."""
-
-    target: str = Field(description="the database URL, password masked")
-    in_sync: bool
-    revision: RevisionStatus | None
-    differences: list[Difference]
-    compared_with: list[str]
-    error: str | None
-    run_as: RunAs | None = Field(
-        None, description="whom the history ran as; absent when it came from the cache"
-    )
-
-
-class DriftCounts(Contract):
-    targets: int
-    in_sync: int
-    drifted: int
-    errors: int
-
-
-class DriftSummary(Truncatable):
-    """Several databases or tenant schemas."""
-
-    in_sync: bool
-    targets: list[DriftResult]
-    summary: DriftCounts
-    run_as: RunAs | None = Field(
-        None, description="whom the history ran as; absent when it came from the cache"
-    )
+Difference = derived(drift.Difference)
+RevisionStatus = derived(drift.Revision, name="RevisionStatus")
+DriftResult = derived(
+    drift.DriftReport,
+    RevisionStatus,
+    Difference,
+    RunAs,
+    base=Truncatable,
+    name="DriftResult",
+    doc="One database (or tenant schema): what the command line prints for a single target.",
+)
+DriftCounts = derived(drift.DriftCounts)
+DriftSummary = derived(
+    drift.DriftSummary, DriftResult, DriftCounts, RunAs, base=Truncatable, doc=drift.DriftSummary.__doc__
+)
 
 
 # ---- detect
 
 
-class Change(Contract):
-    """A model change no migration covers; kind-specific facts (old name, enum value, types) as extra keys."""
-
-    model_config = ConfigDict(extra="allow")
-
-    kind: str
-    table: str | None
-    column: str | None
-    name: str | None = None
-    risk: Literal["safe", "locks", "rewrites", "breaks-running-code", "destroys-data"]
-    risks: list[str] = []
-    template: str | None = Field(description="the `dbpatterns new` pattern that makes the change safely")
-    detail: str = ""
-    model: str | None = None
-
-
-class ModelEdit(Contract):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    path: str
-    class_: str = Field(alias="class")
-    status: str
-    table: str | None = None
-
-
-class Since(Contract):
-    ref: str
-    models: list[ModelEdit]
-
-
-class Written(Contract):
-    """A revision file written (or, for `new --print`, rendered)."""
-
-    path: str
-    revision: str
-    down_revision: str | list[str] | None
-
-
-class DetectResult(Truncatable):
-    changes: list[Change]
-    head: str | None = Field(None, description="the history's head the models were compared with")
-    since: Since | None = None
-    written: list[Written] | None = None
-    deferred: list[Change] | None = None
-    lint: list[Finding] | None = None
+Change = derived(detect.Change, doc=detect.Change.__doc__)
+ModelEdit = derived(detect.ModelEdit)
+Since = derived(detect.Since, ModelEdit)
+Written = derived(templates.Written, doc=templates.Written.__doc__)
+DetectResult = derived(
+    detect.DetectReport, Change, Since, Written, Finding, base=Truncatable, name="DetectResult"
+)
 
 
 # ---- new (migration templates)
 
 
-class NewResult(Truncatable):
-    """The first revision's keys at the top (most patterns write one), every revision in ``revisions``."""
-
-    path: str
-    revision: str
-    down_revision: str | list[str] | None
-    revisions: list[Written] = Field(description="every revision: expand then contract for two-step patterns")
-    text: list[str] | None = Field(None, description="each revision's source (`new --print`; MCP: always)")
-
-
-class PatternOption(Contract):
-    flag: str
-    kind: str
-    required: bool
-    multiple: bool
-
-
-class PatternInfo(Contract):
-    name: str
-    summary: str
-    revisions: int
-    options: list[PatternOption]
+PatternOption = derived(patterns.Option, name="PatternOption")
+PatternInfo = derived(patterns.Pattern, PatternOption, name="PatternInfo")
+NewResult = derived(
+    templates.NewReport, Written, base=Truncatable, name="NewResult", doc=templates.NewReport.__doc__
+)
 
 
 class PatternsResult(Contract):
@@ -325,46 +211,9 @@ class PatternsResult(Contract):
 # ---- check (the CI bundle)
 
 
-class SumProblem(Contract):
-    path: str
-    change: str
-    detail: str
-
-
-class CheckPart(Contract):
-    ok: bool
-    skipped: bool
-    summary: str
-    exit_code: int
-
-
-class LintPart(CheckPart):
-    files: int = 0
-    findings: list[Finding] = []
-    skipped_migrations: int | None = None  # at or before start_after
-    stats: LintStats | None = None  # operation counts, as in lint's report
-
-
-class SumsPart(CheckPart):
-    sum_file: str
-    exists: bool
-    revisions: int
-    problems: list[SumProblem]
-
-
-class DetectPart(CheckPart):
-    changes: list[Change]
-
-
-class VerifyPart(CheckPart):
-    checks: list[Check]
-    skipped_checks: list[Skipped] = []  # the checks verify skipped, with why
-
-
-class CheckResult(Contract):
-    ok: bool
-    exit_code: int
-    lint: LintPart
-    sums: SumsPart
-    verify: VerifyPart
-    detect: DetectPart
+SumProblem = derived(checksums.SumProblem)
+LintPart = derived(check.LintPart, Finding, LintStats)
+SumsPart = derived(check.SumsPart, SumProblem)
+VerifyPart = derived(check.VerifyPart, Check, Skipped)
+DetectPart = derived(check.DetectPart, Change)
+CheckResult = derived(check.CheckReport, LintPart, SumsPart, VerifyPart, DetectPart, name="CheckResult")

@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from .alembic.graph import project_graph
 from .alembic.project import as_project
-from .shapes import as_json, described
+from .shapes import as_json, computed, described
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ class Head:
 
 @dataclass
 class HeadsReport:
-    JSON_COMPUTED: ClassVar[dict] = {"single": (bool, "one head: nothing to merge")}
+    JSON_COMPUTED: ClassVar[dict] = {"single": computed(bool, "one head: nothing to merge")}
 
     heads: list[Head]
     branch_points: list[str] = described("revisions with several children", default_factory=list)

@@ -126,6 +126,7 @@ LAZY = {
     ("dbpatterns.alembic.ops", "dbpatterns.sql.pglast_loader"): "loads pglast; reading a revision does not",
     ("dbpatterns.alembic.ops", "dbpatterns.sql.parse"): "loads pglast; reading a revision does not",
     ("dbpatterns.alembic.static", "dbpatterns.sql.parse"): "loads pglast; reading a revision does not",
+    ("dbpatterns.check", "dbpatterns.lint.run"): "loads pglast: the contracts import check's records",
     ("dbpatterns.lint.history", "dbpatterns.alembic.project"): "a plain .sql lint loads no alembic",
     ("dbpatterns.lint.history", "dbpatterns.alembic.graph"): "a plain .sql lint loads no alembic",
     ("dbpatterns.lint.history", "dbpatterns.alembic.types"): "a plain .sql lint loads no alembic",

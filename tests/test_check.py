@@ -53,7 +53,7 @@ def test_exit_code_is_the_worst_part(tmp_path, pg_server):
     assert report.exit_code == 1
     assert parts["sums"].exit_code == 1 and parts["lint"].exit_code == 1
     assert parts["verify"].exit_code == 1  # its checksums check
-    assert [f["rule"] for f in parts["lint"].data["findings"]] == ["checksum-mismatch"]
+    assert [f.rule for f in parts["lint"].findings] == ["checksum-mismatch"]
 
 
 def test_failed_upgrade_fails_verify_only(tmp_path, pg_server, capsys):
@@ -80,8 +80,8 @@ def test_detect_compares_on_verify_s_database(tmp_path, pg_server):
     assert detect_changes(root, db=pg_server.url(), shared=shared).to_dict() == alone.to_dict()
     parts = {p.name: p for p in run_check(root, db=pg_server.url()).parts}
     assert parts["detect"].exit_code == 1
-    assert parts["detect"].data["changes"] == [c.to_dict() for c in alone.changes]
-    assert [c["kind"] for c in parts["detect"].data["changes"]] == ["add_table"]
+    assert [c.to_dict() for c in parts["detect"].changes] == [c.to_dict() for c in alone.changes]
+    assert [c.kind for c in parts["detect"].changes] == ["add_table"]
 
 
 def test_lint_findings_fail_the_check(tmp_path, pg_server):
@@ -157,10 +157,8 @@ def test_check_after_baseline_passes_then_fails_on_the_next_unsafe_revision(tmp_
     assert record_baseline(project).start_after == ["r2"]
     adopted = run_check(project, db=pg_server.url())
     parts = {p.name: p for p in adopted.parts}
-    assert (
-        adopted.ok and parts["lint"].data["findings"] == [] and parts["lint"].data["skipped_migrations"] == 2
-    )
-    assert len([c for c in parts["verify"].data["checks"] if c["ok"]]) == len(parts["verify"].data["checks"])
+    assert adopted.ok and parts["lint"].findings == [] and parts["lint"].skipped_migrations == 2
+    assert all(c.ok for c in parts["verify"].checks)
     (project / "migrations" / "versions" / "r3.py").write_text(
         (project / "migrations" / "versions" / "r2.py")
         .read_text()
@@ -170,4 +168,4 @@ def test_check_after_baseline_passes_then_fails_on_the_next_unsafe_revision(tmp_
     )
     after = {p.name: p for p in run_check(project, db=pg_server.url()).parts}
     assert after["lint"].exit_code == 1
-    assert {f["path"].rsplit("/", 1)[-1] for f in after["lint"].data["findings"]} == {"r3.py"}
+    assert {f.path.rsplit("/", 1)[-1] for f in after["lint"].findings} == {"r3.py"}

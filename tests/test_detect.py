@@ -273,7 +273,7 @@ def test_since_names_the_model_classes_changed_in_git(tmp_path, pg_server):
     text += PRODUCT
     module.write_text(text)
     report = detect_changes(root, models=spec, db=pg_server.url(), since="HEAD")
-    edits = sorted((e.name, e.status, e.table) for e in report.edits)
+    edits = sorted((e.name, e.status, e.table) for e in report.since.models)
     assert edits == [
         ("Order", "changed", "orders"),
         ("Product", "added", "products"),

@@ -22,14 +22,12 @@ def render_text(report: DetectReport) -> str:
         lines.append(f"{change.kind:<17} {where}{model}  risk: {', '.join(change.risks)}{template}")
         lines.extend(textwrap.wrap(change.detail, 100, initial_indent="    ", subsequent_indent="    "))
     if report.since is not None:
+        ref, edits = report.since.ref, report.since.models
         lines.append(
-            f"model classes changed since {report.since}:"
-            if report.edits
-            else f"no model class changed since {report.since}"
+            f"model classes changed since {ref}:" if edits else f"no model class changed since {ref}"
         )
         lines.extend(
-            f"  {e.path}: {e.name} {e.status}" + (f" (table {e.table})" if e.table else "")
-            for e in report.edits
+            f"  {e.path}: {e.name} {e.status}" + (f" (table {e.table})" if e.table else "") for e in edits
         )
     for written in report.written:
         lines.append(f"wrote {written.path} (revision {written.revision}, revises {written.down_revision})")

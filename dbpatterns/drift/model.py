@@ -1,10 +1,20 @@
-"""What drift reports: one report per database (or tenant schema), and a summary over several."""
+"""What drift reports: one report per database (or tenant schema), and a summary over several. These
+records are the JSON (:mod:`dbpatterns.shapes`); the contracts derive from them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
-STATUSES = ("up to date", "behind", "unknown", "unversioned")
+from ..shapes import as_json, computed, described
+
+if TYPE_CHECKING:
+    from ..pg.sandbox import Access
+
+Status = Literal["up to date", "behind", "unknown", "unversioned"]
+STATUSES: tuple[str, ...] = get_args(Status)
+
+RUN_AS = "whom the history ran as; absent when it came from the cache"
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,44 +26,36 @@ class Difference:
     kind: str
     object: str
     detail: str
-    source: str = "schema"
-    change: str = "changed"
+    source: Literal["schema", "models", "checksum"] = "schema"
+    change: Literal["added", "removed", "changed"] = "changed"
 
     def to_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "object": self.object,
-            "detail": self.detail,
-            "source": self.source,
-            "change": self.change,
-        }
+        return as_json(self)
 
 
 @dataclass
 class Revision:
-    database: list[str] | None  # None: no version table
+    database: list[str] | None = described("the alembic_version rows (null: no version table)")
     heads: list[str]
-    status: str
+    status: Status
     pending: list[str] = field(default_factory=list)  # base first
     unknown: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {
-            "database": self.database,
-            "heads": self.heads,
-            "status": self.status,
-            "pending": self.pending,
-            "unknown": self.unknown,
-        }
+        return as_json(self)
 
 
 @dataclass
 class DriftReport:
-    target: str  # the masked URL (and the schema)
+    JSON_COMPUTED: ClassVar[dict] = {"in_sync": computed(bool, after="target")}
+
+    target: str = described("the database URL, password masked")  # and the schema
     revision: Revision | None = None
     differences: list[Difference] = field(default_factory=list)
     compared_with: list[str] = field(default_factory=list)  # the revisions the expected schema is at
     error: str | None = None  # the target could not be checked (unreachable, bad credentials)
+    # the summary's, when the report stands alone (one target)
+    run_as: Access | None = described(RUN_AS, optional=True, default=None)
 
     @property
     def in_sync(self) -> bool:
@@ -65,20 +67,28 @@ class DriftReport:
         )
 
     def to_dict(self) -> dict:
-        return {
-            "target": self.target,
-            "in_sync": self.in_sync,
-            "revision": self.revision.to_dict() if self.revision else None,
-            "differences": [d.to_dict() for d in self.differences],
-            "compared_with": self.compared_with,
-            "error": self.error,
-        }
+        return as_json(self)
+
+
+@dataclass(frozen=True, slots=True)
+class DriftCounts:
+    targets: int
+    in_sync: int
+    drifted: int
+    errors: int
 
 
 @dataclass
 class DriftSummary:
-    reports: list[DriftReport]
-    run_as: object = None  # whom the history ran as (dbpatterns.pg.sandbox.Access); None: from the cache
+    """Several databases or tenant schemas."""
+
+    JSON_COMPUTED: ClassVar[dict] = {
+        "in_sync": computed(bool),
+        "summary": computed(DriftCounts, after="reports"),
+    }
+
+    reports: list[DriftReport] = described(key="targets")
+    run_as: Access | None = described(RUN_AS, optional=True, default=None)
 
     @property
     def in_sync(self) -> bool:
@@ -88,19 +98,18 @@ class DriftSummary:
     def errors(self) -> list[DriftReport]:
         return [r for r in self.reports if r.error]
 
+    @property
+    def summary(self) -> DriftCounts:
+        return DriftCounts(
+            len(self.reports),
+            sum(r.in_sync for r in self.reports),
+            sum(not r.in_sync and not r.error for r in self.reports),
+            len(self.errors),
+        )
+
     def to_dict(self, *, always_summary: bool = False) -> dict:
-        """One target: its report. Several (or ``always_summary``): ``{"in_sync", "targets": [...],
-        "summary": {...}}``."""
-        run_as = {"run_as": self.run_as.to_dict()} if self.run_as is not None else {}
+        """One target: its report (with ``run_as``). Several (or ``always_summary``): ``{"in_sync",
+        "targets": [...], "summary": {...}}``."""
         if len(self.reports) == 1 and not always_summary:
-            return self.reports[0].to_dict() | run_as
-        return {
-            "in_sync": self.in_sync,
-            "targets": [r.to_dict() for r in self.reports],
-            "summary": {
-                "targets": len(self.reports),
-                "in_sync": sum(r.in_sync for r in self.reports),
-                "drifted": sum(not r.in_sync and not r.error for r in self.reports),
-                "errors": len(self.errors),
-            },
-        } | run_as
+            return replace(self.reports[0], run_as=self.run_as).to_dict()
+        return as_json(self)

@@ -241,8 +241,9 @@ def trace_locks(
 
 
 def _trace_result(traces) -> TraceResult:
-    access = getattr(traces, "access", None)
-    return TraceResult(statements=[t.to_dict() for t in traces], run_as=access.to_dict() if access else None)
+    from dbpatterns.trace.render import trace_data
+
+    return TraceResult.model_validate(trace_data(traces))
 
 
 def _text(sql: str | None, path: str | None, what: str) -> tuple[str, str]:
@@ -321,8 +322,12 @@ def generate_migration(
         made = generate(
             pattern, options, folder, pg_version=pg_version, write=write, head=head, message=message
         )
-    revisions = [{**g.to_dict(), "path": relative(g.path)} for g in made]
-    return NewResult(**revisions[0], revisions=revisions, text=[g.text for g in made])
+    from dataclasses import replace
+
+    from dbpatterns.templates.model import NewReport
+
+    shown = [replace(g, path=relative(g.path)) for g in made]
+    return NewResult.model_validate(NewReport.of(shown, text=True).to_dict())
 
 
 generate_migration.__doc__ = (

@@ -42,6 +42,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from dbpatterns.errors import first_line
 from dbpatterns.pg.errors import PgError
 from dbpatterns.pg.owner import my_mark, owner_alive
+from dbpatterns.shapes import as_json, described
 
 log = logging.getLogger("dbpatterns.pg")
 
@@ -65,11 +66,15 @@ class Access:
     """Whom the users' SQL ran as: ``restricted`` (a role made for the run), ``superuser`` (the opt-in) or
     ``given`` (the role of a ``--db`` URL, as the user gave it)."""
 
-    mode: str
+    mode: str = described(
+        "restricted: a role made for the run, owning only the scratch database; "
+        "superuser: the --superuser opt-in; "
+        "given: the role of the server URL given (--db, DBPATTERNS_SERVER_URL or server_url), as given"
+    )
     role: str
 
     def to_dict(self) -> dict:
-        return {"mode": self.mode, "role": self.role}
+        return as_json(self)
 
     def describe(self) -> str:
         if self.mode == "restricted":

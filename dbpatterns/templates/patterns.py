@@ -5,6 +5,11 @@ Pure data (no Jinja2, no Alembic): the command line builds its parsers from it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..shapes import as_json, computed, internal
+
 # Names are given as in SQL: Users is users (unquoted names fold to lower case), '"Users"' keeps its case,
 # a keyword (order, user) is a name; they are written back quoted only where needed.
 # kinds: name (an identifier), table (an identifier, optionally schema-qualified), type (a SQL type),
@@ -13,38 +18,39 @@ DEFAULT_BATCH_SIZE = 5000
 DEFAULT_PAUSE = 0.05
 
 
+@dataclass(slots=True, eq=False)
 class Option:
     """One option of a pattern: ``--flag``, what it is, its kind (how it is checked) and default."""
 
-    __slots__ = ("flag", "help", "kind", "required", "multiple", "default")
-
-    def __init__(self, flag, help, kind="name", required=True, multiple=False, default=None) -> None:  # noqa: A002
-        self.flag, self.help, self.kind = flag, help, kind
-        self.required, self.multiple, self.default = required, multiple, default
+    flag: str
+    help: str = internal()
+    kind: str = "name"
+    required: bool = True
+    multiple: bool = False
+    default: object = internal(default=None)
 
     @property
     def key(self) -> str:
         return self.flag.lstrip("-").replace("-", "_")
 
 
+@dataclass(slots=True, eq=False)
 class Pattern:
     """A pattern: its name, a one-line summary, its options, and its steps (one revision per step)."""
 
-    __slots__ = ("name", "summary", "options", "steps")
+    JSON_COMPUTED: ClassVar[dict] = {"revisions": computed(int, after="summary")}
 
-    def __init__(self, name: str, summary: str, options: tuple, steps: tuple[str, ...] = ("",)) -> None:
-        self.name, self.summary, self.options, self.steps = name, summary, options, steps
+    name: str
+    summary: str
+    options: tuple[Option, ...]
+    steps: tuple[str, ...] = internal(default=("",))
+
+    @property
+    def revisions(self) -> int:
+        return len(self.steps)
 
     def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "summary": self.summary,
-            "revisions": len(self.steps),
-            "options": [
-                {"flag": o.flag, "kind": o.kind, "required": o.required, "multiple": o.multiple}
-                for o in self.options
-            ],
-        }
+        return as_json(self)
 
 
 TABLE = Option("--table", 'the table (schema.table; names as in SQL: "Users" keeps its case)', "table")

@@ -14,19 +14,16 @@ from mako.template import Template
 from ..alembic.project import alembic_config, importable_in, load_script
 from ..errors import InputError, first_line
 from ..files import create_new_file
+from ..shapes import internal
 from .jinja import indent_body
+from .model import Written
 
 
 @dataclass(slots=True)
-class Generated:
-    path: Path
-    revision: str
-    down_revision: str | tuple[str, ...] | None
-    text: str
+class Generated(Written):
+    """A revision rendered (and written, unless ``--print``): its JSON is :class:`Written`'s."""
 
-    def to_dict(self) -> dict:
-        down = list(self.down_revision) if isinstance(self.down_revision, tuple) else self.down_revision
-        return {"path": str(self.path), "revision": self.revision, "down_revision": down}
+    text: str = internal()
 
 
 class AlembicProject:

@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..pg.locks import observe, relfilenodes, rewritten, table_locks
 from ..pg.sandbox import explain
 from ..sql.parse import parse
-from .model import StatementTrace
+from .model import Lock, StatementTrace
 
 _OPEN = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
 _CLOSE = {"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE", "TRANS_STMT_COMMIT_PREPARED"}
@@ -120,10 +120,18 @@ def _one(conn: psycopg.Connection, url: str, pid: int, piece: Piece, where: str)
         raise InputError(f"{where}:{piece.line}: statement failed: {_message(exc)}") from None
     duration = (time.perf_counter() - started) * 1000
     conn.execute("RELEASE SAVEPOINT dbpatterns_trace")
-    locks = table_locks(conn, pid)
+    locks = [Lock(*lock) for lock in table_locks(conn, pid)]
     changed = rewritten(nodes, relfilenodes(conn))
     acquired = [lock for lock in locks if lock not in held]
-    return StatementTrace(piece.sql, piece.line, piece.end_line, locks, acquired, sorted(changed), duration)
+    return StatementTrace(
+        piece.sql,
+        piece.line,
+        piece.end_line,
+        locks=locks,
+        rewritten=sorted(changed),
+        duration_ms=round(duration, 3),
+        acquired=acquired,
+    )
 
 
 def _autocommit(conn: psycopg.Connection, url: str, piece: Piece, where: str) -> StatementTrace:
@@ -134,9 +142,16 @@ def _autocommit(conn: psycopg.Connection, url: str, piece: Piece, where: str) ->
         raise InputError(f"{where}:{piece.line}: {exc}") from None
     finally:
         conn.execute("BEGIN")
-    locks = list(seen.locks)
+    locks = [Lock(*lock) for lock in seen.locks]
     return StatementTrace(
-        piece.sql, piece.line, piece.end_line, locks, locks, sorted(seen.rewritten), seen.duration_ms, False
+        piece.sql,
+        piece.line,
+        piece.end_line,
+        locks=locks,
+        rewritten=sorted(seen.rewritten),
+        duration_ms=round(seen.duration_ms, 3),
+        acquired=locks,
+        in_transaction=False,
     )
 
 

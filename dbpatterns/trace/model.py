@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
+from ..shapes import as_json, computed, described, internal
 from ..sql.locks import ACCESS_EXCLUSIVE, LOCK_STRENGTH, SHARE
+
+if TYPE_CHECKING:
+    from ..pg.sandbox import Access
+
+
+class Lock(NamedTuple):
+    relation: str
+    mode: str
+
+
+class Blocked(NamedTuple):
+    """A relation whose held lock blocks writes of it (and reads, with ``reads``)."""
+
+    relation: str
+    reads: bool
+    writes: bool
+    mode: str
 
 
 def blocks_reads(mode: str) -> bool:
@@ -23,23 +42,25 @@ def strongest(modes) -> str | None:
 
 @dataclass(slots=True)
 class StatementTrace:
-    """One statement of the change and what it did.
+    """One statement of the change and what it did (the JSON contract's statement object, DESIGN.md).
 
     ``locks``: (relation, mode) pairs the migration's backend holds once the statement has run (in a
     transaction, this includes the locks of the statements before it). ``acquired``: the pairs this
     statement added. ``rewritten``: tables and indexes whose relfilenode changed. ``in_transaction`` is
     False for a statement that had to run in autocommit (CONCURRENTLY, VACUUM): its locks were sampled
     from a second connection while it ran (best effort: a lock held for less than a millisecond can be
-    missed).
+    missed). ``duration_ms`` is rounded to the microsecond.
     """
+
+    JSON_COMPUTED: ClassVar[dict] = {"blocks": computed(list[Blocked], after="acquired")}
 
     sql: str
     line: int
-    end_line: int
-    locks: list[tuple[str, str]] = field(default_factory=list)
-    acquired: list[tuple[str, str]] = field(default_factory=list)
-    rewritten: list[str] = field(default_factory=list)
+    end_line: int = internal()
+    locks: list[Lock] = described("locks held once the statement has run", default_factory=list)
+    rewritten: list[str] = described("tables and indexes whose storage was rewritten", default_factory=list)
     duration_ms: float = 0.0
+    acquired: list[Lock] = described("locks this statement added", default_factory=list)
     in_transaction: bool = True
 
     def mode(self, relation: str, *, acquired_only: bool = False) -> str | None:
@@ -47,24 +68,25 @@ class StatementTrace:
         pairs = self.acquired if acquired_only else self.locks
         return strongest(mode for rel, mode in pairs if rel == relation)
 
-    def blocks(self) -> list[dict]:
+    def blocks(self) -> list[Blocked]:
         """Per locked relation, whether the held lock blocks reads and/or writes of it."""
         out = []
         for rel in dict.fromkeys(rel for rel, _ in self.locks):
             mode = self.mode(rel)
             if blocks_writes(mode):
-                out.append({"relation": rel, "reads": blocks_reads(mode), "writes": True, "mode": mode})
+                out.append(Blocked(rel, blocks_reads(mode), True, mode))
         return out
 
     def to_dict(self) -> dict:
-        """The JSON contract's statement object (DESIGN.md), plus ``acquired``, ``blocks`` and more."""
-        return {
-            "sql": self.sql,
-            "line": self.line,
-            "locks": [{"relation": rel, "mode": mode} for rel, mode in self.locks],
-            "rewritten": list(self.rewritten),
-            "duration_ms": round(self.duration_ms, 3),
-            "acquired": [{"relation": rel, "mode": mode} for rel, mode in self.acquired],
-            "blocks": self.blocks(),
-            "in_transaction": self.in_transaction,
-        }
+        return as_json(self)
+
+
+@dataclass(slots=True)
+class TraceReport:
+    """The JSON document of a trace (DESIGN.md): its statements, and whom the SQL ran as when known."""
+
+    statements: list[StatementTrace]
+    run_as: Access | None = described(optional=True, default=None)
+
+    def to_dict(self) -> dict:
+        return as_json(self)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from .model import StatementTrace, blocks_reads, blocks_writes
+from .model import StatementTrace, TraceReport, blocks_reads, blocks_writes
 
 _WIDTH = 50
 
 
 def trace_data(traces: list[StatementTrace]) -> dict:
     """The JSON document of ``traces`` (DESIGN.md), with ``run_as`` (whom the SQL ran as) when known."""
-    data: dict = {"statements": [t.to_dict() for t in traces]}
-    access = getattr(traces, "access", None)
-    if access is not None:
-        data["run_as"] = access.to_dict()
-    return data
+    return TraceReport(list(traces), getattr(traces, "access", None)).to_dict()
 
 
 def render_text(traces: list[StatementTrace]) -> str:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
+
+from ..shapes import as_json, computed, described
+
+if TYPE_CHECKING:
+    from ..pg.sandbox import Access
 
 #: The checks in the order they run (models_match only when models are known).
 CHECKS = (
@@ -20,20 +26,33 @@ CHECKS = (
 class Check:
     name: str
     ok: bool
-    revision: str | None = None  # the revision a failure is about
-    detail: str = ""
+    revision: str | None = described(absent=None, default=None)  # the revision a failure is about
+    detail: str = described(absent="", default="")
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "ok": self.ok, "revision": self.revision, "detail": self.detail}
+        return as_json(self)
+
+
+class Skipped(NamedTuple):
+    """A check that did not run, and why (the JSON of :attr:`Report.skipped`'s items)."""
+
+    name: str
+    detail: str
 
 
 @dataclass(slots=True)
 class Report:
+    JSON_COMPUTED: ClassVar[dict] = {"ok": computed(bool)}
+
     checks: list[Check] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)  # check name -> why it did not run
-    run_as: object = None  # whom the history ran as (dbpatterns.pg.sandbox.Access), when known
-    notes: list[str] = field(default_factory=list)  # what the checks could not do (tables left empty, ...)
-    generated_rows: int = 0  # rows the checks inserted into empty tables before revisions, in all
+    # check name -> why it did not run
+    skipped: dict[str, str] = described(items=Skipped, absent=[], default_factory=dict)
+    # what the checks could not do (tables left empty, ...)
+    notes: list[str] = described(absent=[], default_factory=list)
+    # rows the checks inserted into empty tables before revisions, in all
+    generated_rows: int = described(absent=0, default=0)
+    # whom the history ran as, when known
+    run_as: Access | None = described(optional=True, default=None)
 
     @property
     def ok(self) -> bool:
@@ -51,10 +70,4 @@ class Report:
                 self.skipped[name] = why
 
     def to_dict(self) -> dict:
-        return {
-            "ok": self.ok,
-            "checks": [c.to_dict() for c in self.checks],
-            "skipped": [{"name": k, "detail": v} for k, v in self.skipped.items()],
-            "notes": list(self.notes),
-            "generated_rows": self.generated_rows,
-        } | ({"run_as": self.run_as.to_dict()} if self.run_as is not None else {})
+        return as_json(self)
