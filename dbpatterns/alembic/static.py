@@ -46,6 +46,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field, replace
 
+from ..findings import STAT_KEYS
 from .ops import (
     BATCH_PARAMS,
     FUNCTION_OPS,
@@ -124,9 +125,6 @@ class RevisionSource:
     # PostgreSQL, not linted), ``unanalysed`` (reported by opaque-operation); analysed + skipped +
     # unanalysed == seen
     stats: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAT_KEYS, 0))
-
-
-STAT_KEYS = ("seen", "analysed", "partial", "skipped", "unanalysed")
 
 
 _REVISION_RE = re.compile(r"^revision\s*(?::[^=\n]*)?=(?!=)", re.M)

@@ -13,7 +13,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from ..errors import InputError, first_line
-from ..findings import Finding
+from ..findings import STAT_KEYS, Finding
 from ..output.text import json_items, json_pieces
 from ..settings import Settings
 from ..sql import parse as sqlparse
@@ -100,13 +100,6 @@ def lint_revision(
     if offline is not None:
         _add_offline(ctx, revision, offline)
     return sorted_findings(ctx.findings)
-
-
-#: The counts of the ``stats`` object of a lint report: operations (Alembic op calls, SQL statements)
-#: seen; analysed (``partial``: of those, the ones with a name or column read as ``?``); skipped under a
-#: guard that is false on PostgreSQL; unanalysed (opaque-operation or syntax-error reports them).
-#: analysed + skipped + unanalysed == seen.
-STAT_KEYS = ("seen", "analysed", "partial", "skipped", "unanalysed")
 
 
 def new_stats() -> dict[str, int]:

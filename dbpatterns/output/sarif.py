@@ -58,7 +58,7 @@ def render_sarif(
 ) -> str:
     """Return a SARIF 2.1.0 log of ``findings`` as JSON text.
 
-    ``stats``: the lint's operation counts (``dbpatterns.lint.run.STAT_KEYS``), written as the run's
+    ``stats``: the lint's operation counts (``dbpatterns.findings.STAT_KEYS``), written as the run's
     ``properties.stats``.
 
     ``rules`` become ``tool.driver.rules`` in the order given. Paths are written relative to ``root``
