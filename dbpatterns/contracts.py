@@ -2,9 +2,8 @@
 return as structured output. Each JSON shape is defined once, as a record (a dataclass) of the core whose
 ``to_dict()`` is :func:`dbpatterns.shapes.as_json`; its model here is :func:`derived` from that record
 (keys, order, types, descriptions), never written again. The models written here are the shapes no
-record makes: the lint's report (its worker processes write it in pieces), a rule's JSON
-(``dbpatterns.lint.docs.rule_json``) and the one-key lists ``{"rules"}`` and ``{"patterns"}``;
-tests/test_shapes.py checks them against the code that writes them.
+record makes: the lint's report (its worker processes write it in pieces) and the one-key lists
+``{"rules"}`` and ``{"patterns"}``; tests/test_shapes.py checks them against the code that writes them.
 
 Every model forbids unknown keys, so a key added on one face and not here fails the contract test.
 ``truncated`` (the number of list items left out of a size-capped MCP result) is 0 on the command line.
@@ -118,19 +117,8 @@ class LintResult(Truncatable):
     )
 
 
-# written by dbpatterns.lint.docs.rule_json
-class Rule(Contract):
-    id: str
-    aliases: list[str] = Field(description="squawk's names for the same check")
-    severity: findings.Severity
-    summary: str
-    default: bool = Field(description="in the default set (false: opt-in)")
-    category: str
-
-
-class RuleDoc(Rule):
-    doc: str = Field(description="what it does, why it is bad, example, what to use instead (markdown)")
-    fix: str
+Rule = derived(findings.RuleInfo, name="Rule")
+RuleDoc = derived(findings.RuleDoc)
 
 
 class RulesResult(Truncatable):

@@ -26,8 +26,6 @@ HAND_WRITTEN = {
     "Contract": "the base of every contract",
     "Truncatable": "the base of the MCP results: truncated",
     "LintResult": "dbpatterns.lint.run (json_pieces, report_extra): the lint's hot path",
-    "Rule": "dbpatterns.lint.docs.rule_json",
-    "RuleDoc": "dbpatterns.lint.docs.rule_json(full=True)",
     "RulesResult": "the rules command and list_rules: {rules: [...]}",
     "PatternsResult": "new --list: {patterns: [...]}",
 }
@@ -80,10 +78,7 @@ def test_finding_to_dict_is_its_json():
 
 
 def test_the_lint_counts_the_stats_keys():
-    from dbpatterns.alembic import static
-    from dbpatterns.lint import run
-
-    assert run.STAT_KEYS == static.STAT_KEYS == STAT_KEYS == tuple(own_keys(contracts.LintStats))
+    assert tuple(own_keys(contracts.LintStats)) == STAT_KEYS
     assert list(as_json(LintStats(1, 1, 0, 0, 0))) == list(STAT_KEYS)
 
 
@@ -93,4 +88,5 @@ def test_rule_json_has_the_rule_contract_keys():
 
     rule = all_rules()[0]
     assert list(rule_json(rule)) == own_keys(contracts.Rule)
-    assert list(rule_json(rule, full=True)) == own_keys(contracts.Rule) + own_keys(contracts.RuleDoc)
+    assert list(rule_json(rule, full=True)) == own_keys(contracts.RuleDoc)
+    assert own_keys(contracts.RuleDoc)[: len(own_keys(contracts.Rule))] == own_keys(contracts.Rule)

@@ -6,7 +6,9 @@ Regenerate the reference with:  python -m dbpatterns.lint.docs > references/lint
 
 from __future__ import annotations
 
+from ..findings import RuleDoc, RuleInfo
 from ..settings import CURRENT_PG_VERSION
+from ..shapes import as_json
 from .registry import Rule, all_rules
 
 
@@ -57,18 +59,8 @@ def rule_markdown(r: Rule, level: int = 1) -> str:
 
 def rule_json(r: Rule, full: bool = False) -> dict:
     """A rule as the JSON contract's rule object (``full``: with its doc and fix)."""
-    data = {
-        "id": r.id,
-        "aliases": list(r.aliases),
-        "severity": r.severity,
-        "summary": r.summary,
-        "default": r.default,
-        "category": r.category,
-    }
-    if full:
-        data["doc"] = r.doc
-        data["fix"] = r.fix
-    return data
+    fields = (r.id, r.aliases, r.severity, r.summary, r.default, r.category)
+    return as_json(RuleDoc(*fields, r.doc, r.fix) if full else RuleInfo(*fields))
 
 
 def _demote(doc: str, level: int) -> str:
