@@ -20,7 +20,7 @@ from typing import Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from . import check, checksums, findings, heads
+from . import check, checksums, findings, heads, ruleinfo
 from .detect import model as detect
 from .drift import model as drift
 from .pg import sandbox
@@ -117,8 +117,8 @@ class LintResult(Truncatable):
     )
 
 
-Rule = derived(findings.RuleInfo, name="Rule")
-RuleDoc = derived(findings.RuleDoc)
+Rule = derived(ruleinfo.RuleInfo, name="Rule")
+RuleDoc = derived(ruleinfo.RuleDoc)
 
 
 class RulesResult(Truncatable):

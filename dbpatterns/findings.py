@@ -1,5 +1,5 @@
-"""The one result type every check returns, the lint's operation counts and its rules' JSON: JSON shapes
-(:mod:`dbpatterns.shapes`) whose contracts are derived from these dataclasses."""
+"""The one result type every check returns, and the lint's operation counts: both JSON shapes
+(:mod:`dbpatterns.shapes`), their contracts derived from these dataclasses."""
 
 from __future__ import annotations
 
@@ -61,26 +61,3 @@ class LintStats:
 
 
 STAT_KEYS: tuple[str, ...] = tuple(item.name for item in fields(LintStats))
-
-
-# ---- the rules, as the JSON contract has them (dbpatterns.lint.docs.rule_json fills them)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleInfo:
-    """A rule as the JSON contract's rule object (``dbpatterns rules --format json``, MCP list_rules)."""
-
-    id: str
-    aliases: tuple[str, ...] = described("squawk's names for the same check")
-    severity: Severity
-    summary: str
-    default: bool = described("in the default set (false: opt-in)")
-    category: str
-
-
-@dataclass(frozen=True, slots=True)
-class RuleDoc(RuleInfo):
-    """A rule with its documentation (``dbpatterns rules ID --format json``, MCP explain_rule)."""
-
-    doc: str = described("what it does, why it is bad, example, what to use instead (markdown)")
-    fix: str

@@ -26,6 +26,7 @@ LAYERS = {
         "masking",
         "gitref",
         "shapes",
+        "ruleinfo",
     },
     1: {"alembic", "pg", "schema", "env", "checksums"},
     2: {"lint", "output"},

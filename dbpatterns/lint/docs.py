@@ -6,7 +6,7 @@ Regenerate the reference with:  python -m dbpatterns.lint.docs > references/lint
 
 from __future__ import annotations
 
-from ..findings import RuleDoc, RuleInfo
+from ..ruleinfo import RuleDoc, RuleInfo
 from ..settings import CURRENT_PG_VERSION
 from ..shapes import as_json
 from .registry import Rule, all_rules
