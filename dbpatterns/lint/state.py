@@ -259,8 +259,6 @@ def _record_column(state: MigrationState, table: str, key: str, col: dict) -> No
         return
     state.created_columns.add((table, name))
     state.column_types[(key, name)] = col
-    if state.delta is not None:
-        state.delta.append(("c", key, name, delta_type(col.get("typeName"))))
     not_null = False
     for item in col.get("constraints") or ():
         c = item.get("Constraint")
@@ -275,12 +273,15 @@ def _record_column(state: MigrationState, table: str, key: str, col: dict) -> No
             check = check_constraint_name(table, c) or f"{table}_{name}_check"
             state.checked_columns[(key, name)] = check
             state.record("k", key, name, check)
-    if not not_null:
-        names = col["typeName"].get("names") if "typeName" in col else None
+    type_node = col.get("typeName")
+    if not not_null and type_node:  # a serial column is NOT NULL
+        names = type_node.get("names")
         not_null = bool(names) and names[-1].get("String", {}).get("sval") in _SERIALS
     state.not_null[(key, name)] = not_null
-    if state.delta is not None:
-        state.delta.append(("nn", key, name, not_null))
+    delta = state.delta
+    if delta is not None:
+        delta.append(("c", key, name, delta_type(type_node)))
+        delta.append(("nn", key, name, not_null))
 
 
 _SERIALS = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})

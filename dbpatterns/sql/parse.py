@@ -7,7 +7,7 @@ try:  # orjson reads pglast's JSON parse trees faster than the standard library 
 except ImportError:  # pragma: no cover
     from json import loads as _loads
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import accumulate
 
 from .names import MAX_NAME_BYTES
@@ -24,7 +24,7 @@ class Statement:
     body: dict  # the node's fields
     start: int  # character offset of the first token (ParsedSQL.position: its line, column)
     end: int  # character offset just past the statement
-    suppress: frozenset[str] = field(default_factory=frozenset)  # rule ids an inline comment silences
+    suppress: frozenset[str] = frozenset()  # rule ids an inline comment silences
 
 
 @dataclass(slots=True)
