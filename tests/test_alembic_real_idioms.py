@@ -529,6 +529,23 @@ def test_create_table_with_columns_from_helpers_or_a_spread_list():
     assert_read(text)
 
 
+def test_batch_drops_with_every_name_known_are_not_partial():
+    """batch_op.drop_* gets the block's table with no schema (None: the search path), a known name."""
+    body = """
+    with op.batch_alter_table("incident") as batch_op:
+        batch_op.drop_column("summary")
+        batch_op.drop_index("ix_incident_tenant")
+        batch_op.drop_constraint("incident_rule_fk", type_="foreignkey")
+    """
+    source = read_revision(revision(body), "r.py")
+    assert [s.sql for s in source.upgrade] == [
+        "ALTER TABLE incident DROP COLUMN summary",
+        "DROP INDEX ix_incident_tenant",
+        "ALTER TABLE incident DROP CONSTRAINT incident_rule_fk",
+    ]
+    assert (source.stats["analysed"], source.stats["partial"]) == (3, 0)
+
+
 @pytest.mark.parametrize(
     ("guard", "linted"),
     [

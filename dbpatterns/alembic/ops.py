@@ -532,6 +532,7 @@ NAME_PARAMS = frozenset(
         "referent_schema",
     }
 )
+_SCHEMA_PARAMS = frozenset({"schema", "source_schema", "referent_schema"})  # None: the search path
 LIST_PARAMS = frozenset({"columns", "local_cols", "remote_cols"})
 _SQL_PARAMS = frozenset({"condition", "postgresql_where", "where", "sqltext", "postgresql_using"})
 _SQL_CALLS = frozenset({"CheckConstraint", "Computed"})  # whose positional arguments are SQL text
@@ -547,10 +548,10 @@ def fill_unknown(name: str, args: Args) -> bool:
     values = args.values
     for key, value in list(values.items()):
         if key in NAME_PARAMS:
-            if value is UNKNOWN or (value is None and name.startswith("drop_") and key != "schema"):
+            if value is UNKNOWN or (value is None and name.startswith("drop_") and key not in _SCHEMA_PARAMS):
                 values[key] = UNKNOWN_NAME
                 found = True
-            elif isinstance(value, (Call, Ref)) and key not in ("schema", "source_schema", "referent_schema"):
+            elif isinstance(value, (Call, Ref)) and key not in _SCHEMA_PARAMS:
                 values[key] = UNKNOWN_NAME  # a name computed by a call the reader does not follow
                 found = True
         elif key in LIST_PARAMS and (value is UNKNOWN or isinstance(value, (Call, Ref))):
