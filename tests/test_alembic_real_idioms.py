@@ -562,6 +562,38 @@ def test_dialect_tests_through_a_name_and_dialect_capabilities(guard, linted):
     assert ("CREATE SEQUENCE ticket_seq" in got) is linted
 
 
+def test_a_conditional_expression_on_the_dialect_takes_the_postgresql_value():
+    """A type picked by a dialect test (through a name, or the revision's own helper that returns the test),
+    in an argument: the value PostgreSQL gets, not an unknown type."""
+    header = """
+    def is_postgres():
+        bind = op.get_bind()
+        return bind.engine.name == "postgresql"
+    """
+    body = """
+    mysql_dl = op.get_context().bind.dialect.name == "mysql"
+    stamp = sa.dialects.mysql.DATETIME(fsp=6) if mysql_dl else sa.DateTime
+    op.create_table("transfers", sa.Column("id", sa.Integer()), sa.Column("created_at", stamp))
+    op.add_column("incident", sa.Column("digest", sa.TEXT(length=36) if not is_postgres() else sa.TEXT()))
+    if not is_postgres():
+        op.execute("ALTER TABLE incident MODIFY fingerprint TEXT")
+    op.add_column("incident", sa.Column("note", sa.Text() if some_flag else sa.String(10)))
+    """
+    text = revision(body, header)
+    source = read_revision(text, "r.py")
+    assert [s.sql for s in source.upgrade] == [
+        "CREATE TABLE transfers (id INTEGER, created_at TIMESTAMP WITHOUT TIME ZONE)",
+        "ALTER TABLE incident ADD COLUMN digest TEXT",
+        'ALTER TABLE incident ADD COLUMN note "?"',  # a test that is not about the dialect: not known
+    ]
+    assert {k: source.stats[k] for k in ("seen", "analysed", "partial", "skipped")} == {
+        "seen": 4,
+        "analysed": 3,
+        "partial": 1,
+        "skipped": 1,
+    }
+
+
 def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
     header = 'BUCKETS = ["le_10", "le_100"]'
     body = """
@@ -592,7 +624,7 @@ def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
 def test_the_capabilities_read_as_true_on_postgresql_are_true_in_sqlalchemys_dialect():
     from sqlalchemy.dialects import postgresql
 
-    from dbpatterns.alembic.static import POSTGRESQL_CAPABILITIES
+    from dbpatterns.alembic.dialect import POSTGRESQL_CAPABILITIES
 
     dialect = postgresql.dialect()
     assert all(getattr(dialect, name) is True for name in POSTGRESQL_CAPABILITIES)

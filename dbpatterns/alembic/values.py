@@ -17,6 +17,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from .dialect import on_postgresql
+
 
 class NotStatic(Exception):
     """The SQL for an operation cannot be known without running the revision; the message says why."""
@@ -490,6 +492,13 @@ class Scope:
         if isinstance(node.op, (ast.Sub, ast.Mult, ast.Div)) and (_is_sql(left) or _is_sql(right)):
             return SqlOp({ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}[type(node.op)], left, right)
         return UNKNOWN
+
+    def _ev_IfExp(self, node: ast.IfExp) -> object:
+        """``a if <dialect test> else b``: the value PostgreSQL gets; any other test is not known."""
+        truth = on_postgresql(node.test, self)
+        if truth is None:
+            return UNKNOWN
+        return self.ev(node.body if truth else node.orelse)
 
     def _ev_Compare(self, node: ast.Compare) -> object:
         if len(node.ops) != 1:
