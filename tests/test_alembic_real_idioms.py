@@ -594,6 +594,19 @@ def test_a_conditional_expression_on_the_dialect_takes_the_postgresql_value():
     }
 
 
+def test_batch_operations_under_a_false_guard_are_counted_skipped():
+    body = """
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("provider") as batch_op:
+            batch_op.add_column(sa.Column("enabled", sa.Boolean(), nullable=True))
+            batch_op.alter_column("enabled", nullable=False)
+    else:
+        op.add_column("provider", sa.Column("enabled", sa.Boolean(), nullable=True))
+    """
+    stats = read_revision(revision(body), "r.py").stats
+    assert {k: stats[k] for k in ("seen", "analysed", "skipped")} == {"seen": 3, "analysed": 1, "skipped": 2}
+
+
 def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
     header = 'BUCKETS = ["le_10", "le_100"]'
     body = """

@@ -323,8 +323,12 @@ class _Walker:
         """How many op calls (op.*, batch_op.*, connection.execute) a block holds, without reading them."""
         count = 0
         for stmt in body:
+            batches = _batch_names(stmt)
             for node in ast.walk(stmt):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    if isinstance(node.func.value, ast.Name) and node.func.value.id in batches:
+                        count += 1  # batch_op.<name> of a block the walk did not enter
+                        continue
                     base = scope.ev(node.func.value)
                     is_op = (
                         isinstance(base, Ref) and base.path == "alembic.op" and node.func.attr not in NOT_OPS
@@ -635,6 +639,23 @@ class _Walker:
             if not text.isascii():
                 return len(text.encode("utf-8")[:offset].decode("utf-8", "ignore")) + 1
         return offset + 1
+
+
+def _batch_names(stmt: ast.stmt) -> set[str]:
+    """The names ``with op.batch_alter_table(...) as NAME:`` binds anywhere in ``stmt``."""
+    names = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                expr, target = item.context_expr, item.optional_vars
+                if (
+                    isinstance(expr, ast.Call)
+                    and isinstance(expr.func, ast.Attribute)
+                    and expr.func.attr == "batch_alter_table"
+                    and isinstance(target, ast.Name)
+                ):
+                    names.add(target.id)
+    return names
 
 
 def _mark_dropped_with_table(out: list[OpStatement], tables: dict) -> list[OpStatement]:
