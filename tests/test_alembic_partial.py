@@ -247,6 +247,25 @@ def test_core_statements_on_a_table():
     assert backfills == [10, 14]  # every row; the per-row UPDATE in the loop is not one
 
 
+def test_a_select_over_a_join_of_tables_is_a_read():
+    """connection.execute(a.join(b, cond).select().where(...)): a SELECT, with tables known or not."""
+    body = """
+    conn = op.get_bind()
+    members = sa.table("members", sa.column("id"), sa.column("share_id"))
+    for row in conn.execute(load_table("snapshots", conn).join(members, members.c.id == 1).select().where(
+        members.c.share_id == 5
+    )):
+        pass
+    conn.execute(members.outerjoin(load_table("shares", conn)).select())
+    """
+    source = read_revision(revision_of(body), "r.py")
+    assert [s.sql for s in source.upgrade] == [
+        'SELECT * FROM "?" JOIN members ON TRUE WHERE "?" = $1',
+        'SELECT * FROM members JOIN "?" ON TRUE',
+    ]
+    assert source.stats["unanalysed"] == 0
+
+
 @pytest.mark.parametrize(
     "name",
     [

@@ -404,6 +404,7 @@ def ddl_element(value: object) -> str | None:
 
 _CORE_TABLES = {"table", "Table", "TableClause"}
 _CORE_VERBS = ("update", "delete", "insert", "select")
+_CORE_JOINS = ("join", "outerjoin")
 
 
 def core_statement(value: object) -> str | None:
@@ -424,9 +425,19 @@ def core_statement(value: object) -> str | None:
     elif chain and chain[0].path in _CORE_VERBS:
         verb, table = chain[0].path, node
         chain = chain[1:]
-    if verb is None:
-        return None
+    joined: list[object] = []
+    if verb is None:  # a.join(b, ...).select(): the verb after the joins
+        at = next((i for i, c in enumerate(chain) if c.path in _CORE_VERBS), None)
+        if at is None or not all(c.path in _CORE_JOINS for c in chain[:at]):
+            return None
+        verb, table = chain[at].path, node
+        joined = [c.args[0] if c.args else UNKNOWN for c in chain[:at]]
+        chain = chain[at + 1 :]
     target = _core_table(table)  # "?": a table not known here (a variable, a join, a list of columns)
+    if joined:
+        if verb != "select":
+            return None
+        target += "".join(f" JOIN {_core_table(other)} ON TRUE" for other in joined)  # the condition: no lock
     where: list[str] = []
     columns: list[str] = []
     for call in chain:
