@@ -224,6 +224,22 @@ def test_sync_enum_values_recreates_the_type_and_rewrites_the_columns():
     assert any(f.rule == "change-column-type" and f.lock == "ACCESS EXCLUSIVE" for f in findings)
 
 
+def test_sync_enum_values_of_alembic_autogenerate_enums_adds_the_new_labels():
+    """The older library's (schema, name, old_values, new_values): labels are added, never removed."""
+    body = """
+    op.sync_enum_values("public", "log_type", ["create", "revoke"], ["create", "delete", "revoke", "view"])
+    op.sync_enum_values("public", "log_type", ["create", "delete"], ["create"])
+    op.sync_enum_values("public", "kind", old_values=["a"], new_values=["a", "b"])
+    """
+    source = read_revision(revision_of(body), "r.py")
+    assert [s.sql for s in source.upgrade] == [
+        "ALTER TYPE public.log_type ADD VALUE 'delete'",
+        "ALTER TYPE public.log_type ADD VALUE 'view'",
+        "ALTER TYPE public.kind ADD VALUE 'b'",
+    ]
+    assert source.stats["analysed"] == 3
+
+
 def test_core_statements_on_a_table():
     body = """
     queries = sa.table("queries", sa.column("id"), sa.column("schedule"))

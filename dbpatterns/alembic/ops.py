@@ -837,6 +837,8 @@ def sync_enum_values(args: Args) -> list[str]:
     name = args.get("enum_name")
     name = name if isinstance(name, str) else UNKNOWN_NAME
     schema = schema if isinstance(schema, str) else None
+    if _names(args.get("affected_columns")) or args.has("old_values"):
+        return _added_enum_values(args, qualified(name, schema))
     values = args.get("new_values")
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         values = [UNKNOWN_NAME]
@@ -866,6 +868,22 @@ def sync_enum_values(args: Args) -> list[str]:
         )
     statements.append(f"DROP TYPE {old}")
     return statements
+
+
+def _names(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _added_enum_values(args: Args, enum: str) -> list[str]:
+    """alembic-autogenerate-enums' ``op.sync_enum_values(schema, name, old_values, new_values)`` (the
+    fourth argument a list of labels, not of TableReference): each label of the new list not in the old
+    one is added with ``ALTER TYPE ... ADD VALUE`` (on a connection of its own, committed); no label is
+    removed, no column is touched."""
+    old = args.get("old_values", args.get("new_values"))
+    new = args.get("new_values") if args.has("old_values") else args.get("affected_columns")
+    if not (isinstance(old, list) and _names(new)):
+        raise NotStatic("op.sync_enum_values with labels that are not literal")
+    return [f"ALTER TYPE {enum} ADD VALUE {literal(v)}" for v in new if v not in old]
 
 
 # -- sqlalchemy-searchable ----------------------------------------------------------------------------
