@@ -989,11 +989,18 @@ RENDERERS: dict[str, Callable[[Args], list[str]]] = {
 }
 
 
+_OTHER_DIALECTS = tuple(
+    f"sqlalchemy.dialects.{name}." for name in ("mysql", "mariadb", "sqlite", "mssql", "oracle")
+)
+
+
 def existing_type_sql(args: Args) -> str | None:
     """The SQL of ``existing_type=`` of an alter_column call, or None when absent or not static."""
     value = args.get("existing_type")
     if value is MISSING or value is None or value is UNKNOWN:
         return None
+    if isinstance(value, (Ref, Call)) and value.path.startswith(_OTHER_DIALECTS):
+        return None  # mysql.TINYTEXT(): what autogenerate saw on another database, not PostgreSQL's column
     try:
         return type_sql(value)
     except NotStatic:
