@@ -607,6 +607,24 @@ def test_batch_operations_under_a_false_guard_are_counted_skipped():
     assert {k: stats[k] for k in ("seen", "analysed", "skipped")} == {"seen": 3, "analysed": 1, "skipped": 2}
 
 
+def test_sqlmodel_types_are_what_postgresql_gets():
+    """sqlmodel's AutoString is a String (a length only on MySQL), its GUID a UUID: a later change to text
+    is no rewrite."""
+    header = "import sqlmodel"
+    body = """
+    op.create_table(
+        "topology",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=20)),
+        sa.Column("id", sqlmodel.sql.sqltypes.GUID()),
+    )
+    op.alter_column("topology", "name", type_=sa.Text())
+    """
+    text = revision(body, header)
+    assert statements(text)[0][0] == "CREATE TABLE topology (name VARCHAR, code VARCHAR(20), id UUID)"
+    assert "change-column-type" not in rules(text)
+
+
 def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
     header = 'BUCKETS = ["le_10", "le_100"]'
     body = """
