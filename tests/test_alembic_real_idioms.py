@@ -625,6 +625,24 @@ def test_sqlmodel_types_are_what_postgresql_gets():
     assert "change-column-type" not in rules(text)
 
 
+def test_an_orm_session_on_the_connection_executes_in_the_migration():
+    header = "from sqlalchemy.orm import Session"
+    body = """
+    session = Session(op.get_bind())
+    session.execute(sa.text("UPDATE lastalert SET first_timestamp = now()"))
+    conn = op.get_bind()
+    Session(bind=conn).execute(sa.text("DELETE FROM lastalert WHERE id = :id"), {"id": 1})
+    other = Session(some_engine)
+    other.execute(sa.text("UPDATE elsewhere SET x = 1"))
+    """
+    text = revision(body, header)
+    assert [s for s, _ in statements(text)] == [
+        "UPDATE lastalert SET first_timestamp = now()",
+        "DELETE FROM lastalert WHERE id = $1",
+    ]
+    assert rules(text)["unbatched-backfill"] == [12]
+
+
 def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
     header = 'BUCKETS = ["le_10", "le_100"]'
     body = """

@@ -333,11 +333,7 @@ class _Walker:
                     is_op = (
                         isinstance(base, Ref) and base.path == "alembic.op" and node.func.attr not in NOT_OPS
                     )
-                    is_execute = (
-                        isinstance(base, Call)
-                        and base.path == "alembic.op.get_bind"
-                        and node.func.attr in ("execute", "exec_driver_sql")
-                    )
+                    is_execute = _is_connection(base) and node.func.attr in ("execute", "exec_driver_sql")
                     count += is_op or is_execute or isinstance(base, Batch)
                 elif isinstance(node, ast.Call) and _library_op(node.func, scope) is not None:
                     count += 1
@@ -448,12 +444,7 @@ class _Walker:
                 }
                 self._op(func.attr, node, scope, ctx, BATCH_PARAMS.get(func.attr), preset, "batch_op")
                 return True
-            if (
-                isinstance(base, Call)
-                and base.receiver is None
-                and base.path == "alembic.op.get_bind"
-                and func.attr in ("execute", "exec_driver_sql")
-            ):
+            if _is_connection(base) and func.attr in ("execute", "exec_driver_sql"):
                 self._op("execute", node, scope, ctx, ("sqltext",), None, "connection")
                 return True
             return False
@@ -639,6 +630,19 @@ class _Walker:
             if not text.isascii():
                 return len(text.encode("utf-8")[:offset].decode("utf-8", "ignore")) + 1
         return offset + 1
+
+
+def _is_connection(value: object) -> bool:
+    """The migration's connection (``op.get_bind()``), or an ORM Session on it (``Session(op.get_bind())``,
+    ``Session(bind=conn)``): what it executes runs in the migration's transaction."""
+    if not isinstance(value, Call) or value.receiver is not None:
+        return False
+    if value.path == "alembic.op.get_bind":
+        return True
+    if value.name == "Session":
+        bind = value.args[0] if value.args else value.kwargs.get("bind")
+        return _is_connection(bind)
+    return False
 
 
 def _batch_names(stmt: ast.stmt) -> set[str]:
