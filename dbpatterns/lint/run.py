@@ -17,6 +17,7 @@ from ..findings import Finding
 from ..output.text import json_items, json_pieces
 from ..settings import Settings
 from ..sql import parse as sqlparse
+from ..sql.dialects import mysql_sign
 from . import history
 from .cache import ResultCache
 from .engine import Context, finish, lint_statement, run_rules
@@ -213,11 +214,21 @@ def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
         ctx.text = unit.sql
         if parsed.errors:
             ctx.rule = None
-            ctx.report(
-                f"the SQL of op.{unit.op} does not parse: {parsed.errors[0].message}",
-                rule="syntax-error",
-                exempt_new=False,
-            )
+            sign = mysql_sign(unit.sql)
+            if sign is None:
+                ctx.report(
+                    f"the SQL of op.{unit.op} does not parse: {parsed.errors[0].message}",
+                    rule="syntax-error",
+                    exempt_new=False,
+                )
+            else:
+                ctx.report(
+                    f"the SQL of op.{unit.op} is MySQL's ({sign}), not PostgreSQL's: PostgreSQL rejects it "
+                    f"({parsed.errors[0].message})",
+                    rule="syntax-error",
+                    exempt_new=False,
+                    fix=_MYSQL_FIX,
+                )
         outer = ctx.suppress
         for stmt in parsed.statements:
             ctx.suppress = stmt.suppress | outer
@@ -226,6 +237,11 @@ def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
     ctx.op = None
 
 
+_MYSQL_FIX = (
+    'Run it only on MySQL: put it under `if op.get_bind().dialect.name == "mysql":` (the lint skips that '
+    "branch) with the PostgreSQL statement in the else branch, or through the dialect's own op.* call. A "
+    "project that never runs on PostgreSQL needs no PostgreSQL lint."
+)
 _PYTHON_FIX = (
     "Fix the Python syntax: Alembic cannot import the revision, so it cannot run (python -m py_compile FILE)."
 )
