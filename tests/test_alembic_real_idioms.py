@@ -643,6 +643,22 @@ def test_an_orm_session_on_the_connection_executes_in_the_migration():
     assert rules(text)["unbatched-backfill"] == [12]
 
 
+def test_a_helper_called_several_times_reports_its_statement_once():
+    header = """
+    def commit():
+        op.execute(sa.text("commit"))
+    """
+    body = """
+    for bits in (1024, 2048):
+        op.execute(f"UPDATE certificates SET key_type = 'RSA{bits}' WHERE bits = {bits}")
+        commit()
+    commit()
+    """
+    text = revision(body, header)
+    assert [s for s, _ in statements(text)].count("commit") == 3
+    assert len(rules(text)["transaction-nesting"]) == 1
+
+
 def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
     header = 'BUCKETS = ["le_10", "le_100"]'
     body = """
