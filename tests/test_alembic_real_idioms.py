@@ -659,6 +659,21 @@ def test_a_helper_called_several_times_reports_its_statement_once():
     assert len(rules(text)["transaction-nesting"]) == 1
 
 
+def test_keyword_arguments_spread_from_a_known_dict():
+    body = """
+    dt_args = {"existing_type": sa.DateTime(), "nullable": False}
+    op.alter_column("accounts_role", "created", **dt_args)
+    op.alter_column("accounts_user", "created", **dt_args)
+    op.alter_column("accounts_user", "updated", **options_from_elsewhere)
+    """
+    text = revision(body)
+    assert statements(text) == [
+        ("ALTER TABLE accounts_role ALTER COLUMN created SET NOT NULL", None),
+        ("ALTER TABLE accounts_user ALTER COLUMN created SET NOT NULL", None),
+        (None, "op.alter_column with *args or **kwargs"),
+    ]
+
+
 def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
     header = 'BUCKETS = ["le_10", "le_100"]'
     body = """

@@ -545,7 +545,11 @@ class Scope:
                 args.append(self.ev(arg))
         for kw in node.keywords:
             if kw.arg is None:
-                incomplete = True
+                spread = self.ev(kw.value)
+                if isinstance(spread, dict) and all(isinstance(k, str) for k in spread):
+                    kwargs.update(spread)  # f(**ARGS) with ARGS a known dict: its items
+                else:
+                    incomplete = True
             else:
                 kwargs[kw.arg] = self.ev(kw.value)
         return simplify(Call(path, args, kwargs, node, receiver, incomplete))
