@@ -674,6 +674,25 @@ def test_keyword_arguments_spread_from_a_known_dict():
     ]
 
 
+def test_a_helper_shared_by_upgrade_and_downgrade_is_reported_once_where_it_is():
+    """Each of upgrade() and downgrade() first takes a strong lock in the helper: one missing-lock-timeout
+    finding at the helper's line, not a second one at the downgrade's next statement."""
+    text = (
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        'revision = "r2"\ndown_revision = "r1"\n\n\n'
+        "def _drop_check():\n"
+        '    op.drop_constraint("ck_status", "user_file", type_="check")\n\n\n'
+        "def upgrade():\n"
+        "    _drop_check()\n"
+        '    op.create_check_constraint("ck_status", "user_file", "status IN (1, 2)")\n\n\n'
+        "def downgrade():\n"
+        "    _drop_check()\n"
+        '    op.create_check_constraint("ck_status", "user_file", "status IN (1)")\n'
+    )
+    found = [f for f in lint_revision(text, "r.py") if f.rule == "missing-lock-timeout"]
+    assert [f.line for f in found] == [9]
+
+
 def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
     header = 'BUCKETS = ["le_10", "le_100"]'
     body = """

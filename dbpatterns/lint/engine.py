@@ -121,10 +121,6 @@ class Context:
         elif "{" in fix:
             fix = _format(fix, {"table": "the_table"})
         line, col = self.here()
-        if self.alembic:  # a revision's op run again at the same line (a helper called twice): said once
-            for f in reversed(self.findings):
-                if f.line == line and f.column == col and f.rule == rule_id and f.message == message:
-                    return
         line_text = self.line_text
         self.findings.append(
             Finding(

@@ -98,9 +98,23 @@ def lint_revision(
         )
         return ctx.findings
     _lint_revision_body(ctx, revision, revision.upgrade or (), revision.downgrade, in_transaction=True)
+    ctx.findings = _once(ctx.findings)
     if offline is not None:
         _add_offline(ctx, revision, offline)
     return sorted_findings(ctx.findings)
+
+
+def _once(findings: list[Finding]) -> list[Finding]:
+    """``findings`` without repeats: a revision's op run again at the same line (a helper called in a
+    loop, or by both upgrade() and downgrade()) gives one finding for each rule and message."""
+    seen: set[tuple] = set()
+    unique = []
+    for f in findings:
+        key = (f.rule, f.line, f.column, f.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
 
 
 #: The counts of the ``stats`` object of a lint report: operations (Alembic op calls, SQL statements)
