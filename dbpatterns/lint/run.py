@@ -17,7 +17,7 @@ from ..findings import Finding
 from ..output.text import json_items, json_pieces
 from ..settings import Settings
 from ..sql import parse as sqlparse
-from ..sql.dialects import mysql_sign
+from ..sql.dialects import other_dialect
 from . import history
 from .cache import ResultCache
 from .engine import Context, finish, lint_statement, run_rules
@@ -228,7 +228,7 @@ def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
         ctx.text = unit.sql
         if parsed.errors:
             ctx.rule = None
-            sign = mysql_sign(unit.sql)
+            sign = other_dialect(unit.sql)
             if sign is None:
                 ctx.report(
                     f"the SQL of op.{unit.op} does not parse: {parsed.errors[0].message}",
@@ -236,12 +236,13 @@ def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
                     exempt_new=False,
                 )
             else:
+                database, construct = sign
                 ctx.report(
-                    f"the SQL of op.{unit.op} is MySQL's ({sign}), not PostgreSQL's: PostgreSQL rejects it "
-                    f"({parsed.errors[0].message})",
+                    f"the SQL of op.{unit.op} is {database}'s ({construct}), not PostgreSQL's: PostgreSQL "
+                    f"rejects it ({parsed.errors[0].message})",
                     rule="syntax-error",
                     exempt_new=False,
-                    fix=_MYSQL_FIX,
+                    fix=_OTHER_DIALECT_FIX.replace("NAME", database.lower()),
                 )
         outer = ctx.suppress
         for stmt in parsed.statements:
@@ -251,10 +252,10 @@ def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
     ctx.op = None
 
 
-_MYSQL_FIX = (
-    'Run it only on MySQL: put it under `if op.get_bind().dialect.name == "mysql":` (the lint skips that '
-    "branch) with the PostgreSQL statement in the else branch, or through the dialect's own op.* call. A "
-    "project that never runs on PostgreSQL needs no PostgreSQL lint."
+_OTHER_DIALECT_FIX = (
+    'Run it only on that database: put it under `if op.get_bind().dialect.name == "NAME":` (the lint '
+    "skips that branch) with the PostgreSQL statement in the else branch. A project that never runs on "
+    "PostgreSQL needs no PostgreSQL lint."
 )
 _PYTHON_FIX = (
     "Fix the Python syntax: Alembic cannot import the revision, so it cannot run (python -m py_compile FILE)."
