@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..sql.dialects import other_dialect
 from ..sql.names import literal, qualified, quote
 from .ddl import (
     autoincrement_column,
@@ -496,6 +497,8 @@ def statement_text(sql: str) -> str:
             other = placeholders(other).replace("\\:", ":")
             if not parse(other).errors:
                 return other
+        if other_dialect(candidate):  # another database's statement: the syntax-error finding says so
+            return candidate
         raise NotStatic("the SQL is built at run time and does not parse with its unknown parts as ?")
     return candidate
 
