@@ -276,7 +276,7 @@ def test_a_select_over_a_join_of_tables_is_a_read():
     """
     source = read_revision(revision_of(body), "r.py")
     assert [s.sql for s in source.upgrade] == [
-        'SELECT * FROM "?" JOIN members ON TRUE WHERE "?" = $1',
+        'SELECT * FROM "?" JOIN members ON TRUE WHERE (share_id = 5)',
         'SELECT * FROM members JOIN "?" ON TRUE',
     ]
     assert source.stats["unanalysed"] == 0

@@ -693,6 +693,27 @@ def test_a_helper_shared_by_upgrade_and_downgrade_is_reported_once_where_it_is()
     assert [f.line for f in found] == [9]
 
 
+def test_conditions_on_the_columns_of_a_core_table():
+    """t.c.name in .where() and sa.select(): the column; a NULL test on a column just added bounds no
+    batch (every row is updated)."""
+    header = """
+    user_table = sa.table("user", sa.column("id", sa.Uuid), sa.column("email"), sa.column("kind"))
+    """
+    body = """
+    op.add_column("user", sa.Column("kind", sa.String(), nullable=True))
+    op.execute(sa.update(user_table).where(user_table.c.kind.is_(None)).values(kind="HUMAN"))
+    op.execute(user_table.update().where(user_table.c.email.ilike("%@bots"), user_table.c.id == 5))
+    op.get_bind().execute(sa.select(user_table.c.id).where(user_table.c.kind != "HUMAN"))
+    """
+    text = revision(body, header)
+    assert [s for s, _ in statements(text)][1:] == [
+        'UPDATE "user" SET kind = $1 WHERE (kind IS NULL)',
+        'UPDATE "user" SET "?" = $1 WHERE (email ILIKE \'%@bots\') AND (id = 5)',
+        "SELECT * FROM \"user\" WHERE (kind <> 'HUMAN')",
+    ]
+    assert rules(text)["unbatched-backfill"] == [12]
+
+
 def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
     header = 'BUCKETS = ["le_10", "le_100"]'
     body = """

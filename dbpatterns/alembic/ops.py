@@ -34,7 +34,20 @@ from .ddl import (
     unique_sql,
 )
 from .types import enum_values_sql, type_sql
-from .values import HOLE, MISSING, UNKNOWN, Args, Call, NotStatic, Partial, Ref, SqlText, as_name, as_sql
+from .values import (
+    HOLE,
+    MISSING,
+    UNKNOWN,
+    Args,
+    Call,
+    NotStatic,
+    Partial,
+    Ref,
+    SqlText,
+    TableColumn,
+    as_name,
+    as_sql,
+)
 
 # Positional parameter names of each op.<name>(...) and batch_op.<name>(...) (a leading * collects the rest)
 OP_PARAMS: dict[str, tuple[str, ...]] = {
@@ -423,6 +436,8 @@ def core_statement(value: object) -> str | None:
     table: object = UNKNOWN
     if isinstance(node, Call) and node.receiver is None and node.name in _CORE_VERBS:
         verb, table = node.name, (node.args[0] if node.args else UNKNOWN)  # sa.update(t)
+        if isinstance(table, TableColumn):  # sa.select(t.c.id, t.c.name): the columns' table
+            table = table.table
     elif chain and chain[0].path in _CORE_VERBS:
         verb, table = chain[0].path, node
         chain = chain[1:]

@@ -148,6 +148,23 @@ class Call:
         return self.path.rsplit(".", 1)[-1]
 
 
+@dataclass(slots=True)
+class TableColumn(Call):
+    """``t.c.name`` of a ``sa.table(...)``: the column ``sa.column("name")`` of the table ``table``."""
+
+    table: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnsOf:
+    """``t.c`` (``t.columns``) of a ``sa.table(...)``/``sa.Table(...)`` call."""
+
+    table: Call
+
+
+_TABLE_CALLS = frozenset({"table", "Table", "TableClause"})
+
+
 @dataclass(frozen=True, slots=True)
 class SqlOp:
     """A SQL expression built with Python operators on column objects, e.g. ``sa.column("x") > 5``."""
@@ -442,6 +459,15 @@ class Scope:
         base = self.ev(node.value)
         if isinstance(base, Ref):
             return Ref(f"{base.path}.{node.attr}")
+        if isinstance(base, ColumnsOf):
+            return TableColumn("sqlalchemy.column", [node.attr], {}, table=base.table)
+        if (
+            isinstance(base, Call)
+            and base.receiver is None
+            and base.name in _TABLE_CALLS
+            and node.attr in ("c", "columns")
+        ):
+            return ColumnsOf(base)
         return UNKNOWN
 
     def _ev_List(self, node: ast.List | ast.Tuple) -> object:
