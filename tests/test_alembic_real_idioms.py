@@ -714,6 +714,19 @@ def test_conditions_on_the_columns_of_a_core_table():
     assert rules(text)["unbatched-backfill"] == [12]
 
 
+def test_indexes_dropped_in_a_batch_block_before_their_table_are_dropped_with_it():
+    """Autogenerate's downgrade: the table's indexes dropped in a batch block, then the table."""
+    body = """
+    with op.batch_alter_table("facet", schema=None) as batch_op:
+        batch_op.drop_index("ix_facet_tenant_id")
+        batch_op.drop_index("ix_entity_type")
+    op.drop_table("facet")
+    """
+    source = read_revision(revision(body), "r.py")
+    assert [s.table_dropped_next for s in source.upgrade] == [True, True, False]
+    assert "drop-index-non-concurrently" not in rules(revision(body))
+
+
 def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
     header = 'BUCKETS = ["le_10", "le_100"]'
     body = """

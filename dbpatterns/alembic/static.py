@@ -484,7 +484,7 @@ class _Walker:
             args = bind_args(call, params, preset)
             if name in ("drop_index", "drop_table"):
                 table = args.get("table_name")
-                self.tables[id(node)] = (table, args.get("schema")) if isinstance(table, str) else None
+                self.tables[id(node)] = (table, args.get("schema", None)) if isinstance(table, str) else None
             fails = refusal(name, args, owner)
             unknown = fill_unknown(name, args)
             try:
