@@ -224,6 +224,22 @@ def test_sync_enum_values_recreates_the_type_and_rewrites_the_columns():
     assert any(f.rule == "change-column-type" and f.lock == "ACCESS EXCLUSIVE" for f in findings)
 
 
+def test_sync_enum_values_of_alembic_autogenerate_enums_adds_the_new_labels():
+    """The older library's (schema, name, old_values, new_values): labels are added, never removed."""
+    body = """
+    op.sync_enum_values("public", "log_type", ["create", "revoke"], ["create", "delete", "revoke", "view"])
+    op.sync_enum_values("public", "log_type", ["create", "delete"], ["create"])
+    op.sync_enum_values("public", "kind", old_values=["a"], new_values=["a", "b"])
+    """
+    source = read_revision(revision_of(body), "r.py")
+    assert [s.sql for s in source.upgrade] == [
+        "ALTER TYPE public.log_type ADD VALUE 'delete'",
+        "ALTER TYPE public.log_type ADD VALUE 'view'",
+        "ALTER TYPE public.kind ADD VALUE 'b'",
+    ]
+    assert source.stats["analysed"] == 3
+
+
 def test_core_statements_on_a_table():
     body = """
     queries = sa.table("queries", sa.column("id"), sa.column("schedule"))
@@ -245,6 +261,25 @@ def test_core_statements_on_a_table():
     findings = lint_revision(revision_of(body), "r.py", Settings(lock_timeout_in_env=True))
     backfills = sorted(f.line for f in findings if f.rule == "unbatched-backfill")
     assert backfills == [10, 14]  # every row; the per-row UPDATE in the loop is not one
+
+
+def test_a_select_over_a_join_of_tables_is_a_read():
+    """connection.execute(a.join(b, cond).select().where(...)): a SELECT, with tables known or not."""
+    body = """
+    conn = op.get_bind()
+    members = sa.table("members", sa.column("id"), sa.column("share_id"))
+    for row in conn.execute(load_table("snapshots", conn).join(members, members.c.id == 1).select().where(
+        members.c.share_id == 5
+    )):
+        pass
+    conn.execute(members.outerjoin(load_table("shares", conn)).select())
+    """
+    source = read_revision(revision_of(body), "r.py")
+    assert [s.sql for s in source.upgrade] == [
+        'SELECT * FROM "?" JOIN members ON TRUE WHERE (share_id = 5)',
+        'SELECT * FROM members JOIN "?" ON TRUE',
+    ]
+    assert source.stats["unanalysed"] == 0
 
 
 @pytest.mark.parametrize(

@@ -529,6 +529,23 @@ def test_create_table_with_columns_from_helpers_or_a_spread_list():
     assert_read(text)
 
 
+def test_batch_drops_with_every_name_known_are_not_partial():
+    """batch_op.drop_* gets the block's table with no schema (None: the search path), a known name."""
+    body = """
+    with op.batch_alter_table("incident") as batch_op:
+        batch_op.drop_column("summary")
+        batch_op.drop_index("ix_incident_tenant")
+        batch_op.drop_constraint("incident_rule_fk", type_="foreignkey")
+    """
+    source = read_revision(revision(body), "r.py")
+    assert [s.sql for s in source.upgrade] == [
+        "ALTER TABLE incident DROP COLUMN summary",
+        "DROP INDEX ix_incident_tenant",
+        "ALTER TABLE incident DROP CONSTRAINT incident_rule_fk",
+    ]
+    assert (source.stats["analysed"], source.stats["partial"]) == (3, 0)
+
+
 @pytest.mark.parametrize(
     ("guard", "linted"),
     [
@@ -543,6 +560,171 @@ def test_dialect_tests_through_a_name_and_dialect_capabilities(guard, linted):
     body = f'{guard}\n    {create}\nop.execute("SELECT 1")'
     got = [s for s, _ in statements(revision(body))]
     assert ("CREATE SEQUENCE ticket_seq" in got) is linted
+
+
+def test_a_conditional_expression_on_the_dialect_takes_the_postgresql_value():
+    """A type picked by a dialect test (through a name, or the revision's own helper that returns the test),
+    in an argument: the value PostgreSQL gets, not an unknown type."""
+    header = """
+    def is_postgres():
+        bind = op.get_bind()
+        return bind.engine.name == "postgresql"
+    """
+    body = """
+    mysql_dl = op.get_context().bind.dialect.name == "mysql"
+    stamp = sa.dialects.mysql.DATETIME(fsp=6) if mysql_dl else sa.DateTime
+    op.create_table("transfers", sa.Column("id", sa.Integer()), sa.Column("created_at", stamp))
+    op.add_column("incident", sa.Column("digest", sa.TEXT(length=36) if not is_postgres() else sa.TEXT()))
+    if not is_postgres():
+        op.execute("ALTER TABLE incident MODIFY fingerprint TEXT")
+    op.add_column("incident", sa.Column("note", sa.Text() if some_flag else sa.String(10)))
+    """
+    text = revision(body, header)
+    source = read_revision(text, "r.py")
+    assert [s.sql for s in source.upgrade] == [
+        "CREATE TABLE transfers (id INTEGER, created_at TIMESTAMP WITHOUT TIME ZONE)",
+        "ALTER TABLE incident ADD COLUMN digest TEXT",
+        'ALTER TABLE incident ADD COLUMN note "?"',  # a test that is not about the dialect: not known
+    ]
+    assert {k: source.stats[k] for k in ("seen", "analysed", "partial", "skipped")} == {
+        "seen": 4,
+        "analysed": 3,
+        "partial": 1,
+        "skipped": 1,
+    }
+
+
+def test_batch_operations_under_a_false_guard_are_counted_skipped():
+    body = """
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("provider") as batch_op:
+            batch_op.add_column(sa.Column("enabled", sa.Boolean(), nullable=True))
+            batch_op.alter_column("enabled", nullable=False)
+    else:
+        op.add_column("provider", sa.Column("enabled", sa.Boolean(), nullable=True))
+    """
+    stats = read_revision(revision(body), "r.py").stats
+    assert {k: stats[k] for k in ("seen", "analysed", "skipped")} == {"seen": 3, "analysed": 1, "skipped": 2}
+
+
+def test_sqlmodel_types_are_what_postgresql_gets():
+    """sqlmodel's AutoString is a String (a length only on MySQL), its GUID a UUID: a later change to text
+    is no rewrite."""
+    header = "import sqlmodel"
+    body = """
+    op.create_table(
+        "topology",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=20)),
+        sa.Column("id", sqlmodel.sql.sqltypes.GUID()),
+    )
+    op.alter_column("topology", "name", type_=sa.Text())
+    """
+    text = revision(body, header)
+    assert statements(text)[0][0] == "CREATE TABLE topology (name VARCHAR, code VARCHAR(20), id UUID)"
+    assert "change-column-type" not in rules(text)
+
+
+def test_an_orm_session_on_the_connection_executes_in_the_migration():
+    header = "from sqlalchemy.orm import Session"
+    body = """
+    session = Session(op.get_bind())
+    session.execute(sa.text("UPDATE lastalert SET first_timestamp = now()"))
+    conn = op.get_bind()
+    Session(bind=conn).execute(sa.text("DELETE FROM lastalert WHERE id = :id"), {"id": 1})
+    other = Session(some_engine)
+    other.execute(sa.text("UPDATE elsewhere SET x = 1"))
+    """
+    text = revision(body, header)
+    assert [s for s, _ in statements(text)] == [
+        "UPDATE lastalert SET first_timestamp = now()",
+        "DELETE FROM lastalert WHERE id = $1",
+    ]
+    assert rules(text)["unbatched-backfill"] == [12]
+
+
+def test_a_helper_called_several_times_reports_its_statement_once():
+    header = """
+    def commit():
+        op.execute(sa.text("commit"))
+    """
+    body = """
+    for bits in (1024, 2048):
+        op.execute(f"UPDATE certificates SET key_type = 'RSA{bits}' WHERE bits = {bits}")
+        commit()
+    commit()
+    """
+    text = revision(body, header)
+    assert [s for s, _ in statements(text)].count("commit") == 3
+    assert len(rules(text)["transaction-nesting"]) == 1
+
+
+def test_keyword_arguments_spread_from_a_known_dict():
+    body = """
+    dt_args = {"existing_type": sa.DateTime(), "nullable": False}
+    op.alter_column("accounts_role", "created", **dt_args)
+    op.alter_column("accounts_user", "created", **dt_args)
+    op.alter_column("accounts_user", "updated", **options_from_elsewhere)
+    """
+    text = revision(body)
+    assert statements(text) == [
+        ("ALTER TABLE accounts_role ALTER COLUMN created SET NOT NULL", None),
+        ("ALTER TABLE accounts_user ALTER COLUMN created SET NOT NULL", None),
+        (None, "op.alter_column with *args or **kwargs"),
+    ]
+
+
+def test_a_helper_shared_by_upgrade_and_downgrade_is_reported_once_where_it_is():
+    """Each of upgrade() and downgrade() first takes a strong lock in the helper: one missing-lock-timeout
+    finding at the helper's line, not a second one at the downgrade's next statement."""
+    text = (
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        'revision = "r2"\ndown_revision = "r1"\n\n\n'
+        "def _drop_check():\n"
+        '    op.drop_constraint("ck_status", "user_file", type_="check")\n\n\n'
+        "def upgrade():\n"
+        "    _drop_check()\n"
+        '    op.create_check_constraint("ck_status", "user_file", "status IN (1, 2)")\n\n\n'
+        "def downgrade():\n"
+        "    _drop_check()\n"
+        '    op.create_check_constraint("ck_status", "user_file", "status IN (1)")\n'
+    )
+    found = [f for f in lint_revision(text, "r.py") if f.rule == "missing-lock-timeout"]
+    assert [f.line for f in found] == [9]
+
+
+def test_conditions_on_the_columns_of_a_core_table():
+    """t.c.name in .where() and sa.select(): the column; a NULL test on a column just added bounds no
+    batch (every row is updated)."""
+    header = """
+    user_table = sa.table("user", sa.column("id", sa.Uuid), sa.column("email"), sa.column("kind"))
+    """
+    body = """
+    op.add_column("user", sa.Column("kind", sa.String(), nullable=True))
+    op.execute(sa.update(user_table).where(user_table.c.kind.is_(None)).values(kind="HUMAN"))
+    op.execute(user_table.update().where(user_table.c.email.ilike("%@bots"), user_table.c.id == 5))
+    op.get_bind().execute(sa.select(user_table.c.id).where(user_table.c.kind != "HUMAN"))
+    """
+    text = revision(body, header)
+    assert [s for s, _ in statements(text)][1:] == [
+        'UPDATE "user" SET kind = $1 WHERE (kind IS NULL)',
+        'UPDATE "user" SET "?" = $1 WHERE (email ILIKE \'%@bots\') AND (id = 5)',
+        "SELECT * FROM \"user\" WHERE (kind <> 'HUMAN')",
+    ]
+    assert rules(text)["unbatched-backfill"] == [12]
+
+
+def test_indexes_dropped_in_a_batch_block_before_their_table_are_dropped_with_it():
+    """Autogenerate's downgrade: the table's indexes dropped in a batch block, then the table."""
+    body = """
+    with op.batch_alter_table("facet", schema=None) as batch_op:
+        batch_op.drop_index("ix_facet_tenant_id")
+        batch_op.drop_index("ix_entity_type")
+    op.drop_table("facet")
+    """
+    source = read_revision(revision(body), "r.py")
+    assert [s.table_dropped_next for s in source.upgrade] == [True, True, False]
+    assert "drop-index-non-concurrently" not in rules(revision(body))
 
 
 def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
@@ -575,7 +757,7 @@ def test_a_list_or_string_built_by_an_unrolled_loop_is_known_after_it():
 def test_the_capabilities_read_as_true_on_postgresql_are_true_in_sqlalchemys_dialect():
     from sqlalchemy.dialects import postgresql
 
-    from dbpatterns.alembic.static import POSTGRESQL_CAPABILITIES
+    from dbpatterns.alembic.dialect import POSTGRESQL_CAPABILITIES
 
     dialect = postgresql.dialect()
     assert all(getattr(dialect, name) is True for name in POSTGRESQL_CAPABILITIES)

@@ -75,6 +75,17 @@ def test_a_revision_knows_the_columns_its_ancestors_created(tmp_path, cache):
     assert len(type_changes) == 2
 
 
+def test_an_existing_type_of_another_dialect_leaves_the_old_type_to_the_history(tmp_path, cache):
+    """existing_type=mysql.TINYTEXT() (autogenerate run on MySQL): PostgreSQL's column is what r1 created."""
+    mysql_change = """
+op.alter_column("events", "name", existing_type=sa.dialects.mysql.TINYTEXT(), type_=sa.Text())
+op.alter_column("events", "n", existing_type=sa.dialects.mysql.BIGINT(), type_=sa.Text())
+"""
+    root = _project(tmp_path / "p", mysql_change)
+    findings = lint_report([str(root)], Settings(), jobs=1).findings
+    assert _types(findings, "r3.py") == [("text", False, True)]  # bigint (r2) to text; varchar to text: none
+
+
 def test_one_revision_alone_gets_its_ancestors_state_from_the_cache(tmp_path, cache):
     root = _project(tmp_path / "p")
     full = lint_report([str(root)], Settings(), jobs=1).findings

@@ -346,6 +346,22 @@ def test_package_sub_path_beside_the_ini(tmp_path, elsewhere, capsys):
     assert "s1_t_s1.py" in linted(root, capsys)
 
 
+def test_a_config_below_the_root_names_its_folders_from_the_root(tmp_path, elsewhere, capsys):
+    """alembic -c app/alembic.ini run at the repository's root: Alembic takes the relative script_location
+    and prepend_sys_path from the current directory, the root, not the ini's folder."""
+    root = tmp_path / "repo"
+    write(
+        root / "app" / "alembic.ini", "[alembic]\nscript_location = app/db/migrations\nprepend_sys_path = .\n"
+    )
+    script_folder(root / "app" / "db" / "migrations")
+    revision(root / "app" / "db" / "migrations" / "versions", "b1", None, "t_b1")
+    project = find_project(root / "app")
+    assert project.script_location == (root / "app" / "db" / "migrations").resolve()
+    assert project.prepend_sys_path == [root.resolve()]
+    assert head_ids(root / "app", capsys) == ["b1"]
+    assert "b1_t_b1.py" in linted(root / "app", capsys)
+
+
 def test_package_location_of_an_importable_package(tmp_path, elsewhere, monkeypatch, pg_server, capsys):
     """The package installed elsewhere (on sys.path): found with find_spec, which does not import it."""
     site = tmp_path / "site"

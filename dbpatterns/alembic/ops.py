@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..sql.dialects import other_dialect
 from ..sql.names import literal, qualified, quote
 from .ddl import (
     autoincrement_column,
@@ -33,7 +34,20 @@ from .ddl import (
     unique_sql,
 )
 from .types import enum_values_sql, type_sql
-from .values import HOLE, MISSING, UNKNOWN, Args, Call, NotStatic, Partial, Ref, SqlText, as_name, as_sql
+from .values import (
+    HOLE,
+    MISSING,
+    UNKNOWN,
+    Args,
+    Call,
+    NotStatic,
+    Partial,
+    Ref,
+    SqlText,
+    TableColumn,
+    as_name,
+    as_sql,
+)
 
 # Positional parameter names of each op.<name>(...) and batch_op.<name>(...) (a leading * collects the rest)
 OP_PARAMS: dict[str, tuple[str, ...]] = {
@@ -404,6 +418,7 @@ def ddl_element(value: object) -> str | None:
 
 _CORE_TABLES = {"table", "Table", "TableClause"}
 _CORE_VERBS = ("update", "delete", "insert", "select")
+_CORE_JOINS = ("join", "outerjoin")
 
 
 def core_statement(value: object) -> str | None:
@@ -421,12 +436,24 @@ def core_statement(value: object) -> str | None:
     table: object = UNKNOWN
     if isinstance(node, Call) and node.receiver is None and node.name in _CORE_VERBS:
         verb, table = node.name, (node.args[0] if node.args else UNKNOWN)  # sa.update(t)
+        if isinstance(table, TableColumn):  # sa.select(t.c.id, t.c.name): the columns' table
+            table = table.table
     elif chain and chain[0].path in _CORE_VERBS:
         verb, table = chain[0].path, node
         chain = chain[1:]
-    if verb is None:
-        return None
+    joined: list[object] = []
+    if verb is None:  # a.join(b, ...).select(): the verb after the joins
+        at = next((i for i, c in enumerate(chain) if c.path in _CORE_VERBS), None)
+        if at is None or not all(c.path in _CORE_JOINS for c in chain[:at]):
+            return None
+        verb, table = chain[at].path, node
+        joined = [c.args[0] if c.args else UNKNOWN for c in chain[:at]]
+        chain = chain[at + 1 :]
     target = _core_table(table)  # "?": a table not known here (a variable, a join, a list of columns)
+    if joined:
+        if verb != "select":
+            return None
+        target += "".join(f" JOIN {_core_table(other)} ON TRUE" for other in joined)  # the condition: no lock
     where: list[str] = []
     columns: list[str] = []
     for call in chain:
@@ -485,6 +512,8 @@ def statement_text(sql: str) -> str:
             other = placeholders(other).replace("\\:", ":")
             if not parse(other).errors:
                 return other
+        if other_dialect(candidate):  # another database's statement: the syntax-error finding says so
+            return candidate
         raise NotStatic("the SQL is built at run time and does not parse with its unknown parts as ?")
     return candidate
 
@@ -532,6 +561,7 @@ NAME_PARAMS = frozenset(
         "referent_schema",
     }
 )
+_SCHEMA_PARAMS = frozenset({"schema", "source_schema", "referent_schema"})  # None: the search path
 LIST_PARAMS = frozenset({"columns", "local_cols", "remote_cols"})
 _SQL_PARAMS = frozenset({"condition", "postgresql_where", "where", "sqltext", "postgresql_using"})
 _SQL_CALLS = frozenset({"CheckConstraint", "Computed"})  # whose positional arguments are SQL text
@@ -547,10 +577,10 @@ def fill_unknown(name: str, args: Args) -> bool:
     values = args.values
     for key, value in list(values.items()):
         if key in NAME_PARAMS:
-            if value is UNKNOWN or (value is None and name.startswith("drop_") and key != "schema"):
+            if value is UNKNOWN or (value is None and name.startswith("drop_") and key not in _SCHEMA_PARAMS):
                 values[key] = UNKNOWN_NAME
                 found = True
-            elif isinstance(value, (Call, Ref)) and key not in ("schema", "source_schema", "referent_schema"):
+            elif isinstance(value, (Call, Ref)) and key not in _SCHEMA_PARAMS:
                 values[key] = UNKNOWN_NAME  # a name computed by a call the reader does not follow
                 found = True
         elif key in LIST_PARAMS and (value is UNKNOWN or isinstance(value, (Call, Ref))):
@@ -825,6 +855,8 @@ def sync_enum_values(args: Args) -> list[str]:
     name = args.get("enum_name")
     name = name if isinstance(name, str) else UNKNOWN_NAME
     schema = schema if isinstance(schema, str) else None
+    if _names(args.get("affected_columns")) or args.has("old_values"):
+        return _added_enum_values(args, qualified(name, schema))
     values = args.get("new_values")
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         values = [UNKNOWN_NAME]
@@ -854,6 +886,22 @@ def sync_enum_values(args: Args) -> list[str]:
         )
     statements.append(f"DROP TYPE {old}")
     return statements
+
+
+def _names(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _added_enum_values(args: Args, enum: str) -> list[str]:
+    """alembic-autogenerate-enums' ``op.sync_enum_values(schema, name, old_values, new_values)`` (the
+    fourth argument a list of labels, not of TableReference): each label of the new list not in the old
+    one is added with ``ALTER TYPE ... ADD VALUE`` (on a connection of its own, committed); no label is
+    removed, no column is touched."""
+    old = args.get("old_values", args.get("new_values"))
+    new = args.get("new_values") if args.has("old_values") else args.get("affected_columns")
+    if not (isinstance(old, list) and _names(new)):
+        raise NotStatic("op.sync_enum_values with labels that are not literal")
+    return [f"ALTER TYPE {enum} ADD VALUE {literal(v)}" for v in new if v not in old]
 
 
 # -- sqlalchemy-searchable ----------------------------------------------------------------------------
@@ -959,11 +1007,18 @@ RENDERERS: dict[str, Callable[[Args], list[str]]] = {
 }
 
 
+_OTHER_DIALECTS = tuple(
+    f"sqlalchemy.dialects.{name}." for name in ("mysql", "mariadb", "sqlite", "mssql", "oracle")
+)
+
+
 def existing_type_sql(args: Args) -> str | None:
     """The SQL of ``existing_type=`` of an alter_column call, or None when absent or not static."""
     value = args.get("existing_type")
     if value is MISSING or value is None or value is UNKNOWN:
         return None
+    if isinstance(value, (Ref, Call)) and value.path.startswith(_OTHER_DIALECTS):
+        return None  # mysql.TINYTEXT(): what autogenerate saw on another database, not PostgreSQL's column
     try:
         return type_sql(value)
     except NotStatic:

@@ -245,6 +245,7 @@ class _Options:
         self, folder: Path, ini: Path | None, toml: Path | None, table: dict, name: str | None
     ) -> None:
         self.folder, self.ini, self.toml = folder, ini, toml
+        self.run_from = folder  # where relative paths are taken from (Alembic: the current directory)
         self.section = name or DEFAULT_SECTION
         self.named = name is not None
         self.parser = None
@@ -325,6 +326,8 @@ class _Options:
         config = self.ini or self.toml
         if location is not None and not isinstance(location, str):
             raise InputError(f"{self.where} script_location must be a string")
+        if location:
+            self.run_from = run_folder(self.folder, location)
         prepend = [
             self._path(p)
             for p in self.path_list("prepend_sys_path", ("path_separator",), _LEGACY_SYS_PATH_SPLIT) or []
@@ -383,7 +386,7 @@ class _Options:
 
     def _path(self, value: str) -> Path:
         path = Path(value).expanduser()
-        return path if path.is_absolute() else (self.folder / path).resolve()
+        return path if path.is_absolute() else (self.run_from / path).resolve()
 
     def _location(self, value: str, prepend: list[Path], key: str) -> Path:
         """A path or a package resource (``pkg:path``, ``pkg:sub:path``), as Alembic's
@@ -398,6 +401,20 @@ class _Options:
                 f"{self.folder} or a prepend_sys_path folder, not installed)"
             )
         return found.joinpath(*rest).resolve()
+
+
+def run_folder(folder: Path, location: str) -> Path:
+    """Where Alembic is run for a relative ``script_location``: Alembic takes relative paths from the
+    current directory, and a configuration kept below the repository's root (``alembic -c
+    app/alembic.ini`` run at the root) names its folders from the root. ``folder`` (the configuration's
+    folder) when the location is there, else the nearest ancestor that holds it, else ``folder``."""
+    path = Path(location).expanduser()
+    if path.is_absolute() or ":" in location or (folder / path).is_dir():
+        return folder
+    for ancestor in folder.resolve().parents:
+        if (ancestor / path).is_dir():
+            return ancestor
+    return folder
 
 
 _POSTGRESQL_FOLDERS = ("postgresql", "postgres", "pg")

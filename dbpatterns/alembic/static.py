@@ -47,6 +47,7 @@ import tokenize
 from dataclasses import dataclass, field, replace
 
 from ..findings import STAT_KEYS
+from .dialect import is_offline_test, on_postgresql
 from .ops import (
     BATCH_PARAMS,
     FUNCTION_OPS,
@@ -293,7 +294,7 @@ class _Walker:
             # a dialect guard: only the branch PostgreSQL takes is linted; the other's ops are counted
             # as skipped (an is_offline_mode() branch is read as online and not counted)
             taken, other = (stmt.body, stmt.orelse) if truth else (stmt.orelse, stmt.body)
-            if not _is_offline_test(stmt.test):
+            if not is_offline_test(stmt.test):
                 self.stats["seen"] += (skipped := self._count_ops(other, scope))
                 self.stats["skipped"] += skipped
             return self._block(taken, scope, ctx)
@@ -320,17 +321,17 @@ class _Walker:
         """How many op calls (op.*, batch_op.*, connection.execute) a block holds, without reading them."""
         count = 0
         for stmt in body:
+            batches = _batch_names(stmt)
             for node in ast.walk(stmt):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    if isinstance(node.func.value, ast.Name) and node.func.value.id in batches:
+                        count += 1  # batch_op.<name> of a block the walk did not enter
+                        continue
                     base = scope.ev(node.func.value)
                     is_op = (
                         isinstance(base, Ref) and base.path == "alembic.op" and node.func.attr not in NOT_OPS
                     )
-                    is_execute = (
-                        isinstance(base, Call)
-                        and base.path == "alembic.op.get_bind"
-                        and node.func.attr in ("execute", "exec_driver_sql")
-                    )
+                    is_execute = _is_connection(base) and node.func.attr in ("execute", "exec_driver_sql")
                     count += is_op or is_execute or isinstance(base, Batch)
                 elif isinstance(node, ast.Call) and _library_op(node.func, scope) is not None:
                     count += 1
@@ -441,12 +442,7 @@ class _Walker:
                 }
                 self._op(func.attr, node, scope, ctx, BATCH_PARAMS.get(func.attr), preset, "batch_op")
                 return True
-            if (
-                isinstance(base, Call)
-                and base.receiver is None
-                and base.path == "alembic.op.get_bind"
-                and func.attr in ("execute", "exec_driver_sql")
-            ):
+            if _is_connection(base) and func.attr in ("execute", "exec_driver_sql"):
                 self._op("execute", node, scope, ctx, ("sqltext",), None, "connection")
                 return True
             return False
@@ -486,7 +482,7 @@ class _Walker:
             args = bind_args(call, params, preset)
             if name in ("drop_index", "drop_table"):
                 table = args.get("table_name")
-                self.tables[id(node)] = (table, args.get("schema")) if isinstance(table, str) else None
+                self.tables[id(node)] = (table, args.get("schema", None)) if isinstance(table, str) else None
             fails = refusal(name, args, owner)
             unknown = fill_unknown(name, args)
             try:
@@ -634,112 +630,34 @@ class _Walker:
         return offset + 1
 
 
-_DIALECT_WORDS = ("dialect", "url", "driver", "engine", "backend")
-# attributes of SQLAlchemy's dialect that are true on PostgreSQL (``if bind.dialect.supports_sequences:``)
-POSTGRESQL_CAPABILITIES = frozenset(
-    {
-        "supports_sequences",
-        "supports_native_enum",
-        "supports_native_boolean",
-        "supports_alter",
-        "supports_comments",
-    }
-)
-
-
-def on_postgresql(test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
-    """Whether an ``if`` test that looks at the database dialect is true on PostgreSQL (None: the test is
-    not about the dialect). Understood: ``<...>.dialect.name == "mysql"`` (``!=``, ``in``, ``not in``, also
-    through a name assigned once), ``url.startswith("postgresql")``, ``not``/``and``/``or`` of those, and
-    ``context.is_offline_mode()`` / ``op.get_context().as_sql`` (false: the revision is read as online)."""
-    if depth > 8:
-        return None
-    if _is_offline_test(test):
+def _is_connection(value: object) -> bool:
+    """The migration's connection (``op.get_bind()``), or an ORM Session on it (``Session(op.get_bind())``,
+    ``Session(bind=conn)``): what it executes runs in the migration's transaction."""
+    if not isinstance(value, Call) or value.receiver is not None:
         return False
-    if isinstance(test, ast.Name):  # is_postgres = bind.dialect.name == "postgresql"; if is_postgres:
-        assigned = scope.assigns.get(test.id) or (scope.parent.assigns.get(test.id) if scope.parent else None)
-        if isinstance(assigned, ast.expr) and test.id not in scope.bound:
-            return on_postgresql(assigned, scope, depth + 1)
-        return None
-    if isinstance(test, ast.Attribute) and test.attr in POSTGRESQL_CAPABILITIES:
-        return True if _mentions_dialect(test.value) else None
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        inner = on_postgresql(test.operand, scope, depth + 1)
-        return None if inner is None else not inner
-    if isinstance(test, ast.BoolOp):
-        values = [on_postgresql(v, scope, depth + 1) for v in test.values]
-        if isinstance(test.op, ast.And):
-            if False in values:
-                return False
-            return True if all(v is True for v in values) else None
-        if True in values:
-            return True
-        return False if all(v is False for v in values) else None
-    if isinstance(test, ast.Compare) and len(test.ops) == 1:
-        left, right = test.left, test.comparators[0]
-        if not _is_dialect_expr(left, scope, depth):
-            left, right = right, left
-            if not _is_dialect_expr(left, scope, depth):
-                return None
-        value = scope.ev(right)
-        op = test.ops[0]
-        if isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(value, str):
-            same = _is_postgresql_name(value)
-            return same if isinstance(op, ast.Eq) else not same
-        if isinstance(op, (ast.In, ast.NotIn)) and value and isinstance(value, list):  # noqa: SIM102
-            if all(isinstance(v, str) for v in value):
-                inside = any(_is_postgresql_name(v) for v in value)
-                return inside if isinstance(op, ast.In) else not inside
-        return None
-    if (
-        isinstance(test, ast.Call)
-        and isinstance(test.func, ast.Attribute)
-        and test.func.attr == "startswith"
-        and len(test.args) == 1
-        and _mentions_dialect(test.func.value)
-    ):
-        prefix = scope.ev(test.args[0])
-        prefixes = prefix if isinstance(prefix, list) else [prefix]
-        if prefixes and all(isinstance(p, str) for p in prefixes):
-            return any("postgresql+psycopg2://".startswith(p) or p.startswith("postgres") for p in prefixes)
-    return None
-
-
-def _is_postgresql_name(value: str) -> bool:
-    return value.lower().split("+", 1)[0] in (
-        "postgresql",
-        "postgres",
-        "psycopg2",
-        "psycopg",
-        "asyncpg",
-        "pg8000",
-    )
-
-
-def _is_dialect_expr(node: ast.expr, scope: Scope, depth: int) -> bool:
-    if isinstance(node, ast.Attribute):
-        if node.attr in ("dialect_name", "drivername"):
-            return True
-        return node.attr in ("name", "driver") and _mentions_dialect(node.value)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return node.func.attr == "get_backend_name"
-    if isinstance(node, ast.Name):
-        assigned = scope.assigns.get(node.id) or (scope.parent.assigns.get(node.id) if scope.parent else None)
-        if isinstance(assigned, ast.expr) and depth < 8:
-            return _is_dialect_expr(assigned, scope, depth + 1)
-        return any(word in node.id.lower() for word in ("dialect", "backend", "driver"))
+    if value.path == "alembic.op.get_bind":
+        return True
+    if value.name == "Session":
+        bind = value.args[0] if value.args else value.kwargs.get("bind")
+        return _is_connection(bind)
     return False
 
 
-def _mentions_dialect(node: ast.expr) -> bool:
-    text = ast.unparse(node).lower()
-    return any(word in text for word in _DIALECT_WORDS)
-
-
-def _is_offline_test(test: ast.expr) -> bool:
-    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
-        return test.func.attr == "is_offline_mode"
-    return isinstance(test, ast.Attribute) and test.attr == "as_sql"
+def _batch_names(stmt: ast.stmt) -> set[str]:
+    """The names ``with op.batch_alter_table(...) as NAME:`` binds anywhere in ``stmt``."""
+    names = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                expr, target = item.context_expr, item.optional_vars
+                if (
+                    isinstance(expr, ast.Call)
+                    and isinstance(expr.func, ast.Attribute)
+                    and expr.func.attr == "batch_alter_table"
+                    and isinstance(target, ast.Name)
+                ):
+                    names.add(target.id)
+    return names
 
 
 def _mark_dropped_with_table(out: list[OpStatement], tables: dict) -> list[OpStatement]:

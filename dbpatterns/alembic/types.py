@@ -196,15 +196,28 @@ def type_sql(value: object, sizes: bool = True) -> str:
         # a project's own JSON (maybe JSONB underneath): not SQLAlchemy's, so no claim about its storage
         return quote(value.path.lower())
     if isinstance(value, Ref):
-        return _named_type_sql(value.name, Call(value.path, [], {}))
+        return _named_type_sql(_library_type(value), Call(value.path, [], {}))
     if isinstance(value, Call) and value.receiver is None:
         try:
-            return _named_type_sql(value.name, value)
+            return _named_type_sql(_library_type(value), value)
         except UnknownSize:
             if sizes:
                 raise
             return quote(f"{value.name.lower()}(?)")
     raise NotStatic("the column type is not static")
+
+
+# a library's TypeDecorator: the SQLAlchemy type PostgreSQL gets from it (sqlmodel's AutoString is a String
+# that only MySQL gives a length; its GUID is UUID on PostgreSQL)
+_LIBRARY_TYPES = {
+    "sqlmodel.sql.sqltypes.AutoString": "String",
+    "sqlmodel.AutoString": "String",
+    "sqlmodel.sql.sqltypes.GUID": "Uuid",
+}
+
+
+def _library_type(value: Ref | Call) -> str:
+    return _LIBRARY_TYPES.get(value.path, value.name)
 
 
 def _known_name(name: str) -> bool:

@@ -17,6 +17,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from .dialect import on_postgresql
+
 
 class NotStatic(Exception):
     """The SQL for an operation cannot be known without running the revision; the message says why."""
@@ -144,6 +146,23 @@ class Call:
     @property
     def name(self) -> str:
         return self.path.rsplit(".", 1)[-1]
+
+
+@dataclass(slots=True)
+class TableColumn(Call):
+    """``t.c.name`` of a ``sa.table(...)``: the column ``sa.column("name")`` of the table ``table``."""
+
+    table: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnsOf:
+    """``t.c`` (``t.columns``) of a ``sa.table(...)``/``sa.Table(...)`` call."""
+
+    table: Call
+
+
+_TABLE_CALLS = frozenset({"table", "Table", "TableClause"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,6 +459,15 @@ class Scope:
         base = self.ev(node.value)
         if isinstance(base, Ref):
             return Ref(f"{base.path}.{node.attr}")
+        if isinstance(base, ColumnsOf):
+            return TableColumn("sqlalchemy.column", [node.attr], {}, table=base.table)
+        if (
+            isinstance(base, Call)
+            and base.receiver is None
+            and base.name in _TABLE_CALLS
+            and node.attr in ("c", "columns")
+        ):
+            return ColumnsOf(base)
         return UNKNOWN
 
     def _ev_List(self, node: ast.List | ast.Tuple) -> object:
@@ -491,6 +519,13 @@ class Scope:
             return SqlOp({ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}[type(node.op)], left, right)
         return UNKNOWN
 
+    def _ev_IfExp(self, node: ast.IfExp) -> object:
+        """``a if <dialect test> else b``: the value PostgreSQL gets; any other test is not known."""
+        truth = on_postgresql(node.test, self)
+        if truth is None:
+            return UNKNOWN
+        return self.ev(node.body if truth else node.orelse)
+
     def _ev_Compare(self, node: ast.Compare) -> object:
         if len(node.ops) != 1:
             return UNKNOWN
@@ -536,7 +571,11 @@ class Scope:
                 args.append(self.ev(arg))
         for kw in node.keywords:
             if kw.arg is None:
-                incomplete = True
+                spread = self.ev(kw.value)
+                if isinstance(spread, dict) and all(isinstance(k, str) for k in spread):
+                    kwargs.update(spread)  # f(**ARGS) with ARGS a known dict: its items
+                else:
+                    incomplete = True
             else:
                 kwargs[kw.arg] = self.ev(kw.value)
         return simplify(Call(path, args, kwargs, node, receiver, incomplete))

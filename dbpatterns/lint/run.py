@@ -17,6 +17,7 @@ from ..findings import STAT_KEYS, Finding
 from ..output.text import json_items, json_pieces
 from ..settings import Settings
 from ..sql import parse as sqlparse
+from ..sql.dialects import other_dialect
 from . import history
 from .cache import ResultCache
 from .engine import Context, finish, lint_statement, run_rules
@@ -97,9 +98,23 @@ def lint_revision(
         )
         return ctx.findings
     _lint_revision_body(ctx, revision, revision.upgrade or (), revision.downgrade, in_transaction=True)
+    ctx.findings = _once(ctx.findings)
     if offline is not None:
         _add_offline(ctx, revision, offline)
     return sorted_findings(ctx.findings)
+
+
+def _once(findings: list[Finding]) -> list[Finding]:
+    """``findings`` without repeats: a revision's op run again at the same line (a helper called in a
+    loop, or by both upgrade() and downgrade()) gives one finding for each rule and message."""
+    seen: set[tuple] = set()
+    unique = []
+    for f in findings:
+        key = (f.rule, f.line, f.column, f.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
 
 
 def new_stats() -> dict[str, int]:
@@ -202,15 +217,28 @@ def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
             ctx.stmt = None
             run_rules(ctx, "opaque-op", {"op": unit})
             continue
+        if getattr(unit, "fails", None):
+            continue  # raises before its SQL is sent (operation-fails says so): no lock, no rewrite
         parsed = sqlparse.parse(unit.sql)
         ctx.text = unit.sql
         if parsed.errors:
             ctx.rule = None
-            ctx.report(
-                f"the SQL of op.{unit.op} does not parse: {parsed.errors[0].message}",
-                rule="syntax-error",
-                exempt_new=False,
-            )
+            sign = other_dialect(unit.sql)
+            if sign is None:
+                ctx.report(
+                    f"the SQL of op.{unit.op} does not parse: {parsed.errors[0].message}",
+                    rule="syntax-error",
+                    exempt_new=False,
+                )
+            else:
+                database, construct = sign
+                ctx.report(
+                    f"the SQL of op.{unit.op} is {database}'s ({construct}), not PostgreSQL's: PostgreSQL "
+                    f"rejects it ({parsed.errors[0].message})",
+                    rule="syntax-error",
+                    exempt_new=False,
+                    fix=_OTHER_DIALECT_FIX.replace("NAME", database.lower()),
+                )
         outer = ctx.suppress
         for stmt in parsed.statements:
             ctx.suppress = stmt.suppress | outer
@@ -219,6 +247,11 @@ def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
     ctx.op = None
 
 
+_OTHER_DIALECT_FIX = (
+    'Run it only on that database: put it under `if op.get_bind().dialect.name == "NAME":` (the lint '
+    "skips that branch) with the PostgreSQL statement in the else branch. A project that never runs on "
+    "PostgreSQL needs no PostgreSQL lint."
+)
 _PYTHON_FIX = (
     "Fix the Python syntax: Alembic cannot import the revision, so it cannot run (python -m py_compile FILE)."
 )

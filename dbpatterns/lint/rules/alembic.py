@@ -149,7 +149,9 @@ doc_only_rule(
     ## What it does
     Reports SQL that PostgreSQL's parser (libpg_query, through pglast) rejects, Python that does not
     compile, and files that are not UTF-8, at the line of the error. The rest of the file and the other
-    files are still linted.
+    files are still linted. SQL written for MySQL (backquoted names, `ALTER TABLE ... MODIFY`,
+    `UPDATE ... JOIN`) or SQLite (`PRAGMA`, `INSERT OR IGNORE`) is named as such: its fix is a dialect
+    guard, not a rewrite.
 
     ## Why is this bad?
     The migration fails when it runs, possibly halfway through.
