@@ -1,39 +1,116 @@
 """Signs that SQL PostgreSQL's parser rejects was written for another database (MySQL, SQLite): said in
 the syntax-error finding, so that a revision of a project that supports several databases is fixed with a
-dialect guard, not by rewriting the statement."""
+dialect guard, not by rewriting the statement. Read from pglast's scanner tokens, statement by statement:
+words inside string constants and quoted names are not signs."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 
-# (database, what the sign is called, the pattern); looked for only in SQL that does not parse
-_SIGNS = (
-    ("MySQL", "backquoted identifiers", r"`[^`\n]+`"),
-    ("MySQL", "ALTER TABLE ... MODIFY", r"\bALTER\s+TABLE\b[^;]*\bMODIFY\b"),
-    ("MySQL", "ALTER TABLE ... CHANGE", r"\bALTER\s+TABLE\b[^;]*\bCHANGE\s+(COLUMN\s+)?\w+\s+\w+"),
-    ("MySQL", "UPDATE ... JOIN", r"\bUPDATE\s+\w+(\s+(AS\s+)?\w+)?\s+((LEFT|RIGHT|INNER|CROSS)\s+)?JOIN\b"),
-    ("MySQL", "DROP PRIMARY KEY", r"\bDROP\s+PRIMARY\s+KEY\b"),
-    ("MySQL", "DROP FOREIGN KEY", r"\bDROP\s+FOREIGN\s+KEY\b"),
-    ("MySQL", "ADD ... KEY", r"\bADD\s+(UNIQUE\s+)?KEY\b"),
-    ("MySQL", "DROP INDEX ... ON", r"\bDROP\s+INDEX\s+\S+\s+ON\b"),
-    ("MySQL", "ENGINE=", r"\bENGINE\s*="),
-    ("MySQL", "AUTO_INCREMENT", r"\bAUTO_INCREMENT\b"),
-    ("MySQL", "REPLACE INTO", r"^\s*REPLACE\s+INTO\b"),
-    ("MySQL", "INSERT IGNORE", r"\bINSERT\s+IGNORE\b"),
-    ("MySQL", "ON DUPLICATE KEY UPDATE", r"\bON\s+DUPLICATE\s+KEY\b"),
-    ("SQLite", "PRAGMA", r"^\s*PRAGMA\b"),
-    ("SQLite", "INSERT OR/UPDATE OR", r"\b(INSERT|UPDATE)\s+OR\s+(IGNORE|REPLACE|ABORT|FAIL|ROLLBACK)\b"),
-    ("SQLite", "AUTOINCREMENT", r"\bAUTOINCREMENT\b"),
-)
-_COMPILED = tuple(
-    (database, name, re.compile(pattern, re.IGNORECASE | re.MULTILINE)) for database, name, pattern in _SIGNS
+from .pglast_loader import parser_module
+
+Words = list[str]  # one statement's tokens: keywords and bare names upper-cased, other tokens as written
+
+
+def _anywhere(*sequence: str) -> Callable[[Words], bool]:
+    """The words ``sequence`` one after the other, anywhere in the statement."""
+    n = len(sequence)
+    return lambda words: any(tuple(words[i : i + n]) == sequence for i in range(len(words) - n + 1))
+
+
+def _first(*sequence: str) -> Callable[[Words], bool]:
+    """The statement begins with ``sequence``."""
+    return lambda words: tuple(words[: len(sequence)]) == sequence
+
+
+def _after_alter_table(word: str, names: int = 0) -> Callable[[Words], bool]:
+    """``ALTER TABLE ... word`` (followed by ``names`` more names, an optional COLUMN first)."""
+
+    def test(words: Words) -> bool:
+        if words[:2] != ["ALTER", "TABLE"] or word not in words:
+            return False
+        rest = words[words.index(word) + 1 :]
+        if rest[:1] == ["COLUMN"]:
+            rest = rest[1:]
+        return len(rest) >= names
+
+    return test
+
+
+def _update_join(words: Words) -> bool:
+    """``UPDATE a [AS x] [LEFT|RIGHT|INNER|CROSS] JOIN b ... SET``: MySQL's multi-table update."""
+    if words[:1] != ["UPDATE"]:
+        return False
+    head = words[1 : words.index("SET")] if "SET" in words else words[1:]
+    return "JOIN" in head
+
+
+def _backquotes(words: Words) -> bool:
+    return any("`" in word for word in words)
+
+
+def _one_of(*tests: Callable[[Words], bool]) -> Callable[[Words], bool]:
+    return lambda words: any(test(words) for test in tests)
+
+
+# (database, what the sign is called, its test), in the order they are looked for
+_SIGNS: tuple[tuple[str, str, Callable[[Words], bool]], ...] = (
+    ("MySQL", "backquoted identifiers", _backquotes),
+    ("MySQL", "ALTER TABLE ... MODIFY", _after_alter_table("MODIFY")),
+    ("MySQL", "ALTER TABLE ... CHANGE", _after_alter_table("CHANGE", names=2)),
+    ("MySQL", "UPDATE ... JOIN", _update_join),
+    ("MySQL", "DROP PRIMARY KEY", _anywhere("DROP", "PRIMARY", "KEY")),
+    ("MySQL", "DROP FOREIGN KEY", _anywhere("DROP", "FOREIGN", "KEY")),
+    ("MySQL", "ADD ... KEY", _one_of(_anywhere("ADD", "KEY"), _anywhere("ADD", "UNIQUE", "KEY"))),
+    ("MySQL", "DROP INDEX ... ON", lambda w: w[:2] == ["DROP", "INDEX"] and w[3:4] == ["ON"]),
+    ("MySQL", "ENGINE=", _anywhere("ENGINE", "=")),
+    ("MySQL", "AUTO_INCREMENT", lambda w: "AUTO_INCREMENT" in w),
+    ("MySQL", "REPLACE INTO", _first("REPLACE", "INTO")),
+    ("MySQL", "INSERT IGNORE", _anywhere("INSERT", "IGNORE")),
+    ("MySQL", "ON DUPLICATE KEY UPDATE", _anywhere("ON", "DUPLICATE", "KEY")),
+    ("SQLite", "PRAGMA", _first("PRAGMA")),
+    (
+        "SQLite",
+        "INSERT OR/UPDATE OR",
+        _one_of(
+            *(
+                _anywhere(verb, "OR", conflict)
+                for verb in ("INSERT", "UPDATE")
+                for conflict in ("IGNORE", "REPLACE", "ABORT", "FAIL", "ROLLBACK")
+            )
+        ),
+    ),
+    ("SQLite", "AUTOINCREMENT", lambda w: "AUTOINCREMENT" in w),
 )
 
 
 def other_dialect(sql: str) -> tuple[str, str] | None:
     """(the database, its first construct in ``sql``): ``("MySQL", "UPDATE ... JOIN")``; None when the
-    SQL shows no sign of another database."""
-    for database, name, pattern in _COMPILED:
-        if pattern.search(sql):
+    SQL shows no sign of another database (or does not even scan: an unterminated string)."""
+    statements = _statements(sql)
+    for database, name, test in _SIGNS:
+        if any(test(words) for words in statements):
             return database, name
     return None
+
+
+def _statements(sql: str) -> list[Words]:
+    pg = parser_module()  # on first use: reading a revision (the MCP server's tools) loads no pglast
+    try:
+        tokens = pg.scan(sql)
+    except pg.ParseError:
+        return []
+    raw = None if sql.isascii() else sql.encode()  # the scanner's offsets are bytes
+    statements: list[Words] = [[]]
+    for tok in tokens:
+        if tok.name == "ASCII_59":  # ;
+            statements.append([])
+            continue
+        text = (
+            sql[tok.start : tok.end + 1]
+            if raw is None
+            else raw[tok.start : tok.end + 1].decode(errors="replace")
+        )
+        bare = tok.kind != "NO_KEYWORD" or (tok.name == "IDENT" and not text.startswith('"'))
+        statements[-1].append(text.upper() if bare else text)
+    return [words for words in statements if words]
