@@ -207,9 +207,7 @@ def project_of(folder: str, projects: dict):
             break
         seen.append(here)
         found = None
-        if os.path.isfile(os.path.join(here, "alembic.ini")) or os.path.isfile(
-            os.path.join(here, "pyproject.toml")
-        ):
+        if may_configure_alembic(here, script_directory=False):
             for project in find_projects(Path(here)):  # one per ini section in a multi-database layout
                 if _holds(project, folder):
                     found = project
@@ -228,6 +226,15 @@ def project_of(folder: str, projects: dict):
     for f in seen:
         projects[f] = found
     return found
+
+
+def may_configure_alembic(folder: str, *, script_directory: bool = True) -> bool:
+    """Whether ``folder`` holds a file that may make it an Alembic project (alembic.ini, pyproject.toml,
+    or, ``script_directory``, an env.py): looked at before loading :mod:`dbpatterns.alembic.project`."""
+    names = (
+        ("alembic.ini", "pyproject.toml", "env.py") if script_directory else ("alembic.ini", "pyproject.toml")
+    )
+    return any(os.path.isfile(os.path.join(folder, name)) for name in names)
 
 
 def _holds(project, folder: str) -> bool:

@@ -21,7 +21,7 @@ from ..sql.dialects import other_dialect
 from . import history
 from .cache import ResultCache
 from .engine import Context, finish, lint_statement, run_rules
-from .history import project_of
+from .history import may_configure_alembic, project_of
 from .state import MigrationState
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"}
@@ -334,10 +334,12 @@ def _files(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, str 
 
 
 def _folder(folder: Path, settings: Settings) -> Iterator[tuple[str, str]]:
-    # lazy: a plain .sql lint loads no dbpatterns.alembic
-    from ..alembic.project import find_project
+    project = None
+    if may_configure_alembic(str(folder)):
+        # lazy: a plain .sql lint loads no dbpatterns.alembic
+        from ..alembic.project import find_project
 
-    project = find_project(folder, settings.alembic_section)
+        project = find_project(folder, settings.alembic_section)
     roots = [Path(p) for p in project.version_locations] if project else [folder]
     seen: set[str] = set()
     exclude = settings.exclude
