@@ -445,6 +445,13 @@ class _Walker:
             if _is_connection(base) and func.attr in ("execute", "exec_driver_sql"):
                 self._op("execute", node, scope, ctx, ("sqltext",), None, "connection")
                 return True
+            if _is_connection(base) and func.attr in ("commit", "rollback") and not node.args:
+                # ends the migration's transaction; SQLAlchemy begins a new one for what runs next
+                self.spans.append((node.lineno, node.end_lineno or node.lineno))
+                self.stats["seen"] += 1
+                self.stats["analysed"] += 1
+                self._emit(node, func.attr, func.attr.upper(), ctx)
+                return True
             return False
         if isinstance(func, ast.Name):
             target = scope.lookup(func.id)

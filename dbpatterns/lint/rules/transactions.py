@@ -82,7 +82,8 @@ def transaction_nesting(ctx, node):
     ## What it does
     Flags `BEGIN` while a transaction is open, and `COMMIT`/`ROLLBACK` when none is (including in Alembic
     revisions and SQL files that run inside a transaction the runner opened), and `op.execute("COMMIT")`
-    in an Alembic revision.
+    or the connection's `commit()`/`rollback()` (`op.get_bind().commit()`, an ORM `Session` on it) in an
+    Alembic revision.
 
     ## Why is this bad?
     A nested BEGIN is ignored with a warning, so the later COMMIT ends the outer transaction early: the
@@ -113,6 +114,18 @@ def transaction_nesting(ctx, node):
         word = "COMMIT" if kind == "TRANS_STMT_COMMIT" else "ROLLBACK"
         if not state.in_transaction:
             ctx.report(f"{word} with no transaction open", exempt_new=False)
+        elif getattr(ctx.op, "op", None) in ("commit", "rollback"):  # op.get_bind().commit() in a revision
+            ctx.report(
+                f"the connection's {ctx.op.op}() ends the transaction Alembic opened part way: "
+                + (
+                    "if a later step fails, what ran before it stays committed while alembic_version "
+                    "still names the previous revision (running it again repeats that part)"
+                    if word == "COMMIT"
+                    else "everything the revision (and the migrations before it in that transaction) did "
+                    "so far is undone, and the rest runs in a new transaction"
+                ),
+                exempt_new=False,
+            )
         elif getattr(ctx.op, "autocommit", None) is not None:  # op.execute("COMMIT") in a revision
             ctx.report(
                 f"op.execute({word!r}) ends the transaction Alembic opened: the rest of the revision and "
