@@ -445,8 +445,9 @@ class _Walker:
             if _is_connection(base) and func.attr in ("execute", "exec_driver_sql"):
                 self._op("execute", node, scope, ctx, ("sqltext",), None, "connection")
                 return True
-            if _is_connection(base) and func.attr in ("commit", "rollback") and not node.args:
-                # ends the migration's transaction; SQLAlchemy begins a new one for what runs next
+            if _is_bind(base) and func.attr in ("commit", "rollback") and not node.args:
+                # ends the migration's transaction; SQLAlchemy begins a new one for what runs next. (An
+                # ORM Session on the connection joins its transaction: its commit() ends nothing.)
                 self.spans.append((node.lineno, node.end_lineno or node.lineno))
                 self.stats["seen"] += 1
                 self.stats["analysed"] += 1
@@ -635,6 +636,11 @@ class _Walker:
             if not text.isascii():
                 return len(text.encode("utf-8")[:offset].decode("utf-8", "ignore")) + 1
         return offset + 1
+
+
+def _is_bind(value: object) -> bool:
+    """The migration's connection itself (``op.get_bind()``)."""
+    return isinstance(value, Call) and value.receiver is None and value.path == "alembic.op.get_bind"
 
 
 def _is_connection(value: object) -> bool:

@@ -82,8 +82,8 @@ def transaction_nesting(ctx, node):
     ## What it does
     Flags `BEGIN` while a transaction is open, and `COMMIT`/`ROLLBACK` when none is (including in Alembic
     revisions and SQL files that run inside a transaction the runner opened), and `op.execute("COMMIT")`
-    or the connection's `commit()`/`rollback()` (`op.get_bind().commit()`, an ORM `Session` on it) in an
-    Alembic revision.
+    or the migration connection's `commit()`/`rollback()` (`op.get_bind().commit()`) in an Alembic
+    revision. (An ORM `Session` on that connection joins its transaction: its `commit()` ends nothing.)
 
     ## Why is this bad?
     A nested BEGIN is ignored with a warning, so the later COMMIT ends the outer transaction early: the
@@ -114,7 +114,7 @@ def transaction_nesting(ctx, node):
         word = "COMMIT" if kind == "TRANS_STMT_COMMIT" else "ROLLBACK"
         if not state.in_transaction:
             ctx.report(f"{word} with no transaction open", exempt_new=False)
-        elif getattr(ctx.op, "op", None) in ("commit", "rollback"):  # op.get_bind().commit() in a revision
+        elif getattr(ctx.op, "op", None) in ("commit", "rollback"):  # op.get_bind().commit()
             ctx.report(
                 f"the connection's {ctx.op.op}() ends the transaction Alembic opened part way: "
                 + (
