@@ -655,3 +655,21 @@ def test_a_cached_ancestor_is_read_again_when_a_module_it_imports_changes(tmp_pa
         assert _types(lint_report([str(r2)], Settings(), jobs=1).findings) == [("bigint", False, True)]
     types.write_text(decorator.format("BigInteger"))  # r1 is unchanged; its column is bigint now
     assert _types(lint_report([str(r2)], Settings(), jobs=1).findings) == []
+
+
+def test_a_downgrade_is_settled_against_the_schema_its_upgrade_leaves(tmp_path, cache):
+    """A downgrade's type change on a column its upgrade did not touch is asked of the ancestors' state with
+    the upgrade applied: varchar(100) to varchar(200) is not reported, int to bigint is a certain rewrite,
+    and a column the upgrade changed is read as the upgrade left it."""
+    downgrade = (
+        'op.alter_column("events", "name", type_=sa.String(200))\n'
+        'op.alter_column("events", "n", type_=sa.BigInteger())\n'
+        'op.alter_column("events", "price", type_=sa.Numeric(10, 2))'
+    )
+    upgrade = 'op.alter_column("events", "price", type_=sa.Numeric(12, 2))'
+    root = write_project(tmp_path / "p", [("r1", None, CREATE, "pass"), ("r2", "r1", upgrade, downgrade)])
+    r2 = root / "migrations" / "versions" / "r2.py"
+    for paths in ([str(root)], [str(r2)], [str(r2)]):  # the project, the revision alone, then from the cache
+        found = lint_report(paths, Settings(), jobs=1).findings
+        # numeric(12,2) -> numeric(10,2) is a rewrite PostgreSQL must check; name is not reported
+        assert _types(found, "r2.py") == [("bigint", False, True), ("numeric(10,", False, True)]

@@ -90,7 +90,7 @@ class ResultCache:
             return None
         self.used.add(key)
         findings, delta, questions, counts = found
-        asked = [(q[0], q[1], q[2], _tuples(q[3])) for q in questions]
+        asked = [(q[0], q[1], q[2], _tuples(q[3]), *q[4:]) for q in questions]
         return [Finding(*values) for values in findings], delta, asked, counts
 
     def put(

@@ -24,7 +24,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from ..errors import InputError
@@ -357,10 +357,17 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
                 known[member] = cache.delta(member, settings)
             cache.save()
 
-        def answer(member: str, schema: Schema, files=files) -> None:
+        def answer(member: str, before: Schema, files=files, keys=None) -> None:
             findings, qs = files[member]
             rewriting = []
-            for finding, column_key, column, new in sorted(qs, key=lambda q: -q[0]):
+            after = None  # the schema the member's upgrade leaves: what its downgrade's questions ask of
+            for finding, column_key, column, new, *downgrade in sorted(qs, key=lambda q: -q[0]):
+                schema = before
+                if downgrade:
+                    if after is None:
+                        after = before.copy()
+                        after.apply(known.get(member) or (), keys)
+                    schema = after
                 if new[0] in (PRIMARY_KEY_QUESTION, NOT_NULL_QUESTION):  # is it NOT NULL already?
                     if new[0] == PRIMARY_KEY_QUESTION:
                         settled = settle_primary_key(findings[finding], column_key, new, schema)
@@ -387,7 +394,8 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
                         rewriting.append(settled)
             _share(findings, rewriting)
 
-        _replay(history, known, set(files), answer, _asked_keys(files.values(), known))
+        keys = _asked_keys(files.values(), known)
+        _replay(history, known, set(files), partial(answer, keys=keys), keys)
 
 
 def _share(findings: list, rewriting: list) -> None:

@@ -139,6 +139,10 @@ def _recording(state: MigrationState, record: dict | None) -> None:
         state.questions = record["questions"] = []
 
 
+#: Ends a question of a revision's downgrade: the schema it is asked of is the one the upgrade leaves.
+AFTER_UPGRADE = "after-upgrade"
+
+
 def _lint_revision_body(ctx: Context, revision, upgrade, downgrade, *, in_transaction: bool | None) -> None:
     """The per-revision lint, whatever produced the units (the static reading, or the rendered SQL, which
     carries its own BEGIN/COMMIT: ``in_transaction`` None): upgrade, downgrade, then the checks on the
@@ -149,9 +153,14 @@ def _lint_revision_body(ctx: Context, revision, upgrade, downgrade, *, in_transa
     upgrade_state = ctx.state
     if downgrade:
         ctx.state = MigrationState(in_transaction=bool(in_transaction), upgrade_created=upgrade_state)
+        asked = upgrade_state.questions
+        if asked is not None:  # in a history: asked of the schema the upgrade leaves (history.settle)
+            ctx.state.questions = []
         lint_units(ctx, downgrade, revision.suppressions)
         ctx.suppress = frozenset()
         finish(ctx)
+        if asked is not None:
+            asked += [(*q, AFTER_UPGRADE) for q in ctx.state.questions]
     ctx.state = upgrade_state
     ctx.stmt = None
     # a comment on the `def downgrade()` (or `def upgrade()`) line silences the revision-wide checks
