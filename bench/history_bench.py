@@ -1,10 +1,11 @@
 """Benchmark a one-file lint inside a long Alembic history (issue 17).
 
-    python bench/history_bench.py [--revisions N] [--runs N]
+    python bench/history_bench.py [--revisions N] [--runs N] [--editable]
 
 Generates (in a temporary folder) an Alembic project of N linear revisions (default 450): tables created,
 columns added, some type changes, and a head revision that changes the type of a column an early revision
-created (so the lint needs its ancestors' state). Times `dbpatterns lint HEAD.py --format json` end to end
+created (so the lint needs its ancestors' state). Times `dbpatterns lint HEAD.py --format json` end to end,
+with this checkout pip-installed as lint_bench installs it (``--editable``: the development install),
 from the command line: the first run (the ancestors' state computed and cached), then the best of --runs
 warm runs (read from the cache), with `python -c pass` as the floor. Target: warm < 150 ms. Exits 0 either
 way: it is a benchmark, not a test.
@@ -20,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from lint_bench import INSTALLED, dbpatterns_command  # bench/ is on sys.path when run as a script
 
 TARGET_MS = 150.0
 
@@ -81,17 +84,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--revisions", type=int, default=450)
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--editable", action="store_true", help="time the development install (see lint_bench)")
     a = ap.parse_args()
-    dbpatterns = str(Path(sys.executable).parent / "dbpatterns")
+    command, note = dbpatterns_command(a.editable)  # pip-installed as a user installs it, as lint_bench does
+    python = str(INSTALLED / "bin" / "python") if note is None else sys.executable
     with tempfile.TemporaryDirectory(prefix="history-bench-") as tmp:
         head = generate(Path(tmp) / "project", a.revisions)
         env = dict(os.environ, DBPATTERNS_CACHE_DIR=str(Path(tmp) / "cache"))
-        cmd = [dbpatterns, "lint", str(head), "--format", "json"]
+        cmd = [*command, "lint", str(head), "--format", "json"]
         cold, out = timed(cmd, env)
         findings = json.loads(out)["findings"]
         certain = [f["message"] for f in findings if f["rule"] == "change-column-type"]
         warm = min(timed(cmd, env)[0] for _ in range(a.runs))
-        floor = min(timed([sys.executable, "-c", "pass"], env)[0] for _ in range(a.runs))
+        floor = min(timed([python, "-c", "pass"], env)[0] for _ in range(a.runs))
     print(f"one revision in a {a.revisions}-revision history")
     print(f"  first run (ancestors' state computed, cached): {cold:.1f} ms")
     print(
@@ -100,6 +105,8 @@ def main() -> None:
     )
     print(f"  python -c pass:                                {floor:.1f} ms")
     print(f"  head's type change: {certain[0] if certain else 'not reported'}")
+    if note:
+        print(f"note: {note}")
 
 
 if __name__ == "__main__":
