@@ -163,6 +163,32 @@ def test_dialect_guard_else_branch_is_linted():
     assert "set-not-null" in rules and "syntax-error" not in rules
 
 
+@pytest.mark.parametrize(
+    ("guard", "rest_linted"),
+    [
+        ('if op.get_bind().dialect.name != "mysql":\n    return', False),  # the rest is MySQL's
+        (
+            'bind = op.get_bind()\nif bind.dialect.name != "mysql":\n    op.execute("SELECT 1")\n    return',
+            False,
+        ),
+        ('if op.get_bind().dialect.name == "mysql":\n    return', True),  # PostgreSQL goes on
+        ('if op.get_bind().dialect.name != "mysql":\n    op.execute("SELECT 1")', True),  # no return
+        ("if some_flag():\n    return", True),  # not about the dialect: read on
+    ],
+)
+def test_an_early_return_under_a_dialect_guard_ends_what_postgresql_runs(guard, rest_linted):
+    """`if bind.dialect.name != "mysql": return` at the top of upgrade(): what follows runs on MySQL only,
+    so it is counted as skipped, not linted (MySQL's ALTER TABLE ... MODIFY was a syntax error)."""
+    body = (
+        f'{guard}\nop.execute("ALTER TABLE users MODIFY COLUMN note TEXT")\nop.drop_column("users", "legacy")'
+    )
+    source = read_revision(revision_of(body), "r.py")
+    got = [s.sql for s in source.upgrade]
+    assert ("ALTER TABLE users DROP COLUMN legacy" in got) is rest_linted
+    assert source.stats["skipped"] == (0 if rest_linted else 2)
+    assert source.stats["seen"] == source.stats["analysed"] + source.stats["skipped"]
+
+
 ENTITIES = """
 fn = PGFunction(
     schema="public", signature="touch()", definition="RETURNS trigger AS $$ SELECT 1 $$ LANGUAGE x"

@@ -276,12 +276,30 @@ class _Walker:
     def _block(self, body: list[ast.stmt], scope: Scope, ctx: _Ctx) -> Scope:
         """Walk ``body`` in order; returns the scope after it (a name assigned again is bound to its value
         from that statement on: ``sql = text(...); conn.execute(sql); sql = text(...)``)."""
-        for stmt in body:
+        for at, stmt in enumerate(body):
             try:
                 scope = self._stmt(stmt, scope, ctx)
             except RecursionError:
                 self._emit(stmt, "?", None, ctx, note="too deeply nested to read statically")
+                continue
+            if self._returns_on_postgresql(stmt, scope):  # `if bind.dialect.name != "mysql": return`
+                rest = body[at + 1 :]  # runs only on the other databases: counted as skipped
+                self.stats["seen"] += (skipped := self._count_ops(rest, scope))
+                self.stats["skipped"] += skipped
+                break
         return scope
+
+    @staticmethod
+    def _returns_on_postgresql(stmt: ast.stmt, scope: Scope) -> bool:
+        """Whether ``stmt`` is a dialect guard whose branch PostgreSQL takes ends with ``return`` (the rest
+        of the block is for the other databases)."""
+        if not isinstance(stmt, ast.If) or is_offline_test(stmt.test):
+            return False
+        truth = on_postgresql(stmt.test, scope)
+        if truth is None:
+            return False
+        taken = stmt.body if truth else stmt.orelse
+        return bool(taken) and isinstance(taken[-1], ast.Return)
 
     def _stmt(self, stmt: ast.stmt, scope: Scope, ctx: _Ctx) -> Scope:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
