@@ -21,6 +21,7 @@ from dbpatterns.errors import InputError
 from dbpatterns.sql.names import quote, read_name
 from dbpatterns.sql.parse import parse_tree
 from dbpatterns.templates import PATTERNS, generate
+from dbpatterns.templates.values import no_binds
 from dbpatterns.verify import verify_empty_database
 from tests.alembic_builder import alembic_config, write_project
 
@@ -532,3 +533,21 @@ def test_rename_expand_a_default_on_the_old_column_is_kept_as_its_doc_says(tmp_p
         conn.execute("INSERT INTO t (id, c) VALUES (2, 'old code')")
         rows = conn.execute("SELECT id, c, d FROM t ORDER BY id").fetchall()
     assert rows == [(1, "dflt", "new code"), (2, "old code", "old code")]
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("status = :done", ":done"),
+        ("a = :x AND b = :y", ":x"),
+        ("created_at::date", None),  # a cast, not a parameter
+        ("'12:30'", None),  # SQLAlchemy does not read :30 after a digit
+        ("now()", None),
+    ],
+)
+def test_a_value_sqlalchemy_would_read_as_a_bind_parameter_is_refused(text, refused):
+    if refused is None:
+        assert no_binds(text, "--where") == text
+    else:
+        with pytest.raises(InputError, match=f"would read '{refused}' as a bind parameter"):
+            no_binds(text, "--where")

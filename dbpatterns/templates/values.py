@@ -8,7 +8,6 @@ given. Every problem is an :class:`InputError` naming the option."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 import zlib
 
@@ -19,8 +18,6 @@ from ..sql.parse import parse_tree
 
 MAX_IDENTIFIER = MAX_NAME_BYTES  # bytes; PostgreSQL truncates longer names
 ON_DELETE = ("cascade", "restrict", "set null", "set default", "no action")
-# what SQLAlchemy's text() takes for a bind parameter (op.execute wraps strings in text())
-_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 _BAD_CATEGORIES = ("Cc", "Cs", "Zl", "Zp")  # control characters, lone surrogates, line/paragraph separators
 
 
@@ -264,10 +261,13 @@ def no_binds(text: str, where: str) -> str:
     quotes (the SQL goes into Python string literals)."""
     if "\\" in text or '"""' in text:
         raise InputError(f"{where}: {text!r}: backslashes and triple quotes are not supported here")
-    match = _BIND.search(text)
-    if match:
+    # op.execute wraps a string in text(): SQLAlchemy's own reading says what it takes for a bind parameter
+    from sqlalchemy import text as text_clause
+
+    names = list(text_clause(text).compile().params)
+    if names:
         raise InputError(
-            f"{where}: SQLAlchemy would read {match.group(0)!r} as a bind parameter; write it another way"
+            f"{where}: SQLAlchemy would read {':' + names[0]!r} as a bind parameter; write it another way"
         )
     return text
 
