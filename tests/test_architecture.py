@@ -27,6 +27,7 @@ LAYERS = {
         "gitref",
         "shapes",
         "ruleinfo",
+        "lazy",
     },
     1: {"alembic", "pg", "schema", "env", "checksums"},
     2: {"lint", "output"},

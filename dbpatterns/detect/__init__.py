@@ -13,9 +13,9 @@ dropped after) by the project's own env.py; the models are compared there with A
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from ..lazy import lazy_attributes
 from .model import RISKS, Change, DetectReport, ModelEdit, Written
 
 if TYPE_CHECKING:
@@ -33,9 +33,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """The entry points load on first use: importing the records (:mod:`.model`, which the JSON contracts
-    derive from) loads no database library."""
-    if name in ("at_head", "detect_changes", "write_revision"):
-        return getattr(importlib.import_module(f"{__name__}.changes"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(
+    __name__, {"at_head": "changes", "detect_changes": "changes", "write_revision": "changes"}
+)

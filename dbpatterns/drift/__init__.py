@@ -30,9 +30,9 @@ is ever written to them. Passwords never appear in the output.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from ..lazy import lazy_attributes
 from .model import Difference, DriftReport, DriftSummary, Revision
 
 if TYPE_CHECKING:
@@ -41,9 +41,4 @@ if TYPE_CHECKING:
 __all__ = ["Difference", "DriftReport", "DriftSummary", "Revision", "check_drift", "read_db_file"]
 
 
-def __getattr__(name: str):
-    """The entry points load on first use: importing the records (:mod:`.model`, which the JSON contracts
-    derive from) loads no database library."""
-    if name in ("check_drift", "read_db_file"):
-        return getattr(importlib.import_module(f"{__name__}.run"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"check_drift": "run", "read_db_file": "run"})

@@ -11,9 +11,9 @@ revision's parent first); :func:`cross_check` compares the lint's findings with 
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from ..lazy import lazy_attributes
 from .model import StatementTrace
 
 if TYPE_CHECKING:
@@ -22,17 +22,12 @@ if TYPE_CHECKING:
 
 __all__ = ["StatementTrace", "cross_check", "trace_and_cross_check", "trace_revision", "trace_sql"]
 
-#: name -> the module defining it, loaded on first use: importing the records (:mod:`.model`, which the
-#: JSON contracts derive from) loads no database library
-_HOMES = {
-    "cross_check": "crosscheck",
-    "trace_and_cross_check": "crosscheck",
-    "trace_revision": "run",
-    "trace_sql": "run",
-}
-
-
-def __getattr__(name: str):
-    if name in _HOMES:
-        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "cross_check": "crosscheck",
+        "trace_and_cross_check": "crosscheck",
+        "trace_revision": "run",
+        "trace_sql": "run",
+    },
+)

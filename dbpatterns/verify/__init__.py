@@ -15,9 +15,9 @@ Input errors (not an Alembic project, an env.py that does not import, unknown mo
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from ..lazy import lazy_attributes
 from .model import CHECKS, Check, Report
 
 if TYPE_CHECKING:
@@ -26,9 +26,4 @@ if TYPE_CHECKING:
 __all__ = ["CHECKS", "Check", "Report", "verify_empty_database", "verify_project"]
 
 
-def __getattr__(name: str):
-    """The entry points load on first use: importing the records (:mod:`.model`, which the JSON contracts
-    derive from) loads no database library."""
-    if name in ("verify_empty_database", "verify_project"):
-        return getattr(importlib.import_module(f"{__name__}.run"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"verify_empty_database": "run", "verify_project": "run"})
