@@ -10,17 +10,12 @@ import anyio
 import pytest
 from mcp import Client
 
-from tests.test_mcp_support import error_text, make_project
-
-MODES = ["auto", "legacy"]
+from tests.test_mcp_support import MODES, error_text, served_project
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    root = make_project(tmp_path / "proj")
-    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(root))
-    monkeypatch.delenv("DBPATTERNS_DATABASE_URL", raising=False)
-    return root
+    return served_project(tmp_path, monkeypatch)
 
 
 def _sleeping_backends() -> list:

@@ -12,24 +12,21 @@ import pytest
 from mcp import Client
 
 from tests.test_mcp_support import (
+    MODES,
     SECRET,
     SETUP_SQL,
     UNSAFE_SQL,
     contract_of,
     error_text,
     make_project,
+    served_project,
     structured,
 )
-
-MODES = ["auto", "legacy"]
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    root = make_project(tmp_path / "proj")
-    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(root))
-    monkeypatch.delenv("DBPATTERNS_DATABASE_URL", raising=False)
-    return root
+    return served_project(tmp_path, monkeypatch)
 
 
 def session(mode: str, steps):

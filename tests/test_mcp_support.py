@@ -59,6 +59,19 @@ def make_project(root: Path, models_module: str | None = None) -> Path:
     return root
 
 
+#: the MCP server's two structured-output modes the tool tests run in
+MODES = ["auto", "legacy"]
+
+
+def served_project(tmp_path: Path, monkeypatch) -> Path:
+    """:func:`make_project` as the project the MCP server is started in (``CLAUDE_PROJECT_DIR``), with no
+    database URL in the environment."""
+    root = make_project(tmp_path / "proj")
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(root))
+    monkeypatch.delenv("DBPATTERNS_DATABASE_URL", raising=False)
+    return root
+
+
 def contract_of(tool_name: str):
     """The contract model a tool returns (from its signature)."""
     from dbpatterns.mcp.tools import TOOLS
