@@ -664,10 +664,10 @@ def _is_bind(value: object) -> bool:
 def _is_connection(value: object) -> bool:
     """The migration's connection (``op.get_bind()``), or an ORM Session on it (``Session(op.get_bind())``,
     ``Session(bind=conn)``): what it executes runs in the migration's transaction."""
+    if _is_bind(value):
+        return True
     if not isinstance(value, Call) or value.receiver is not None:
         return False
-    if value.path == "alembic.op.get_bind":
-        return True
     if value.name == "Session":
         bind = value.args[0] if value.args else value.kwargs.get("bind")
         return _is_connection(bind)
