@@ -630,6 +630,31 @@ def test_set_not_null_knows_what_the_history_made_not_null(tmp_path, cache, id_c
     assert "set-not-null" in rules(lone / "V3__not_null.sql")
 
 
+@pytest.mark.parametrize(
+    ("created", "fires"),
+    [
+        ("CREATE TABLE items (id bigint);\nALTER TABLE items ADD COLUMN code bigint NOT NULL;", False),
+        ("CREATE TABLE items (id bigint);\nALTER TABLE items ADD COLUMN code bigint;", True),
+        ("CREATE TABLE items (PRIMARY KEY (code), code bigint);", False),  # the key comes first
+        ("CREATE TABLE items (code bigint, UNIQUE (code));", True),
+    ],
+)
+def test_primary_key_using_index_knows_an_earlier_files_columns(tmp_path, cache, created, fires):
+    """The NOT NULL of a column an earlier SQL file created or added reaches a later PRIMARY KEY USING
+    INDEX, although the question names the index, not the column."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "V1__create.sql").write_text(created + "\n")
+    (folder / "V2__index.sql").write_text("CREATE UNIQUE INDEX CONCURRENTLY items_code_idx ON items (code);")
+    (folder / "V3__key.sql").write_text(
+        "SET lock_timeout = '2s';\nALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX "
+        "items_code_idx;\n"
+    )
+    found = lint_report([str(folder)], Settings(), jobs=1).findings
+    messages = [f.message for f in found if f.path.endswith("V3__key.sql") and "not known" in f.message]
+    assert bool(messages) == fires, messages
+
+
 def test_a_cached_ancestor_is_read_again_when_a_module_it_imports_changes(tmp_path, cache):
     """The ancestors' state is kept by content: by the revision's and by that of the project module its
     imported TypeDecorator comes from (its impl is the column's type)."""

@@ -33,7 +33,7 @@ from ..sql.nodes import bare
 from .cache import code_stamp
 from .state import Schema
 
-CACHE_FORMAT = 2  # 2: a revision's entry names the project modules its reading used
+CACHE_FORMAT = 3  # 2: a revision's entry names the project modules its reading used; 3: compact deltas
 
 _FLYWAY_VERSION = re.compile(r"\d+(?:[._]\d+)*")
 _LEADING_NUMBER = re.compile(r"\d+")

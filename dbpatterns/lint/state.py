@@ -232,12 +232,16 @@ def _record_create(state: MigrationState, body: dict) -> None:
     key = intern(relation_key(body.get("relation")))  # one object per name: pickled once
     state.created_tables.add(table)
     state.created_keys.add(key)
-    state.record("t", key)
-    for elt in body.get("tableElts") or ():
+    elements = body.get("tableElts") or ()
+    columns = []
+    for elt in elements:
         col = elt.get("ColumnDef")
         if col:
-            _record_column(state, table, key, col)
-            continue
+            column = _record_column(state, table, key, col)
+            if column is not None:
+                columns.append(column)
+    state.record("t", key, tuple(columns))  # the table and its columns: one operation
+    for elt in elements:  # then the table's constraints (a PRIMARY KEY makes its columns NOT NULL)
         con = elt.get("Constraint")
         if con:
             _record_constraint(state, table, key, con)
@@ -250,13 +254,14 @@ def _record_create_as(state: MigrationState, body: dict) -> None:
         key = relation_key(into.get("rel"))
         state.created_tables.add(table)
         state.created_keys.add(key)
-        state.record("t", key)
+        state.record("t", key, ())
 
 
-def _record_column(state: MigrationState, table: str, key: str, col: dict) -> None:
+def _record_column(state: MigrationState, table: str, key: str, col: dict) -> tuple | None:
+    """Record a new column; (name, type, NOT NULL) as the delta carries it, None without a name."""
     name = col.get("colname")
     if not name:
-        return
+        return None
     state.created_columns.add((table, name))
     state.column_types[(key, name)] = col
     not_null = False
@@ -278,10 +283,7 @@ def _record_column(state: MigrationState, table: str, key: str, col: dict) -> No
         names = type_node.get("names")
         not_null = bool(names) and names[-1].get("String", {}).get("sval") in _SERIALS
     state.not_null[(key, name)] = not_null
-    delta = state.delta
-    if delta is not None:
-        delta.append(("c", key, name, delta_type(type_node)))
-        delta.append(("nn", key, name, not_null))
+    return (name, delta_type(type_node), not_null) if state.delta is not None else None
 
 
 _SERIALS = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
@@ -366,7 +368,9 @@ def _record_alter(state: MigrationState, body: dict) -> None:
         if sub == "AT_AddColumn":
             col = cmd.get("def", {}).get("ColumnDef")
             if col:
-                _record_column(state, table, key, col)
+                column = _record_column(state, table, key, col)
+                if column is not None:
+                    state.delta.append(("c", key, *column))
         elif sub == "AT_AddConstraint":
             con = cmd.get("def", {}).get("Constraint")
             if con:
@@ -387,7 +391,7 @@ def _record_alter(state: MigrationState, body: dict) -> None:
             if col and cmd.get("name"):
                 state.column_types[(key, cmd["name"])] = col
                 if state.delta is not None:
-                    state.delta.append(("c", key, cmd["name"], delta_type(col.get("typeName"))))
+                    state.delta.append(("c", key, cmd["name"], delta_type(col.get("typeName")), None))
         elif sub in ("AT_SetNotNull", "AT_DropNotNull") and cmd.get("name"):
             state._set_not_null(key, cmd["name"], sub == "AT_SetNotNull")
         elif sub == "AT_DropColumn" and cmd.get("name"):
@@ -540,11 +544,21 @@ class Schema:
         for op in delta:
             kind, key = op[0], op[1]
             if keys is not None and (key not in keys or kind in _COLUMN_OPS and (key, op[2]) not in pairs):
+                if kind == "c" and op[4] is not None and key in keys:  # NOT NULL: kept for every column
+                    not_null.setdefault(key, {})[op[2]] = op[4]
                 continue
-            if kind == "c":
+            if kind == "t":  # (t, table, ((column, type, not null), ...))
+                columns = tables.setdefault(key, {})
+                if op[2]:
+                    facts = not_null.setdefault(key, {})
+                    for column, type_, is_not_null in op[2]:
+                        facts[column] = is_not_null  # as "nn": kept for every column of a table asked of
+                        if pairs is None or (key, column) in pairs:
+                            columns[column] = type_
+            elif kind == "c":  # (c, table, column, type, not null or None: unchanged)
                 tables.setdefault(key, {})[op[2]] = op[3]
-            elif kind == "t":
-                tables.setdefault(key, {})
+                if op[4] is not None:
+                    not_null.setdefault(key, {})[op[2]] = op[4]
             elif kind == "k":
                 checks.setdefault(key, {})[op[2]] = op[3]
             elif kind == "nn":
