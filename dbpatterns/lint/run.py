@@ -633,6 +633,8 @@ def _lint_forked(files: list, lint, workers: int, pack, cache=None) -> list:
         for index, part in _take_chunks(tasks, chunks, lint, pack):
             results[index] = part
             _receive(children, results, wait=False, packed=pack is not None)
+        if cache is not None:  # this process's shard, written while the workers finish theirs
+            cache.store()
         while children:
             _receive(children, results, wait=True, packed=pack is not None)
     finally:
