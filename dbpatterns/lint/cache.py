@@ -32,7 +32,7 @@ from ..files import cache_root, replace_file
 from ..findings import Finding
 from ..settings import Settings
 
-FORMAT = 4  # 4: a CREATE TABLE is one delta operation with its columns
+FORMAT = 5  # 5: a CREATE TABLE is one delta operation with its columns
 _CODE_FOLDERS = ("lint", "lint/rules", "sql", "alembic")  # the code whose change makes entries stale
 
 

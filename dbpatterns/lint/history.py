@@ -33,7 +33,7 @@ from ..sql.nodes import bare
 from .cache import code_stamp
 from .state import Schema
 
-CACHE_FORMAT = 3  # 2: a revision's entry names the project modules its reading used; 3: compact deltas
+CACHE_FORMAT = 4  # 2: a revision's entry names the project modules its reading used; 4: compact deltas
 
 _FLYWAY_VERSION = re.compile(r"\d+(?:[._]\d+)*")
 _LEADING_NUMBER = re.compile(r"\d+")
@@ -407,10 +407,10 @@ def _share(findings: list, rewriting: list) -> None:
             f.rewrites = True
 
 
-def _asked_keys(asked, deltas: dict[str, list]) -> tuple[set, set]:
-    """The tables and (table, column) pairs the questions are about, and every table or column renamed
-    into one of them (wherever in the history: a superset is safe): the only ones whose operations the
-    replay needs."""
+def _asked_keys(asked, deltas: dict[str, list]) -> dict[str, set[str]]:
+    """The tables the questions are about, each with the columns asked of it, and every table or column
+    renamed into one of them (wherever in the history: a superset is safe): the only ones whose
+    operations the replay needs (``Schema.apply``'s ``asked``)."""
     columns: dict[str, set[str]] = {}  # table -> the columns asked about
     for _, qs in asked:
         for q in qs:
@@ -429,7 +429,7 @@ def _asked_keys(asked, deltas: dict[str, list]) -> tuple[set, set]:
                 if not known.issuperset(found):
                     known.update(found)
                     grew = True
-    return set(columns), {(key, column) for key, named in columns.items() for column in named}
+    return columns
 
 
 _RENAMES = ("rt", "rc")  # the delta operations that rename a table or a column

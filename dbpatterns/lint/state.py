@@ -240,7 +240,9 @@ def _record_create(state: MigrationState, body: dict) -> None:
             column = _record_column(state, table, key, col)
             if column is not None:
                 columns.append(column)
-    state.record("t", key, tuple(columns))  # the table and its columns: one operation
+    if state.delta is not None:  # the table and its columns: one operation, (names, types, NOT NULLs)
+        names, types, not_nulls = zip(*columns, strict=True) if columns else ((), (), ())
+        state.delta.append(("t", key, names, types, not_nulls))
     for elt in elements:  # then the table's constraints (a PRIMARY KEY makes its columns NOT NULL)
         con = elt.get("Constraint")
         if con:
@@ -254,7 +256,7 @@ def _record_create_as(state: MigrationState, body: dict) -> None:
         key = relation_key(into.get("rel"))
         state.created_tables.add(table)
         state.created_keys.add(key)
-        state.record("t", key, ())
+        state.record("t", key, (), (), ())
 
 
 def _record_column(state: MigrationState, table: str, key: str, col: dict) -> tuple | None:
@@ -534,27 +536,33 @@ class Schema:
             found = columns[column] = (found[0], tuple(found[1]))
         return found or None
 
-    def apply(self, delta, asked: tuple[set, set] | None = None) -> None:
+    def apply(self, delta, asked: dict[str, set[str]] | None = None) -> None:
         """Replay a migration's ``MigrationState.delta``. A column's type is a (name, typmods) tuple
-        (``delta_type``), or [name, typmods] read back from a cache. ``asked``: (tables, (table, column)
-        pairs): only the operations on those tables, and of the column operations only those on those
-        columns (a rename's source must be among them for its target's); None: all."""
+        (``delta_type``), or [name, typmods] read back from a cache. ``asked``: table -> columns: only
+        the operations on those tables, and of the column operations only those on those columns (a
+        rename's source must be among them for its target's; NOT NULL is kept for every column of such
+        a table: a PRIMARY KEY USING INDEX asks of an index's columns); None: all."""
         tables, checks, not_null = self.tables, self.checks, self.not_null
-        keys, pairs = asked or (None, None)
         for op in delta:
             kind, key = op[0], op[1]
-            if keys is not None and (key not in keys or kind in _COLUMN_OPS and (key, op[2]) not in pairs):
-                if kind == "c" and op[4] is not None and key in keys:  # NOT NULL: kept for every column
-                    not_null.setdefault(key, {})[op[2]] = op[4]
-                continue
-            if kind == "t":  # (t, table, ((column, type, not null), ...))
+            if asked is not None:
+                wanted = asked.get(key)
+                if wanted is None:
+                    continue
+                if kind in _COLUMN_OPS and op[2] not in wanted:
+                    if kind == "c" and op[4] is not None:
+                        not_null.setdefault(key, {})[op[2]] = op[4]
+                    continue
+            if kind == "t":  # (t, table, column names, their types, their NOT NULLs)
                 columns = tables.setdefault(key, {})
-                if op[2]:
-                    facts = not_null.setdefault(key, {})
-                    for column, type_, is_not_null in op[2]:
-                        facts[column] = is_not_null  # as "nn": kept for every column of a table asked of
-                        if pairs is None or (key, column) in pairs:
-                            columns[column] = type_
+                names = op[2]
+                if names:
+                    not_null.setdefault(key, {}).update(zip(names, op[4], strict=True))
+                    if asked is None:
+                        columns.update(zip(names, op[3], strict=True))
+                    else:
+                        types = dict(zip(names, op[3], strict=True))
+                        columns.update((name, types[name]) for name in wanted.intersection(names))
             elif kind == "c":  # (c, table, column, type, not null or None: unchanged)
                 tables.setdefault(key, {})[op[2]] = op[3]
                 if op[4] is not None:
