@@ -507,6 +507,7 @@ def _lint_chunks(
     # The parse trees hold no reference cycles: the cycle collector would only walk them again and again.
     collecting = gc.isenabled()
     gc.disable()
+    running = None  # forked workers, maybe still writing their cache shards
     try:
         lint = partial(
             _lint_files,
@@ -520,7 +521,7 @@ def _lint_chunks(
         if workers <= 1 or not hasattr(os, "fork"):
             results = [_pack_segments(lint(files), pack, wire=False)]
         else:
-            results = _lint_forked(files, lint, workers, pack, cache=results_cache)
+            results, running = _lint_forked(files, lint, workers, pack, cache=results_cache)
         stats = new_stats()
         for segments, _ in results:  # each chunk's counts travel as its last segment
             for seg in segments:
@@ -529,6 +530,8 @@ def _lint_chunks(
         out = _settled(results, plan, settings, pack)
         del results  # the deltas hold parse tree nodes: gone before the cycle collector runs again
     finally:
+        if running is not None:
+            running.finish()
         if collecting:
             gc.enable()
     if results_cache is not None:
@@ -588,16 +591,17 @@ def _unwire(result, packed: bool):
     return out, deltas
 
 
-def _lint_forked(files: list, lint, workers: int, pack, cache=None) -> list:
+def _lint_forked(files: list, lint, workers: int, pack, cache=None) -> tuple[list, _Workers]:
     """Lint ``files`` with ``lint`` (``_lint_files`` given its options) in ``workers`` processes: this one
-    and ``workers - 1`` forks of it; the chunks' results in order (see ``_lint_chunks``).
+    and ``workers - 1`` forks of it; the chunks' results in order (see ``_lint_chunks``), and the workers,
+    still writing their cache shards: :meth:`_Workers.finish` waits for them.
 
     The files are cut into chunks whose numbers wait in a pipe; every process takes the next number when
     it is free (a 4-byte read from a pipe is atomic), so a slow chunk does not hold the others up. A worker
     sends each chunk's findings and deltas back as soon as it has them, the findings as plain tuples
     (cheaper to pickle than Finding objects) or as ``pack`` made them, and an exception (a file that cannot
     be read) as the exception, raised here for the first chunk that had one. This process reads them
-    between its own chunks, so little is left at the end.
+    between its own chunks, so little is left at the end; it returns once every chunk's results are in.
     """
     chunks = _chunks(files, workers)
     tasks, queue = os.pipe()
@@ -606,7 +610,7 @@ def _lint_forked(files: list, lint, workers: int, pack, cache=None) -> list:
     sys.stdout.flush()
     sys.stderr.flush()
     results: dict[int, object] = {}
-    children: dict[int, tuple[int, bytearray]] = {}  # pipe from a worker -> (its pid, bytes not yet read)
+    running = _Workers(results, cache, packed=pack is not None)
     try:
         for _ in range(min(workers, len(chunks)) - 1):
             reader, writer = os.pipe()
@@ -616,7 +620,7 @@ def _lint_forked(files: list, lint, workers: int, pack, cache=None) -> list:
                 code = 0
                 try:
                     os.close(reader)
-                    for other in children:
+                    for other in running.children:
                         os.close(other)
                     for index, part in _take_chunks(tasks, chunks, lint, pack, wire=True):
                         _send(writer, index, part)
@@ -629,28 +633,55 @@ def _lint_forked(files: list, lint, workers: int, pack, cache=None) -> list:
                     os._exit(code)
             os.close(writer)
             os.set_blocking(reader, False)
-            children[reader] = (pid, bytearray())
+            running.children[reader] = (pid, bytearray())
         for index, part in _take_chunks(tasks, chunks, lint, pack):
             results[index] = part
-            _receive(children, results, wait=False, packed=pack is not None)
+            running.receive(wait=False)
         if cache is not None:  # this process's shard, written while the workers finish theirs
             cache.store()
-        while children:
-            _receive(children, results, wait=True, packed=pack is not None)
+        while running.children and any(index not in results for index in range(len(chunks))):
+            running.receive(wait=True)
+    except BaseException:
+        running.finish()
+        raise
     finally:
         os.close(tasks)
-        for reader, (pid, _) in children.items():  # only after an error here: stop the workers, reap them
-            os.close(reader)
-            os.waitpid(pid, 0)
-    if len([i for i in results if i >= 0]) < len(chunks):
+    if any(index not in results for index in range(len(chunks))):
+        running.finish()
         raise RuntimeError("a lint worker process died")
     ordered = [results[index] for index in range(len(chunks))]
     for part in ordered:
         if isinstance(part, BaseException):
+            running.finish()
             raise part
-    if cache is not None:
-        cache.used.update(results.get(_CACHED, ()))
-    return ordered
+    return ordered, running
+
+
+class _Workers:
+    """The worker processes of a forked lint and what they sent (chunk number -> results). Once every
+    chunk's results are in, a worker may still be writing its cache shard: :meth:`finish` reads the
+    cache entries it used and reaps it."""
+
+    def __init__(self, results: dict, cache, *, packed: bool) -> None:
+        self.results = results
+        self.cache = cache
+        self.packed = packed
+        self.children: dict[int, tuple[int, bytearray]] = {}  # pipe from a worker -> (pid, bytes unread)
+
+    def receive(self, *, wait: bool) -> None:
+        _receive(self.children, self.results, wait=wait, packed=self.packed)
+
+    def finish(self) -> None:
+        try:
+            while self.children:
+                self.receive(wait=True)
+        finally:
+            for reader, (pid, _) in self.children.items():  # only after an error: stop them, reap them
+                os.close(reader)
+                os.waitpid(pid, 0)
+            self.children.clear()
+        if self.cache is not None:
+            self.cache.used.update(self.results.pop(_CACHED, ()))
 
 
 _CACHED = -1  # the record number of the cache entries a worker used
