@@ -453,9 +453,46 @@ def test_a_size_known_only_at_run_time_on_a_new_column():
     got = statements(text)
     assert got[0][0] == 'CREATE TABLE ports (id SERIAL NOT NULL, name "string(?)" NOT NULL, PRIMARY KEY (id))'
     assert got[1] == ('ALTER TABLE nets ADD COLUMN dns "string(?)"', None)
-    # a type change whose size is unknown: whether it rewrites depends on it, so it is not guessed
-    assert got[2] == (None, "String length is not a literal integer")
+    # a type change whose size is unknown: analysed, and whether it rewrites depends on it: "may"
+    assert got[2] == ('ALTER TABLE nets ALTER COLUMN label TYPE "string(?)"', None)
     assert "add-column-required" not in rules(text)
+    [change] = [f for f in lint_revision(text, "r.py", Settings()) if f.rule == "change-column-type"]
+    assert change.hedged and change.rewrites and change.lock == "ACCESS EXCLUSIVE"
+    assert "TYPE string(?) takes ACCESS EXCLUSIVE; its PostgreSQL type is not known here" in change.message
+
+
+@pytest.mark.parametrize(
+    ("type_expr", "shown"),
+    [
+        ("db_types.JsonEncodedDict", "JsonEncodedDict"),  # a library's TypeDecorator: impl not seen
+        ("db_types.JsonEncodedDict(mysql_as_long=True).impl", "?"),  # not a type expression at all
+        ("sa.Enum(name=enum_name())", "?"),  # a type whose name is known only at run time
+    ],
+)
+def test_a_type_change_to_a_type_not_known_here_is_a_hedged_rewrite(type_expr, shown):
+    """The lock and the other changes of the call do not depend on the type: they are analysed; the
+    rewrite does, so it "may" happen, whatever the old type."""
+    header = "from oslo_db.sqlalchemy import types as db_types\nfrom app.names import enum_name"
+    body = f"""
+    op.alter_column("nodes", "extra", type_={type_expr}, existing_type=sa.Text(), nullable=False)
+    """
+    text = revision(body, header)
+    source = read_revision(text, "r.py")
+    assert source.stats["unanalysed"] == 0 and source.stats["partial"] == 1  # analysed, in part
+    found = {f.rule: f for f in lint_revision(text, "r.py", Settings())}
+    change = found["change-column-type"]
+    assert change.hedged and change.rewrites and f"TYPE {shown} takes ACCESS EXCLUSIVE" in change.message
+    assert "set-not-null" in found and "opaque-operation" not in found
+
+
+def test_an_old_type_not_known_here_makes_the_rewrite_a_may():
+    """``existing_type`` a library's class: text to text would need no rewrite, so none is claimed."""
+    header = "from oslo_db.sqlalchemy import types as db_types"
+    body = 'op.alter_column("nodes", "extra", type_=sa.Text(), existing_type=db_types.JsonEncodedDict())'
+    [change] = [
+        f for f in lint_revision(revision(body, header), "r.py", Settings()) if f.rule == "change-column-type"
+    ]
+    assert change.hedged and "the old type is not known here" in change.message
 
 
 def test_defaults_made_by_python_builtins_and_sqlalchemy_false():

@@ -655,6 +655,23 @@ def test_primary_key_using_index_knows_an_earlier_files_columns(tmp_path, cache,
     assert bool(messages) == fires, messages
 
 
+def test_an_ancestors_type_not_known_statically_keeps_the_rewrite_a_may(tmp_path, cache):
+    """r1 adds a column whose length is known only at run time (``"string(?)"``): r2's change to text is
+    a "may" (varchar to text needs no rewrite), not a certain rewrite of a type named string(?)."""
+    root = write_project(
+        tmp_path / "p",
+        linear(
+            ('op.create_table("events", sa.Column("label", sa.String(NAME_SIZE)))', "pass"),
+            ('op.alter_column("events", "label", type_=sa.Text())', "pass"),
+        ),
+    )
+    r2 = root / "migrations" / "versions" / "r2.py"
+    for paths in ([root], [r2]):
+        found = lint_report([str(p) for p in paths], Settings(), jobs=1).findings
+        [change] = [f for f in found if f.rule == "change-column-type"]
+        assert change.hedged and "the old type is not known here" in change.message, change.message
+
+
 def test_a_cached_ancestor_is_read_again_when_a_module_it_imports_changes(tmp_path, cache):
     """The ancestors' state is kept by content: by the revision's and by that of the project module its
     imported TypeDecorator comes from (its impl is the column's type)."""

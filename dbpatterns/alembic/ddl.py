@@ -339,7 +339,7 @@ def column_spec(column: ColumnDef, serial: bool = False, new_table: bool = False
         name = type_sql(column.type)
         parts.append({"BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}.get(name, "SERIAL"))
     else:
-        parts.append(type_sql(column.type, sizes=False))  # a new column: no claim depends on its size
+        parts.append(type_sql(column.type, partial=True))  # a new column: no claim depends on its type
         try:
             default = server_default_sql(column.server_default)
         except NotStatic:

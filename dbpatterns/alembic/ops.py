@@ -148,7 +148,7 @@ def alter_column(args: Args) -> list[str]:
     type_ = args.get("type_")
     using = args.get("postgresql_using")
     if type_ is not MISSING and type_ is not None:
-        text = f"{alter} TYPE {type_sql(type_)}"
+        text = f"{alter} TYPE {type_sql(type_, partial=True)}"  # an unknown type: a hedged rewrite
         if using is not MISSING and using is not None:
             if not isinstance(using, (str, SqlText)):
                 raise NotStatic("postgresql_using= is not a literal string")
@@ -607,7 +607,24 @@ def fill_unknown(name: str, args: Args) -> bool:
     for value in [*values.values(), *args.rest]:
         if isinstance(value, Call) and value.receiver is None and value.name == "Column":
             found = _column_unknowns(value) or found
+    if name == "alter_column" and _type_known_in_part(values.get("type_", MISSING)):
+        found = True
     return found
+
+
+def _type_known_in_part(value: object) -> bool:
+    """A ``type_=`` read as a type named with a ``?`` (``type_sql``'s ``partial``): a length known at run
+    time, a library's class, an expression that is not a type."""
+    if value is MISSING or value is None:
+        return False
+    try:
+        partial = type_sql(value, partial=True)
+    except NotStatic:  # refused: SQLAlchemy raises (operation-fails says so)
+        return False
+    try:
+        return type_sql(value) != partial
+    except NotStatic:
+        return True
 
 
 def _table_item(item: object) -> bool:
@@ -1020,7 +1037,7 @@ def existing_type_sql(args: Args) -> str | None:
     if isinstance(value, (Ref, Call)) and value.path.startswith(_OTHER_DIALECTS):
         return None  # mysql.TINYTEXT(): what autogenerate saw on another database, not PostgreSQL's column
     try:
-        return type_sql(value)
+        return type_sql(value, partial=True)
     except NotStatic:
         return None
 

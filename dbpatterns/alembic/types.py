@@ -181,17 +181,26 @@ def _foreign(path: str) -> bool:
     return "." in path and not path.startswith(_SQLALCHEMY_MODULES)
 
 
-def type_sql(value: object, sizes: bool = True) -> str:
+def type_sql(value: object, partial: bool = False) -> str:
     """The PostgreSQL spelling of a SQLAlchemy type expression; raises NotStatic when it is not static.
-    ``sizes=False``: a type whose length or precision is known only at run time (``sa.String(NAME_SIZE)``
-    with the size imported) reads ``"string(?)"``, where no claim depends on the size (a column being added
-    or created); a later change of its type then knows the old type is unknown."""
+
+    ``partial``: what is not known here reads as a type named with a ``?`` (``knowledge.unknown_type``), where
+    the statement is still worth analysing (a column being added or created, a type change): a length or
+    precision known only at run time (``sa.String(NAME_SIZE)`` with the size imported) reads
+    ``"string(?)"``; a library's type whose PostgreSQL type this reading cannot see (a TypeDecorator whose
+    module is not the project's) reads ``"JsonEncodedDict?"``; an expression that is not a type at all
+    (``types.JsonEncodedDict().impl``) reads ``"?"``. The lint makes no claim that depends on such a type,
+    and a rewrite it may cause is reported as "may"."""
     if value is UNKNOWN or value is MISSING or value is None:
+        if partial and value is UNKNOWN:
+            return UNKNOWN_TYPE
         raise NotStatic("the column type is not static")
     if isinstance(value, (Ref, Call)) and _foreign(value.path):
         impl = _imported_impl(value)
         if impl is not None:
-            return type_sql(impl)
+            return type_sql(impl, partial)
+        if partial:  # a library's or the project's class this reading cannot see into
+            return quote(f"{value.name}?")
     if isinstance(value, (Ref, Call)) and _foreign(value.path) and _known_name(value.name):
         # a project's own JSON (maybe JSONB underneath): not SQLAlchemy's, so no claim about its storage
         return quote(value.path.lower())
@@ -201,10 +210,22 @@ def type_sql(value: object, sizes: bool = True) -> str:
         try:
             return _named_type_sql(_library_type(value), value)
         except UnknownSize:
-            if sizes:
+            if not partial:
                 raise
             return quote(f"{value.name.lower()}(?)")
+        except Refused:  # SQLAlchemy raises before any SQL is sent (operation-fails)
+            raise
+        except NotStatic:
+            if not partial:
+                raise
+            return UNKNOWN_TYPE
+    if partial:
+        return UNKNOWN_TYPE
     raise NotStatic("the column type is not static")
+
+
+#: A type not known here at all, as SQL (see :func:`type_sql`'s ``partial``).
+UNKNOWN_TYPE = '"?"'
 
 
 # a library's TypeDecorator: the SQLAlchemy type PostgreSQL gets from it (sqlmodel's AutoString is a String

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..settings import Settings
+from ..sql.knowledge import unknown_type
 from ..sql.nodes import bare
 from .cache import code_stamp
 from .state import Schema
@@ -381,7 +382,7 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
                         findings[finding] = settled
                     continue
                 old = schema.column_type(column_key, column)
-                if old is None:
+                if old is None or unknown_type(old):
                     rewriting.append(findings[finding])  # still "may": as a lone file says it
                     continue
                 check = schema.check_on(column_key, column)

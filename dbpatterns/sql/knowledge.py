@@ -169,6 +169,12 @@ def _canon(name: str) -> str:
     return _ALIASES.get(name.lower(), name.lower())
 
 
+def unknown_type(found: tuple[str, tuple[int, ...]] | None) -> bool:
+    """Whether a type (``column_type``'s) is one the Alembic reading could not know in full: its name holds
+    a ``?`` (``"string(?)"``, ``"JsonEncodedDict?"``, ``"?"``: see ``alembic.types.type_sql``)."""
+    return found is not None and "?" in found[0]
+
+
 def column_type(column_def: dict) -> tuple[str, tuple[int, ...]]:
     name, mods = type_name(column_def.get("typeName"))
     return _canon(name), mods

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from ...sql.knowledge import SERIAL_TYPES, binary_coercible, column_type, parse_type, volatile_calls
+from ...sql.knowledge import (
+    SERIAL_TYPES,
+    binary_coercible,
+    column_type,
+    parse_type,
+    unknown_type,
+    volatile_calls,
+)
 from ...sql.locks import ACCESS_EXCLUSIVE
 from ...sql.nodes import bare, constraints_by_type, qualified, type_name
 from ..registry import rule
@@ -369,7 +376,8 @@ def change_column_type(ctx, node):
     varchar to text, raising a numeric's precision at the same scale, removing a length or precision limit,
     cidr to inet. The old type comes from the same migration, from Alembic's `existing_type`, or from the
     earlier migrations of the history (the revisions before it in an Alembic project, the files before it
-    in a folder of versioned SQL files); only for a lone file does the finding say it "may" rewrite. A `USING`
+    in a folder of versioned SQL files); only for a lone file does the finding say it "may" rewrite, and for
+    a type the Alembic reading cannot know (a library's TypeDecorator, a length set at run time). A `USING`
     expression other than the column itself (or its cast to the new type) is evaluated for every row, so
     it rewrites whatever the types.
 
@@ -402,8 +410,22 @@ def change_column_type(ctx, node):
     op = getattr(ctx, "op", None)
     if old is None and op is not None and getattr(op, "existing_type", None):
         old = parse_type(op.existing_type)
+    if unknown_type(old):  # a size or a library's type the Alembic reading could not see
+        old = None
     using = col.get("raw_default")  # USING expr
     computed = using is not None and not _is_column(using, column, new)
+    if unknown_type(new) and not computed:
+        ctx.report(
+            "ALTER COLUMN {column} TYPE {type} takes ACCESS EXCLUSIVE; its PostgreSQL type is not known "
+            "here, so it may rewrite {table} and rebuild its indexes",
+            lock=ACCESS_EXCLUSIVE,
+            table=table,
+            rewrites=True,
+            hedged=True,
+            column=column,
+            type=_unknown_display(col),
+        )
+        return  # no earlier migration can tell what the new type is
     if old is not None and not computed and binary_coercible(old, new):
         check = state.check_on(table, column)
         if check:
@@ -485,6 +507,13 @@ _DISPLAY = {
     "varchar": "varchar",
     "bpchar": "char",
 }
+
+
+def _unknown_display(col: dict) -> str:
+    """A type the Alembic reading could not know, as the revision wrote it: ``JsonEncodedDict`` (a library's
+    class), ``string(?)`` (a run-time length), ``?``."""
+    name = type_name(col.get("typeName"))[0]
+    return name[:-1] if name.endswith("?") and len(name) > 1 and not name.endswith("(?)") else name
 
 
 def _type_sql(t: tuple[str, tuple[int, ...]]) -> str:
