@@ -52,7 +52,10 @@ class LintStats:
 
     seen: int = described("operations seen: Alembic op calls (upgrade and downgrade), SQL statements")
     analysed: int = described("operations whose SQL was known and linted")
-    partial: int = described("of the analysed, those with a name or column known only as ?")
+    partial: int = described(
+        "of the analysed, those with a name, column or type known only as ?, and ORM data calls (their SQL "
+        "is made at run time)"
+    )
     skipped: int = described("operations under a guard that is false on PostgreSQL: not linted")
     unanalysed: int = described(
         "operations that could not be read statically (opaque-operation) or SQL that does not parse "

@@ -798,3 +798,31 @@ def test_the_capabilities_read_as_true_on_postgresql_are_true_in_sqlalchemys_dia
 
     dialect = postgresql.dialect()
     assert all(getattr(dialect, name) is True for name in POSTGRESQL_CAPABILITIES)
+
+
+# -- ORM data migrations -----------------------------------------------------------------------------------
+
+
+def test_orm_data_calls_are_counted_analysed_in_part():
+    """Each ORM data call on a Session bound to the migration's connection is seen and analysed in part
+    (its SQL is made at run time); one under a false dialect guard is skipped; the function writes."""
+    body = """
+    session = Session(bind=op.get_bind())
+    rows = session.query(User).all()
+    session.add(User(name="x"))
+    if op.get_bind().dialect.name == "mysql":
+        session.merge(User(id=1))
+    """
+    source = read_revision(revision(body, "from sqlalchemy.orm import Session"), "r.py")
+    assert source.stats == {"seen": 3, "analysed": 2, "partial": 2, "skipped": 1, "unanalysed": 0}
+    assert [u.orm for u in source.upgrade] == ["session.query(User)", "session.add(User(name='x'))"]
+    assert all(u.orm_writes and u.sql is None for u in source.upgrade)
+
+
+def test_a_read_only_orm_function_does_not_write():
+    body = """
+    with Session(bind=op.get_bind()) as session:
+        names = [row.name for row in session.query(Setting)]
+    """
+    source = read_revision(revision(body, "from sqlalchemy.orm import Session"), "r.py")
+    assert [(u.orm, u.orm_writes) for u in source.upgrade] == [("session.query(Setting)", False)]

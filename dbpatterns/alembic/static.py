@@ -20,7 +20,10 @@ What is understood:
 * calls to functions defined in the same file are followed (up to :data:`MAX_HELPER_DEPTH` levels, with
   literal arguments bound to the parameters); ``for`` loops over literal lists are unrolled;
 * ``op.get_bind().execute(text)`` / ``conn.execute(text)`` with ``conn = op.get_bind()`` are reported as
-  ``execute`` statements.
+  ``execute`` statements; so is ``session.execute(text)`` on an ORM ``Session`` bound to that connection
+  (``Session(bind=conn)``, ``with Session(bind=conn) as session:``), whose data calls (``session.query``,
+  ``add``, ``merge``, ``delete``, ``bulk_*``) are statements with ``orm`` set: the ORM makes their SQL at
+  run time (the orm-data-migration rule reports them).
 
 * partial evaluation: a name, column or column list known only at run time (an f-string of a variable,
   ``[*COLS, "c"]``, ``drop_constraint(None, ...)``) reads ``?`` and the operation is still linted; an
@@ -73,6 +76,7 @@ from .values import (
     assigned_names,
     bind_args,
     bound_defaults,
+    simple_assignment,
     statements,
 )
 
@@ -105,6 +109,12 @@ class OpStatement:
     # why Alembic or SQLAlchemy raises on the operation before sending its SQL (the revision cannot run
     # past it); ``sql`` is then the statement it would send, or None when there is none to show
     fails: str | None = None
+    # an ORM data call on a Session bound to the migration's connection (``sql`` None: the ORM makes the
+    # SQL at run time): the call as written, ``session.query(Participant)``, and the table of its mapped
+    # class when the revision defines it (``__tablename__``)
+    orm: str | None = None
+    orm_table: str | None = None
+    orm_writes: bool = False  # the function's ORM calls change rows (add, delete, ..., commit, flush)
 
 
 @dataclass
@@ -175,7 +185,7 @@ def _read(text: str, path: str) -> RevisionSource:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in ("upgrade", "downgrade"):
             functions[node.name] = node
-        target, value = _simple_assignment(node)
+        target, value = simple_assignment(node)
         if target == "revision":
             revision = module.scope.ev(value)
         elif target == "down_revision":
@@ -214,14 +224,6 @@ def _unparsable(text: str, path: str, line: int, column: int, message: str) -> R
         syntax_error=(line, column, message),
         suppressions=_suppressions(text, []),
     )
-
-
-def _simple_assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
-    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-        return node.targets[0].id, node.value
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-        return node.target.id, node.value
-    return None, None
 
 
 def _down_revision(value: object) -> str | tuple[str, ...] | None:
@@ -267,8 +269,11 @@ class _Walker:
     def run(self, func: ast.FunctionDef) -> list[OpStatement]:
         self.out = []
         self.tables = {}
+        self.orm_writes = False
         scope = Scope.for_function(self.module, func, _operations_parameters(func))
         self._block(func.body, scope, _Ctx(False, 0, (func.name,)))
+        if self.orm_writes:  # known once the whole function is read: a commit() after the queries
+            self.out = [replace(unit, orm_writes=True) if unit.orm else unit for unit in self.out]
         return _mark_dropped_with_table(self.out, self.tables)
 
     # -- statements --------------------------------------------------------------------------------
@@ -350,7 +355,8 @@ class _Walker:
                         isinstance(base, Ref) and base.path == "alembic.op" and node.func.attr not in NOT_OPS
                     )
                     is_execute = _is_connection(base) and node.func.attr in ("execute", "exec_driver_sql")
-                    count += is_op or is_execute or isinstance(base, Batch)
+                    is_orm = node.func.attr in ORM_DATA_CALLS and _is_session(base)
+                    count += is_op or is_execute or is_orm or isinstance(base, Batch)
                 elif isinstance(node, ast.Call) and _library_op(node.func, scope) is not None:
                     count += 1
         return count
@@ -372,6 +378,8 @@ class _Walker:
                     if isinstance(item.optional_vars, ast.Name):
                         bound[item.optional_vars.id] = batch
                     continue
+            if isinstance(item.optional_vars, ast.Name) and _is_session(session := scope.ev(expr)):
+                bound[item.optional_vars.id] = session  # with Session(bind=conn) as session:
             self._scan(expr, scope, ctx)
         inner = replace(ctx, autocommit=autocommit)
         after = self._block(stmt.body, scope.child(bound) if bound else scope, inner)
@@ -463,6 +471,14 @@ class _Walker:
             if _is_connection(base) and func.attr in ("execute", "exec_driver_sql"):
                 self._op("execute", node, scope, ctx, ("sqltext",), None, "connection")
                 return True
+            if func.attr in ORM_DATA_CALLS and _is_session(base):
+                self._orm(node, func.attr, ctx)
+                return True
+            if func.attr in ("commit", "flush") and _is_session(base):
+                self.orm_writes = True  # writes what the loaded objects were changed to
+                return True
+            if func.attr in ("delete", "update") and _session_query(func.value, scope):
+                self.orm_writes = True  # session.query(X).filter(...).delete(): the query is read below
             if _is_bind(base) and func.attr in ("commit", "rollback") and not node.args:
                 # ends the migration's transaction; SQLAlchemy begins a new one for what runs next. (An
                 # ORM Session on the connection joins its transaction: its commit() ends nothing.)
@@ -550,6 +566,22 @@ class _Walker:
             note = fails if sql is None else None
             self._emit(node, name, sql, ctx, note=note, existing_type=existing, fails=fails)
 
+    def _orm(self, node: ast.Call, method: str, ctx: _Ctx) -> None:
+        """An ORM data call on a Session bound to the migration's connection: analysed in part (what it
+        does and, for a mapped class the revision defines, its table; not its SQL)."""
+        self.spans.append((node.lineno, node.end_lineno or node.lineno))
+        self.stats["seen"] += 1
+        self.stats["analysed"] += 1
+        self.stats["partial"] += 1
+        first = node.args[0] if node.args else None
+        shown = ast.unparse(first) if first is not None else ""
+        if len(shown) > 40:
+            shown = shown[:40] + "…"
+        table = self.module.table_names.get(first.id) if isinstance(first, ast.Name) else None
+        self.orm_writes = self.orm_writes or method in ORM_WRITES
+        orm = f"session.{method}({shown})"
+        self._emit(node, f"session.{method}", None, ctx, orm=orm, orm_table=table)
+
     def _statement_lines(self, node: ast.Call, sql: str) -> list[tuple[int, str]] | None:
         """The statements of a multi-statement ``op.execute`` string, each at its own source line: the
         string literal's first line plus the newlines before the statement in it. None when the SQL is one
@@ -625,6 +657,8 @@ class _Walker:
         existing_type: str | None = None,
         line: int | None = None,
         fails: str | None = None,
+        orm: str | None = None,
+        orm_table: str | None = None,
     ) -> None:
         column_of = getattr(node, "col_offset", 0)
         if line is None:
@@ -644,6 +678,8 @@ class _Walker:
                 note=note,
                 existing_type=existing_type,
                 fails=fails,
+                orm=orm,
+                orm_table=orm_table,
             )
         )
 
@@ -671,6 +707,32 @@ def _is_connection(value: object) -> bool:
     if value.name == "Session":
         bind = value.args[0] if value.args else value.kwargs.get("bind")
         return _is_connection(bind)
+    return False
+
+
+def _is_session(value: object) -> bool:
+    """An ORM Session on the migration's connection (not the connection itself)."""
+    return _is_connection(value) and not _is_bind(value)
+
+
+#: Session methods that read or write rows through the ORM (a data migration), the SQL made at run time.
+ORM_DATA_CALLS = frozenset(
+    {
+        "query", "get", "scalars", "scalar", "add", "add_all", "merge", "delete", "bulk_save_objects",
+        "bulk_insert_mappings", "bulk_update_mappings",
+    }
+)  # fmt: skip
+
+
+ORM_WRITES = ORM_DATA_CALLS - {"query", "get", "scalars", "scalar"}
+
+
+def _session_query(node: ast.expr, scope: Scope) -> bool:
+    """``session.query(...)`` at the root of a method chain (``.filter(...).filter_by(...)``)."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "query" and _is_session(scope.ev(node.func.value)):
+            return True
+        node = node.func.value
     return False
 
 

@@ -240,8 +240,27 @@ class ModuleInfo:
                         and item.targets[0].id == "impl"
                     ):
                         self.type_impls[node.name] = item.value
+        # mapped classes defined in the file (``__tablename__ = "literal"``): class name -> table name
+        self.table_names: dict[str, str] = {}
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    target, value = simple_assignment(item)
+                    literal = isinstance(value, ast.Constant) and target == "__tablename__"
+                    name = value.value if literal else None
+                    if isinstance(name, str):
+                        self.table_names[node.name] = name
         self.scope = Scope(self, self.assigns, {}, parent=None)
         self.calling: list[ast.FunctionDef] = []  # the functions whose return value is being evaluated
+
+
+def simple_assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
+    """``name = value`` (or ``name: T = value``) as (name, value); (None, None) for anything else."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id, node.value
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        return node.target.id, node.value
+    return None, None
 
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
@@ -271,6 +290,7 @@ def collect_assignments(body: list[ast.stmt], module_level: bool = False) -> dic
     """Map each name bound in ``body`` (not descending into nested scopes) to the expression it is bound
     to, to a :class:`FuncRef`, or to ``_MULTI`` when it is bound more than once or not by ``x = expr``."""
     found: dict[str, object] = {}
+    mutated: set[str] = set()
 
     def bind(name: str, value: object) -> None:
         found[name] = _MULTI if name in found else value
@@ -301,7 +321,7 @@ def collect_assignments(body: list[ast.stmt], module_level: bool = False) -> dic
             func = node.value.func
             if isinstance(func, ast.Attribute) and func.attr in _MUTATORS:  # noqa: SIM102
                 if isinstance(func.value, ast.Name):
-                    found[func.value.id] = _MULTI
+                    mutated.add(func.value.id)
             continue
         if isinstance(node, ast.Assign):
             for target in node.targets:  # items[0] = x, d["k"] = v: the container changes
@@ -326,7 +346,18 @@ def collect_assignments(body: list[ast.stmt], module_level: bool = False) -> dic
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             for name in node.names:
                 found[name] = _MULTI
+    for name in mutated:  # session.add(x) changes what the session holds, not what the name stands for
+        if not _is_session_call(found.get(name)):
+            found[name] = _MULTI
     return found  # (names bound by := inside expressions are not tracked)
+
+
+def _is_session_call(value: object) -> bool:
+    """``Session(...)``, ``orm.Session(...)``: an ORM session object, whose ``add()`` is no container's."""
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    return (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)) == "Session"
 
 
 def assigned_names(stmt: ast.stmt) -> list[str]:

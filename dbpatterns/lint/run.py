@@ -222,6 +222,10 @@ def lint_units(ctx: Context, units, suppressions: dict | None = None) -> None:
         ctx.location = (unit.line, unit.column)
         ctx.suppress = (suppressions or {}).get(unit.line, frozenset())
         ctx.op = unit
+        if getattr(unit, "orm", None):  # an ORM data call: what it does is known, its SQL is not
+            ctx.stmt = None
+            run_rules(ctx, "orm-op", {"op": unit})
+            continue
         if unit.sql is None:
             ctx.stmt = None
             run_rules(ctx, "opaque-op", {"op": unit})

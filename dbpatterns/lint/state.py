@@ -42,6 +42,7 @@ class MigrationState:
         "indexed_columns", "held_locks", "not_valid_in_tx", "not_null_checks", "validated_not_null",
         "validated_unknown", "column_types", "reported_lock_timeout", "checked_columns", "pending_fks",
         "upgrade_created", "created_keys", "delta", "questions", "prior", "not_null", "index_columns",
+        "orm_reported",
     )  # fmt: skip
 
     def __init__(self, in_transaction: bool = False, upgrade_created: MigrationState | None = None) -> None:
@@ -78,6 +79,7 @@ class MigrationState:
         # CHECK (column IS NOT NULL) that PostgreSQL uses to skip the scan of an implicit SET NOT NULL
         self.not_null: dict[tuple[str, str], bool | str] = {}
         self.index_columns: dict[str, tuple[str, tuple[str, ...]]] = {}  # index -> (table_key, columns)
+        self.orm_reported = False  # an ORM data call of this migration has been reported
 
     # ---- questions the rules ask
 

@@ -129,3 +129,81 @@ def work_under_exclusive_lock(ctx, node):
         table=held[0],
         held=held[0],
     )
+
+
+@rule(
+    "orm-data-migration",
+    summary="ORM data changes in a migration run row by row in its transaction, their SQL out of sight",
+    on=("orm-op",),
+    severity="warning",
+    fix="""
+    Keep the revision to DDL and write the data change as SQL against the table, in batches committed one by
+    one after the DDL has committed:
+      with op.get_context().autocommit_block():
+          op.execute("UPDATE {table} SET ... WHERE id BETWEEN 1 AND 5000")  -- then the next batch
+    `dbpatterns new backfill` writes a resumable, throttled batched backfill. A model class copied into the
+    revision drifts from the real table over time; SQL written against the table does not.
+    """,
+)
+def orm_data_migration(ctx, node):
+    """
+    ## What it does
+    Flags the first ORM data call (`session.query`, `add`, `merge`, `delete`, `bulk_save_objects`, ...) of
+    an `upgrade()` or `downgrade()` that changes rows through a `Session` bound to the migration's
+    connection (`Session(bind=op.get_bind())`): one that adds, merges, deletes or bulk-saves objects,
+    deletes or updates through a query, or commits or flushes the session. Every ORM data call is counted
+    in the report's `stats`, read-only ones too (analysed in part: its SQL is made at run time).
+
+    ## Why is this bad?
+    The Session joins the migration's transaction: every row it loads and changes is read and written one
+    statement at a time, stays locked until the whole migration commits, and runs behind any ACCESS
+    EXCLUSIVE lock the DDL before it took, so reads and writes of that table wait for the whole loop. A
+    `query(...).all()` loads the table into memory. The lint cannot see the SQL, so none of its other checks
+    apply. The model classes written into the revision are a copy that drifts from the application's.
+
+    ## Example
+    ```python
+    def upgrade():
+        op.add_column("participant_role", sa.Column("activity", sa.Integer()))
+        session = Session(bind=op.get_bind())
+        for participant in session.query(Participant).all():
+            for role in participant.participant_roles:
+                role.activity = participant.activity
+                session.add(role)
+        session.commit()
+    ```
+
+    ## Use instead
+    ```python
+    def upgrade():
+        op.add_column("participant_role", sa.Column("activity", sa.Integer()))
+
+
+    # a later revision, or a job, in batches:
+    def upgrade():
+        with op.get_context().autocommit_block():
+            op.execute(
+                "UPDATE participant_role AS r SET activity = p.activity FROM participant AS p "
+                "WHERE r.participant_id = p.id AND r.id BETWEEN 1 AND 5000"
+            )
+    ```
+
+    ## References
+    - https://docs.sqlalchemy.org/en/20/orm/session_transaction.html#joining-a-session-into-an-external-transaction-such-as-for-test-suites
+    - https://www.postgresql.org/docs/current/explicit-locking.html
+    """
+    state = ctx.state
+    op = node["op"]
+    if state.orm_reported or not op.orm_writes:
+        return  # one finding per upgrade() or downgrade() that changes rows; the stats count every call
+    held = state.strong_lock_held() if state.in_transaction else None
+    where = "inside the migration's transaction" if state.in_transaction else "in an autocommit block"
+    message = (
+        "ORM data migration ({call}): its SQL is made at run time, out of the lint's sight; it reads and "
+        "writes rows one statement at a time " + where
+    )
+    if held is not None:
+        message += ", while ACCESS EXCLUSIVE is held on {held}: reads and writes of {held} wait for it"
+    before = len(ctx.findings)
+    ctx.report(message, table=op.orm_table, exempt_new=False, call=op.orm, held=held[0] if held else "")
+    state.orm_reported = len(ctx.findings) > before
