@@ -115,3 +115,29 @@ def test_a_changed_module_is_read_again(tmp_path):
     assert not [f for f in _findings(root) if f.rule == "json-column"]
     (root / "app/db/types.py").write_text(textwrap.dedent(TYPES).replace("{impl}", "sa.JSON"))
     assert len([f for f in _findings(root) if f.rule == "json-column"]) == 2
+
+
+def test_sql_constant_imported_from_the_package_the_migrations_live_in(tmp_path):
+    """indico's layout: the migrations inside the application's package (``app/migrations``), whose SQL
+    constants come from ``app.sql`` (the installed package at run time, its source above the project)."""
+    root = write_project(
+        tmp_path / "repo" / "app" / "migrations",
+        [("r1", None, "op.execute(CREATE_FUNCTION)\nop.execute(INDEX_SQL)", "pass")],
+    )
+    revision = root / "migrations" / "versions" / "r1.py"
+    revision.write_text(
+        revision.read_text().replace(
+            "import sqlalchemy as sa\n",
+            "import sqlalchemy as sa\nfrom app.sql import CREATE_FUNCTION, INDEX_SQL\n",
+            1,
+        )
+    )
+    (tmp_path / "repo" / "app" / "sql.py").write_text(
+        'CREATE_FUNCTION = """\n    CREATE FUNCTION app.one() RETURNS int\n'
+        '    AS $$ SELECT 1 $$ LANGUAGE sql;\n"""\n'
+        'INDEX_SQL = "CREATE INDEX ix_events_at ON events (at)"\n'
+    )
+    found = lint_report([str(root)], Settings(extend_select=frozenset({"opaque-operation"})), jobs=1)
+    rules = [f.rule for f in found.findings]
+    assert "opaque-operation" not in rules and "create-index-non-concurrently" in rules
+    assert found.stats["unanalysed"] == 0 and found.stats["analysed"] == 2

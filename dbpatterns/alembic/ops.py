@@ -33,7 +33,7 @@ from .ddl import (
     table_sql,
     unique_sql,
 )
-from .types import enum_values_sql, type_sql
+from .types import enum_values_sql, imported_value, type_sql
 from .values import (
     HOLE,
     MISSING,
@@ -374,6 +374,9 @@ def execute(args: Args) -> list[str]:
         sql = sql.text
     if isinstance(sql, Ref) and sql.path in KNOWN_SQL:  # a library's SQL constant
         return [KNOWN_SQL[sql.path]]
+    if isinstance(sql, Ref):  # a constant of the project's own module: read there
+        found = imported_value(sql)
+        sql = found.text if isinstance(found, SqlText) else found if isinstance(found, str) else sql
     if isinstance(sql, str):  # a plain string goes through sa.text() (:name binds, \: a colon)
         return [statement_text(sql)]
     core = core_statement(sql)

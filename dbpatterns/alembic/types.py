@@ -386,7 +386,9 @@ def _content_hash(file: str) -> tuple[bytes, str | None]:
 def module_roots(revision: str) -> tuple[str, ...]:
     """Where the modules a revision imports are looked for, first match wins: the project's
     ``prepend_sys_path`` entries (Alembic puts them on sys.path), the project's folder, the revision's
-    folder; a revision outside any project: its folder and the folders above it."""
+    folder, then the folders above the project's (an application whose migrations live inside its own
+    package, ``indico/migrations/``, imports ``indico.core...`` from the installed package: its source is
+    above); a revision outside any project: its folder and the folders above it."""
     folder = os.path.dirname(os.path.abspath(revision))
     found = _ROOTS.get(folder)
     if found is not None:
@@ -396,16 +398,14 @@ def module_roots(revision: str) -> tuple[str, ...]:
         project = finder(folder) if finder is not None else None
     except Exception:  # noqa: BLE001 - a project that does not load: its modules are not found
         project = None
-    if project is not None:
-        roots = [str(p) for p in project.prepend_sys_path] + [str(project.root), folder]
-    else:
-        roots, here = [], folder
-        while True:
-            roots.append(here)
-            parent = os.path.dirname(here)
-            if parent == here:
-                break
-            here = parent
+    roots = [str(p) for p in project.prepend_sys_path] + [str(project.root), folder] if project else []
+    here = os.path.abspath(project.root if project is not None else folder)
+    while True:
+        roots.append(here)
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
     found = _ROOTS[folder] = tuple(dict.fromkeys(os.path.abspath(r) for r in roots))
     return found
 
@@ -455,6 +455,40 @@ def _imported_impl(value: Ref | Call) -> object | None:
     """The type a name imported from the project's own module stands for on PostgreSQL: the ``impl`` of
     the TypeDecorator that module defines (with the call's arguments when ``impl`` is a class), or what a
     module-level name there is bound to (``JSONish = JSONB``); None when not known."""
+
+    def read(info: ModuleInfo, name: str) -> object | None:
+        impl = info.type_impls.get(name)
+        if impl is not None:
+            found = info.scope.ev(impl)
+            if isinstance(found, Ref) and isinstance(value, Call):
+                found = Call(found.path, value.args, value.kwargs)  # TypeDecorator(*args) -> impl(*args)
+        elif name in info.assigns:
+            found = info.scope.lookup(name)
+        else:
+            return None
+        if isinstance(found, (Ref, Call)) and _foreign(found.path):
+            return _imported_impl(found)
+        return found if isinstance(found, (Ref, Call)) else None
+
+    return _in_project_module(value, read)
+
+
+def imported_value(value: Ref) -> object | None:
+    """What a name imported from the project's own module is bound to there, read statically (a SQL text
+    constant: ``op.execute(SQL_FUNCTION_NATSORT)``); None when not known."""
+
+    def read(info: ModuleInfo, name: str) -> object | None:
+        if name not in info.assigns:
+            return None
+        found = info.scope.lookup(name)
+        return imported_value(found) if isinstance(found, Ref) and _foreign(found.path) else found
+
+    return _in_project_module(value, read)
+
+
+def _in_project_module(value: Ref | Call, read: Callable[[ModuleInfo, str], object | None]) -> object | None:
+    """``read(module, name)`` for the module of the project's own that ``value``'s dotted path names (what
+    that module imports is then relative to it), None when there is no such module or it cannot be read."""
     revision = _REVISION.get()
     depth = _DEPTH.get()
     if revision is None or depth > 4 or "." not in value.path:
@@ -467,19 +501,7 @@ def _imported_impl(value: Ref | Call) -> object | None:
     token = _DEPTH.set(depth + 1)
     revision_token = _REVISION.set(file)  # what that module imports is relative to it
     try:
-        impl = info.type_impls.get(name)
-        if impl is not None:
-            found = info.scope.ev(impl)
-            if isinstance(found, Ref) and isinstance(value, Call):
-                found = Call(found.path, value.args, value.kwargs)  # TypeDecorator(*args) -> impl(*args)
-        elif name in info.assigns:
-            found = info.scope.lookup(name)
-        else:
-            return None
-        if isinstance(found, (Ref, Call)) and _foreign(found.path):
-            deeper = _imported_impl(found)
-            return deeper
-        return found if isinstance(found, (Ref, Call)) else None
+        return read(info, name)
     except (NotStatic, RecursionError):
         return None
     finally:
