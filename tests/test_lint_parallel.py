@@ -97,3 +97,31 @@ def test_json_parts_join_into_one_document():
         whole = {"findings": [f.to_dict() for p in parts for f in p]}
         assert json.loads(joined) == whole
         assert joined.decode() == json.dumps(whole, indent=2, ensure_ascii=False) + "\n"  # the layout
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 7])
+def test_a_history_settled_while_the_workers_lint_matches_one_process(tmp_path, jobs):
+    """A folder of versioned SQL files whose name order is not its version order (V2 before V10, but
+    "V10" < "V2" as text): the questions settled as the chunks come in (history.Streaming) give what the
+    settle after the lint gives in one process, JSON included."""
+    for i in range(1, 121):
+        if i % 3 == 1:
+            sql = f"CREATE TABLE t{i} (id int PRIMARY KEY, name varchar(50), n int, code int);"
+        elif i % 3 == 2:  # the table of the file before: widening is clean, int to bigint a rewrite
+            sql = (
+                f"SET lock_timeout = '2s';\nALTER TABLE t{i - 1} ALTER COLUMN name TYPE varchar(80);\n"
+                f"ALTER TABLE t{i - 1} ALTER COLUMN n TYPE bigint;\n"
+                f"ALTER TABLE t{i - 1} ALTER COLUMN id SET NOT NULL;"
+            )
+        else:  # a table no file created: the old type stays unknown ("may")
+            sql = f"SET lock_timeout = '2s';\nALTER TABLE elsewhere ALTER COLUMN c{i} TYPE text;"
+        (tmp_path / f"V{i}__m.sql").write_text(sql + "\n")
+    alone, _ = lint_paths([str(tmp_path)], Settings(), jobs=1)
+    shared, _ = lint_paths([str(tmp_path)], Settings(), jobs=jobs)
+    assert shared == alone
+    messages = {f.message.split(";")[1].strip()[:20] for f in alone if f.rule == "change-column-type"}
+    assert messages == {"integer to bigint is", "the old type is not "}  # the widening is clean
+    assert not [f for f in alone if f.rule == "set-not-null"]  # a primary key column is NOT NULL already
+    one, _, _ = lint_run.lint_paths_json([str(tmp_path)], Settings(), jobs=1)
+    many, _, _ = lint_run.lint_paths_json([str(tmp_path)], Settings(), jobs=jobs)
+    assert b"".join(many) == b"".join(one)

@@ -24,7 +24,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError
@@ -332,10 +332,6 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
     """Settle the ``questions`` ((display, that file's findings, its questions)) of the linted files in
     place, from the deltas of the linted files (``deltas``: display -> delta) and, for the files of their
     histories that were not linted, from the cache (computed once when missing)."""
-    # lazy: the rule modules load through the registry, when a lint first needs them
-    from .rules.columns import NOT_NULL_QUESTION, settle_set_not_null, settle_type_change
-    from .rules.constraints import PRIMARY_KEY_QUESTION, settle_primary_key
-
     asked: dict[int, dict[str, tuple[list, list]]] = {}  # id(history) -> absolute path -> (findings, qs)
     histories = {}
     for display, findings, qs in questions:
@@ -357,46 +353,127 @@ def settle(plan: Plan, deltas: dict[str, list], questions: list[tuple[str, list,
             for member in missing:
                 known[member] = cache.delta(member, settings)
             cache.save()
-
-        def answer(member: str, before: Schema, files=files, keys=None) -> None:
-            findings, qs = files[member]
-            rewriting = []
-            after = None  # the schema the member's upgrade leaves: what its downgrade's questions ask of
-            for finding, column_key, column, new, *downgrade in sorted(qs, key=lambda q: -q[0]):
-                schema = before
-                if downgrade:
-                    if after is None:
-                        after = before.copy()
-                        after.apply(known.get(member) or (), keys)
-                    schema = after
-                if new[0] in (PRIMARY_KEY_QUESTION, NOT_NULL_QUESTION):  # is it NOT NULL already?
-                    if new[0] == PRIMARY_KEY_QUESTION:
-                        settled = settle_primary_key(findings[finding], column_key, new, schema)
-                    else:
-                        settled = settle_set_not_null(
-                            findings[finding], column_key, column, schema, settings.pg_version
-                        )
-                    if settled is None:
-                        del findings[finding]
-                    else:
-                        findings[finding] = settled
-                    continue
-                old = schema.column_type(column_key, column)
-                if old is None or unknown_type(old):
-                    rewriting.append(findings[finding])  # still "may": as a lone file says it
-                    continue
-                check = schema.check_on(column_key, column)
-                settled = settle_type_change(findings[finding], column, old, tuple(new), check)
-                if settled is None:
-                    del findings[finding]
-                else:
-                    findings[finding] = settled
-                    if settled.rewrites:
-                        rewriting.append(settled)
-            _share(findings, rewriting)
-
         keys = _asked_keys(files.values(), known)
-        _replay(history, known, set(files), partial(answer, keys=keys), keys)
+
+        def answer(member: str, before: Schema, files=files, keys=keys) -> None:
+            findings, qs = files[member]
+            _answer(findings, qs, before, known.get(member) or (), keys, settings)
+
+        _replay(history, known, set(files), answer, keys)
+
+
+def _answer(findings: list, qs: list, before: Schema, delta, keys, settings: Settings) -> None:
+    """Settle one file's questions ``qs`` about its ``findings`` (in place) against the schema the earlier
+    migrations left (``before``; a downgrade's questions against what the file's own ``delta`` leaves)."""
+    # lazy: the rule modules load through the registry, when a lint first needs them
+    from .rules.columns import NOT_NULL_QUESTION, settle_set_not_null, settle_type_change
+    from .rules.constraints import PRIMARY_KEY_QUESTION, settle_primary_key
+
+    rewriting = []
+    after = None  # the schema the member's upgrade leaves: what its downgrade's questions ask of
+    for finding, column_key, column, new, *downgrade in sorted(qs, key=lambda q: -q[0]):
+        schema = before
+        if downgrade:
+            if after is None:
+                after = before.copy()
+                after.apply(delta, keys)
+            schema = after
+        if new[0] in (PRIMARY_KEY_QUESTION, NOT_NULL_QUESTION):  # is it NOT NULL already?
+            if new[0] == PRIMARY_KEY_QUESTION:
+                settled = settle_primary_key(findings[finding], column_key, new, schema)
+            else:
+                settled = settle_set_not_null(
+                    findings[finding], column_key, column, schema, settings.pg_version
+                )
+            if settled is None:
+                del findings[finding]
+            else:
+                findings[finding] = settled
+            continue
+        old = schema.column_type(column_key, column)
+        if old is None or unknown_type(old):
+            rewriting.append(findings[finding])  # still "may": as a lone file says it
+            continue
+        check = schema.check_on(column_key, column)
+        settled = settle_type_change(findings[finding], column, old, tuple(new), check)
+        if settled is None:
+            del findings[finding]
+        else:
+            findings[finding] = settled
+            if settled.rewrites:
+                rewriting.append(settled)
+    _share(findings, rewriting)
+
+
+class Streaming:
+    """Settles, while the worker processes still lint, the questions of the files of folders of versioned
+    SQL files whose every file this run lints: as each chunk's results arrive (in any order), a folder's
+    deltas are replayed in version order up to the first file not in yet, and a file's questions are
+    settled (and its findings packed, ``pack``) when its turn comes; what is left (an Alembic history,
+    a folder with files not linted, whose deltas come from the cache) is :func:`settle`'s at the end."""
+
+    def __init__(self, plan: Plan, settings: Settings, pack=None) -> None:
+        self.plan = plan
+        self.settings = settings
+        self.pack = pack
+        self.streams: dict[int, _Stream | None] = {}  # id(history) -> its replay, None: not streamed
+
+    def add(self, part) -> None:
+        """One chunk's results (segments, deltas), as ``lint.run`` hands them over: settled segments of
+        its files become ``("r", findings)`` in place."""
+        if isinstance(part, BaseException):
+            return
+        segments, deltas = part
+        touched = {}
+        for display, delta in deltas.items():
+            stream = self._stream(display)
+            if stream is not None:
+                stream.deltas[self.plan.absolute[display]] = delta
+                touched[id(stream)] = stream
+        for index, seg in enumerate(segments):
+            if seg[0] == "q" and (stream := self._stream(seg[1])) is not None:
+                stream.questions[self.plan.absolute[seg[1]]] = (segments, index)
+        for stream in touched.values():
+            self._advance(stream)
+
+    def _stream(self, display: str) -> _Stream | None:
+        history = self.plan.history_of.get(display)
+        if history is None or history.kind != "sql":
+            return None
+        key = id(history)
+        if key not in self.streams:
+            linted = set(self.plan.absolute.values())
+            members = history.members
+            self.streams[key] = _Stream(members) if all(m in linted for m in members) else None
+        return self.streams[key]
+
+    def _advance(self, stream: _Stream) -> None:
+        members = stream.members
+        while stream.at < len(members) and members[stream.at] in stream.deltas:
+            member = members[stream.at]
+            delta = stream.deltas.pop(member)
+            asked = stream.questions.pop(member, None)
+            if asked is not None:
+                segments, index = asked
+                _, display, findings, qs = segments[index]
+                _answer(findings, qs, stream.schema, delta, None, self.settings)
+                segments[index] = ("r", findings if self.pack is None else self.pack(findings))
+            stream.schema.apply(delta)
+            stream.at += 1
+
+
+class _Stream:
+    """One folder's replay: its files in version order, the next one's index, the schema before it, and
+    the deltas and questions of the files in but not replayed yet."""
+
+    __slots__ = ("members", "at", "schema", "deltas", "questions")
+
+    def __init__(self, members: list[str]) -> None:
+        self.members = members
+        self.at = 0
+        self.schema = Schema()
+        self.deltas: dict[str, list] = {}
+        self.questions: dict[str, tuple[list, int]] = {}
 
 
 def _share(findings: list, rewriting: list) -> None:

@@ -524,8 +524,9 @@ def _lint_chunks(
         )
         if workers <= 1 or not hasattr(os, "fork"):
             results = [_pack_segments(lint(files), pack, wire=False)]
-        else:
-            results, running = _lint_forked(files, lint, workers, pack, cache=results_cache)
+        else:  # the questions of a folder of SQL files are settled as the chunks come in
+            streaming = history.Streaming(plan, settings, pack) if plan.history_of else None
+            results, running = _lint_forked(files, lint, workers, pack, results_cache, streaming)
         stats = new_stats()
         for segments, _ in results:  # each chunk's counts travel as its last segment
             for seg in segments:
@@ -595,10 +596,13 @@ def _unwire(result, packed: bool):
     return out, deltas
 
 
-def _lint_forked(files: list, lint, workers: int, pack, cache=None) -> tuple[list, _Workers]:
+def _lint_forked(
+    files: list, lint, workers: int, pack, cache=None, streaming: history.Streaming | None = None
+) -> tuple[list, _Workers]:
     """Lint ``files`` with ``lint`` (``_lint_files`` given its options) in ``workers`` processes: this one
     and ``workers - 1`` forks of it; the chunks' results in order (see ``_lint_chunks``), and the workers,
-    still writing their cache shards: :meth:`_Workers.finish` waits for them.
+    still writing their cache shards: :meth:`_Workers.finish` waits for them. ``streaming``: is handed
+    each chunk's results as they come in (:class:`history.Streaming`).
 
     The files are cut into chunks whose numbers wait in a pipe; every process takes the next number when
     it is free (a 4-byte read from a pipe is atomic), so a slow chunk does not hold the others up. A worker
@@ -614,7 +618,7 @@ def _lint_forked(files: list, lint, workers: int, pack, cache=None) -> tuple[lis
     sys.stdout.flush()
     sys.stderr.flush()
     results: dict[int, object] = {}
-    running = _Workers(results, cache, packed=pack is not None)
+    running = _Workers(results, cache, packed=pack is not None, streaming=streaming)
     # As the gc module's documentation advises before fork(): the objects alive now (modules, rules,
     # settings) live until exit; no collection (a worker's, or this process's last one at exit) walks them.
     gc.freeze()
@@ -643,6 +647,8 @@ def _lint_forked(files: list, lint, workers: int, pack, cache=None) -> tuple[lis
             running.children[reader] = (pid, bytearray())
         for index, part in _take_chunks(tasks, chunks, lint, pack):
             results[index] = part
+            if streaming is not None:
+                streaming.add(part)
             running.receive(wait=False)
         if cache is not None:  # this process's shard, written while the workers finish theirs
             cache.store()
@@ -669,14 +675,15 @@ class _Workers:
     chunk's results are in, a worker may still be writing its cache shard: :meth:`finish` reads the
     cache entries it used and reaps it."""
 
-    def __init__(self, results: dict, cache, *, packed: bool) -> None:
+    def __init__(self, results: dict, cache, *, packed: bool, streaming=None) -> None:
         self.results = results
         self.cache = cache
         self.packed = packed
+        self.streaming = streaming  # handed each chunk's results as they come in
         self.children: dict[int, tuple[int, bytearray]] = {}  # pipe from a worker -> (pid, bytes unread)
 
     def receive(self, *, wait: bool) -> None:
-        _receive(self.children, self.results, wait=wait, packed=self.packed)
+        _receive(self.children, self.results, wait=wait, packed=self.packed, streaming=self.streaming)
 
     def finish(self) -> None:
         try:
@@ -702,7 +709,7 @@ def _send(writer: int, index: int, part) -> None:
     _write_all(writer, len(data).to_bytes(8, "little") + data)
 
 
-def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False) -> None:
+def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False, streaming=None) -> None:
     """Read what the workers have sent (waiting for some when ``wait``): each record is a chunk's number
     and findings, pickled, after its length. A worker whose pipe is closed is reaped."""
     # lazy: only the forked parallel lint uses it; a one-file lint does not load it
@@ -733,6 +740,8 @@ def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False)
                 results.setdefault(_CACHED, []).extend(part)
             else:
                 results[index] = part if isinstance(part, BaseException) else _unwire(part, packed)
+                if streaming is not None:
+                    streaming.add(results[index])
             at += 8 + size
         view.release()
         del unread[:at]
