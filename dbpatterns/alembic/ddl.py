@@ -10,6 +10,7 @@ from ..sql.names import literal, qualified, quote, quote_dotted
 from .types import EnumType, enum_type, is_integer_type, type_sql
 from .values import (
     MISSING,
+    PYTHON_STRINGS,
     UNKNOWN,
     Call,
     Conv,
@@ -176,7 +177,7 @@ def server_default_sql(value: object) -> str | None:
         return literal("?")  # json.dumps({...}) and the like: a string made in Python, a constant default
     if isinstance(value, Ref) and not is_sqlalchemy(value.path):
         return literal("?")  # a constant of the application (MyEnum.A.name, settings.DEFAULT): a string
-    if isinstance(value, Call) and value.receiver is None and value.path in _PYTHON_STRINGS:
+    if isinstance(value, Call) and value.receiver is None and value.path in PYTHON_STRINGS:
         return literal("?")  # str(MyEnum.A.value): a string made in Python
     try:
         return sql_expr(value)
@@ -184,9 +185,6 @@ def server_default_sql(value: object) -> str | None:
         if isinstance(value, Call) and value.receiver is not None and _python_value(value.receiver):
             return literal("?")  # a method of a Python value (encryptor.encrypt({})): a string made in Python
         raise
-
-
-_PYTHON_STRINGS = frozenset({"str", "repr", "format"})  # builtins that make a string
 
 
 def _python_value(value: object) -> bool:

@@ -263,6 +263,17 @@ def simple_assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
     return None, None
 
 
+#: Builtins that make a string.
+PYTHON_STRINGS = frozenset({"str", "repr", "format"})
+
+
+def _python_string(value: object) -> bool:
+    """A string as Python makes it: a literal (not one known only in part), or ``str(...)`` and the like."""
+    if isinstance(value, str):
+        return not isinstance(value, Partial)
+    return isinstance(value, Call) and value.receiver is None and value.path in PYTHON_STRINGS
+
+
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
@@ -551,11 +562,16 @@ class Scope:
         return UNKNOWN
 
     def _ev_IfExp(self, node: ast.IfExp) -> object:
-        """``a if <dialect test> else b``: the value PostgreSQL gets; any other test is not known."""
+        """``a if <dialect test> else b``: the value PostgreSQL gets. Any other test is not known: the
+        value is then too, except that a choice between Python strings (or None), such as ``str(row_id)
+        if row_id is not None else None``, is a string made in Python at run time, ``str(?)``."""
         truth = on_postgresql(node.test, self)
-        if truth is None:
-            return UNKNOWN
-        return self.ev(node.body if truth else node.orelse)
+        if truth is not None:
+            return self.ev(node.body if truth else node.orelse)
+        made = [value for value in (self.ev(node.body), self.ev(node.orelse)) if value is not None]
+        if made and all(_python_string(value) for value in made):
+            return Call("str", [UNKNOWN], {})
+        return UNKNOWN
 
     def _ev_Compare(self, node: ast.Compare) -> object:
         if len(node.ops) != 1:
