@@ -826,3 +826,22 @@ def test_a_read_only_orm_function_does_not_write():
     """
     source = read_revision(revision(body, "from sqlalchemy.orm import Session"), "r.py")
     assert [(u.orm, u.orm_writes) for u in source.upgrade] == [("session.query(Setting)", False)]
+
+
+def test_a_server_default_chosen_between_python_strings_reads_as_a_constant():
+    """indico: the default is the id of a row the revision looked up, made a string in Python (or None,
+    when the revision has emptied the table first)."""
+    body = """
+    row_id = conn.execute(sa.text("SELECT id FROM locations WHERE is_default")).scalar()
+    default = str(row_id) if row_id is not None else None
+    op.add_column("aspects", sa.Column("location_id", sa.Integer, nullable=False, server_default=default))
+    op.add_column("rooms", sa.Column("kind", sa.String, nullable=False, server_default="a" if FLAG else "b"))
+    """
+    text = revision(body)
+    source = read_revision(text, "r.py")
+    assert source.stats["unanalysed"] == 0
+    assert [s.sql for s in source.upgrade][-2:] == [
+        "ALTER TABLE aspects ADD COLUMN location_id INTEGER DEFAULT '?' NOT NULL",
+        "ALTER TABLE rooms ADD COLUMN kind VARCHAR DEFAULT '?' NOT NULL",
+    ]
+    assert "add-column-required" not in rules(text) and "opaque-operation" not in rules(text)
