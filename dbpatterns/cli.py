@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"error": {**exc.to_dict(), "message": message}}, indent=2))
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
-        print(f"dbpatterns: {exc or 'interrupted'}", file=sys.stderr)
+        print(f"dbpatterns: {str(exc) or 'interrupted'}", file=sys.stderr)
         return 128 + getattr(exc, "signum", 2)
     except OSError as exc:  # mostly the output that cannot be written: reading input raises InputError
         return _os_error(exc)

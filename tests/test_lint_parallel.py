@@ -125,3 +125,40 @@ def test_a_history_settled_while_the_workers_lint_matches_one_process(tmp_path, 
     one, _, _ = lint_run.lint_paths_json([str(tmp_path)], Settings(), jobs=1)
     many, _, _ = lint_run.lint_paths_json([str(tmp_path)], Settings(), jobs=jobs)
     assert b"".join(many) == b"".join(one)
+
+
+def test_ctrl_c_during_a_forked_lint_stops_the_workers_and_says_so(tmp_path):
+    """SIGINT while the workers lint: the command says it was interrupted, exits 130, and leaves no worker
+    behind (they are stopped, not waited for)."""
+    import signal
+    import subprocess
+    import time
+
+    for i in range(4000):
+        (tmp_path / f"{i:05d}_m.sql").write_text(f"ALTER TABLE t ADD COLUMN c{i} integer NOT NULL;\n" * 50)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dbpatterns.cli", "lint", "--no-cache", "--jobs", "2", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.8)  # the workers are forked and linting (the whole lint takes several seconds)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err.strip()) == (130, "dbpatterns: interrupted")
+    time.sleep(0.2)
+    assert not _processes_naming(str(tmp_path))  # no worker outlives the command
+
+
+def _processes_naming(text: str) -> list[str]:
+    """The ids of the processes whose command line holds ``text`` (from /proc)."""
+    from pathlib import Path
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(entry.name)
+        except OSError:
+            continue
+    return found

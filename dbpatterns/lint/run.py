@@ -654,18 +654,18 @@ def _lint_forked(
             cache.store()
         while running.children and any(index not in results for index in range(len(chunks))):
             running.receive(wait=True)
-    except BaseException:
-        running.finish()
+    except BaseException:  # Ctrl-C included: the workers are stopped, not waited for
+        running.stop()
         raise
     finally:
         os.close(tasks)
     if any(index not in results for index in range(len(chunks))):
-        running.finish()
+        running.stop()
         raise RuntimeError("a lint worker process died")
     ordered = [results[index] for index in range(len(chunks))]
     for part in ordered:
         if isinstance(part, BaseException):
-            running.finish()
+            running.stop()
             raise part
     return ordered, running
 
@@ -686,16 +686,21 @@ class _Workers:
         _receive(self.children, self.results, wait=wait, packed=self.packed, streaming=self.streaming)
 
     def finish(self) -> None:
+        """Read what the workers still send (the cache entries they used), then reap them."""
         try:
             while self.children:
                 self.receive(wait=True)
         finally:
-            for reader, (pid, _) in self.children.items():  # only after an error: stop them, reap them
-                os.close(reader)
-                os.waitpid(pid, 0)
-            self.children.clear()
+            self.stop()
         if self.cache is not None:
             self.cache.used.update(self.results.pop(_CACHED, ()))
+
+    def stop(self) -> None:
+        """Stop reading from the workers (one still writing gets EPIPE and leaves) and reap them."""
+        for reader, (pid, _) in self.children.items():
+            os.close(reader)
+            os.waitpid(pid, 0)
+        self.children.clear()
 
 
 _CACHED = -1  # the record number of the cache entries a worker used
