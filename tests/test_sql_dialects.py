@@ -17,6 +17,13 @@ from dbpatterns.sql.dialects import other_dialect
         ("SELECT 1; ALTER TABLE t DROP FOREIGN KEY fk", ("MySQL", "DROP FOREIGN KEY")),
         ("DROP INDEX ix_a ON t", ("MySQL", "DROP INDEX ... ON")),
         ("INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE n = 2", ("MySQL", "ON DUPLICATE KEY UPDATE")),
+        (
+            "ALTER TABLE tags CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+            ("MySQL", "a table's CHARACTER SET"),
+        ),
+        ("ALTER TABLE tags CHARACTER SET utf8mb4", ("MySQL", "a table's CHARACTER SET")),
+        ("ALTER TABLE app.tags CHARACTER SET utf8mb4", ("MySQL", "a table's CHARACTER SET")),
+        ("ALTER TABLE t DEFAULT CHARSET=utf8", ("MySQL", "a table's CHARACTER SET")),
         ("PRAGMA foreign_keys=OFF", ("SQLite", "PRAGMA")),
         ("UPDATE OR REPLACE t SET n = 1", ("SQLite", "INSERT OR/UPDATE OR")),
         # words inside a string constant or a quoted name are no sign

@@ -45,6 +45,18 @@ def _update_join(words: Words) -> bool:
     return "JOIN" in head
 
 
+def _table_charset(words: Words) -> bool:
+    """``ALTER TABLE t [CONVERT TO | DEFAULT] CHARACTER SET ...`` or ``CHARSET``: a table's character set,
+    which PostgreSQL keeps per database, not per table."""
+    if words[:2] != ["ALTER", "TABLE"]:
+        return False
+    named = 4 if words[3:4] == ["."] else 2  # schema . table: the name ends at index 4, else at 2
+    return "CHARSET" in words or any(
+        words[i : i + 2] == ["CHARACTER", "SET"] and (words[i - 1] in ("TO", "DEFAULT") or i == named + 1)
+        for i in range(3, len(words) - 1)
+    )
+
+
 def _backquotes(words: Words) -> bool:
     return any("`" in word for word in words)
 
@@ -64,6 +76,7 @@ _SIGNS: tuple[tuple[str, str, Callable[[Words], bool]], ...] = (
     ("MySQL", "ADD ... KEY", _one_of(_anywhere("ADD", "KEY"), _anywhere("ADD", "UNIQUE", "KEY"))),
     ("MySQL", "DROP INDEX ... ON", lambda w: w[:2] == ["DROP", "INDEX"] and w[3:4] == ["ON"]),
     ("MySQL", "ENGINE=", _anywhere("ENGINE", "=")),
+    ("MySQL", "a table's CHARACTER SET", _table_charset),
     ("MySQL", "AUTO_INCREMENT", lambda w: "AUTO_INCREMENT" in w),
     ("MySQL", "REPLACE INTO", _first("REPLACE", "INTO")),
     ("MySQL", "INSERT IGNORE", _anywhere("INSERT", "IGNORE")),
