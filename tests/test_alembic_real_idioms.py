@@ -845,3 +845,26 @@ def test_a_server_default_chosen_between_python_strings_reads_as_a_constant():
         "ALTER TABLE rooms ADD COLUMN kind VARCHAR DEFAULT '?' NOT NULL",
     ]
     assert "add-column-required" not in rules(text) and "opaque-operation" not in rules(text)
+
+
+def test_openstack_idioms_a_dialect_test_as_a_value_and_foreign_keys_by_keyword():
+    """cinder: ``nullable=is_nullable`` with ``is_nullable = connection.engine.name == 'sqlite'`` (False on
+    PostgreSQL); nova: ``sa.ForeignKeyConstraint(columns=[...], refcolumns=[...])``."""
+    body = """
+    connection = op.get_bind()
+    is_nullable = connection.engine.name == 'sqlite'
+    op.create_table(
+        'encryption',
+        sa.Column('id', sa.Integer, primary_key=True),
+        sa.Column('cipher', sa.String(255), nullable=is_nullable),
+        sa.Column('cell_id', sa.Integer, nullable=False),
+        sa.ForeignKeyConstraint(columns=['cell_id'], refcolumns=['cell_mappings.id']),
+    )
+    """
+    text = revision(body)
+    source = read_revision(text, "r.py")
+    assert source.stats["unanalysed"] == 0
+    assert source.upgrade[-1].sql == (
+        "CREATE TABLE encryption (id SERIAL NOT NULL, cipher VARCHAR(255) NOT NULL, "
+        "cell_id INTEGER NOT NULL, PRIMARY KEY (id), FOREIGN KEY(cell_id) REFERENCES cell_mappings (id))"
+    )

@@ -489,14 +489,16 @@ def table_constraint_sql(item: Call) -> str:
     if kind == "CheckConstraint":
         condition = args[0] if args else kw.get("sqltext", MISSING)
         return check_sql(name, condition, kw)
-    if kind == "ForeignKeyConstraint":
-        if len(args) < 2:
+    if kind == "ForeignKeyConstraint":  # (columns, refcolumns), by position or by keyword
+        columns = args[0] if args else kw.get("columns", MISSING)
+        referenced = args[1] if len(args) > 1 else kw.get("refcolumns", MISSING)
+        if columns is MISSING or referenced is MISSING:
             raise NotStatic("ForeignKeyConstraint needs columns and referenced columns")
-        refs = name_list(args[1], "the referenced columns")
+        refs = name_list(referenced, "the referenced columns")
         if not refs:
             raise NotStatic("ForeignKeyConstraint without referenced columns")
         table = split_target(refs[0])[0]
-        return foreign_key_sql(name, args[0], table, [split_target(r)[1] for r in refs], kw)
+        return foreign_key_sql(name, columns, table, [split_target(r)[1] for r in refs], kw)
     if kind == "ExcludeConstraint":
         return exclude_sql(name, args, kw)
     raise NotStatic(f"{kind} is not understood in create_table")

@@ -576,6 +576,9 @@ class Scope:
     def _ev_Compare(self, node: ast.Compare) -> object:
         if len(node.ops) != 1:
             return UNKNOWN
+        truth = on_postgresql(node, self)  # is_sqlite = bind.engine.name == "sqlite": False on PostgreSQL
+        if truth is not None:
+            return truth
         left, right = self.ev(node.left), self.ev(node.comparators[0])
         if not (_is_sql(left) or _is_sql(right)):
             return UNKNOWN
