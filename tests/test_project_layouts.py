@@ -191,6 +191,24 @@ def test_a_script_directory_with_alembic_configured_in_code(tmp_path, elsewhere,
     assert verified(root, pg_server, capsys)["ok"] is True
 
 
+def test_an_alembic_ini_the_application_fills_in_is_no_configuration(tmp_path, elsewhere, capsys):
+    """jupyterhub ships alembic.ini as a template (``script_location = {alembic_dir}``) it writes out at
+    run time: the lint reads the folder as it is (its script directory below), and ``--project`` on it says
+    what to pass instead of "no alembic.ini"."""
+    app = tmp_path / "hub"
+    write(app / "alembic.ini", "[alembic]\nscript_location = {alembic_dir}\nsqlalchemy.url = {db_url}\n")
+    root = script_folder(app / "alembic")
+    revision(root / "versions", "h1", None, "t_h1")
+    revision(root / "versions", "h2", "h1", "t_h2")
+    assert find_project(app) is None
+    assert {"h1_t_h1.py", "h2_t_h2.py"} <= linted(app, capsys)
+    assert head_ids(root, capsys) == ["h2"]
+    assert main(["heads", "--project", str(app)]) == 2
+    err = capsys.readouterr().err
+    assert "alembic.ini is a template the application fills in (script_location = {alembic_dir})" in err
+    assert f"pass the folder that holds env.py and versions/ ({root.resolve()})" in err
+
+
 _TYPE_CHANGE = "    op.alter_column('t', 'n', type_=sa.BigInteger())"
 
 

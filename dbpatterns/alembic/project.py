@@ -135,9 +135,17 @@ def find_project(folder: Path, name: str | None = None) -> Project | None:
     ini = ini if ini.is_file() else None
     toml, table = _toml_with_alembic(folder / "pyproject.toml")
     options = _Options(folder.resolve(), ini, toml, table, name)
-    if options.ini is None and options.toml is None:
+    if options.ini is None and options.toml is None or _template(options.alembic_option("script_location")):
+        # no configuration here, or the template of one the application writes at run time (jupyterhub's
+        # alembic.ini says script_location = {alembic_dir}): the folder is what it holds
         return script_directory_project(folder) if name is None else None
     return options.project()
+
+
+def _template(location: object) -> bool:
+    """A ``script_location`` with a ``{name}`` placeholder an application fills in before running Alembic
+    (Alembic's own interpolation is ``%(here)s``)."""
+    return isinstance(location, str) and "{" in location and "}" in location
 
 
 def script_directory_project(folder: Path) -> Project | None:
@@ -197,8 +205,26 @@ def load_project(folder, what: str = "", name: str | None = None) -> Project:
         raise InputError(f"{what + ': ' if what else ''}{folder} is not a folder")
     project = find_project(folder, name)
     if project is None:
-        raise ProjectNotFound(folder)
+        raise ProjectNotFound(folder, _template_why(folder))
     return project
+
+
+def _template_why(folder: Path) -> str:
+    """Why a folder whose alembic.ini is a template is no project ("" for any other folder)."""
+    ini = folder / "alembic.ini"
+    if not ini.is_file():
+        return ""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(ini, encoding="utf-8")
+        location = parser.get("alembic", "script_location", fallback=None)
+    except (configparser.Error, UnicodeDecodeError):
+        return ""
+    if not _template(location):
+        return ""
+    found = [str(p.parent) for p in sorted(folder.glob("*/env.py")) if (p.parent / "versions").is_dir()]
+    hint = f": pass the folder that holds env.py and versions/ ({found[0]})" if found else ""
+    return f"its alembic.ini is a template the application fills in (script_location = {location}){hint}"
 
 
 def as_project(project, name: str | None = None) -> Project:
