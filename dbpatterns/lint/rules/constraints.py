@@ -88,7 +88,12 @@ def add_foreign_key(ctx, node):
     mode = dict(ctx.statement_locks()).get(bare(ctx.table), SHARE_ROW_EXCLUSIVE)
     for con in cons:
         ref = qualified(con.get("pktable")) or "the_referenced_table"
-        if mode == SHARE_ROW_EXCLUSIVE:
+        if mode == SHARE_ROW_EXCLUSIVE and bare(ref) == bare(ctx.table):  # parent_id REFERENCES itself
+            message = (
+                "FOREIGN KEY on {table} (to itself) without NOT VALID: SHARE ROW EXCLUSIVE on {table} "
+                "(writes blocked) while every row is checked"
+            )
+        elif mode == SHARE_ROW_EXCLUSIVE:
             message = (
                 "FOREIGN KEY on {table} without NOT VALID: SHARE ROW EXCLUSIVE on {table} and {ref} (writes "
                 "blocked) while every row is checked"
