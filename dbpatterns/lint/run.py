@@ -619,9 +619,6 @@ def _lint_forked(
     sys.stderr.flush()
     results: dict[int, object] = {}
     running = _Workers(results, cache, packed=pack is not None, streaming=streaming)
-    # As the gc module's documentation advises before fork(): the objects alive now (modules, rules,
-    # settings) live until exit; no collection (a worker's, or this process's last one at exit) walks them.
-    gc.freeze()
     try:
         for _ in range(min(workers, len(chunks)) - 1):
             reader, writer = os.pipe()
