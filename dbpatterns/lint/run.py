@@ -533,7 +533,7 @@ def _lint_chunks(
                 if seg[0] == "s":
                     add_stats(stats, **seg[1])
         out = _settled(results, plan, settings, pack)
-        del results  # the deltas hold parse tree nodes: gone before the cycle collector runs again
+        del results  # thousands of findings and deltas: gone before the cycle collector runs again
     finally:
         if running is not None:
             running.finish()
@@ -617,8 +617,8 @@ def _lint_forked(
     os.close(queue)
     sys.stdout.flush()
     sys.stderr.flush()
-    results: dict[int, object] = {}
-    running = _Workers(results, cache, packed=pack is not None, streaming=streaming)
+    running = _Workers(cache, packed=pack is not None, streaming=streaming)
+    results = running.results
     try:
         for _ in range(min(workers, len(chunks)) - 1):
             reader, writer = os.pipe()
@@ -643,20 +643,18 @@ def _lint_forked(
             os.set_blocking(reader, False)
             running.children[reader] = (pid, bytearray())
         for index, part in _take_chunks(tasks, chunks, lint, pack):
-            results[index] = part
-            if streaming is not None:
-                streaming.add(part)
+            running.add(index, part)
             running.receive(wait=False)
         if cache is not None:  # this process's shard, written while the workers finish theirs
             cache.store()
-        while running.children and any(index not in results for index in range(len(chunks))):
+        while running.children and len(results) < len(chunks):
             running.receive(wait=True)
     except BaseException:  # Ctrl-C included: the workers are stopped, not waited for
         running.stop()
         raise
     finally:
         os.close(tasks)
-    if any(index not in results for index in range(len(chunks))):
+    if len(results) < len(chunks):
         running.stop()
         raise RuntimeError("a lint worker process died")
     ordered = [results[index] for index in range(len(chunks))]
@@ -668,19 +666,62 @@ def _lint_forked(
 
 
 class _Workers:
-    """The worker processes of a forked lint and what they sent (chunk number -> results). Once every
-    chunk's results are in, a worker may still be writing its cache shard: :meth:`finish` reads the
-    cache entries it used and reaps it."""
+    """The worker processes of a forked lint and the chunks' results (chunk number -> results), this
+    process's and theirs. Once every chunk's results are in, a worker may still be writing its cache
+    shard: :meth:`finish` reads the cache entries it used and reaps it."""
 
-    def __init__(self, results: dict, cache, *, packed: bool, streaming=None) -> None:
-        self.results = results
+    def __init__(self, cache, *, packed: bool, streaming=None) -> None:
+        self.results: dict[int, object] = {}
         self.cache = cache
         self.packed = packed
         self.streaming = streaming  # handed each chunk's results as they come in
         self.children: dict[int, tuple[int, bytearray]] = {}  # pipe from a worker -> (pid, bytes unread)
+        self.used: list[str] = []  # the cache entries the workers used
+
+    def add(self, index: int, part) -> None:
+        """A chunk's results, linted here or received (``_unwire``-ed) from a worker."""
+        self.results[index] = part
+        if self.streaming is not None:
+            self.streaming.add(part)
 
     def receive(self, *, wait: bool) -> None:
-        _receive(self.children, self.results, wait=wait, packed=self.packed, streaming=self.streaming)
+        """Read what the workers have sent (waiting for some when ``wait``): each record is a chunk's number
+        and findings, pickled, after its length. A worker whose pipe is closed is reaped."""
+        # lazy: only the forked parallel lint uses it; a one-file lint does not load it
+        import pickle
+        import select
+
+        ready, _, _ = select.select(list(self.children), [], [], None if wait else 0)
+        for reader in ready:
+            pid, unread = self.children[reader]
+            ended = False
+            while True:
+                try:
+                    data = os.read(reader, 1 << 20)
+                except BlockingIOError:
+                    break
+                if not data:
+                    ended = True
+                    break
+                unread += data
+            at = 0
+            view = memoryview(unread)
+            while len(unread) - at >= 8:
+                size = int.from_bytes(view[at : at + 8], "little")
+                if len(unread) - at - 8 < size:
+                    break
+                index, part = pickle.loads(view[at + 8 : at + 8 + size])
+                if index == _CACHED:
+                    self.used.extend(part)
+                else:
+                    self.add(index, part if isinstance(part, BaseException) else _unwire(part, self.packed))
+                at += 8 + size
+            view.release()
+            del unread[:at]
+            if ended:
+                del self.children[reader]
+                os.close(reader)
+                os.waitpid(pid, 0)
 
     def finish(self) -> None:
         """Read what the workers still send (the cache entries they used), then reap them."""
@@ -690,7 +731,7 @@ class _Workers:
         finally:
             self.stop()
         if self.cache is not None:
-            self.cache.used.update(self.results.pop(_CACHED, ()))
+            self.cache.used.update(self.used)
 
     def stop(self) -> None:
         """Stop reading from the workers (one still writing gets EPIPE and leaves) and reap them."""
@@ -709,48 +750,6 @@ def _send(writer: int, index: int, part) -> None:
 
     data = pickle.dumps((index, part), pickle.HIGHEST_PROTOCOL)
     _write_all(writer, len(data).to_bytes(8, "little") + data)
-
-
-def _receive(children: dict, results: dict, *, wait: bool, packed: bool = False, streaming=None) -> None:
-    """Read what the workers have sent (waiting for some when ``wait``): each record is a chunk's number
-    and findings, pickled, after its length. A worker whose pipe is closed is reaped."""
-    # lazy: only the forked parallel lint uses it; a one-file lint does not load it
-    import pickle
-    import select
-
-    ready, _, _ = select.select(list(children), [], [], None if wait else 0)
-    for reader in ready:
-        pid, unread = children[reader]
-        ended = False
-        while True:
-            try:
-                data = os.read(reader, 1 << 20)
-            except BlockingIOError:
-                break
-            if not data:
-                ended = True
-                break
-            unread += data
-        at = 0
-        view = memoryview(unread)
-        while len(unread) - at >= 8:
-            size = int.from_bytes(view[at : at + 8], "little")
-            if len(unread) - at - 8 < size:
-                break
-            index, part = pickle.loads(view[at + 8 : at + 8 + size])
-            if index == _CACHED:
-                results.setdefault(_CACHED, []).extend(part)
-            else:
-                results[index] = part if isinstance(part, BaseException) else _unwire(part, packed)
-                if streaming is not None:
-                    streaming.add(results[index])
-            at += 8 + size
-        view.release()
-        del unread[:at]
-        if ended:
-            del children[reader]
-            os.close(reader)
-            os.waitpid(pid, 0)
 
 
 def _widen(pipe: int) -> None:
