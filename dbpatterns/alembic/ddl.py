@@ -7,10 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..sql.names import literal, qualified, quote, quote_dotted
-from .types import EnumType, enum_type, is_integer_type, type_sql
+from .types import EnumType, call_arg, enum_type, is_integer_type, type_sql
 from .values import (
     MISSING,
-    PYTHON_STRINGS,
     UNKNOWN,
     Call,
     Conv,
@@ -19,6 +18,7 @@ from .values import (
     SqlOp,
     SqlText,
     is_sqlalchemy,
+    made_string,
     sqlalchemy_name,
 )
 
@@ -177,7 +177,7 @@ def server_default_sql(value: object) -> str | None:
         return literal("?")  # json.dumps({...}) and the like: a string made in Python, a constant default
     if isinstance(value, Ref) and not is_sqlalchemy(value.path):
         return literal("?")  # a constant of the application (MyEnum.A.name, settings.DEFAULT): a string
-    if isinstance(value, Call) and value.receiver is None and value.path in PYTHON_STRINGS:
+    if made_string(value):
         return literal("?")  # str(MyEnum.A.value): a string made in Python
     try:
         return sql_expr(value)
@@ -487,11 +487,9 @@ def table_constraint_sql(item: Call) -> str:
     if kind == "UniqueConstraint":
         return unique_sql(name, args, kw)
     if kind == "CheckConstraint":
-        condition = args[0] if args else kw.get("sqltext", MISSING)
-        return check_sql(name, condition, kw)
+        return check_sql(name, call_arg(item, 0, "sqltext"), kw)
     if kind == "ForeignKeyConstraint":  # (columns, refcolumns), by position or by keyword
-        columns = args[0] if args else kw.get("columns", MISSING)
-        referenced = args[1] if len(args) > 1 else kw.get("refcolumns", MISSING)
+        columns, referenced = call_arg(item, 0, "columns"), call_arg(item, 1, "refcolumns")
         if columns is MISSING or referenced is MISSING:
             raise NotStatic("ForeignKeyConstraint needs columns and referenced columns")
         refs = name_list(referenced, "the referenced columns")

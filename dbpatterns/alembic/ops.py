@@ -37,6 +37,7 @@ from .types import enum_values_sql, imported_value, type_sql
 from .values import (
     HOLE,
     MISSING,
+    TABLE_CALLS,
     UNKNOWN,
     Args,
     Call,
@@ -412,14 +413,13 @@ def ddl_element(value: object) -> str | None:
         if kind == "CreateSequence":
             return f"CREATE SEQUENCE {'IF NOT EXISTS ' if kw.get('if_not_exists') is True else ''}{target}"
         return f"DROP SEQUENCE {'IF EXISTS ' if exists else ''}{target}"
-    if kind == "DropTable" and element.name in _CORE_TABLES:
+    if kind == "DropTable" and element.name in TABLE_CALLS:
         return f"DROP TABLE {'IF EXISTS ' if exists else ''}{_core_table(element)}"
     if kind == "DropIndex" and element.name == "Index":
         return f"DROP INDEX {'IF EXISTS ' if exists else ''}{target}"
     return None
 
 
-_CORE_TABLES = {"table", "Table", "TableClause"}
 _CORE_VERBS = ("update", "delete", "insert", "select")
 _CORE_JOINS = ("join", "outerjoin")
 
@@ -621,13 +621,9 @@ def _type_known_in_part(value: object) -> bool:
     if value is MISSING or value is None:
         return False
     try:
-        partial = type_sql(value, partial=True)
+        return "?" in type_sql(value, partial=True)
     except NotStatic:  # refused: SQLAlchemy raises (operation-fails says so)
         return False
-    try:
-        return type_sql(value) != partial
-    except NotStatic:
-        return True
 
 
 def _table_item(item: object) -> bool:
@@ -748,7 +744,7 @@ def bulk_insert(args: Args) -> list[str]:
 
 def _core_table(table: object) -> str:
     """The rendered name of a ``sa.table("name", ..., schema=)`` / ``sa.Table(...)``, else ``"?"``."""
-    if isinstance(table, Call) and table.receiver is None and table.name in _CORE_TABLES:
+    if isinstance(table, Call) and table.receiver is None and table.name in TABLE_CALLS:
         name = as_name(table.args[0]) if table.args and isinstance(table.args[0], str) else UNKNOWN_NAME
         schema = table.kwargs.get("schema")
         return qualified(name, as_name(schema) if isinstance(schema, str) else None)

@@ -107,7 +107,8 @@ class EnumType:
     values: tuple[str, ...]
 
 
-def _arg(call: Call, index: int, name: str) -> object:
+def call_arg(call: Call, index: int, name: str) -> object:
+    """Argument ``name`` of ``call``, given by keyword or at position ``index``; MISSING when not given."""
     if name in call.kwargs:
         return call.kwargs[name]
     if index < len(call.args):
@@ -149,7 +150,7 @@ def enum_type(value: object) -> EnumType | None:
     if not isinstance(value, Call) or value.receiver is not None:
         return None
     if value.name in _ARRAY:
-        return enum_type(_arg(value, 0, "item_type"))
+        return enum_type(call_arg(value, 0, "item_type"))
     if value.name not in _ENUM:
         return None
     if value.kwargs.get("native_enum", True) is False or value.kwargs.get("create_type", True) is False:
@@ -251,37 +252,37 @@ def _named_type_sql(name: str, call: Call) -> str:
     if name == "Uuid":
         return "UUID" if call.kwargs.get("native_uuid", True) is not False else "CHAR(32)"
     if name in _VARCHAR or name in _CHAR:
-        length = _int(_arg(call, 0, "length"), "String length")
+        length = _int(call_arg(call, 0, "length"), "String length")
         text = ("VARCHAR" if name in _VARCHAR else "CHAR") + (f"({length})" if length is not None else "")
-        collation = _arg(call, 1, "collation")
+        collation = call_arg(call, 1, "collation")
         if isinstance(collation, str):
             text += f' COLLATE "{collation}"'
         return text
     if name in _TIMESTAMP or name in _TIME:
         if name == "DateTime":
-            timezone, precision = _arg(call, 0, "timezone"), MISSING
+            timezone, precision = call_arg(call, 0, "timezone"), MISSING
         else:
-            timezone, precision = _arg(call, 0, "timezone"), _arg(call, 1, "precision")
+            timezone, precision = call_arg(call, 0, "timezone"), call_arg(call, 1, "precision")
         digits = _int(precision, "precision")
         base = "TIMESTAMP" if name in _TIMESTAMP else "TIME"
         zone = "WITH TIME ZONE" if _bool(timezone) else "WITHOUT TIME ZONE"
         return f"{base}{f'({digits})' if digits is not None else ''} {zone}"
     if name in _NUMERIC:
-        precision = _int(_arg(call, 0, "precision"), "precision")
-        scale = _int(_arg(call, 1, "scale"), "scale")
+        precision = _int(call_arg(call, 0, "precision"), "precision")
+        scale = _int(call_arg(call, 1, "scale"), "scale")
         if precision is None:
             return _NUMERIC[name]
         if scale is None:
             return f"{_NUMERIC[name]}({precision})"
         return f"{_NUMERIC[name]}({precision}, {scale})"
     if name in _FLOAT:
-        precision = _int(_arg(call, 0, "precision"), "precision")
+        precision = _int(call_arg(call, 0, "precision"), "precision")
         return "FLOAT" if precision is None else f"FLOAT({precision})"
     if name in ("Interval", "INTERVAL"):
         if name == "Interval":
             fields, precision = MISSING, call.kwargs.get("second_precision", MISSING)
         else:
-            precision, fields = _arg(call, 0, "precision"), _arg(call, 1, "fields")
+            precision, fields = call_arg(call, 0, "precision"), call_arg(call, 1, "fields")
         text = "INTERVAL"
         if isinstance(fields, str):
             text += " " + fields
@@ -290,13 +291,13 @@ def _named_type_sql(name: str, call: Call) -> str:
             text += f" ({digits})"
         return text
     if name == "BIT":
-        length = _int(_arg(call, 0, "length"), "length")
-        if _bool(_arg(call, 1, "varying")):
+        length = _int(call_arg(call, 0, "length"), "length")
+        if _bool(call_arg(call, 1, "varying")):
             return "BIT VARYING" + (f"({length})" if length is not None else "")
         return f"BIT({length or 1})"
     if name in _ARRAY:
-        inner = type_sql(_arg(call, 0, "item_type"))
-        dimensions = _int(_arg(call, 2, "dimensions"), "dimensions") or 1
+        inner = type_sql(call_arg(call, 0, "item_type"))
+        dimensions = _int(call_arg(call, 2, "dimensions"), "dimensions") or 1
         suffix = "[]" * dimensions
         if " COLLATE " in inner:
             head, tail = inner.split(" COLLATE ", 1)
@@ -321,7 +322,7 @@ def _named_type_sql(name: str, call: Call) -> str:
         schema = call.kwargs.get("schema")
         return qualified(enum_name, schema if isinstance(schema, str) else None)
     if name == "DOMAIN":
-        domain = _arg(call, 0, "name")
+        domain = call_arg(call, 0, "name")
         if not isinstance(domain, str):
             raise NotStatic("the domain has no literal name")
         schema = call.kwargs.get("schema")
@@ -374,13 +375,29 @@ def modules_unchanged(modules_read: dict) -> bool:
 
 
 def _content_hash(file: str) -> tuple[bytes, str | None]:
-    """A module file's bytes and their hash; (b"", None) when it cannot be read."""
+    """A module file's bytes and their hash; (b"", None) when it cannot be read. Read once while its
+    size, modification time and inode stay the same (as git's index does): every revision of a history
+    that imports it asks again."""
+    try:
+        st = os.stat(file)
+    except OSError:
+        return b"", None
+    stamp = (file, st.st_size, st.st_mtime_ns, st.st_ino)
+    found = _HASHED.get(stamp)
+    if found is not None:
+        return found
     try:
         with open(file, "rb") as handle:
             data = handle.read(4 << 20)
     except OSError:
         return b"", None
-    return data, hashlib.blake2b(data, digest_size=16).hexdigest()
+    if len(_HASHED) > 512:
+        _HASHED.clear()
+    found = _HASHED[stamp] = (data, hashlib.blake2b(data, digest_size=16).hexdigest())
+    return found
+
+
+_HASHED: dict[tuple, tuple[bytes, str]] = {}  # (file, size, mtime, inode) -> (its bytes, their hash)
 
 
 def module_roots(revision: str) -> tuple[str, ...]:

@@ -162,7 +162,7 @@ class ColumnsOf:
     table: Call
 
 
-_TABLE_CALLS = frozenset({"table", "Table", "TableClause"})
+TABLE_CALLS = frozenset({"table", "Table", "TableClause"})  # what a Core table is made with
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,31 +225,23 @@ class ModuleInfo:
                         continue
                     self.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
         self.assigns = collect_assignments(tree.body, module_level=True)
-        # TypeDecorator subclasses defined in the file: class name -> the expression of their ``impl``
+        # the classes defined in the file: a TypeDecorator's ``impl`` (class name -> its expression), a
+        # mapped class's ``__tablename__ = "literal"`` (class name -> the table)
         self.type_impls: dict[str, ast.expr] = {}
-        for node in tree.body:
-            if isinstance(node, ast.ClassDef) and any(
-                (b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "")) == "TypeDecorator"
-                for b in node.bases
-            ):
-                for item in node.body:
-                    if (
-                        isinstance(item, ast.Assign)
-                        and len(item.targets) == 1
-                        and isinstance(item.targets[0], ast.Name)
-                        and item.targets[0].id == "impl"
-                    ):
-                        self.type_impls[node.name] = item.value
-        # mapped classes defined in the file (``__tablename__ = "literal"``): class name -> table name
         self.table_names: dict[str, str] = {}
         for node in tree.body:
-            if isinstance(node, ast.ClassDef):
-                for item in node.body:
-                    target, value = simple_assignment(item)
-                    literal = isinstance(value, ast.Constant) and target == "__tablename__"
-                    name = value.value if literal else None
-                    if isinstance(name, str):
-                        self.table_names[node.name] = name
+            if not isinstance(node, ast.ClassDef):
+                continue
+            decorator = any(
+                (b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "")) == "TypeDecorator"
+                for b in node.bases
+            )
+            for item in node.body:
+                target, value = simple_assignment(item)
+                if target == "impl" and decorator:
+                    self.type_impls[node.name] = value
+                elif target == "__tablename__" and isinstance(getattr(value, "value", None), str):
+                    self.table_names[node.name] = value.value  # a string literal
         self.scope = Scope(self, self.assigns, {}, parent=None)
         self.calling: list[ast.FunctionDef] = []  # the functions whose return value is being evaluated
 
@@ -263,15 +255,16 @@ def simple_assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
     return None, None
 
 
-#: Builtins that make a string.
-PYTHON_STRINGS = frozenset({"str", "repr", "format"})
+def made_string(value: object) -> bool:
+    """A call of a builtin that makes a string: ``str(...)``, ``repr(...)``, ``format(...)``."""
+    return isinstance(value, Call) and value.receiver is None and value.path in ("str", "repr", "format")
 
 
 def _python_string(value: object) -> bool:
-    """A string as Python makes it: a literal (not one known only in part), or ``str(...)`` and the like."""
+    """A string as Python makes it: a literal (not one known only in part), or :func:`made_string`."""
     if isinstance(value, str):
         return not isinstance(value, Partial)
-    return isinstance(value, Call) and value.receiver is None and value.path in PYTHON_STRINGS
+    return made_string(value)
 
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
@@ -506,7 +499,7 @@ class Scope:
         if (
             isinstance(base, Call)
             and base.receiver is None
-            and base.name in _TABLE_CALLS
+            and base.name in TABLE_CALLS
             and node.attr in ("c", "columns")
         ):
             return ColumnsOf(base)
