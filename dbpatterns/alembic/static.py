@@ -265,6 +265,7 @@ class _Walker:
         self.stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
         self.placed: set[int] = set()  # the lines statements were placed at
         self.tables: dict = {}  # drop_index/drop_table: the table they name (by call node, then by unit)
+        self.returned: ast.stmt | None = None  # the last dialect guard whose PostgreSQL branch returns
 
     def run(self, func: ast.FunctionDef) -> list[OpStatement]:
         self.out = []
@@ -287,24 +288,16 @@ class _Walker:
             except RecursionError:
                 self._emit(stmt, "?", None, ctx, note="too deeply nested to read statically")
                 continue
-            if self._returns_on_postgresql(stmt, scope):  # `if bind.dialect.name != "mysql": return`
-                rest = body[at + 1 :]  # runs only on the other databases: counted as skipped
-                self.stats["seen"] += (skipped := self._count_ops(rest, scope))
-                self.stats["skipped"] += skipped
+            if self.returned is stmt:  # `if bind.dialect.name != "mysql": return`: the rest is the others'
+                self._skip(body[at + 1 :], scope)
                 break
         return scope
 
-    @staticmethod
-    def _returns_on_postgresql(stmt: ast.stmt, scope: Scope) -> bool:
-        """Whether ``stmt`` is a dialect guard whose branch PostgreSQL takes ends with ``return`` (the rest
-        of the block is for the other databases)."""
-        if not isinstance(stmt, ast.If) or is_offline_test(stmt.test):
-            return False
-        truth = on_postgresql(stmt.test, scope)
-        if truth is None:
-            return False
-        taken = stmt.body if truth else stmt.orelse
-        return bool(taken) and isinstance(taken[-1], ast.Return)
+    def _skip(self, body: list[ast.stmt], scope: Scope) -> None:
+        """``body`` runs only on other databases: its operations are counted as seen and skipped."""
+        skipped = self._count_ops(body, scope)
+        self.stats["seen"] += skipped
+        self.stats["skipped"] += skipped
 
     def _stmt(self, stmt: ast.stmt, scope: Scope, ctx: _Ctx) -> Scope:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -317,10 +310,13 @@ class _Walker:
             # a dialect guard: only the branch PostgreSQL takes is linted; the other's ops are counted
             # as skipped (an is_offline_mode() branch is read as online and not counted)
             taken, other = (stmt.body, stmt.orelse) if truth else (stmt.orelse, stmt.body)
-            if not is_offline_test(stmt.test):
-                self.stats["seen"] += (skipped := self._count_ops(other, scope))
-                self.stats["skipped"] += skipped
-            return self._block(taken, scope, ctx)
+            if is_offline_test(stmt.test):
+                return self._block(taken, scope, ctx)
+            self._skip(other, scope)
+            after = self._block(taken, scope, ctx)
+            if taken and isinstance(taken[-1], ast.Return):
+                self.returned = stmt  # the enclosing block's rest runs on the other databases only
+            return after
         elif isinstance(stmt, (ast.If, ast.While)):
             self._scan(stmt.test, scope, ctx)
             self._block(stmt.body, scope, ctx)
