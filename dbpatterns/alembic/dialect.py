@@ -89,12 +89,10 @@ def _helper_on_postgresql(name: str, scope: Scope, depth: int) -> bool | None:
     func = getattr(scope.lookup(name), "node", None)  # a FuncRef
     if not isinstance(func, ast.FunctionDef) or func.args.args or func.args.posonlyargs:
         return None
-    last = func.body[-1] if func.body else None
-    if not isinstance(last, ast.Return) or last.value is None:
+    returned = scope.final_return(func)  # None with an earlier return: the value depends on more than it
+    if returned is None:
         return None
-    if any(isinstance(node, ast.Return) for stmt in func.body[:-1] for node in ast.walk(stmt)):
-        return None  # an earlier return: the function's value depends on more than its last line
-    return on_postgresql(last.value, type(scope).for_function(scope.module, func, {}), depth + 1)
+    return on_postgresql(returned, type(scope).for_function(scope.module, func, {}), depth + 1)
 
 
 def _is_postgresql_name(value: str) -> bool:

@@ -246,6 +246,21 @@ class ModuleInfo:
         self.calling: list[ast.FunctionDef] = []  # the functions whose return value is being evaluated
 
 
+def final_return(func: ast.FunctionDef) -> ast.expr | None:
+    """The expression a function returns when its body (docstrings aside) ends in its only ``return``,
+    else None."""
+    body = [
+        stmt
+        for stmt in func.body
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+    ]
+    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+        return None
+    if any(isinstance(inner, ast.Return) for stmt in body[:-1] for inner in statements([stmt])):
+        return None
+    return body[-1].value
+
+
 def simple_assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
     """``name = value`` (or ``name: T = value``) as (name, value); (None, None) for anything else."""
     if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -391,6 +406,8 @@ class Scope:
         self.parent = parent
         self._cache: dict[str, object] = {}
         self._resolving: set[str] = set()
+
+    final_return = staticmethod(final_return)  # for the dialect module, which values imports
 
     @classmethod
     def for_function(cls, module: ModuleInfo, func: ast.FunctionDef, bound: dict[str, object]) -> Scope:
@@ -626,14 +643,8 @@ class Scope:
     def _returned(self, func: ast.FunctionDef, node: ast.Call) -> object:
         """What a call to a function of the revision file returns, when its body ends in its only
         ``return`` (``def sql(table): return f"UPDATE {table} ..."``), with the call's arguments bound."""
-        body = [
-            stmt
-            for stmt in func.body
-            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
-        ]
-        if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
-            return UNKNOWN
-        if any(isinstance(inner, ast.Return) for stmt in body[:-1] for inner in statements([stmt])):
+        returned = final_return(func)
+        if returned is None:
             return UNKNOWN
         calling = self.module.calling
         if func in calling or len(calling) >= MAX_CALL_DEPTH:
@@ -654,7 +665,7 @@ class Scope:
                 bound[extra.arg] = UNKNOWN
         calling.append(func)
         try:
-            return Scope.for_function(self.module, func, bound).ev(body[-1].value)
+            return Scope.for_function(self.module, func, bound).ev(returned)
         finally:
             calling.pop()
 
