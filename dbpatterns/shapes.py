@@ -14,9 +14,9 @@ declares them:
 - ``described(..., absent=value)``: readers take ``value`` when the key is missing (the contract's
   default: a looser contract than the writer needs, for readers of hand-made objects);
 - ``described(..., items=Record)``: a dict written as a list of ``Record(key, value)``;
-- ``described(..., after="key")`` / ``before="key"``: the key comes right after (before) that one, not
-  in field order (the constructor's order stays free); ``last=True``: after every other key (a base
-  class's fields closing its subclasses' objects);
+- ``described(..., after="key")``: the key comes right after that one, not in field order (the
+  constructor's order stays free); ``last=True``: after every other key (a base class's fields closing
+  its subclasses' objects);
 - :func:`internal`: a field the JSON leaves out (what only text output or the code uses);
 - :func:`spread`: a field whose keys are the record's own: a dict's items (the contract then allows keys
   it does not name), or a nested record's JSON (the contract takes its keys; a key of the outer record
@@ -47,13 +47,12 @@ def described(
     absent=NO_DEFAULT,
     items: type | None = None,
     after: str | None = None,
-    before: str | None = None,
     last: bool = False,
     **options,
 ):
     """A dataclass field of the JSON, as the module's documentation says (``options``: as for ``field``)."""
     metadata = {"description": description, "key": key, "optional": optional or omit is not None}
-    metadata.update(omit=omit, absent=absent, items=items, after=after, before=before, last=last)
+    metadata.update(omit=omit, absent=absent, items=items, after=after, last=last)
     return field(metadata=metadata, **options)
 
 
@@ -143,7 +142,7 @@ def _keys(record_type: type):
             omit=meta.get("omit"),
             items=meta.get("items"),
         )
-        place(key, meta.get("after"), meta.get("before"), meta.get("last", False))
+        place(key, meta.get("after"), None, meta.get("last", False))
 
     def around(key: Key):
         for earlier in before.pop(key.attribute, ()):
@@ -193,7 +192,12 @@ def flat_to_dict(record_type: type):
     return to_dict
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value):
+    if type(value) in _SCALARS:  # most values: no attribute to look for
+        return value
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if hasattr(value, "__dataclass_fields__"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .compare import autogenerate_diffs, comparison_context, find_changes
@@ -11,9 +10,6 @@ from .model import DetectReport, Since
 from .run import AtHead, prepare, run_detect
 from .since import changed_models, check_ref, model_classes
 from .write import write
-
-if TYPE_CHECKING:
-    from .run import AtHead
 
 
 def detect_changes(
