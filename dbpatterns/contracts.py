@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import keyword
 import operator
+from dataclasses import is_dataclass
 from functools import reduce
 from pathlib import PurePath
 from types import UnionType
@@ -39,20 +40,17 @@ class Truncatable(Contract):
     truncated: int = Field(0, description="list items left out of this result to keep it small")
 
 
-def derived(
-    record: type,
-    *nested: type[Contract],
-    base: type[Contract] = Contract,
-    name: str = "",
-    doc: str | None = None,
-) -> type:
+_DERIVED: dict[type, type] = {}  # a record -> the contract first derived from it
+
+
+def derived(record: type, *, base: type[Contract] = Contract, name: str = "", doc: str | None = None) -> type:
     """The contract of a core record (a dataclass, or a NamedTuple): the keys of its JSON
     (:func:`dbpatterns.shapes.json_keys`) in order, each described by its declaration; required unless
     left out while None (``optional``) or given a value for a missing key (``absent``); a spread dict's
-    keys allowed, a spread record's keys taken in its place. Tuples become lists, paths strings, and the
-    records in ``nested`` (earlier derived contracts) their models. ``doc``: the model's description in
+    keys allowed, a spread record's keys taken in its place. Tuples become lists, paths strings, and a
+    record derived before (a nested one: derive it first) its model. ``doc``: the model's description in
     the schema. A key that is a Python keyword is the field ``key_`` with the alias ``key``."""
-    models = {model.__record__: model for model in nested}
+    models = _DERIVED
     hints = get_type_hints(record, localns={r.__name__: r for r in models})
     spec: dict = {}
     for key in json_keys(record):
@@ -61,7 +59,7 @@ def derived(
             if get_origin(inner) is dict or inner is dict:  # a dict's items: keys it does not name
                 base = _open(base)
             else:  # a nested record's keys, in its order
-                for inner_key, info in derived(inner, *nested).model_fields.items():
+                for inner_key, info in (_DERIVED.get(inner) or derived(inner)).model_fields.items():
                     spec[inner_key] = (info.annotation, info)
             continue
         annotation = key.type if key.how == COMPUTED else hints[key.attribute]
@@ -78,6 +76,7 @@ def derived(
         spec[field_name] = (_annotation(annotation, models), Field(**info))
     model = create_model(name or record.__name__, __base__=base, __doc__=doc, **spec)
     model.__record__ = record
+    _DERIVED.setdefault(record, model)
     return model
 
 
@@ -89,6 +88,8 @@ def _open(base: type[Contract]) -> type[Contract]:
 def _annotation(annotation, models: dict):
     if annotation in models:
         return models[annotation]
+    if is_dataclass(annotation):  # a nested record not derived yet: pydantic would take it as it is
+        raise TypeError(f"derive the contract of {annotation.__name__} before the records that hold it")
     if isinstance(annotation, type) and issubclass(annotation, PurePath):
         return str
     origin, args = get_origin(annotation), get_args(annotation)
@@ -131,8 +132,8 @@ class RulesResult(Truncatable):
 Lock = derived(trace.Lock)
 Blocked = derived(trace.Blocked)
 RunAs = derived(sandbox.Access, name="RunAs")
-StatementTrace = derived(trace.StatementTrace, Lock, Blocked)
-TraceResult = derived(trace.TraceReport, StatementTrace, RunAs, base=Truncatable, name="TraceResult")
+StatementTrace = derived(trace.StatementTrace)
+TraceResult = derived(trace.TraceReport, base=Truncatable, name="TraceResult")
 
 
 # ---- verify
@@ -140,14 +141,14 @@ TraceResult = derived(trace.TraceReport, StatementTrace, RunAs, base=Truncatable
 
 Check = derived(verify.Check)
 Skipped = derived(verify.Skipped)
-VerifyResult = derived(verify.Report, Check, Skipped, RunAs, base=Truncatable, name="VerifyResult")
+VerifyResult = derived(verify.Report, base=Truncatable, name="VerifyResult")
 
 
 # ---- heads
 
 
 Head = derived(heads.Head)
-HeadsResult = derived(heads.HeadsReport, Head, base=Truncatable, name="HeadsResult")
+HeadsResult = derived(heads.HeadsReport, base=Truncatable, name="HeadsResult")
 
 
 # ---- drift
@@ -157,17 +158,12 @@ Difference = derived(drift.Difference)
 RevisionStatus = derived(drift.Revision, name="RevisionStatus")
 DriftResult = derived(
     drift.DriftReport,
-    RevisionStatus,
-    Difference,
-    RunAs,
     base=Truncatable,
     name="DriftResult",
     doc="One database (or tenant schema): what the command line prints for a single target.",
 )
 DriftCounts = derived(drift.DriftCounts)
-DriftSummary = derived(
-    drift.DriftSummary, DriftResult, DriftCounts, RunAs, base=Truncatable, doc=drift.DriftSummary.__doc__
-)
+DriftSummary = derived(drift.DriftSummary, base=Truncatable, doc=drift.DriftSummary.__doc__)
 
 
 # ---- detect
@@ -175,21 +171,17 @@ DriftSummary = derived(
 
 Change = derived(detect.Change, doc=detect.Change.__doc__)
 ModelEdit = derived(detect.ModelEdit)
-Since = derived(detect.Since, ModelEdit)
+Since = derived(detect.Since)
 Written = derived(templates.Written, doc=templates.Written.__doc__)
-DetectResult = derived(
-    detect.DetectReport, Change, Since, Written, Finding, base=Truncatable, name="DetectResult"
-)
+DetectResult = derived(detect.DetectReport, base=Truncatable, name="DetectResult")
 
 
 # ---- new (migration templates)
 
 
 PatternOption = derived(patterns.Option, name="PatternOption")
-PatternInfo = derived(patterns.Pattern, PatternOption, name="PatternInfo")
-NewResult = derived(
-    templates.NewReport, Written, base=Truncatable, name="NewResult", doc=templates.NewReport.__doc__
-)
+PatternInfo = derived(patterns.Pattern, name="PatternInfo")
+NewResult = derived(templates.NewReport, base=Truncatable, name="NewResult", doc=templates.NewReport.__doc__)
 
 
 class PatternsResult(Contract):
@@ -200,8 +192,8 @@ class PatternsResult(Contract):
 
 
 SumProblem = derived(checksums.SumProblem)
-LintPart = derived(check.LintPart, Finding, LintStats)
-SumsPart = derived(check.SumsPart, SumProblem)
-VerifyPart = derived(check.VerifyPart, Check, Skipped)
-DetectPart = derived(check.DetectPart, Change)
-CheckResult = derived(check.CheckReport, LintPart, SumsPart, VerifyPart, DetectPart, name="CheckResult")
+LintPart = derived(check.LintPart)
+SumsPart = derived(check.SumsPart)
+VerifyPart = derived(check.VerifyPart)
+DetectPart = derived(check.DetectPart)
+CheckResult = derived(check.CheckReport, name="CheckResult")
