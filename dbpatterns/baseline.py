@@ -27,17 +27,14 @@ from .errors import InputError, ProjectNotFound
 from .files import replace_file
 from .lint.history import natural_key, sql_version
 from .settings import find_pyproject
-from .shapes import as_json
+from .shapes import Record
 
 
 @dataclass
-class Baseline:
+class Baseline(Record):
     start_after: list[str]
     path: Path
     created: bool = False
-
-    def to_dict(self) -> dict:
-        return as_json(self)
 
 
 def record_baseline(project_dir: str | os.PathLike = ".", name: str | None = None) -> Baseline:

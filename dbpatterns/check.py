@@ -24,12 +24,12 @@ from .checksums import SumReport, check_project_sums
 from .detect.model import Change
 from .errors import InputError
 from .findings import Finding, LintStats
-from .shapes import as_json, computed, described, spread
+from .shapes import Record, computed, described, spread
 from .verify.model import Check, Skipped
 
 
 @dataclass(kw_only=True)
-class Part:
+class Part(Record):
     """What one part did; its subclasses' fields (what it found) come first in its JSON."""
 
     name: ClassVar[str]
@@ -42,9 +42,6 @@ class Part:
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
-
-    def to_dict(self) -> dict:
-        return as_json(self)
 
 
 @dataclass(kw_only=True)
@@ -83,7 +80,7 @@ class DetectPart(Part):
 
 
 @dataclass
-class CheckReport:
+class CheckReport(Record):
     JSON_COMPUTED: ClassVar[dict] = {"ok": computed(bool), "exit_code": computed(int)}
 
     lint: LintPart
@@ -102,9 +99,6 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
-
-    def to_dict(self) -> dict:
-        return as_json(self)
 
 
 def run_check(

@@ -36,7 +36,7 @@ from .alembic.project import as_project
 from .alembic.static import looks_like_revision
 from .errors import InputError
 from .files import cache_root, load_cached, replace_file, store_cached
-from .shapes import as_json, computed
+from .shapes import Record, computed
 
 SUM_FILE = "dbpatterns.sum"
 _PREFIX = "h1:"
@@ -204,7 +204,7 @@ def write_sums(project_dir: str | os.PathLike = ".", name: str | None = None) ->
 
 
 @dataclass(frozen=True, slots=True)
-class SumProblem:
+class SumProblem(Record):
     """``change``: ``edited`` (the file no longer matches its line), ``added`` (a revision with no line),
     ``removed`` (a line whose file is gone) or ``total`` (the first line does not match the others)."""
 
@@ -212,12 +212,9 @@ class SumProblem:
     change: str
     detail: str
 
-    def to_dict(self) -> dict:
-        return as_json(self)
-
 
 @dataclass
-class SumReport:
+class SumReport(Record):
     JSON_COMPUTED: ClassVar[dict] = {"ok": computed(bool)}
 
     sum_file: Path
@@ -228,9 +225,6 @@ class SumReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-    def to_dict(self) -> dict:
-        return as_json(self)
 
 
 _FIX = "run `dbpatterns sum` if the revision was never deployed; otherwise undo the edit and add a revision"

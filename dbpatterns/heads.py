@@ -18,23 +18,20 @@ from typing import ClassVar
 
 from .alembic.graph import project_graph
 from .alembic.project import as_project
-from .shapes import as_json, computed, described
+from .shapes import Record, computed, described
 
 
 @dataclass(frozen=True, slots=True)
-class Head:
+class Head(Record):
     revision: str
     branch_labels: tuple[str, ...]
     doc: str
     path: str
     down_revision: tuple[str, ...]
 
-    def to_dict(self) -> dict:
-        return as_json(self)
-
 
 @dataclass
-class HeadsReport:
+class HeadsReport(Record):
     JSON_COMPUTED: ClassVar[dict] = {"single": computed(bool, "one head: nothing to merge")}
 
     heads: list[Head]
@@ -45,9 +42,6 @@ class HeadsReport:
     @property
     def single(self) -> bool:
         return len(self.heads) <= 1
-
-    def to_dict(self) -> dict:
-        return as_json(self)
 
 
 def show_heads(project_dir=".", name: str | None = None) -> HeadsReport:

@@ -177,6 +177,16 @@ def as_json(record) -> dict:
     return out
 
 
+class Record:
+    """A core record whose JSON is :func:`as_json` (a dataclass subclasses it for its ``to_dict``)."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict:
+        """The record's JSON object (see the module's documentation)."""
+        return as_json(self)
+
+
 def flat_to_dict(record_type: type):
     """A ``to_dict`` for a record whose JSON keys are all plain values of fields (str, int, bool, None),
     written out as a dict display: as quick as one written by hand, for records made by the thousand."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal, get_args
 
 from ..findings import Finding
-from ..shapes import as_json, computed, described, spread
+from ..shapes import Record, computed, described, spread
 from ..templates.model import Written
 
 # Risks, mildest first. A change carries every risk that applies; ``risk`` is the worst of them.
@@ -21,7 +21,7 @@ DESTROYS = "destroys-data"  # data is gone after the change
 
 
 @dataclass(slots=True)
-class Change:
+class Change(Record):
     """A model change no migration covers; kind-specific facts (old name, enum value, types) as extra keys."""
 
     JSON_COMPUTED: ClassVar[dict] = {"risk": computed(Risk, after="name")}
@@ -42,21 +42,15 @@ class Change:
     def risk(self) -> str:
         return max(self.risks, key=RISKS.index) if self.risks else SAFE
 
-    def to_dict(self) -> dict:
-        return as_json(self)
-
 
 @dataclass(slots=True)
-class ModelEdit:
+class ModelEdit(Record):
     """A model class whose definition changed since a git ref (``--since``)."""
 
     path: str
     name: str = described(key="class")
     status: str  # added, changed, removed
     table: str | None = described(absent=None, default=None)
-
-    def to_dict(self) -> dict:
-        return as_json(self)
 
 
 @dataclass(slots=True)
@@ -72,7 +66,7 @@ def _nothing_written(report: DetectReport) -> bool:
 
 
 @dataclass(slots=True)
-class DetectReport:
+class DetectReport(Record):
     changes: list[Change] = field(default_factory=list)
     head: str | None = described(
         "the history's head the models were compared with", absent=None, default=None
@@ -89,6 +83,3 @@ class DetectReport:
         if self.written:
             return not self.deferred and not self.lint
         return not self.changes  # (--write with every change left out writes nothing)
-
-    def to_dict(self) -> dict:
-        return as_json(self)

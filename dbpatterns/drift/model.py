@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
-from ..shapes import as_json, computed, described
+from ..shapes import Record, as_json, computed, described
 
 if TYPE_CHECKING:
     from ..pg.sandbox import Access
@@ -18,7 +18,7 @@ RUN_AS = "whom the history ran as; absent when it came from the cache"
 
 
 @dataclass(frozen=True, slots=True)
-class Difference:
+class Difference(Record):
     """One thing that differs. ``source``: ``schema`` (live catalog vs the history), ``models`` (live
     catalog vs the models), ``checksum`` (revision files vs the sum file or the migration log).
     ``change``: ``added`` (in the database only), ``removed`` (missing from the database) or ``changed``."""
@@ -29,24 +29,18 @@ class Difference:
     source: Literal["schema", "models", "checksum"] = "schema"
     change: Literal["added", "removed", "changed"] = "changed"
 
-    def to_dict(self) -> dict:
-        return as_json(self)
-
 
 @dataclass
-class Revision:
+class Revision(Record):
     database: list[str] | None = described("the alembic_version rows (null: no version table)")
     heads: list[str]
     status: Status
     pending: list[str] = field(default_factory=list)  # base first
     unknown: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return as_json(self)
-
 
 @dataclass
-class DriftReport:
+class DriftReport(Record):
     JSON_COMPUTED: ClassVar[dict] = {"in_sync": computed(bool, after="target")}
 
     target: str = described("the database URL, password masked")  # and the schema
@@ -65,9 +59,6 @@ class DriftReport:
             and self.revision is not None
             and (self.revision.status == "up to date")
         )
-
-    def to_dict(self) -> dict:
-        return as_json(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from dbpatterns.errors import first_line
 from dbpatterns.pg.errors import PgError
 from dbpatterns.pg.owner import my_mark, owner_alive
-from dbpatterns.shapes import as_json, described
+from dbpatterns.shapes import Record, described
 
 log = logging.getLogger("dbpatterns.pg")
 
@@ -62,7 +62,7 @@ _abort: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
 
 
 @dataclass(frozen=True, slots=True)
-class Access:
+class Access(Record):
     """Whom the users' SQL ran as: ``restricted`` (a role made for the run), ``superuser`` (the opt-in) or
     ``given`` (the role of a ``--db`` URL, as the user gave it)."""
 
@@ -72,9 +72,6 @@ class Access:
         "given: the role of the server URL given (--db, DBPATTERNS_SERVER_URL or server_url), as given"
     )
     role: str
-
-    def to_dict(self) -> dict:
-        return as_json(self)
 
     def describe(self) -> str:
         if self.mode == "restricted":

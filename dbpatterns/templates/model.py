@@ -6,19 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..shapes import as_json, described
+from ..shapes import Record, described
 
 
 @dataclass(slots=True)
-class Written:
+class Written(Record):
     """A revision file written (or, for `new --print`, rendered)."""
 
     path: str | Path
     revision: str
     down_revision: str | tuple[str, ...] | None
-
-    def to_dict(self) -> dict:
-        return as_json(self)
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..shapes import as_json, computed, internal
+from ..shapes import Record, computed, internal
 
 # Names are given as in SQL: Users is users (unquoted names fold to lower case), '"Users"' keeps its case,
 # a keyword (order, user) is a name; they are written back quoted only where needed.
@@ -35,7 +35,7 @@ class Option:
 
 
 @dataclass(slots=True, eq=False)
-class Pattern:
+class Pattern(Record):
     """A pattern: its name, a one-line summary, its options, and its steps (one revision per step)."""
 
     JSON_COMPUTED: ClassVar[dict] = {"revisions": computed(int, after="summary")}
@@ -48,9 +48,6 @@ class Pattern:
     @property
     def revisions(self) -> int:
         return len(self.steps)
-
-    def to_dict(self) -> dict:
-        return as_json(self)
 
 
 TABLE = Option("--table", 'the table (schema.table; names as in SQL: "Users" keeps its case)', "table")

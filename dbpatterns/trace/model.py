@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
-from ..shapes import as_json, computed, described, internal
+from ..shapes import Record, computed, described, internal
 from ..sql.locks import ACCESS_EXCLUSIVE, LOCK_STRENGTH, SHARE
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def strongest(modes) -> str | None:
 
 
 @dataclass(slots=True)
-class StatementTrace:
+class StatementTrace(Record):
     """One statement of the change and what it did (the JSON contract's statement object, DESIGN.md).
 
     ``locks``: (relation, mode) pairs the migration's backend holds once the statement has run (in a
@@ -77,16 +77,10 @@ class StatementTrace:
                 out.append(Blocked(rel, blocks_reads(mode), True, mode))
         return out
 
-    def to_dict(self) -> dict:
-        return as_json(self)
-
 
 @dataclass(slots=True)
-class TraceReport:
+class TraceReport(Record):
     """The JSON document of a trace (DESIGN.md): its statements, and whom the SQL ran as when known."""
 
     statements: list[StatementTrace]
     run_as: Access | None = described(optional=True, default=None)
-
-    def to_dict(self) -> dict:
-        return as_json(self)

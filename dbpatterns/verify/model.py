@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
-from ..shapes import as_json, computed, described
+from ..shapes import Record, computed, described
 
 if TYPE_CHECKING:
     from ..pg.sandbox import Access
@@ -23,14 +23,11 @@ CHECKS = (
 
 
 @dataclass(slots=True)
-class Check:
+class Check(Record):
     name: str
     ok: bool
     revision: str | None = described(absent=None, default=None)  # the revision a failure is about
     detail: str = described(absent="", default="")
-
-    def to_dict(self) -> dict:
-        return as_json(self)
 
 
 class Skipped(NamedTuple):
@@ -41,7 +38,7 @@ class Skipped(NamedTuple):
 
 
 @dataclass(slots=True)
-class Report:
+class Report(Record):
     JSON_COMPUTED: ClassVar[dict] = {"ok": computed(bool)}
 
     checks: list[Check] = field(default_factory=list)
@@ -68,6 +65,3 @@ class Report:
         for name in CHECKS:
             if name not in done and name not in self.skipped:
                 self.skipped[name] = why
-
-    def to_dict(self) -> dict:
-        return as_json(self)
