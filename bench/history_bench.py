@@ -17,12 +17,11 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from lint_bench import INSTALLED, dbpatterns_command  # bench/ is on sys.path when run as a script
+from lint_bench import dbpatterns_command, python_of  # bench/ is on sys.path when run as a script
 
 TARGET_MS = 150.0
 
@@ -87,7 +86,7 @@ def main() -> None:
     ap.add_argument("--editable", action="store_true", help="time the development install (see lint_bench)")
     a = ap.parse_args()
     command, note = dbpatterns_command(a.editable)  # pip-installed as a user installs it, as lint_bench does
-    python = str(INSTALLED / "bin" / "python") if note is None else sys.executable
+    python = python_of(command)
     with tempfile.TemporaryDirectory(prefix="history-bench-") as tmp:
         head = generate(Path(tmp) / "project", a.revisions)
         env = dict(os.environ, DBPATTERNS_CACHE_DIR=str(Path(tmp) / "cache"))

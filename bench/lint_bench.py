@@ -476,11 +476,14 @@ def dbpatterns_command(editable: bool = False) -> tuple[list[str], str | None]:
     # Not installed as a console script (the package is not pip-installed into this venv): run the entry
     # point the script would run, with the same interpreter.
     code = "import sys; from dbpatterns.cli import main; sys.exit(main())"
-    return [
-        sys.executable,
-        "-c",
-        code,
-    ], f"{note}; no dbpatterns console script next to python: ran dbpatterns.cli:main"
+    return [sys.executable, "-c", code], f"{note}; no dbpatterns console script next to python: ran its main"
+
+
+def python_of(command: list[str]) -> str:
+    """The Python that runs ``command``: the one beside its console script, or the interpreter it names."""
+    first = Path(command[0])
+    beside = first.parent / "python"
+    return str(beside) if first.name == "dbpatterns" and beside.exists() else command[0]
 
 
 def installed() -> tuple[Path | None, str]:
@@ -629,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sq, sq_note = squawk_command()
     db, db_note = dbpatterns_command(args.editable)
-    python = str(INSTALLED / "bin" / "python") if db_note is None else sys.executable
+    python = python_of(db)
     if db_note is not None:
         precompile()
 
